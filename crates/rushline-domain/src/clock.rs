@@ -1,0 +1,78 @@
+//! Where "now" comes from. Production uses [`SystemClock`]; tests use [`ManualClock`] and move it.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+/// A source of the current time, truncated to microseconds so that a time written to SQLite or
+/// PostgreSQL reads back equal.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::microseconds(1))
+        .expect("a microsecond always divides a time")
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        truncate(Utc::now())
+    }
+}
+
+/// A clock that only moves when told to. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self(Arc::new(Mutex::new(truncate(start))))
+    }
+
+    /// Starts at the current system time, so times look real in logs and databases.
+    pub fn starting_now() -> Self {
+        Self::new(Utc::now())
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().expect("clock lock poisoned");
+        *now = truncate(*now + by);
+    }
+
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().expect("clock lock poisoned") = truncate(to);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock poisoned")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_told_and_clones_share_time() {
+        let clock = ManualClock::starting_now();
+        let other = clock.clone();
+        let t0 = clock.now();
+        assert_eq!(clock.now(), t0);
+        other.advance(Duration::seconds(90));
+        assert_eq!(clock.now(), t0 + Duration::seconds(90));
+    }
+
+    #[test]
+    fn times_are_truncated_to_microseconds() {
+        let t = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
+        let clock = ManualClock::new(t);
+        assert_eq!(clock.now().timestamp_subsec_nanos(), 123_456_000);
+        assert_eq!(SystemClock.now().timestamp_subsec_nanos() % 1_000, 0);
+    }
+}

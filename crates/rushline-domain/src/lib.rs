@@ -1,0 +1,9 @@
+//! The rules of rushline with no I/O: time, identifiers, money, state machines and validation.
+//!
+//! Everything here is plain data and pure functions, so it can be tested without a database and
+//! shared by the storage, gate, jobs and HTTP layers. Nothing in this crate may touch the network,
+//! the file system or the system clock directly: time comes in through [`Clock`].
+
+pub mod clock;
+
+pub use clock::{Clock, ManualClock, SystemClock};

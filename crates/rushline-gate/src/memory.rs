@@ -1,0 +1,227 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use dashmap::{DashMap, Entry};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use crate::{Claim, ClaimOutcome, Gate, GateError, PoolKey, PoolSnapshot, PoolSource};
+
+/// The gate for a single process: per pool one atomic word, plus concurrent maps for the
+/// per-user counts and the grants by request id. No global lock, and no lock is held across an
+/// await. After a restart it rebuilds each pool from the [`PoolSource`] on first use.
+pub struct MemoryGate {
+    source: Arc<dyn PoolSource>,
+    // A cell per pool so that concurrent first uses wait for one load instead of each reading
+    // the database.
+    pools: DashMap<PoolKey, Arc<OnceCell<Arc<Pool>>>>,
+}
+
+impl MemoryGate {
+    pub fn new(source: Arc<dyn PoolSource>) -> Self {
+        Self {
+            source,
+            pools: DashMap::new(),
+        }
+    }
+
+    async fn pool(&self, key: &PoolKey) -> Result<Arc<Pool>, GateError> {
+        let cell = self
+            .pools
+            .get(key)
+            .map(|cell| Arc::clone(&cell))
+            .unwrap_or_else(|| Arc::clone(&self.pools.entry(key.clone()).or_default()));
+        cell.get_or_try_init(|| async {
+            let snapshot = self
+                .source
+                .load_pool(key)
+                .await?
+                .ok_or(GateError::UnknownPool)?;
+            Pool::load(key, snapshot).map(Arc::new)
+        })
+        .await
+        .cloned()
+    }
+}
+
+#[async_trait]
+impl Gate for MemoryGate {
+    async fn claim(&self, pool: &PoolKey, claim: &Claim) -> Result<ClaimOutcome, GateError> {
+        self.pool(pool).await?.claim(claim)
+    }
+
+    async fn release(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError> {
+        Ok(self.pool(pool).await?.release(request_id))
+    }
+
+    async fn remaining(&self, pool: &PoolKey) -> Result<Option<u64>, GateError> {
+        match self.pool(pool).await {
+            Ok(pool) => Ok(Some(pool.remaining())),
+            Err(GateError::UnknownPool) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn invalidate(&self, pool: &PoolKey) -> Result<(), GateError> {
+        self.pools.remove(pool);
+        Ok(())
+    }
+}
+
+/// The low half of [`Pool::state`], and the largest value either half can hold.
+const HALF: u64 = u32::MAX as u64;
+
+struct Pool {
+    total: u64,
+    limit: u32,
+    /// The database's `last_seq` at load: grants continue after it.
+    base_seq: u64,
+    /// Units held in the high half, grants since the load in the low half. One compare-and-swap
+    /// takes the stock and the seq together, so seq order is exactly grant order. Counting held
+    /// units rather than remaining ones keeps a pool whose total was lowered below its holds
+    /// sold out until enough is released.
+    state: AtomicU64,
+    held_by_user: DashMap<Uuid, u32>,
+    // Released grants stay, marked, so that a retried claim still replays instead of claiming
+    // again.
+    grants: DashMap<Uuid, Grant>,
+}
+
+struct Grant {
+    user: Uuid,
+    qty: u32,
+    seq: u64,
+    fingerprint: u64,
+    released: bool,
+}
+
+impl Pool {
+    fn load(key: &PoolKey, snapshot: PoolSnapshot) -> Result<Self, GateError> {
+        let held: u64 = snapshot.holds.iter().map(|h| u64::from(h.qty)).sum();
+        if snapshot.total > HALF || held > HALF {
+            return Err(GateError::Source(format!(
+                "pool {}: total {} or held {held} exceeds the memory gate's {HALF} units",
+                key.0, snapshot.total
+            )));
+        }
+        let held_by_user = DashMap::new();
+        let grants = DashMap::with_capacity(snapshot.holds.len());
+        for hold in snapshot.holds {
+            let mut count = held_by_user.entry(hold.user).or_insert(0u32);
+            *count = count.saturating_add(hold.qty);
+            drop(count);
+            grants.insert(
+                hold.request_id,
+                Grant {
+                    user: hold.user,
+                    qty: hold.qty,
+                    seq: hold.seq,
+                    fingerprint: hold.fingerprint,
+                    released: false,
+                },
+            );
+        }
+        tracing::info!(pool = %key.0, held, last_seq = snapshot.last_seq, "memory gate loaded pool");
+        Ok(Self {
+            total: snapshot.total,
+            limit: snapshot.per_user_limit,
+            base_seq: snapshot.last_seq,
+            state: AtomicU64::new(held << 32),
+            held_by_user,
+            grants,
+        })
+    }
+
+    fn claim(&self, claim: &Claim) -> Result<ClaimOutcome, GateError> {
+        // The request id's entry stays locked for the whole step, so concurrent replays of one
+        // request serialise on it and only the first can grant. Lock order is always grants,
+        // then the user's count (release follows it too), so the two maps cannot deadlock.
+        let vacant = match self.grants.entry(claim.request_id) {
+            Entry::Occupied(grant) => {
+                let grant = grant.get();
+                return Ok(if grant.fingerprint == claim.fingerprint {
+                    ClaimOutcome::Replayed { seq: grant.seq }
+                } else {
+                    ClaimOutcome::Mismatch
+                });
+            }
+            Entry::Vacant(vacant) => vacant,
+        };
+        let user = self.held_by_user.entry(claim.user);
+        let held = match &user {
+            Entry::Occupied(count) => *count.get(),
+            Entry::Vacant(_) => 0,
+        };
+        if u64::from(held) + u64::from(claim.qty) > u64::from(self.limit) {
+            return Ok(ClaimOutcome::LimitReached);
+        }
+        let Some(grants_since_load) = self.take(claim.qty)? else {
+            return Ok(ClaimOutcome::SoldOut);
+        };
+        user.and_modify(|count| *count += claim.qty)
+            .or_insert(claim.qty);
+        let seq = self.base_seq + grants_since_load;
+        vacant.insert(Grant {
+            user: claim.user,
+            qty: claim.qty,
+            seq,
+            fingerprint: claim.fingerprint,
+            released: false,
+        });
+        Ok(ClaimOutcome::Granted { seq })
+    }
+
+    /// Takes `qty` units and the next seq in one step; None when fewer than `qty` remain.
+    fn take(&self, qty: u32) -> Result<Option<u64>, GateError> {
+        // Relaxed is enough: the word is only ever read-modify-written as a whole, and every
+        // such update is ordered by the word's own modification order.
+        let mut current = self.state.load(Ordering::Relaxed);
+        loop {
+            let (held, grants) = (current >> 32, current & HALF);
+            if held + u64::from(qty) > self.total {
+                return Ok(None);
+            }
+            if grants == HALF {
+                return Err(GateError::Unavailable(
+                    "memory gate: seq space of this load exhausted; invalidate the pool".into(),
+                ));
+            }
+            let next = ((held + u64::from(qty)) << 32) | (grants + 1);
+            match self.state.compare_exchange_weak(
+                current,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(Some(grants + 1)),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    fn release(&self, request_id: Uuid) -> bool {
+        let Some(mut grant) = self.grants.get_mut(&request_id) else {
+            return false;
+        };
+        if grant.released {
+            return false;
+        }
+        grant.released = true;
+        if let Entry::Occupied(mut count) = self.held_by_user.entry(grant.user) {
+            if *count.get() <= grant.qty {
+                count.remove();
+            } else {
+                *count.get_mut() -= grant.qty;
+            }
+        }
+        self.state
+            .fetch_sub(u64::from(grant.qty) << 32, Ordering::Relaxed);
+        true
+    }
+
+    fn remaining(&self) -> u64 {
+        let held = self.state.load(Ordering::Relaxed) >> 32;
+        self.total.saturating_sub(held)
+    }
+}

@@ -1,0 +1,21 @@
+-- Gives one grant back, once. KEYS: meta, users, grants. ARGV: request_id.
+-- Returns {code, 0}: 0 state missing, 1 released, 2 unknown or already released.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0, 0}
+end
+local grant = redis.call('HGET', KEYS[3], ARGV[1])
+if not grant then
+  return {2, 0}
+end
+local seq, qty, fingerprint, user, active = string.match(grant, '^(%d+):(%d+):(%d+):([^:]+):(%d)$')
+if active == '0' then
+  return {2, 0}
+end
+
+redis.call('HINCRBY', KEYS[1], 'held', -qty)
+if redis.call('HINCRBY', KEYS[2], user, -qty) <= 0 then
+  redis.call('HDEL', KEYS[2], user)
+end
+-- Kept, marked released, so that a retried claim still replays instead of claiming again.
+redis.call('HSET', KEYS[3], ARGV[1], table.concat({seq, qty, fingerprint, user, '0'}, ':'))
+return {1, 0}

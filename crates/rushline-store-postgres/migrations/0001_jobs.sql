@@ -1,0 +1,21 @@
+-- The durable job queue, which is also the outbox.
+CREATE TABLE jobs (
+    id           UUID PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    payload      JSONB NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'queued'
+                 CONSTRAINT jobs_status_check CHECK (status IN ('queued', 'running', 'done', 'dead')),
+    run_at       TIMESTAMPTZ NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    last_error   TEXT,
+    locked_until TIMESTAMPTZ,
+    dedupe_key   TEXT,
+    created_at   TIMESTAMPTZ NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE UNIQUE INDEX jobs_dedupe_key ON jobs (dedupe_key) WHERE dedupe_key IS NOT NULL;
+-- What a worker looks for: queued jobs by due time, and running jobs by lease end.
+CREATE INDEX jobs_due ON jobs (status, run_at);
+CREATE INDEX jobs_lease ON jobs (status, locked_until);

@@ -1,0 +1,157 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use rushline_store::{DbError, JobRow, JobStatus, JobStore, NewJob};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::error::map_err;
+
+const COLUMNS: &str = "id, kind, payload, status, run_at, attempts, max_attempts, last_error, \
+                       locked_until, dedupe_key, created_at, updated_at";
+const RETURNING: &str = "jobs.id, kind, payload, status, run_at, attempts, max_attempts, last_error, \
+                         locked_until, dedupe_key, created_at, updated_at";
+
+fn job_from_row(row: &PgRow) -> Result<JobRow, DbError> {
+    let status: String = row.try_get("status").map_err(map_err)?;
+    let Json(payload) = row.try_get("payload").map_err(map_err)?;
+    Ok(JobRow {
+        id: row.try_get("id").map_err(map_err)?,
+        kind: row.try_get("kind").map_err(map_err)?,
+        payload,
+        status: JobStatus::parse(&status)?,
+        run_at: row.try_get("run_at").map_err(map_err)?,
+        attempts: row.try_get("attempts").map_err(map_err)?,
+        max_attempts: row.try_get("max_attempts").map_err(map_err)?,
+        last_error: row.try_get("last_error").map_err(map_err)?,
+        locked_until: row.try_get("locked_until").map_err(map_err)?,
+        dedupe_key: row.try_get("dedupe_key").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+        updated_at: row.try_get("updated_at").map_err(map_err)?,
+    })
+}
+
+#[async_trait]
+impl JobStore for PgStore {
+    async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError> {
+        let id = Uuid::now_v7();
+        let inserted = sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(&job.kind)
+        .bind(Json(&job.payload))
+        .bind(job.run_at)
+        .bind(job.max_attempts)
+        .bind(&job.dedupe_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        Ok((inserted == 1).then_some(id))
+    }
+
+    async fn claim_jobs(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<JobRow>, DbError> {
+        // SKIP LOCKED: concurrent workers each take different rows instead of queueing on the
+        // first one; the row locks last until this statement's implicit commit.
+        let rows = sqlx::query(&format!(
+            "WITH due AS (SELECT id FROM jobs \
+                          WHERE (status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until <= $1) \
+                          ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, updated_at = $1 \
+             FROM due WHERE jobs.id = due.id \
+             RETURNING {RETURNING}"
+        ))
+        .bind(now)
+        .bind(now + lease)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut jobs = rows
+            .iter()
+            .map(job_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        jobs.sort_by_key(|j| j.run_at);
+        Ok(jobs)
+    }
+
+    async fn complete_job(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn fail_job(
+        &self,
+        id: Uuid,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE jobs SET status = CASE WHEN $3::timestamptz IS NULL THEN 'dead' ELSE 'queued' END, \
+             run_at = COALESCE($3, run_at), last_error = $2, locked_until = NULL, updated_at = $4 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(retry_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_job(&self, id: Uuid) -> Result<JobRow, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        job_from_row(&row)
+    }
+
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        limit: u32,
+    ) -> Result<Vec<JobRow>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM jobs WHERE $1::text IS NULL OR status = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(status.map(JobStatus::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn purge_done_jobs(&self, before: DateTime<Utc>) -> Result<u64, DbError> {
+        let deleted = sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,42 @@
+use rushline_store::DbError;
+
+/// SQLite names a violated UNIQUE constraint by its columns, not by the index; this maps those
+/// columns to the constraint names the port uses (the PostgreSQL names).
+const UNIQUE_NAMES: &[(&str, &str)] = &[("jobs.dedupe_key", "jobs_dedupe_key")];
+
+pub(crate) fn map_err(e: sqlx::Error) -> DbError {
+    match e {
+        sqlx::Error::RowNotFound => DbError::NotFound,
+        sqlx::Error::Database(db) => {
+            let message = db.message();
+            if let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") {
+                let constraint = UNIQUE_NAMES
+                    .iter()
+                    .find(|(cols, _)| *cols == columns)
+                    .map_or(columns, |(_, name)| name);
+                return DbError::Conflict {
+                    constraint: constraint.to_owned(),
+                };
+            }
+            if let Some(name) = message.strip_prefix("CHECK constraint failed: ") {
+                return DbError::Conflict {
+                    constraint: name.to_owned(),
+                };
+            }
+            // The primary result code is the low byte of the extended one.
+            let primary = db
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff);
+            match primary {
+                // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
+                Some(5 | 6 | 10 | 13 | 14) => DbError::Unavailable(message.to_owned()),
+                _ => DbError::Other(message.to_owned()),
+            }
+        }
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            DbError::Unavailable(e.to_string())
+        }
+        other => DbError::Other(other.to_string()),
+    }
+}

@@ -1,0 +1,27 @@
+//! The storage port: the traits every system-of-record backend implements, the rows they return
+//! and [`DbError`].
+//!
+//! Backends (`rushline-store-sqlite`, `rushline-store-postgres`) live in crates of their own and
+//! must pass the shared [`conformance`] suite. Nothing here knows SQL or HTTP; callers pass the
+//! current time in, so that the manual clock of the tests rules every stored time.
+
+mod error;
+pub mod jobs;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+use async_trait::async_trait;
+
+pub use error::DbError;
+pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
+
+/// The whole storage port, as one object the application holds behind an `Arc`.
+#[async_trait]
+pub trait Store: JobStore + Send + Sync + 'static {
+    /// A round trip to the database, for `/readyz`.
+    async fn ping(&self) -> Result<(), DbError>;
+
+    /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
+    fn backend(&self) -> &'static str;
+}
