@@ -27,6 +27,8 @@ impl MemoryGate {
     }
 
     async fn pool(&self, key: &PoolKey) -> Result<Arc<Pool>, GateError> {
+        // A shard read lock on the hot path; the write lock and the key's clone only on first
+        // use.
         let cell = self
             .pools
             .get(key)

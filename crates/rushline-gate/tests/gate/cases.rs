@@ -1,0 +1,371 @@
+//! Backend-agnostic test bodies; `main.rs` runs each against every backend.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::join_all;
+use rushline_gate::{Claim, ClaimOutcome, GateError, Hold, PoolSnapshot};
+use uuid::Uuid;
+
+use crate::support::{FakeDb, NewGate, claim, pool};
+use ClaimOutcome::{Granted, LimitReached, Mismatch, Replayed, SoldOut};
+
+pub async fn grant_sold_out_and_limit(new_gate: &NewGate) {
+    let db = FakeDb::with_pool(3, 2);
+    let gate = new_gate(db.clone());
+    let (alice, bob, carol) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 1)).await.unwrap(),
+        Granted { seq: 1 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 1)).await.unwrap(),
+        Granted { seq: 2 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 1)).await.unwrap(),
+        LimitReached
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(bob, 1)).await.unwrap(),
+        Granted { seq: 3 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(carol, 1)).await.unwrap(),
+        SoldOut
+    );
+    // The limit is checked before the stock.
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 1)).await.unwrap(),
+        LimitReached
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
+    assert_eq!(db.loads(), 1, "a loaded pool must not be read again");
+}
+
+pub async fn qty_counts_in_units(new_gate: &NewGate) {
+    let gate = new_gate(FakeDb::with_pool(5, 3));
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 2)).await.unwrap(),
+        Granted { seq: 1 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 2)).await.unwrap(),
+        LimitReached
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(bob, 3)).await.unwrap(),
+        Granted { seq: 2 }
+    );
+    // Two units remain for alice's one: still not enough for a claim of two.
+    assert_eq!(
+        gate.claim(&pool(), &claim(Uuid::new_v4(), 2))
+            .await
+            .unwrap(),
+        SoldOut
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
+}
+
+pub async fn replay_and_mismatch(new_gate: &NewGate) {
+    let gate = new_gate(FakeDb::with_pool(10, 5));
+    let first = claim(Uuid::new_v4(), 2);
+
+    assert_eq!(
+        gate.claim(&pool(), &first).await.unwrap(),
+        Granted { seq: 1 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &first).await.unwrap(),
+        Replayed { seq: 1 }
+    );
+    let other_body = Claim {
+        fingerprint: 99,
+        ..first
+    };
+    assert_eq!(gate.claim(&pool(), &other_body).await.unwrap(), Mismatch);
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(8));
+    // Replays take no seq.
+    assert_eq!(
+        gate.claim(&pool(), &claim(first.user, 1)).await.unwrap(),
+        Granted { seq: 2 }
+    );
+
+    // A retry after the grant was released still answers with the first outcome.
+    assert!(gate.release(&pool(), first.request_id).await.unwrap());
+    assert_eq!(
+        gate.claim(&pool(), &first).await.unwrap(),
+        Replayed { seq: 1 }
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(9));
+}
+
+pub async fn release_is_idempotent_and_gives_back(new_gate: &NewGate) {
+    let gate = new_gate(FakeDb::with_pool(2, 1));
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    let alices = claim(alice, 1);
+
+    assert_eq!(
+        gate.claim(&pool(), &alices).await.unwrap(),
+        Granted { seq: 1 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(bob, 1)).await.unwrap(),
+        Granted { seq: 2 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
+            .await
+            .unwrap(),
+        SoldOut
+    );
+
+    assert!(gate.release(&pool(), alices.request_id).await.unwrap());
+    assert!(!gate.release(&pool(), alices.request_id).await.unwrap());
+    assert!(!gate.release(&pool(), Uuid::new_v4()).await.unwrap());
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(1));
+    // Both the unit and alice's count came back, once.
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 1)).await.unwrap(),
+        Granted { seq: 3 }
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
+}
+
+pub async fn unknown_pool(new_gate: &NewGate) {
+    let db = Arc::new(FakeDb::default());
+    let gate = new_gate(db.clone());
+    let user = Uuid::new_v4();
+
+    let claimed = gate.claim(&pool(), &claim(user, 1)).await;
+    assert!(
+        matches!(claimed, Err(GateError::UnknownPool)),
+        "{claimed:?}"
+    );
+    let released = gate.release(&pool(), Uuid::new_v4()).await;
+    assert!(
+        matches!(released, Err(GateError::UnknownPool)),
+        "{released:?}"
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), None);
+    gate.invalidate(&pool()).await.unwrap();
+
+    // A missing pool is not remembered as missing.
+    db.put(PoolSnapshot {
+        total: 1,
+        per_user_limit: 1,
+        last_seq: 0,
+        holds: Vec::new(),
+    });
+    assert_eq!(
+        gate.claim(&pool(), &claim(user, 1)).await.unwrap(),
+        Granted { seq: 1 }
+    );
+}
+
+pub async fn snapshot_holds_and_seq(new_gate: &NewGate) {
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    let hold = |user, qty, seq| Hold {
+        request_id: Uuid::new_v4(),
+        user,
+        qty,
+        seq,
+        fingerprint: u64::from(qty),
+    };
+    let (alices, bobs) = (hold(alice, 2, 38), hold(bob, 1, 41));
+    let db = Arc::new(FakeDb::default());
+    db.put(PoolSnapshot {
+        total: 10,
+        per_user_limit: 2,
+        last_seq: 41,
+        holds: vec![alices.clone(), bobs.clone()],
+    });
+    let gate = new_gate(db);
+
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(7));
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 1)).await.unwrap(),
+        LimitReached
+    );
+    let alices_retry = Claim {
+        user: alice,
+        qty: 2,
+        request_id: alices.request_id,
+        fingerprint: alices.fingerprint,
+    };
+    assert_eq!(
+        gate.claim(&pool(), &alices_retry).await.unwrap(),
+        Replayed { seq: 38 }
+    );
+    let reused_key = Claim {
+        fingerprint: 7,
+        ..alices_retry
+    };
+    assert_eq!(gate.claim(&pool(), &reused_key).await.unwrap(), Mismatch);
+
+    assert_eq!(
+        gate.claim(&pool(), &claim(bob, 1)).await.unwrap(),
+        Granted { seq: 42 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(bob, 1)).await.unwrap(),
+        LimitReached
+    );
+    assert!(gate.release(&pool(), alices.request_id).await.unwrap());
+    assert_eq!(
+        gate.claim(&pool(), &claim(alice, 2)).await.unwrap(),
+        Granted { seq: 43 }
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(6));
+}
+
+pub async fn invalidate_reloads_from_source(new_gate: &NewGate) {
+    let db = FakeDb::with_pool(5, u32::MAX);
+    let gate = new_gate(db.clone());
+    let first = claim(Uuid::new_v4(), 2);
+    let Granted { seq } = gate.claim(&pool(), &first).await.unwrap() else {
+        panic!("the first claim must be granted");
+    };
+    assert!(db.commit(Hold {
+        request_id: first.request_id,
+        user: first.user,
+        qty: first.qty,
+        seq,
+        fingerprint: first.fingerprint,
+    }));
+
+    db.set_total(8);
+    assert_eq!(
+        gate.remaining(&pool()).await.unwrap(),
+        Some(3),
+        "no re-read before invalidate"
+    );
+    gate.invalidate(&pool()).await.unwrap();
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(6));
+    assert_eq!(db.loads(), 2);
+    assert_eq!(
+        gate.claim(&pool(), &first).await.unwrap(),
+        Replayed { seq: 1 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
+            .await
+            .unwrap(),
+        Granted { seq: 2 }
+    );
+}
+
+pub async fn concurrent_claims_limit_1(new_gate: &NewGate) {
+    concurrent_claims(new_gate, 1).await;
+}
+
+pub async fn concurrent_claims_limit_3(new_gate: &NewGate) {
+    concurrent_claims(new_gate, 3).await;
+}
+
+/// 10,000 claims from 5,000 users for 1,000 units: every user claims once, and 250 of them
+/// also claim 20 more times, interleaved, so that the limit binds while stock lasts.
+async fn concurrent_claims(new_gate: &NewGate, limit: u32) {
+    const TOTAL: u64 = 1_000;
+    let gate = new_gate(FakeDb::with_pool(TOTAL, limit));
+    let users: Vec<Uuid> = (0..5_000).map(|_| Uuid::new_v4()).collect();
+
+    let tasks = (0..10_000).map(|i| {
+        let gate = gate.clone();
+        let user = if i % 2 == 0 {
+            users[i / 2]
+        } else {
+            users[i / 2 % 250]
+        };
+        tokio::spawn(async move { (user, gate.claim(&pool(), &claim(user, 1)).await.unwrap()) })
+    });
+    let mut seqs = Vec::new();
+    let mut granted_by_user: HashMap<Uuid, u32> = HashMap::new();
+    for outcome in join_all(tasks).await {
+        match outcome.unwrap() {
+            (user, Granted { seq }) => {
+                seqs.push(seq);
+                *granted_by_user.entry(user).or_default() += 1;
+            }
+            (_, SoldOut | LimitReached) => {}
+            (_, other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=TOTAL).collect::<Vec<_>>(),
+        "seqs must be exactly 1..=granted"
+    );
+    assert!(granted_by_user.values().all(|&n| n <= limit));
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
+}
+
+pub async fn concurrent_replays_grant_once(new_gate: &NewGate) {
+    let gate = new_gate(FakeDb::with_pool(10, 5));
+    let retried = claim(Uuid::new_v4(), 2);
+
+    let tasks = (0..200).map(|_| {
+        let gate = gate.clone();
+        tokio::spawn(async move { gate.claim(&pool(), &retried).await.unwrap() })
+    });
+    let outcomes: Vec<ClaimOutcome> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Granted { seq: 1 })
+            .count(),
+        1
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Replayed { seq: 1 })
+            .count(),
+        199
+    );
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(8));
+}
+
+/// Half the winners give their unit back (twice, to race idempotency) while others claim.
+pub async fn concurrent_claims_and_releases(new_gate: &NewGate) {
+    const TOTAL: u64 = 100;
+    let gate = new_gate(FakeDb::with_pool(TOTAL, u32::MAX));
+
+    let tasks = (0..2_000).map(|i| {
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            let c = claim(Uuid::new_v4(), 1);
+            let granted = matches!(gate.claim(&pool(), &c).await.unwrap(), Granted { .. });
+            let mut released = 0;
+            if granted && i % 2 == 0 {
+                for _ in 0..2 {
+                    released += u64::from(gate.release(&pool(), c.request_id).await.unwrap());
+                }
+                assert_eq!(released, 1, "a release counts only once");
+            }
+            (u64::from(granted), released)
+        })
+    });
+    let (mut granted, mut released) = (0, 0);
+    for counts in join_all(tasks).await {
+        let (g, r) = counts.unwrap();
+        granted += g;
+        released += r;
+    }
+
+    assert!(granted - released <= TOTAL);
+    assert_eq!(
+        gate.remaining(&pool()).await.unwrap(),
+        Some(TOTAL - (granted - released))
+    );
+}
