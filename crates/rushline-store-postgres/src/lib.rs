@@ -35,17 +35,17 @@ impl PgStore {
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
+}
 
-    pub async fn migrate(&self) -> Result<(), DbError> {
+#[async_trait]
+impl Store for PgStore {
+    async fn migrate(&self) -> Result<(), DbError> {
         MIGRATOR
             .run(&self.pool)
             .await
             .map_err(|e| DbError::Other(format!("migration failed: {e}")))
     }
-}
 
-#[async_trait]
-impl Store for PgStore {
     async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

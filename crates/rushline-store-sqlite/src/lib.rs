@@ -51,17 +51,17 @@ impl SqliteStore {
             .map_err(map_err)?;
         Ok(Self { reader, writer })
     }
+}
 
-    pub async fn migrate(&self) -> Result<(), DbError> {
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), DbError> {
         MIGRATOR
             .run(&self.writer)
             .await
             .map_err(|e| DbError::Other(format!("migration failed: {e}")))
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)

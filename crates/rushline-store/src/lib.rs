@@ -19,6 +19,9 @@ pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 /// The whole storage port, as one object the application holds behind an `Arc`.
 #[async_trait]
 pub trait Store: JobStore + Send + Sync + 'static {
+    /// Brings the schema up to date with this backend's embedded migrations.
+    async fn migrate(&self) -> Result<(), DbError>;
+
     /// A round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<(), DbError>;
 

@@ -1,0 +1,217 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::Rng;
+use rushline_domain::Clock;
+use rushline_store::{DbError, JobRow, NewJob, Store};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::registry::{DueTime, Registry};
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How long an idle worker waits before looking for due jobs again.
+    pub poll_interval: Duration,
+    /// How long a claimed job is reserved for its worker; after that another worker may run it.
+    pub lease: Duration,
+    /// Jobs claimed (and run concurrently) per round trip.
+    pub batch: u32,
+    /// The first retry waits this long; each further one twice as long, up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            lease: Duration::from_secs(300),
+            batch: 32,
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(600),
+        }
+    }
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    registry: Arc<Registry>,
+    options: WorkerOptions,
+    /// The last due time this node enqueued per periodic job, to skip inserts that would only
+    /// hit the dedupe key.
+    enqueued: Mutex<HashMap<&'static str, DateTime<Utc>>>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        registry: Arc<Registry>,
+        options: WorkerOptions,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            registry,
+            options,
+            enqueued: Mutex::default(),
+        }
+    }
+
+    /// Enqueues the current occurrence of every periodic job. The dedupe key `name@due` makes the
+    /// insert happen once per due time across every node; the queue then hands it to one worker.
+    pub async fn schedule_due(&self) -> Result<(), DbError> {
+        let now = self.clock.now();
+        for periodic in &self.registry.periodic {
+            let due = align_down(now, periodic.every);
+            if self.enqueued.lock().unwrap().get(periodic.name) == Some(&due) {
+                continue;
+            }
+            let payload = serde_json::to_value(DueTime { due }).expect("a time serialises");
+            let job = NewJob::new(periodic.name, payload, due)
+                .max_attempts(1)
+                .dedupe_key(format!("{}@{}", periodic.name, due.to_rfc3339()));
+            self.store.enqueue(&job, now).await?;
+            self.enqueued.lock().unwrap().insert(periodic.name, due);
+        }
+        Ok(())
+    }
+
+    /// Claims one batch of due jobs and runs them concurrently. Returns how many it ran.
+    pub async fn run_batch(&self) -> Result<usize, DbError> {
+        let now = self.clock.now();
+        let lease = TimeDelta::from_std(self.options.lease).expect("lease fits a TimeDelta");
+        let jobs = self
+            .store
+            .claim_jobs(now, lease, self.options.batch)
+            .await?;
+        let count = jobs.len();
+        let mut running = JoinSet::new();
+        for job in jobs {
+            let handler = self.registry.handlers.get(job.kind.as_str()).cloned();
+            running.spawn(async move {
+                let outcome = match handler {
+                    Some(handler) => {
+                        // A panic in a handler is a failed attempt, not a dead worker.
+                        tokio::spawn(handler(job.payload.clone()))
+                            .await
+                            .unwrap_or_else(|e| Err(anyhow::anyhow!("job panicked: {e}")))
+                    }
+                    None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
+                };
+                (job, outcome)
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            let (job, outcome) = done.expect("job wrapper tasks do not panic");
+            self.finish(job, outcome).await?;
+        }
+        Ok(count)
+    }
+
+    /// Schedules periodic jobs, then runs batches until nothing is due. Tests call this after
+    /// moving the manual clock.
+    pub async fn run_due(&self) -> Result<usize, DbError> {
+        self.schedule_due().await?;
+        let mut total = 0;
+        loop {
+            match self.run_batch().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    /// Polls until `shutdown` is cancelled; a batch in progress finishes first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            let ran = match self.schedule_due().await {
+                Ok(()) => self.run_batch().await,
+                Err(e) => Err(e),
+            };
+            let busy = match ran {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job worker could not reach the database");
+                    false
+                }
+            };
+            if shutdown.is_cancelled() {
+                return;
+            }
+            if !busy {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(self.options.poll_interval) => {}
+                }
+            }
+        }
+    }
+
+    async fn finish(&self, job: JobRow, outcome: anyhow::Result<()>) -> Result<(), DbError> {
+        let now = self.clock.now();
+        let result = match outcome {
+            Ok(()) => {
+                metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => "done")
+                    .increment(1);
+                return self.store.complete_job(job.id, now).await;
+            }
+            Err(e) => format!("{e:#}"),
+        };
+        let retry_at = (job.attempts < job.max_attempts).then(|| now + self.backoff(job.attempts));
+        let outcome = if retry_at.is_some() { "retry" } else { "dead" };
+        tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, outcome, error = %result, "job failed");
+        metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome)
+            .increment(1);
+        self.store.fail_job(job.id, &result, retry_at, now).await
+    }
+
+    /// Exponential backoff with up to 10 % jitter, so that jobs failing together retry apart.
+    fn backoff(&self, attempts: i32) -> TimeDelta {
+        let exp = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(0)
+            .min(20);
+        let delay = self
+            .options
+            .backoff_base
+            .saturating_mul(1 << exp)
+            .min(self.options.backoff_cap);
+        let jitter = delay.mul_f64(rand::rng().random_range(0.0..0.1));
+        TimeDelta::from_std(delay + jitter).expect("backoff fits a TimeDelta")
+    }
+}
+
+fn align_down(now: DateTime<Utc>, every: Duration) -> DateTime<Utc> {
+    let every = i64::try_from(every.as_micros()).expect("period fits in i64 microseconds");
+    let micros = now.timestamp_micros();
+    DateTime::from_timestamp_micros(micros - micros.rem_euclid(every))
+        .expect("aligned time is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_times_align_to_the_period() {
+        let t = DateTime::parse_from_rfc3339("2026-03-01T09:00:07.250Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            align_down(t, Duration::from_secs(1)).to_rfc3339(),
+            "2026-03-01T09:00:07+00:00"
+        );
+        assert_eq!(
+            align_down(t, Duration::from_secs(60)).to_rfc3339(),
+            "2026-03-01T09:00:00+00:00"
+        );
+        assert_eq!(
+            align_down(t, Duration::from_secs(86_400)).to_rfc3339(),
+            "2026-03-01T00:00:00+00:00"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Handlers, one module per resource, each named by its verb.
+
+mod ops;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+use crate::openapi::ApiDoc;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router())
+}

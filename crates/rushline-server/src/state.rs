@@ -1,0 +1,77 @@
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use rushline_domain::Clock;
+use rushline_store::Store;
+
+/// Everything a handler may use, shared by all requests of a node.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Present when `redis.url` is configured: caches, rate limits and pub/sub use it.
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        Self(Arc::new(app))
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// What `/readyz` found: each dependency `ok` or the reason it is not.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    pub database: String,
+    /// Absent when Redis is not configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.database == "ok" && self.redis.as_deref().is_none_or(|r| r == "ok")
+    }
+}
+
+impl App {
+    /// Checks every dependency, each within a short deadline so that a probe never hangs.
+    pub async fn readiness(&self) -> Readiness {
+        const DEADLINE: Duration = Duration::from_secs(2);
+        let database = match tokio::time::timeout(DEADLINE, self.store.ping()).await {
+            Ok(Ok(())) => "ok".to_owned(),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "timed out".to_owned(),
+        };
+        let redis = match &self.redis {
+            None => None,
+            Some(redis) => {
+                let mut redis = redis.clone();
+                let ping = redis::cmd("PING");
+                Some(
+                    match tokio::time::timeout(DEADLINE, ping.query_async::<String>(&mut redis))
+                        .await
+                    {
+                        Ok(Ok(_)) => "ok".to_owned(),
+                        Ok(Err(e)) => e.to_string(),
+                        Err(_) => "timed out".to_owned(),
+                    },
+                )
+            }
+        };
+        Readiness { database, redis }
+    }
+}

@@ -1,0 +1,78 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Fair first-come-first-served sales of limited stock.
+#[derive(Debug, Parser)]
+#[command(name = "rushline", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./rushline.toml when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and the background jobs.
+    Serve(commands::serve::Args),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print a commented configuration file with every key and its default.
+    DefaultConfig,
+}
+
+impl Cli {
+    pub fn run(self) -> ExitCode {
+        let outcome = match self.command {
+            Command::DefaultConfig => {
+                print!("{}", crate::config::DEFAULT_CONFIG);
+                Ok(())
+            }
+            Command::Serve(args) => commands::serve::run(self.config.as_deref(), args),
+            Command::Migrate => commands::migrate::run(self.config.as_deref()),
+        };
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "rushline",
+            "--config",
+            "x.toml",
+            "serve",
+            "--no-migrate",
+            "--no-jobs",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert!(args.no_migrate && args.no_jobs);
+        assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+    }
+}

@@ -1,0 +1,21 @@
+//! One module per subcommand: load the configuration, call into the library.
+
+pub mod migrate;
+pub mod serve;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::Config;
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    Config::load(path).context("invalid configuration")
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}

@@ -1,0 +1,447 @@
+//! Typed configuration: defaults, then `rushline.toml` (or `--config PATH`), then `RUSHLINE_*`
+//! environment variables, `__` separating nested keys (`RUSHLINE_HTTP__ADDR` is `http.addr`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite file, the mail sink, images and generated secrets live.
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub gate: GateConfig,
+    pub redis: RedisConfig,
+    pub log: LogConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub addr: SocketAddr,
+    /// How long a shutdown waits for in-flight requests.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`; unset means SQLite in `data_dir`.
+    pub url: Option<ServiceUrl>,
+    /// PostgreSQL pool size per node.
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateConfig {
+    /// `memory` (one node) or `redis://…` (several nodes).
+    pub url: ServiceUrl,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://…` for caches, rate limits and pub/sub across nodes; unset keeps them in process.
+    pub url: Option<ServiceUrl>,
+    /// Prepended to every key, so that several deployments (or tests) can share one Redis.
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `rushline=debug,sqlx=warn`); `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Pretty in a terminal, JSON otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How long a job is reserved for the worker that took it.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+            gate: GateConfig::default(),
+            redis: RedisConfig::default(),
+            log: LogConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 32,
+        }
+    }
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        Self {
+            url: ServiceUrl::from("memory"),
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "rushline:".to_owned(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Auto,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            lease: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A URL that may carry a password: `Debug` and `Display` hide the password, so that logging a
+/// configuration never leaks it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceUrl(String);
+
+impl ServiceUrl {
+    /// The full URL, password included: for connecting, never for printing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn scheme(&self) -> &str {
+        self.0
+            .split_once("://")
+            .map_or(self.0.as_str(), |(scheme, _)| scheme)
+    }
+}
+
+impl From<&str> for ServiceUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl fmt::Display for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("REDACTED"));
+                f.write_str(url.as_str())
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.to_string())
+    }
+}
+
+/// Why a configuration was refused; the message names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}", describe(.0))]
+    Parse(#[from] Box<figment::Error>),
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// `http.addr: invalid socket address syntax (from RUSHLINE_ environment variable(s))`, one line
+/// per error.
+fn describe(error: &figment::Error) -> String {
+    error
+        .clone()
+        .into_iter()
+        .map(|e| {
+            let source = e
+                .metadata
+                .as_ref()
+                .map_or("defaults".into(), |m| m.name.clone());
+            format!("{}: {} (from {source})", e.path.join("."), e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Config {
+    /// Defaults, then the TOML file (`path`, else `./rushline.toml` when present), then the
+    /// environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = path.map_or_else(|| PathBuf::from("rushline.toml"), Path::to_path_buf);
+        if let Some(path) = path
+            && !path.exists()
+        {
+            return Err(ConfigError::Invalid {
+                key: "--config",
+                message: format!("{} does not exist", path.display()),
+            });
+        }
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Config::default()))
+                .merge(Toml::file(file))
+                .merge(Self::env()),
+        )
+    }
+
+    /// `RUSHLINE_*` variables, except the test harness's `RUSHLINE_TEST_*`.
+    fn env() -> Env {
+        // Lowercased first, so that errors name keys as the file spells them (`http.addr`).
+        Env::prefixed("RUSHLINE_")
+            .map(|key| key.as_str().to_ascii_lowercase().into())
+            .filter(|key| !key.as_str().starts_with("test_"))
+            .split("__")
+    }
+
+    pub(crate) fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database.url
+            && !matches!(url.scheme(), "sqlite" | "postgres" | "postgresql")
+        {
+            return Err(ConfigError::Invalid {
+                key: "database.url",
+                message: format!("expected sqlite://… or postgres://…, got {url}"),
+            });
+        }
+        if self.gate.url.expose() != "memory"
+            && !matches!(self.gate.url.scheme(), "redis" | "rediss")
+        {
+            return Err(ConfigError::Invalid {
+                key: "gate.url",
+                message: format!("expected `memory` or redis://…, got {}", self.gate.url),
+            });
+        }
+        if let Some(url) = &self.redis.url
+            && !matches!(url.scheme(), "redis" | "rediss")
+        {
+            return Err(ConfigError::Invalid {
+                key: "redis.url",
+                message: format!("expected redis://…, got {url}"),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.max_connections",
+                message: "must be at least 1".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, or SQLite in `data_dir`.
+    pub fn database_url(&self) -> ServiceUrl {
+        self.database.url.clone().unwrap_or_else(|| {
+            ServiceUrl(format!(
+                "sqlite://{}",
+                self.data_dir.join("rushline.db").display()
+            ))
+        })
+    }
+}
+
+/// What `rushline default-config` prints: every key with its default, commented.
+pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    fn load_in(jail: &Jail) -> Result<Config, ConfigError> {
+        let _ = jail;
+        Config::load(None)
+    }
+
+    #[test]
+    fn default_config_file_parses_to_the_defaults_and_names_every_key() {
+        let parsed = Config::from_figment(Figment::from(Toml::string(DEFAULT_CONFIG))).unwrap();
+        assert_eq!(parsed, Config::default());
+
+        let defaults: toml::Table =
+            toml::from_str(&toml::to_string(&Config::default()).unwrap()).unwrap();
+        let mut keys = Vec::new();
+        for (key, value) in &defaults {
+            match value {
+                toml::Value::Table(section) => {
+                    keys.extend(section.keys().map(|k| format!("{key}.{k}")))
+                }
+                _ => keys.push(key.clone()),
+            }
+        }
+        // Unset optional keys are not serialised; they must still be documented.
+        keys.extend(["database.url", "redis.url"].map(String::from));
+        for key in keys {
+            let (section, name) = key.rsplit_once('.').unwrap_or(("", &key));
+            let in_section = if section.is_empty() {
+                DEFAULT_CONFIG.split("\n[").next().unwrap().to_owned()
+            } else {
+                DEFAULT_CONFIG
+                    .split(&format!("[{section}]\n"))
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("default-config has no [{section}]"))
+                    .split("\n[")
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            };
+            assert!(
+                in_section.lines().any(|l| l
+                    .trim_start_matches("# ")
+                    .starts_with(&format!("{name} = "))),
+                "default-config does not document {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_overrides_file_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "rushline.toml",
+                "data_dir = \"/srv/rushline\"\n[http]\naddr = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n",
+            )?;
+            jail.set_env("RUSHLINE_HTTP__ADDR", "127.0.0.1:7000");
+            jail.set_env(
+                "RUSHLINE_DATABASE__URL",
+                "postgres://app:hunter2@db:5432/rushline",
+            );
+            jail.set_env("RUSHLINE_GATE__URL", "redis://127.0.0.1:6379");
+            jail.set_env("RUSHLINE_REDIS__URL", "redis://127.0.0.1:6379/1");
+            jail.set_env("RUSHLINE_TEST_POSTGRES_URL", "ignored by the service");
+            let config = load_in(jail).unwrap();
+            assert_eq!(config.http.addr, "127.0.0.1:7000".parse().unwrap());
+            assert_eq!(config.data_dir, PathBuf::from("/srv/rushline"));
+            assert_eq!(config.log.format, LogFormat::Json);
+            assert_eq!(
+                config.database_url().expose(),
+                "postgres://app:hunter2@db:5432/rushline"
+            );
+            assert_eq!(config.gate.url.expose(), "redis://127.0.0.1:6379");
+            assert_eq!(
+                config.redis.url.unwrap().expose(),
+                "redis://127.0.0.1:6379/1"
+            );
+
+            jail.set_env("RUSHLINE_DATA_DIR", "/var/lib/rushline");
+            let config = load_in(jail).unwrap();
+            assert_eq!(config.data_dir, PathBuf::from("/var/lib/rushline"));
+            assert_eq!(config.database.url.as_ref().unwrap().scheme(), "postgres");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        let config = Config::default();
+        assert_eq!(
+            config.database_url().expose(),
+            "sqlite://./data/rushline.db"
+        );
+    }
+
+    #[test]
+    fn bad_values_fail_naming_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_HTTP__ADDR", "not-an-address");
+            let error = load_in(jail).unwrap_err().to_string();
+            assert!(error.starts_with("http.addr: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_GATE__URL", "memcached://x");
+            let error = load_in(jail).unwrap_err().to_string();
+            assert!(error.starts_with("gate.url:"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_JOBS__POLL_INTERVAL", "soon");
+            let error = load_in(jail).unwrap_err().to_string();
+            assert!(error.starts_with("jobs.poll_interval: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("rushline.toml", "[htpp]\naddr = \"127.0.0.1:1\"\n")?;
+            let error = load_in(jail).unwrap_err().to_string();
+            assert!(error.contains("htpp"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let mut config = Config::default();
+        config.database.url = Some(ServiceUrl::from("postgres://app:hunter2@db/rushline"));
+        config.redis.url = Some(ServiceUrl::from("redis://:s3cret@cache:6379"));
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("s3cret"),
+            "{debug}"
+        );
+        assert!(
+            debug.contains("postgres://app:REDACTED@db/rushline"),
+            "{debug}"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The rushline binary as a library: configuration, command-line interface and the wiring that
+//! turns a [`Config`] into a running node. `main.rs` only parses arguments and calls in here, so
+//! the test harness builds exactly what `rushline serve` runs.
+
+pub mod app;
+pub mod cli;
+mod commands;
+pub mod config;
+mod logging;
+
+pub use app::Rushline;
+pub use cli::Cli;
+pub use config::Config;
