@@ -22,3 +22,48 @@ pub struct Path<T>(pub T);
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::post;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Sample {
+        #[allow(dead_code)]
+        quantity: u32,
+    }
+
+    async fn call(body: &'static str, content_type: &str) -> (StatusCode, serde_json::Value) {
+        let app = Router::new().route("/", post(|Json(_): Json<Sample>| async { "ok" }));
+        let request = Request::post("/")
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn body_rejections_use_the_json_error_body() {
+        let (status, body) = call("{not json", "application/json").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["code"], "malformed_json");
+
+        let (status, body) = call(r#"{"quantity": "two"}"#, "application/json").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["code"], "invalid_body");
+        assert!(body["error"]["message"].as_str().unwrap().contains("quantity"), "{body}");
+
+        let (status, body) = call(r#"{"quantity": 2}"#, "text/plain").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(body["error"]["code"], "unsupported_media_type");
+    }
+}

@@ -5,6 +5,36 @@
 //! are set. In CI (`CI` set) a missing URL fails the test instead of skipping it: a backend suite
 //! that silently skips in CI is a hole.
 
+mod app;
+mod chaos;
 mod db;
+mod redis_prefix;
 
-pub use db::{TestDb, postgres_url};
+pub use chaos::ChaosProxy;
+pub use app::{Backend, TestApp, TestAppBuilder, TestResponse};
+pub use db::{postgres_url, TestDb};
+pub use redis_prefix::{redis_url, TestRedis};
+
+/// Declares `$name` once per backend pair: `$name::sqlite` (SQLite + memory gate) and
+/// `$name::postgres` (PostgreSQL + Redis). The body is an async fn taking a [`Backend`].
+#[macro_export]
+macro_rules! backend_test {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        async fn $name($backend: $crate::Backend) $body
+
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::Backend::Postgres.available() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            }
+        }
+    };
+}

@@ -304,15 +304,12 @@ impl Config {
 pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
 
 #[cfg(test)]
+// `Jail`'s closures must return `figment::Error`, which is large; that is figment's choice.
+#[allow(clippy::result_large_err)]
 mod tests {
     use figment::Jail;
 
     use super::*;
-
-    fn load_in(jail: &Jail) -> Result<Config, ConfigError> {
-        let _ = jail;
-        Config::load(None)
-    }
 
     #[test]
     fn default_config_file_parses_to_the_defaults_and_names_every_key() {
@@ -370,7 +367,7 @@ mod tests {
             jail.set_env("RUSHLINE_GATE__URL", "redis://127.0.0.1:6379");
             jail.set_env("RUSHLINE_REDIS__URL", "redis://127.0.0.1:6379/1");
             jail.set_env("RUSHLINE_TEST_POSTGRES_URL", "ignored by the service");
-            let config = load_in(jail).unwrap();
+            let config = Config::load(None).unwrap();
             assert_eq!(config.http.addr, "127.0.0.1:7000".parse().unwrap());
             assert_eq!(config.data_dir, PathBuf::from("/srv/rushline"));
             assert_eq!(config.log.format, LogFormat::Json);
@@ -385,7 +382,7 @@ mod tests {
             );
 
             jail.set_env("RUSHLINE_DATA_DIR", "/var/lib/rushline");
-            let config = load_in(jail).unwrap();
+            let config = Config::load(None).unwrap();
             assert_eq!(config.data_dir, PathBuf::from("/var/lib/rushline"));
             assert_eq!(config.database.url.as_ref().unwrap().scheme(), "postgres");
             Ok(())
@@ -405,25 +402,25 @@ mod tests {
     fn bad_values_fail_naming_the_key() {
         Jail::expect_with(|jail| {
             jail.set_env("RUSHLINE_HTTP__ADDR", "not-an-address");
-            let error = load_in(jail).unwrap_err().to_string();
+            let error = Config::load(None).unwrap_err().to_string();
             assert!(error.starts_with("http.addr: "), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {
             jail.set_env("RUSHLINE_GATE__URL", "memcached://x");
-            let error = load_in(jail).unwrap_err().to_string();
+            let error = Config::load(None).unwrap_err().to_string();
             assert!(error.starts_with("gate.url:"), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {
             jail.set_env("RUSHLINE_JOBS__POLL_INTERVAL", "soon");
-            let error = load_in(jail).unwrap_err().to_string();
+            let error = Config::load(None).unwrap_err().to_string();
             assert!(error.starts_with("jobs.poll_interval: "), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {
             jail.create_file("rushline.toml", "[htpp]\naddr = \"127.0.0.1:1\"\n")?;
-            let error = load_in(jail).unwrap_err().to_string();
+            let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("htpp"), "{error}");
             Ok(())
         });

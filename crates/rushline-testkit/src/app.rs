@@ -1,0 +1,267 @@
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use rushline::config::ServiceUrl;
+use rushline::{Config, Rushline};
+use rushline_domain::ManualClock;
+use rushline_jobs::Worker;
+use rushline_server::AppState;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use crate::{TestDb, TestRedis};
+
+/// Which pair of backends a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and the in-process gate: the zero-setup default.
+    Sqlite,
+    /// PostgreSQL, and Redis for the gate, caches and pub/sub: the scale-out setup.
+    Postgres,
+}
+
+impl Backend {
+    /// Whether this backend's servers are configured (always true in CI, or the test fails).
+    pub fn available(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::Postgres => crate::postgres_url().is_some() && crate::redis_url().is_some(),
+        }
+    }
+}
+
+/// The real application, in process, on an isolated database and Redis prefix, with a manual
+/// clock. Requests go through the real router (`oneshot`), or over TCP after [`TestApp::spawn`].
+pub struct TestApp {
+    pub node: Rushline,
+    pub clock: ManualClock,
+    router: Router,
+    resources: Arc<Resources>,
+    _data_dir: Arc<tempfile::TempDir>,
+}
+
+/// What several nodes of one test share, dropped (and cleaned up) with the last of them.
+struct Resources {
+    db: TestDb,
+    redis: Option<TestRedis>,
+    backend: Backend,
+}
+
+pub struct TestAppBuilder {
+    backend: Backend,
+    config: Config,
+    clock: Option<ManualClock>,
+    shared: Option<Arc<Resources>>,
+}
+
+impl TestApp {
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        let mut config = Config::default();
+        config.database.max_connections = 8;
+        TestAppBuilder {
+            backend,
+            config,
+            clock: None,
+            shared: None,
+        }
+    }
+
+    pub async fn new(backend: Backend) -> Self {
+        Self::builder(backend).build().await
+    }
+
+    /// A second node on this node's database, Redis prefix and clock, with its own in-process
+    /// state (caches, memory gate, writer), as another `rushline serve` would have.
+    pub fn another_node(&self) -> TestAppBuilder {
+        TestAppBuilder {
+            backend: self.resources.backend,
+            config: self.node.config.clone(),
+            clock: Some(self.clock.clone()),
+            shared: Some(self.resources.clone()),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.resources.backend
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.node.state
+    }
+
+    pub fn worker(&self) -> Worker {
+        self.node.worker()
+    }
+
+    /// Moves the clock, then runs every job that became due.
+    pub async fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        self.worker().run_due().await.expect("due jobs ran");
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: body.to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    /// A request with an optional JSON body and extra headers (`("authorization", "Bearer …")`).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.request(request.expect("a valid request")).await
+    }
+
+    /// Serves the app on 127.0.0.1 at a free port until the token is cancelled; returns the base
+    /// URL. Jobs run too, on the manual clock.
+    pub async fn spawn(&self) -> (String, CancellationToken) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let shutdown = CancellationToken::new();
+        let router = self.router.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            rushline_server::serve(
+                listener,
+                router,
+                async move { stop.cancelled().await },
+                std::time::Duration::from_secs(5),
+            )
+            .await
+        });
+        (url, shutdown)
+    }
+}
+
+impl TestAppBuilder {
+    /// Changes the configuration before the node is built.
+    pub fn config(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        let resources = match self.shared {
+            Some(shared) => shared,
+            None => Arc::new(Resources::new(self.backend).await),
+        };
+        let data_dir = Arc::new(tempfile::tempdir().expect("temporary data_dir"));
+        let mut config = self.config;
+        config.data_dir = data_dir.path().to_path_buf();
+        // A node made by `another_node` arrives with these set, possibly changed by the test.
+        config
+            .database
+            .url
+            .get_or_insert_with(|| ServiceUrl::from(resources.db.url.as_str()));
+        if let Some(redis) = resources.redis.as_ref().filter(|_| config.redis.url.is_none()) {
+            config.gate.url = ServiceUrl::from(redis.url.as_str());
+            config.redis.url = Some(ServiceUrl::from(redis.url.as_str()));
+            config.redis.key_prefix = redis.prefix.clone();
+        }
+        let clock = self.clock.unwrap_or_else(ManualClock::starting_now);
+        let node = Rushline::build(config, Arc::new(clock.clone()))
+            .await
+            .expect("the test node builds");
+        let router = node.router();
+        TestApp {
+            node,
+            clock,
+            router,
+            resources,
+            _data_dir: data_dir,
+        }
+    }
+}
+
+impl Resources {
+    async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self {
+                db: TestDb::sqlite().await,
+                redis: None,
+                backend,
+            },
+            Backend::Postgres => Self {
+                db: TestDb::postgres().await.expect("PostgreSQL is configured"),
+                redis: Some(TestRedis::new().expect("Redis is configured")),
+                backend,
+            },
+        }
+    }
+}
+
+/// A response with its body read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The stable error code of an error body.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.text()))
+            .to_owned()
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) -> &Self {
+        assert_eq!(self.status, expected, "body: {}", self.text());
+        self
+    }
+}

@@ -1,0 +1,3 @@
+//! The HTTP API end to end: the real router on real backends, one module per resource.
+
+mod ops;

@@ -1,0 +1,36 @@
+//! A node whose database disappears answers 503 and recovers on its own once it is back.
+
+use rushline::config::ServiceUrl;
+use rushline_testkit::{Backend, ChaosProxy, TestApp};
+use axum::http::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_503_while_postgres_is_cut_off_and_200_again_without_restart() {
+    if !Backend::Postgres.available() {
+        return;
+    }
+    let app = TestApp::new(Backend::Postgres).await;
+    let direct = app.node.config.database_url();
+    let url = url::Url::parse(direct.expose()).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = ChaosProxy::start(target.parse().unwrap()).await;
+    let mut proxied = url.clone();
+    proxied.set_port(Some(proxy.addr.port())).unwrap();
+    let node = app
+        .another_node()
+        .config(|c| c.database.url = Some(ServiceUrl::from(proxied.as_str())))
+        .build()
+        .await;
+
+    node.get("/readyz").await.assert_status(StatusCode::OK);
+
+    proxy.cut();
+    let response = node.get("/readyz").await;
+    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.error_code(), "not_ready");
+    assert_ne!(response.json()["error"]["details"]["database"], "ok");
+    assert_eq!(response.json()["error"]["details"]["redis"], "ok");
+
+    proxy.restore();
+    node.get("/readyz").await.assert_status(StatusCode::OK);
+}
