@@ -5,5 +5,9 @@
 //! the file system or the system clock directly: time comes in through [`Clock`].
 
 pub mod clock;
+pub mod product;
+pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use product::ProductStatus;
+pub use user::Role;

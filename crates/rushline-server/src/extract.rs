@@ -25,10 +25,10 @@ pub struct Query<T>(pub T);
 
 #[cfg(test)]
 mod tests {
+    use axum::Router;
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use axum::routing::post;
-    use axum::Router;
     use tower::ServiceExt;
 
     use super::*;
@@ -47,7 +47,9 @@ mod tests {
             .unwrap();
         let response = app.oneshot(request).await.unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or_default())
     }
 
@@ -60,7 +62,13 @@ mod tests {
         let (status, body) = call(r#"{"quantity": "two"}"#, "application/json").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["error"]["code"], "invalid_body");
-        assert!(body["error"]["message"].as_str().unwrap().contains("quantity"), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("quantity"),
+            "{body}"
+        );
 
         let (status, body) = call(r#"{"quantity": 2}"#, "text/plain").await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);

@@ -4,6 +4,7 @@
 //! Handlers translate between HTTP and the domain; they hold no business rules of their own and
 //! never talk SQL. Every error leaves through [`ApiError`], so every client sees one error shape.
 
+pub mod auth;
 mod error;
 mod extract;
 pub mod jobs;

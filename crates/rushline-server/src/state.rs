@@ -6,6 +6,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use rushline_domain::Clock;
 use rushline_store::Store;
 
+use crate::auth::AccessTokens;
+
 /// Everything a handler may use, shared by all requests of a node.
 #[derive(Clone)]
 pub struct AppState(Arc<App>);
@@ -16,6 +18,7 @@ pub struct App {
     /// Present when `redis.url` is configured: caches, rate limits and pub/sub use it.
     pub redis: Option<redis::aio::ConnectionManager>,
     pub metrics: PrometheusHandle,
+    pub tokens: AccessTokens,
 }
 
 impl AppState {

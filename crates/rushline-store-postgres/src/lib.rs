@@ -4,8 +4,10 @@
 //! Work that several nodes may race for (jobs, periodic occurrences) is claimed with
 //! `FOR UPDATE SKIP LOCKED` or a conditional `UPDATE`, never with application locks.
 
+mod catalog;
 mod error;
 mod jobs;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,7 +2,10 @@ use rushline_store::DbError;
 
 /// SQLite names a violated UNIQUE constraint by its columns, not by the index; this maps those
 /// columns to the constraint names the port uses (the PostgreSQL names).
-const UNIQUE_NAMES: &[(&str, &str)] = &[("jobs.dedupe_key", "jobs_dedupe_key")];
+const UNIQUE_NAMES: &[(&str, &str)] = &[
+    ("jobs.dedupe_key", "jobs_dedupe_key"),
+    ("users.email", "users_email_key"),
+];
 
 pub(crate) fn map_err(e: sqlx::Error) -> DbError {
     match e {
@@ -39,4 +42,15 @@ pub(crate) fn map_err(e: sqlx::Error) -> DbError {
         }
         other => DbError::Other(other.to_string()),
     }
+}
+
+/// Reads a text column holding a domain enum (`role`, `status`).
+pub(crate) fn parse_column<T>(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<T, DbError>
+where
+    T: std::str::FromStr<Err = String>,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(column).map_err(map_err)?;
+    text.parse()
+        .map_err(|e| DbError::Other(format!("column {column}: {e}")))
 }

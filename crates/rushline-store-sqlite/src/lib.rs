@@ -6,8 +6,10 @@
 //! lets run beside the writer. `synchronous = FULL` makes every commit durable before it returns:
 //! the group-commit writer amortises that fsync over a whole batch.
 
+mod catalog;
 mod error;
 mod jobs;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -5,20 +5,24 @@
 //! must pass the shared [`conformance`] suite. Nothing here knows SQL or HTTP; callers pass the
 //! current time in, so that the manual clock of the tests rules every stored time.
 
+pub mod catalog;
 mod error;
 pub mod jobs;
+pub mod users;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
 use async_trait::async_trait;
 
+pub use catalog::{CatalogStore, Product};
 pub use error::DbError;
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
+pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
 #[async_trait]
-pub trait Store: JobStore + Send + Sync + 'static {
+pub trait Store: JobStore + UserStore + CatalogStore + Send + Sync + 'static {
     /// Brings the schema up to date with this backend's embedded migrations.
     async fn migrate(&self) -> Result<(), DbError>;
 

@@ -1,18 +1,20 @@
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use rushline::config::ServiceUrl;
 use rushline::{Config, Rushline};
-use rushline_domain::ManualClock;
+use rushline_domain::{Clock, ManualClock, Role};
 use rushline_jobs::Worker;
 use rushline_server::AppState;
+use rushline_store::User;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+use uuid::Uuid;
 
 use crate::{TestDb, TestRedis};
 
@@ -98,6 +100,34 @@ impl TestApp {
         self.node.worker()
     }
 
+    /// A verified account of `role`, created directly in the store (no mail round trip), with an
+    /// access token valid at the current clock.
+    pub async fn user(&self, role: Role) -> TestUser {
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let user = User {
+            id,
+            email: format!("{role}-{}@test.example", id.simple()),
+            name: format!("Test {role}"),
+            role,
+            password_hash: "not a usable hash: this account cannot log in".to_owned(),
+            verified_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        self.state()
+            .store
+            .insert_user(&user)
+            .await
+            .expect("insert test user");
+        TestUser {
+            id,
+            email: user.email,
+            role,
+            token: self.state().tokens.issue(id, role, now),
+        }
+    }
+
     /// Moves the clock, then runs every job that became due.
     pub async fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
@@ -113,7 +143,12 @@ impl TestApp {
             .expect("the router is infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         TestResponse {
             status,
             headers,
@@ -191,7 +226,11 @@ impl TestAppBuilder {
             .database
             .url
             .get_or_insert_with(|| ServiceUrl::from(resources.db.url.as_str()));
-        if let Some(redis) = resources.redis.as_ref().filter(|_| config.redis.url.is_none()) {
+        if let Some(redis) = resources
+            .redis
+            .as_ref()
+            .filter(|_| config.redis.url.is_none())
+        {
             config.gate.url = ServiceUrl::from(redis.url.as_str());
             config.redis.url = Some(ServiceUrl::from(redis.url.as_str()));
             config.redis.key_prefix = redis.prefix.clone();
@@ -225,6 +264,22 @@ impl Resources {
                 backend,
             },
         }
+    }
+}
+
+/// An account made by [`TestApp::user`].
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub token: String,
+}
+
+impl TestUser {
+    /// The value of the `Authorization` header for this user's requests.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
     }
 }
 

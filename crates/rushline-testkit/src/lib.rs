@@ -10,10 +10,10 @@ mod chaos;
 mod db;
 mod redis_prefix;
 
+pub use app::{Backend, TestApp, TestAppBuilder, TestResponse, TestUser};
 pub use chaos::ChaosProxy;
-pub use app::{Backend, TestApp, TestAppBuilder, TestResponse};
-pub use db::{postgres_url, TestDb};
-pub use redis_prefix::{redis_url, TestRedis};
+pub use db::{TestDb, postgres_url};
+pub use redis_prefix::{TestRedis, redis_url};
 
 /// Declares `$name` once per backend pair: `$name::sqlite` (SQLite + memory gate) and
 /// `$name::postgres` (PostgreSQL + Redis). The body is an async fn taking a [`Backend`].

@@ -1,11 +1,15 @@
 //! Wiring: from a [`Config`] to the objects a node runs, backends picked once from URL schemes.
 
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use chrono::TimeDelta;
 use rushline_domain::Clock;
 use rushline_jobs::{Worker, WorkerOptions};
+use rushline_server::auth::AccessTokens;
 use rushline_server::{App, AppState};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
@@ -31,11 +35,13 @@ impl Rushline {
             Some(url) => Some(connect_redis(url).await.context("redis.url")?),
             None => None,
         };
+        let secret = jwt_secret(&config)?;
         let state = AppState::new(App {
             store,
             clock,
             redis,
             metrics: rushline_server::prometheus_handle(),
+            tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
         });
         let registry = Arc::new(rushline_server::jobs::registry(&state));
         Ok(Self {
@@ -115,4 +121,32 @@ async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<redis::aio::Connectio
         .get_connection_manager()
         .await
         .with_context(|| format!("cannot reach Redis at {url}"))
+}
+
+/// The configured token-signing secret, else the one generated into `data_dir` on first start.
+fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.auth.jwt_secret {
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("jwt_secret");
+    match std::fs::read_to_string(&path) {
+        Ok(hex) => {
+            hex::decode(hex.trim()).with_context(|| format!("{} is not hex", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+            let secret: [u8; 32] = rand::random();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            file.write_all(hex::encode(secret).as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a token-signing secret; set auth.jwt_secret to share one across nodes");
+            Ok(secret.to_vec())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    pub auth: AuthConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +86,26 @@ pub struct JobsConfig {
     pub lease: Duration,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Signs access tokens; every node of a deployment needs the same one. Unset: generated once
+    /// and kept in `data_dir/jwt_secret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<Secret>,
+    #[serde(with = "humantime_serde")]
+    pub access_ttl: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_ttl: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -94,6 +116,7 @@ impl Default for Config {
             redis: RedisConfig::default(),
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -194,6 +217,41 @@ impl fmt::Debug for ServiceUrl {
     }
 }
 
+/// A secret value: never printed by `Debug` or serialised back out.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(secret: &str) -> Self {
+        Self(SecretString::from(secret))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[REDACTED]")
+    }
+}
+
 /// Why a configuration was refused; the message names the offending key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -280,6 +338,14 @@ impl Config {
                 message: format!("expected redis://…, got {url}"),
             });
         }
+        if let Some(secret) = &self.auth.jwt_secret
+            && secret.expose().len() < 32
+        {
+            return Err(ConfigError::Invalid {
+                key: "auth.jwt_secret",
+                message: "must be at least 32 characters".to_owned(),
+            });
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 key: "database.max_connections",
@@ -328,7 +394,7 @@ mod tests {
             }
         }
         // Unset optional keys are not serialised; they must still be documented.
-        keys.extend(["database.url", "redis.url"].map(String::from));
+        keys.extend(["database.url", "redis.url", "auth.jwt_secret"].map(String::from));
         for key in keys {
             let (section, name) = key.rsplit_once('.').unwrap_or(("", &key));
             let in_section = if section.is_empty() {

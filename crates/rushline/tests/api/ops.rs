@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use rushline_testkit::{backend_test, TestApp};
+use rushline_testkit::{TestApp, backend_test};
 
 backend_test! {
     async fn health_readiness_and_metrics(backend: Backend) {
@@ -36,7 +36,10 @@ async fn openapi_document_is_3_1_and_docs_render_it() {
     let docs = app.get("/docs").await;
     docs.assert_status(StatusCode::OK);
     let page = docs.text();
-    assert!(page.contains("@scalar/api-reference") && page.contains("Fair first-come-first-served"), "{page}");
+    assert!(
+        page.contains("@scalar/api-reference") && page.contains("Fair first-come-first-served"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -58,7 +61,12 @@ async fn every_response_carries_a_request_id() {
     let id = generated.headers["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     let given = app
-        .send(axum::http::Method::GET, "/healthz", None, &[("x-request-id", "trace-me-42")])
+        .send(
+            axum::http::Method::GET,
+            "/healthz",
+            None,
+            &[("x-request-id", "trace-me-42")],
+        )
         .await;
     assert_eq!(given.headers["x-request-id"], "trace-me-42");
 }

@@ -1,8 +1,8 @@
 //! A node whose database disappears answers 503 and recovers on its own once it is back.
 
+use axum::http::StatusCode;
 use rushline::config::ServiceUrl;
 use rushline_testkit::{Backend, ChaosProxy, TestApp};
-use axum::http::StatusCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_503_while_postgres_is_cut_off_and_200_again_without_restart() {

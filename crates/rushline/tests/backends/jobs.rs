@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rushline_jobs::{new_job, Job, Registry, Worker, WorkerOptions};
-use rushline_store::JobStatus;
 use rushline_domain::Clock;
-use rushline_testkit::{backend_test, TestApp};
+use rushline_jobs::{Job, Registry, Worker, WorkerOptions, new_job};
+use rushline_store::JobStatus;
+use rushline_testkit::{TestApp, backend_test};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
@@ -50,7 +50,12 @@ fn counting_worker(app: &TestApp, runs: &Runs<u32>) -> Worker {
         }
     });
     let state = app.state();
-    Worker::new(state.store.clone(), state.clock.clone(), Arc::new(registry), small_batches())
+    Worker::new(
+        state.store.clone(),
+        state.clock.clone(),
+        Arc::new(registry),
+        small_batches(),
+    )
 }
 
 backend_test! {

@@ -1,7 +1,4 @@
-//! The storage conformance suite: every backend runs every case through [`conformance_tests!`].
-//!
-//! A case is an async function taking a freshly migrated, empty store. Backends differ in SQL, not
-//! in behaviour; a case that passes on one backend and fails on another is a bug in the second.
+//! The job queue: claiming, leases, retries, dedupe.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,44 +8,13 @@ use serde_json::json;
 
 use crate::{DbError, JobStatus, NewJob, Store};
 
-/// Expands to one `#[tokio::test]` per conformance case. `$factory` is an async function returning
-/// `Option<(Arc<dyn Store>, G)>`: `None` skips the backend, `G` cleans up when dropped.
-#[macro_export]
-macro_rules! conformance_tests {
-    ($factory:path) => {
-        $crate::conformance_tests!(@cases $factory;
-            ping,
-            job_is_claimed_once_then_completed,
-            job_not_due_is_not_claimed,
-            job_dedupe_key_enqueues_once,
-            job_failure_retries_then_dies,
-            job_lease_expiry_makes_it_claimable_again,
-            concurrent_claimers_never_share_a_job,
-            jobs_list_and_purge,
-        );
-    };
-    (@cases $factory:path; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some((store, _guard)) = $factory().await else { return };
-                $crate::conformance::$case(store).await;
-            }
-        )*
-    };
-}
-
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-01T09:00:00.123456Z")
         .unwrap()
         .with_timezone(&Utc)
 }
 
-pub async fn ping(store: Arc<dyn Store>) {
-    store.ping().await.unwrap();
-}
-
-pub async fn job_is_claimed_once_then_completed(store: Arc<dyn Store>) {
+pub async fn jobs_are_claimed_once_then_completed(store: Arc<dyn Store>) {
     let now = t0();
     let job = NewJob::new("send_mail", json!({"to": "a@example.com"}), now);
     let id = store.enqueue(&job, now).await.unwrap().unwrap();
@@ -90,7 +56,7 @@ pub async fn job_is_claimed_once_then_completed(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn job_not_due_is_not_claimed(store: Arc<dyn Store>) {
+pub async fn jobs_not_due_are_not_claimed(store: Arc<dyn Store>) {
     let now = t0();
     let due = now + Duration::seconds(30);
     store
@@ -122,7 +88,7 @@ pub async fn job_not_due_is_not_claimed(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn job_dedupe_key_enqueues_once(store: Arc<dyn Store>) {
+pub async fn jobs_with_a_dedupe_key_enqueue_once(store: Arc<dyn Store>) {
     let now = t0();
     let job = NewJob::new("tick", json!({}), now).dedupe_key("tick@2026-03-01T09:00:00Z");
     assert!(store.enqueue(&job, now).await.unwrap().is_some());
@@ -134,7 +100,7 @@ pub async fn job_dedupe_key_enqueues_once(store: Arc<dyn Store>) {
     assert!(store.enqueue(&plain, now).await.unwrap().is_some());
 }
 
-pub async fn job_failure_retries_then_dies(store: Arc<dyn Store>) {
+pub async fn jobs_failing_retry_then_die(store: Arc<dyn Store>) {
     let now = t0();
     let id = store
         .enqueue(&NewJob::new("flaky", json!({}), now).max_attempts(2), now)
@@ -186,7 +152,7 @@ pub async fn job_failure_retries_then_dies(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn job_lease_expiry_makes_it_claimable_again(store: Arc<dyn Store>) {
+pub async fn jobs_lease_expiry_makes_them_claimable_again(store: Arc<dyn Store>) {
     let now = t0();
     let id = store
         .enqueue(&NewJob::new("slow", json!({}), now), now)
@@ -215,7 +181,7 @@ pub async fn job_lease_expiry_makes_it_claimable_again(store: Arc<dyn Store>) {
     assert_eq!(again[0].attempts, 2);
 }
 
-pub async fn concurrent_claimers_never_share_a_job(store: Arc<dyn Store>) {
+pub async fn jobs_concurrent_claimers_never_share_one(store: Arc<dyn Store>) {
     let now = t0();
     let mut ids = HashSet::new();
     for i in 0..200 {

@@ -1,0 +1,62 @@
+use async_trait::async_trait;
+use rushline_store::{DbError, User, UserStore};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+use crate::SqliteStore;
+use crate::error::{map_err, parse_column};
+
+const COLUMNS: &str = "id, email, name, role, password_hash, verified_at, created_at, updated_at";
+
+pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, DbError> {
+    Ok(User {
+        id: row.try_get("id").map_err(map_err)?,
+        email: row.try_get("email").map_err(map_err)?,
+        name: row.try_get("name").map_err(map_err)?,
+        role: parse_column(row, "role")?,
+        password_hash: row.try_get("password_hash").map_err(map_err)?,
+        verified_at: row.try_get("verified_at").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+        updated_at: row.try_get("updated_at").map_err(map_err)?,
+    })
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, user: &User) -> Result<(), DbError> {
+        sqlx::query(&format!(
+            "INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.verified_at)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .execute(&self.writer)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<User, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)?;
+        user_from_row(&row)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<User, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+            .bind(email)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)?;
+        user_from_row(&row)
+    }
+}

@@ -1,0 +1,52 @@
+//! Accounts.
+
+use std::sync::Arc;
+
+use rushline_domain::Role;
+use uuid::Uuid;
+
+use super::jobs::t0;
+use crate::{DbError, Store, USERS_EMAIL_KEY, User};
+
+pub(crate) fn user(email: &str, role: Role) -> User {
+    User {
+        id: Uuid::now_v7(),
+        email: email.to_owned(),
+        name: "Kim Minji".to_owned(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+            .to_owned(),
+        verified_at: Some(t0()),
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+pub async fn users_round_trip_and_emails_are_unique(store: Arc<dyn Store>) {
+    let buyer = user("minji@example.com", Role::Buyer);
+    store.insert_user(&buyer).await.unwrap();
+    assert_eq!(store.user_by_id(buyer.id).await.unwrap(), buyer);
+    assert_eq!(
+        store.user_by_email("minji@example.com").await.unwrap(),
+        buyer
+    );
+    assert!(matches!(
+        store.user_by_email("nobody@example.com").await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        store.user_by_id(Uuid::now_v7()).await,
+        Err(DbError::NotFound)
+    ));
+
+    let unverified = User {
+        verified_at: None,
+        ..user("seller@example.com", Role::Seller)
+    };
+    store.insert_user(&unverified).await.unwrap();
+    assert_eq!(store.user_by_id(unverified.id).await.unwrap(), unverified);
+
+    let duplicate = user("minji@example.com", Role::Seller);
+    let error = store.insert_user(&duplicate).await.unwrap_err();
+    assert!(error.is_conflict_on(USERS_EMAIL_KEY), "{error:?}");
+}
