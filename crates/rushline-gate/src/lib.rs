@@ -8,12 +8,14 @@
 
 mod memory;
 mod redis;
+pub mod room;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
 pub use crate::memory::MemoryGate;
 pub use crate::redis::RedisGate;
+pub use crate::room::{MemoryRoom, RedisRoom, WaitingRoom};
 
 /// A limited thing (units of a drop, a product's stock, coupons of a campaign), e.g. `drop:0192…`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
