@@ -5,9 +5,13 @@
 //! the file system or the system clock directly: time comes in through [`Clock`].
 
 pub mod clock;
+pub mod drop;
+pub mod order;
 pub mod product;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use drop::DropStatus;
+pub use order::OrderStatus;
 pub use product::ProductStatus;
 pub use user::Role;

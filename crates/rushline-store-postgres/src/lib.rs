@@ -5,8 +5,11 @@
 //! `FOR UPDATE SKIP LOCKED` or a conditional `UPDATE`, never with application locks.
 
 mod catalog;
+mod claims;
+mod drops;
 mod error;
 mod jobs;
+mod orders;
 mod users;
 
 use std::str::FromStr;

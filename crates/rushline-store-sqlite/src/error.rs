@@ -5,6 +5,11 @@ use rushline_store::DbError;
 const UNIQUE_NAMES: &[(&str, &str)] = &[
     ("jobs.dedupe_key", "jobs_dedupe_key"),
     ("users.email", "users_email_key"),
+    (
+        "orders.buyer_id, orders.idempotency_key",
+        "orders_idempotency_key",
+    ),
+    ("order_lines.claim_id", "order_lines_claim_key"),
 ];
 
 pub(crate) fn map_err(e: sqlx::Error) -> DbError {

@@ -7,8 +7,11 @@
 //! the group-commit writer amortises that fsync over a whole batch.
 
 mod catalog;
+mod claims;
+mod drops;
 mod error;
 mod jobs;
+mod orders;
 mod users;
 
 use std::str::FromStr;

@@ -6,8 +6,11 @@
 //! current time in, so that the manual clock of the tests rules every stored time.
 
 pub mod catalog;
+pub mod claims;
+pub mod drops;
 mod error;
 pub mod jobs;
+pub mod orders;
 pub mod users;
 
 #[cfg(feature = "conformance")]
@@ -16,13 +19,20 @@ pub mod conformance;
 use async_trait::async_trait;
 
 pub use catalog::{CatalogStore, Product};
+pub use claims::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, NO_USER_LIMIT, Pool};
+pub use drops::{
+    DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, drop_pool_key,
+};
 pub use error::DbError;
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
+pub use orders::{NewOrder, NewOrderLine, Order, OrderEvent, OrderLine, OrderStore};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
 #[async_trait]
-pub trait Store: JobStore + UserStore + CatalogStore + Send + Sync + 'static {
+pub trait Store:
+    JobStore + UserStore + CatalogStore + DropStore + ClaimStore + OrderStore + Send + Sync + 'static
+{
     /// Brings the schema up to date with this backend's embedded migrations.
     async fn migrate(&self) -> Result<(), DbError>;
 

@@ -5,6 +5,7 @@
 //! Each domain keeps its cases in a module of its own and lists them in the macro below.
 
 pub mod catalog;
+pub mod drops;
 pub mod health;
 pub mod jobs;
 pub mod users;
@@ -26,6 +27,13 @@ macro_rules! conformance_tests {
             jobs::jobs_list_and_purge,
             users::users_round_trip_and_emails_are_unique,
             catalog::products_round_trip,
+            drops::drops_change_only_while_scheduled,
+            drops::drops_list_by_window_and_seller,
+            drops::drops_advance_records_openings_and_closings_once,
+            drops::claims_commit_in_one_batch_and_rebuild_the_pool,
+            drops::claims_the_database_refuses_what_would_oversell,
+            drops::claims_the_database_refuses_what_breaks_the_user_limit,
+            drops::claims_a_committed_order_is_not_written_twice,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

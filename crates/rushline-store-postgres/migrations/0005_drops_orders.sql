@@ -1,0 +1,85 @@
+-- Drops, the pools of limited stock behind them, the claims on those pools, and orders.
+
+CREATE TABLE drops (
+    id             UUID PRIMARY KEY,
+    product_id     UUID NOT NULL REFERENCES products (id),
+    seller_id      UUID NOT NULL REFERENCES users (id),
+    quantity       BIGINT NOT NULL CONSTRAINT drops_quantity_check CHECK (quantity BETWEEN 1 AND 10000000),
+    price          BIGINT NOT NULL CONSTRAINT drops_price_check CHECK (price > 0),
+    opens_at       TIMESTAMPTZ NOT NULL,
+    closes_at      TIMESTAMPTZ NOT NULL,
+    per_user_limit INTEGER NOT NULL CONSTRAINT drops_per_user_limit_check CHECK (per_user_limit >= 1),
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    opened_at      TIMESTAMPTZ,
+    closed_at      TIMESTAMPTZ,
+    CONSTRAINT drops_window_check CHECK (opens_at < closes_at)
+);
+CREATE INDEX drops_opens_at ON drops (opens_at, id);
+CREATE INDEX drops_seller ON drops (seller_id, opens_at, id);
+-- The scheduler's sweeps: drops not yet seen opening, or closing.
+CREATE INDEX drops_to_open ON drops (opens_at) WHERE opened_at IS NULL;
+CREATE INDEX drops_to_close ON drops (closes_at) WHERE closed_at IS NULL;
+
+-- A pool: any limited thing the gate hands out. `held` counts units of active claims and can
+-- never exceed `total`: the database refuses a grant the gate made by mistake.
+CREATE TABLE pools (
+    key            TEXT PRIMARY KEY,
+    total          BIGINT NOT NULL CONSTRAINT pools_total_check CHECK (total >= 0),
+    per_user_limit BIGINT NOT NULL CONSTRAINT pools_per_user_limit_check CHECK (per_user_limit >= 1),
+    held           BIGINT NOT NULL DEFAULT 0,
+    last_seq       BIGINT NOT NULL DEFAULT 0,
+    CONSTRAINT pools_held_check CHECK (held >= 0 AND held <= total)
+);
+
+CREATE TABLE claims (
+    id          UUID PRIMARY KEY,
+    pool_key    TEXT NOT NULL REFERENCES pools (key),
+    user_id     UUID NOT NULL REFERENCES users (id),
+    qty         INTEGER NOT NULL CONSTRAINT claims_qty_check CHECK (qty > 0),
+    seq         BIGINT NOT NULL,
+    fingerprint BIGINT NOT NULL,
+    claimed_at  TIMESTAMPTZ NOT NULL,
+    released_at TIMESTAMPTZ
+);
+-- Per-user limits and gate rebuilds read the active claims of a pool.
+CREATE INDEX claims_active ON claims (pool_key, user_id) WHERE released_at IS NULL;
+
+CREATE TABLE orders (
+    id              UUID PRIMARY KEY,
+    buyer_id        UUID NOT NULL REFERENCES users (id),
+    status          TEXT NOT NULL CONSTRAINT orders_status_check CHECK (status IN (
+                        'pending_payment', 'paid', 'shipping', 'delivered', 'completed',
+                        'cancelled', 'expired', 'return_requested', 'returned')),
+    idempotency_key TEXT NOT NULL,
+    total           BIGINT NOT NULL CONSTRAINT orders_total_check CHECK (total >= 0),
+    hold_expires_at TIMESTAMPTZ NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    CONSTRAINT orders_idempotency_key UNIQUE (buyer_id, idempotency_key)
+);
+CREATE INDEX orders_buyer ON orders (buyer_id, created_at);
+CREATE INDEX orders_status_hold ON orders (status, hold_expires_at);
+
+CREATE TABLE order_lines (
+    order_id   UUID NOT NULL REFERENCES orders (id),
+    line_no    INTEGER NOT NULL,
+    product_id UUID NOT NULL REFERENCES products (id),
+    drop_id    UUID REFERENCES drops (id),
+    qty        INTEGER NOT NULL CONSTRAINT order_lines_qty_check CHECK (qty > 0),
+    unit_price BIGINT NOT NULL CONSTRAINT order_lines_unit_price_check CHECK (unit_price >= 0),
+    claim_id   UUID NOT NULL CONSTRAINT order_lines_claim_key UNIQUE REFERENCES claims (id),
+    PRIMARY KEY (order_id, line_no)
+);
+CREATE INDEX order_lines_drop ON order_lines (drop_id) WHERE drop_id IS NOT NULL;
+CREATE INDEX order_lines_product ON order_lines (product_id);
+
+-- Every status an order took: when, and why.
+CREATE TABLE order_events (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id UUID NOT NULL REFERENCES orders (id),
+    at       TIMESTAMPTZ NOT NULL,
+    status   TEXT NOT NULL,
+    cause    TEXT NOT NULL
+);
+CREATE INDEX order_events_order ON order_events (order_id, id);

@@ -1,0 +1,186 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rushline_store::{DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, DropWindow, ProductDrop};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::error::map_err;
+
+const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
+                       created_at, updated_at, opened_at, closed_at";
+
+fn drop_from_row(row: &PgRow) -> Result<ProductDrop, DbError> {
+    Ok(ProductDrop {
+        id: row.try_get("id").map_err(map_err)?,
+        product_id: row.try_get("product_id").map_err(map_err)?,
+        seller_id: row.try_get("seller_id").map_err(map_err)?,
+        quantity: row.try_get("quantity").map_err(map_err)?,
+        price: row.try_get("price").map_err(map_err)?,
+        opens_at: row.try_get("opens_at").map_err(map_err)?,
+        closes_at: row.try_get("closes_at").map_err(map_err)?,
+        per_user_limit: row.try_get("per_user_limit").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+        updated_at: row.try_get("updated_at").map_err(map_err)?,
+        opened_at: row.try_get("opened_at").map_err(map_err)?,
+        closed_at: row.try_get("closed_at").map_err(map_err)?,
+    })
+}
+
+/// `NotFound` when the drop does not exist, `DROP_NOT_SCHEDULED` when it exists but has opened.
+async fn not_scheduled(conn: &mut sqlx::PgConnection, id: Uuid) -> DbError {
+    match sqlx::query("SELECT 1 FROM drops WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+    {
+        Ok(Some(_)) => DbError::Conflict {
+            constraint: DROP_NOT_SCHEDULED.to_owned(),
+        },
+        Ok(None) => DbError::NotFound,
+        Err(e) => map_err(e),
+    }
+}
+
+#[async_trait]
+impl DropStore for PgStore {
+    async fn create_drop(&self, drop: &ProductDrop) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO drops ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(drop.id)
+        .bind(drop.product_id)
+        .bind(drop.seller_id)
+        .bind(drop.quantity)
+        .bind(drop.price)
+        .bind(drop.opens_at)
+        .bind(drop.closes_at)
+        .bind(drop.per_user_limit)
+        .bind(drop.created_at)
+        .bind(drop.updated_at)
+        .bind(drop.opened_at)
+        .bind(drop.closed_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, $3)")
+            .bind(drop.pool_key())
+            .bind(drop.quantity)
+            .bind(i64::from(drop.per_user_limit))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn drop_by_id(&self, id: Uuid) -> Result<ProductDrop, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM drops WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        drop_from_row(&row)
+    }
+
+    async fn list_drops(&self, filter: &DropFilter) -> Result<Vec<ProductDrop>, DbError> {
+        let mut query =
+            QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM drops WHERE 1 = 1"));
+        if let Some(seller) = filter.seller_id {
+            query.push(" AND seller_id = ").push_bind(seller);
+        }
+        match filter.window {
+            None => {}
+            Some(DropWindow::Scheduled { now }) => {
+                query.push(" AND opens_at > ").push_bind(now);
+            }
+            Some(DropWindow::Open { now }) => {
+                query.push(" AND opens_at <= ").push_bind(now);
+                query.push(" AND closes_at > ").push_bind(now);
+            }
+            Some(DropWindow::Closed { now }) => {
+                query.push(" AND closes_at <= ").push_bind(now);
+            }
+        }
+        query
+            .push(" ORDER BY opens_at, id LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let rows = query.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter().map(drop_from_row).collect()
+    }
+
+    async fn update_drop(&self, drop: &ProductDrop, now: DateTime<Utc>) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let updated = sqlx::query(
+            "UPDATE drops SET quantity = $2, price = $3, opens_at = $4, closes_at = $5, \
+             per_user_limit = $6, updated_at = $7 WHERE id = $1 AND opens_at > $8",
+        )
+        .bind(drop.id)
+        .bind(drop.quantity)
+        .bind(drop.price)
+        .bind(drop.opens_at)
+        .bind(drop.closes_at)
+        .bind(drop.per_user_limit)
+        .bind(drop.updated_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(not_scheduled(&mut tx, drop.id).await);
+        }
+        sqlx::query("UPDATE pools SET total = $2, per_user_limit = $3 WHERE key = $1")
+            .bind(drop.pool_key())
+            .bind(drop.quantity)
+            .bind(i64::from(drop.per_user_limit))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_drop(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let deleted = sqlx::query("DELETE FROM drops WHERE id = $1 AND opens_at > $2")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(not_scheduled(&mut tx, id).await);
+        }
+        sqlx::query("DELETE FROM pools WHERE key = $1")
+            .bind(rushline_store::drop_pool_key(id))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut changed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE drops SET opened_at = $1 WHERE opened_at IS NULL AND opens_at <= $1 RETURNING id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let closed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE drops SET closed_at = $1 WHERE closed_at IS NULL AND closes_at <= $1 RETURNING id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        changed.extend(closed);
+        changed.sort();
+        changed.dedup();
+        Ok(changed)
+    }
+}

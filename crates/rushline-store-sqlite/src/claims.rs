@@ -1,0 +1,214 @@
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use rushline_store::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, DbError, Pool};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::SqliteStore;
+use crate::error::map_err;
+
+pub(crate) fn claim_from_row(row: &SqliteRow) -> Result<ClaimRow, DbError> {
+    Ok(ClaimRow {
+        id: row.try_get("id").map_err(map_err)?,
+        pool_key: row.try_get("pool_key").map_err(map_err)?,
+        user_id: row.try_get("user_id").map_err(map_err)?,
+        qty: row.try_get("qty").map_err(map_err)?,
+        seq: row.try_get("seq").map_err(map_err)?,
+        fingerprint: row.try_get("fingerprint").map_err(map_err)?,
+        claimed_at: row.try_get("claimed_at").map_err(map_err)?,
+        released_at: row.try_get("released_at").map_err(map_err)?,
+    })
+}
+
+/// Why a set of writes cannot be committed together.
+type Refusal = CommitOutcome;
+
+/// Writes `writes` in the open transaction, checking every invariant the gate should already
+/// have kept; `Ok(Err(_))` means the transaction must be rolled back.
+async fn write_all(
+    conn: &mut SqliteConnection,
+    writes: &[ClaimWrite],
+) -> Result<Result<(), Refusal>, DbError> {
+    // Pool totals first, in key order, so that concurrent writers lock pools in one order.
+    let mut per_pool: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for claim in writes.iter().flat_map(ClaimWrite::claims) {
+        let (units, seq) = per_pool.entry(claim.pool_key.as_str()).or_default();
+        *units += i64::from(claim.qty);
+        *seq = (*seq).max(claim.seq);
+    }
+    for (key, (units, max_seq)) in &per_pool {
+        let updated = sqlx::query(
+            "UPDATE pools SET held = held + $2, last_seq = MAX(last_seq, $3) \
+             WHERE key = $1 AND held + $2 <= total",
+        )
+        .bind(key)
+        .bind(units)
+        .bind(max_seq)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(Err(CommitOutcome::SoldOut));
+        }
+    }
+
+    let orders: Vec<_> = writes
+        .iter()
+        .map(|write| match write {
+            ClaimWrite::Order(order) => order,
+        })
+        .collect();
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, updated_at) ",
+    );
+    insert.push_values(&orders, |mut row, order| {
+        row.push_bind(order.id)
+            .push_bind(order.buyer_id)
+            .push_bind("pending_payment")
+            .push_bind(&order.idempotency_key)
+            .push_bind(order.total)
+            .push_bind(order.hold_expires_at)
+            .push_bind(order.created_at)
+            .push_bind(order.created_at);
+    });
+    insert.push(" ON CONFLICT DO NOTHING");
+    let inserted = insert
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+    if inserted != orders.len() as u64 {
+        return Ok(Err(CommitOutcome::Duplicate));
+    }
+
+    let claims: Vec<_> = writes.iter().flat_map(ClaimWrite::claims).collect();
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO claims (id, pool_key, user_id, qty, seq, fingerprint, claimed_at) ",
+    );
+    insert.push_values(&claims, |mut row, claim| {
+        row.push_bind(claim.id)
+            .push_bind(&claim.pool_key)
+            .push_bind(claim.user_id)
+            .push_bind(claim.qty)
+            .push_bind(claim.seq)
+            .push_bind(claim.fingerprint)
+            .push_bind(claim.claimed_at);
+    });
+    insert.build().execute(&mut *conn).await.map_err(map_err)?;
+
+    let lines: Vec<_> = orders
+        .iter()
+        .flat_map(|order| {
+            order
+                .lines
+                .iter()
+                .enumerate()
+                .map(move |(i, line)| (order.id, i, line))
+        })
+        .collect();
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO order_lines (order_id, line_no, product_id, drop_id, qty, unit_price, claim_id) ",
+    );
+    insert.push_values(&lines, |mut row, (order_id, i, line)| {
+        row.push_bind(order_id)
+            .push_bind(i32::try_from(*i + 1).expect("an order has few lines"))
+            .push_bind(line.product_id)
+            .push_bind(line.drop_id)
+            .push_bind(line.qty)
+            .push_bind(line.unit_price)
+            .push_bind(line.claim.id);
+    });
+    insert.build().execute(&mut *conn).await.map_err(map_err)?;
+
+    let mut insert =
+        QueryBuilder::<Sqlite>::new("INSERT INTO order_events (order_id, at, status, cause) ");
+    insert.push_values(&orders, |mut row, order| {
+        row.push_bind(order.id)
+            .push_bind(order.created_at)
+            .push_bind("pending_payment")
+            .push_bind(order.cause);
+    });
+    insert.build().execute(&mut *conn).await.map_err(map_err)?;
+
+    // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched.
+    let mut check = QueryBuilder::<Sqlite>::new(
+        "SELECT 1 FROM claims c JOIN pools p ON p.key = c.pool_key \
+         WHERE c.released_at IS NULL AND (c.pool_key, c.user_id) IN (",
+    );
+    check.push_values(&claims, |mut row, claim| {
+        row.push_bind(&claim.pool_key).push_bind(claim.user_id);
+    });
+    check
+        .push(") GROUP BY c.pool_key, c.user_id HAVING SUM(c.qty) > MAX(p.per_user_limit) LIMIT 1");
+    if check
+        .build()
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .is_some()
+    {
+        return Ok(Err(CommitOutcome::LimitReached));
+    }
+    Ok(Ok(()))
+}
+
+#[async_trait]
+impl ClaimStore for SqliteStore {
+    async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError> {
+        let row = sqlx::query(
+            "SELECT key, total, per_user_limit, held, last_seq FROM pools WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(map_err)?;
+        let pool = Pool {
+            key: row.try_get("key").map_err(map_err)?,
+            total: row.try_get("total").map_err(map_err)?,
+            per_user_limit: row.try_get("per_user_limit").map_err(map_err)?,
+            held: row.try_get("held").map_err(map_err)?,
+            last_seq: row.try_get("last_seq").map_err(map_err)?,
+        };
+        let claims = sqlx::query(
+            "SELECT id, pool_key, user_id, qty, seq, fingerprint, claimed_at, released_at \
+             FROM claims WHERE pool_key = $1 AND released_at IS NULL",
+        )
+        .bind(key)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        let claims = claims
+            .iter()
+            .map(claim_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok((pool, claims))
+    }
+
+    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Result<Vec<CommitOutcome>, DbError> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        if write_all(&mut tx, writes).await?.is_ok() {
+            tx.commit().await.map_err(map_err)?;
+            return Ok(vec![CommitOutcome::Committed; writes.len()]);
+        }
+        tx.rollback().await.map_err(map_err)?;
+        // Some write breaks an invariant: find which, one transaction per write.
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            let mut tx = self.writer.begin().await.map_err(map_err)?;
+            match write_all(&mut tx, std::slice::from_ref(write)).await? {
+                Ok(()) => {
+                    tx.commit().await.map_err(map_err)?;
+                    outcomes.push(CommitOutcome::Committed);
+                }
+                Err(refusal) => {
+                    tx.rollback().await.map_err(map_err)?;
+                    outcomes.push(refusal);
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+}

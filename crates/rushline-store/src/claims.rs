@@ -1,0 +1,79 @@
+//! Pools of limited stock and the claims on them: the durable side of the claim gate.
+//!
+//! The gate decides fast; these rows decide for good. Every batch the group-commit writer
+//! commits re-checks the pool's total and each buyer's limit here, in the same transaction that
+//! writes the orders, so that a gate which lost its memory (a flushed Redis, two nodes racing to
+//! rebuild) may undersell for a moment but can never make the database oversell.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::DbError;
+use crate::orders::NewOrder;
+
+/// `pools.per_user_limit` for pools without a per-user limit (regular stock).
+pub const NO_USER_LIMIT: i64 = u32::MAX as i64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool {
+    /// `drop:<id>`, `product:<id>`, `coupon:<id>`.
+    pub key: String,
+    pub total: i64,
+    pub per_user_limit: i64,
+    /// Units held by active (unreleased) claims.
+    pub held: i64,
+    /// The highest `seq` ever committed.
+    pub last_seq: i64,
+}
+
+/// One grant of the gate, as written with the order (or coupon) it paid for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimRow {
+    /// The gate's request id.
+    pub id: Uuid,
+    pub pool_key: String,
+    pub user_id: Uuid,
+    pub qty: i32,
+    pub seq: i64,
+    pub fingerprint: i64,
+    pub claimed_at: DateTime<Utc>,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// What the group-commit writer makes durable for one granted request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimWrite {
+    Order(NewOrder),
+}
+
+impl ClaimWrite {
+    pub fn claims(&self) -> impl Iterator<Item = &ClaimRow> {
+        match self {
+            ClaimWrite::Order(order) => order.lines.iter().map(|line| &line.claim),
+        }
+    }
+}
+
+/// How the database answered one write of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed,
+    /// The write (its order id, i.e. its idempotency key) was already committed: a replay.
+    Duplicate,
+    /// The pool's total would be exceeded: the gate granted what the database cannot honour.
+    SoldOut,
+    /// The buyer's per-user limit would be exceeded.
+    LimitReached,
+}
+
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// A pool and its active claims, from which the gate rebuilds its state.
+    async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError>;
+
+    /// Makes a batch of granted writes durable in one transaction when every pool total and
+    /// per-user limit holds; otherwise falls back to one write at a time so that only the writes
+    /// that break an invariant are refused. Answers one outcome per write, in order.
+    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Result<Vec<CommitOutcome>, DbError>;
+}

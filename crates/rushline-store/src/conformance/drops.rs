@@ -1,0 +1,314 @@
+//! Drops, their pools, and the batches of claims the group-commit writer makes durable.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use rushline_domain::{OrderStatus, Role};
+use uuid::Uuid;
+
+use super::catalog::seller_with_product;
+use super::jobs::t0;
+use super::users::user;
+use crate::{
+    ClaimRow, ClaimWrite, CommitOutcome, DROP_NOT_SCHEDULED, DbError, DropFilter, DropWindow,
+    NewOrder, NewOrderLine, ProductDrop, Store,
+};
+
+async fn scheduled_drop(store: &Arc<dyn Store>, quantity: i64, per_user_limit: i32) -> ProductDrop {
+    let product = seller_with_product(store, 100_000, 0).await;
+    let drop = ProductDrop {
+        id: Uuid::now_v7(),
+        product_id: product.id,
+        seller_id: product.seller_id,
+        quantity,
+        price: 89_000,
+        opens_at: t0() + Duration::hours(1),
+        closes_at: t0() + Duration::hours(2),
+        per_user_limit,
+        created_at: t0(),
+        updated_at: t0(),
+        opened_at: None,
+        closed_at: None,
+    };
+    store.create_drop(&drop).await.unwrap();
+    drop
+}
+
+async fn buyer(store: &Arc<dyn Store>) -> Uuid {
+    let buyer = user(&format!("{}@buyer.example", Uuid::now_v7()), Role::Buyer);
+    store.insert_user(&buyer).await.unwrap();
+    buyer.id
+}
+
+fn purchase(drop: &ProductDrop, buyer: Uuid, qty: i32, seq: i64, at: DateTime<Utc>) -> ClaimWrite {
+    let id = Uuid::now_v7();
+    ClaimWrite::Order(NewOrder {
+        id,
+        buyer_id: buyer,
+        idempotency_key: format!("key-{id}"),
+        total: drop.price * i64::from(qty),
+        hold_expires_at: at + Duration::minutes(10),
+        created_at: at,
+        cause: "purchase",
+        lines: vec![NewOrderLine {
+            product_id: drop.product_id,
+            drop_id: Some(drop.id),
+            qty,
+            unit_price: drop.price,
+            claim: ClaimRow {
+                id,
+                pool_key: drop.pool_key(),
+                user_id: buyer,
+                qty,
+                seq,
+                fingerprint: 42,
+                claimed_at: at,
+                released_at: None,
+            },
+        }],
+    })
+}
+
+pub async fn drops_change_only_while_scheduled(store: Arc<dyn Store>) {
+    let mut drop = scheduled_drop(&store, 100, 2).await;
+    assert_eq!(store.drop_by_id(drop.id).await.unwrap(), drop);
+    let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!(
+        (pool.total, pool.per_user_limit, pool.held, pool.last_seq),
+        (100, 2, 0, 0)
+    );
+    assert!(claims.is_empty());
+
+    drop.quantity = 50;
+    drop.per_user_limit = 1;
+    drop.updated_at = t0() + Duration::minutes(1);
+    store.update_drop(&drop, t0()).await.unwrap();
+    assert_eq!(store.drop_by_id(drop.id).await.unwrap(), drop);
+    let (pool, _) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!((pool.total, pool.per_user_limit), (50, 1));
+
+    let opened = drop.opens_at;
+    let error = store.update_drop(&drop, opened).await.unwrap_err();
+    assert!(error.is_conflict_on(DROP_NOT_SCHEDULED), "{error:?}");
+    let error = store.delete_drop(drop.id, opened).await.unwrap_err();
+    assert!(error.is_conflict_on(DROP_NOT_SCHEDULED), "{error:?}");
+
+    store.delete_drop(drop.id, t0()).await.unwrap();
+    assert!(matches!(
+        store.drop_by_id(drop.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        store.pool_snapshot(&drop.pool_key()).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_drop(drop.id, t0()).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_drop(&drop, t0()).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+pub async fn drops_list_by_window_and_seller(store: Arc<dyn Store>) {
+    let a = scheduled_drop(&store, 10, 1).await;
+    let b = scheduled_drop(&store, 10, 1).await;
+    let all = DropFilter {
+        limit: 10,
+        ..DropFilter::default()
+    };
+    assert_eq!(store.list_drops(&all).await.unwrap().len(), 2);
+    let of_b = DropFilter {
+        seller_id: Some(b.seller_id),
+        ..all.clone()
+    };
+    assert_eq!(store.list_drops(&of_b).await.unwrap(), vec![b.clone()]);
+
+    let at = |now, window: fn(DateTime<Utc>) -> DropWindow| DropFilter {
+        window: Some(window(now)),
+        ..all.clone()
+    };
+    let scheduled = |now| DropWindow::Scheduled { now };
+    let open = |now| DropWindow::Open { now };
+    let closed = |now| DropWindow::Closed { now };
+    let micro = Duration::microseconds(1);
+    assert_eq!(
+        store
+            .list_drops(&at(a.opens_at - micro, scheduled))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .list_drops(&at(a.opens_at - micro, open))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        store.list_drops(&at(a.opens_at, open)).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store
+            .list_drops(&at(a.closes_at - micro, open))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .list_drops(&at(a.closes_at, open))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        store
+            .list_drops(&at(a.closes_at, closed))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let one = DropFilter { limit: 1, ..all };
+    assert_eq!(store.list_drops(&one).await.unwrap(), vec![a]);
+}
+
+pub async fn drops_advance_records_openings_and_closings_once(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 1).await;
+    assert!(store.advance_drops(t0()).await.unwrap().is_empty());
+    assert_eq!(
+        store.advance_drops(drop.opens_at).await.unwrap(),
+        vec![drop.id]
+    );
+    assert!(store.advance_drops(drop.opens_at).await.unwrap().is_empty());
+    let seen = store.drop_by_id(drop.id).await.unwrap();
+    assert_eq!(
+        (seen.opened_at, seen.closed_at),
+        (Some(drop.opens_at), None)
+    );
+    assert_eq!(
+        store
+            .advance_drops(drop.closes_at + Duration::seconds(3))
+            .await
+            .unwrap(),
+        vec![drop.id]
+    );
+    let seen = store.drop_by_id(drop.id).await.unwrap();
+    assert_eq!(seen.closed_at, Some(drop.closes_at + Duration::seconds(3)));
+}
+
+pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 3).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = drop.opens_at;
+    let writes = vec![
+        purchase(&drop, alice, 2, 1, at),
+        purchase(&drop, bob, 3, 2, at),
+        purchase(&drop, alice, 1, 3, at),
+    ];
+    let outcomes = store.commit_claims(&writes).await.unwrap();
+    assert_eq!(outcomes, vec![CommitOutcome::Committed; 3]);
+
+    let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!((pool.held, pool.last_seq), (6, 3));
+    let mut seqs: Vec<_> = claims.iter().map(|c| c.seq).collect();
+    seqs.sort();
+    assert_eq!(seqs, [1, 2, 3]);
+
+    let ClaimWrite::Order(first) = &writes[0];
+    let order = store.order(first.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::PendingPayment);
+    assert_eq!((order.buyer_id, order.total), (alice, 2 * 89_000));
+    assert_eq!(order.hold_expires_at, at + Duration::minutes(10));
+    assert_eq!(order.lines.len(), 1);
+    let line = &order.lines[0];
+    assert_eq!(
+        (line.line_no, line.qty, line.unit_price, line.seq),
+        (1, 2, 89_000, 1)
+    );
+    assert_eq!(
+        (line.drop_id, line.product_id),
+        (Some(drop.id), drop.product_id)
+    );
+    assert_eq!(order.history.len(), 1);
+    assert_eq!(order.history[0].status, OrderStatus::PendingPayment);
+    assert_eq!(
+        (order.history[0].at, order.history[0].cause.as_str()),
+        (at, "purchase")
+    );
+    assert_eq!(store.orders_for_drop(drop.id).await.unwrap().len(), 3);
+    assert!(matches!(
+        store.order(Uuid::now_v7()).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+pub async fn claims_the_database_refuses_what_would_oversell(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 3, 2).await;
+    let at = drop.opens_at;
+    let mut writes = Vec::new();
+    for seq in 1..=4 {
+        writes.push(purchase(&drop, buyer(&store).await, 1, seq, at));
+    }
+    let outcomes = store.commit_claims(&writes).await.unwrap();
+    use CommitOutcome::*;
+    assert_eq!(outcomes, vec![Committed, Committed, Committed, SoldOut]);
+    let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!((pool.held, claims.len()), (3, 3));
+    let ClaimWrite::Order(refused) = &writes[3];
+    assert!(matches!(
+        store.order(refused.id).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+pub async fn claims_the_database_refuses_what_breaks_the_user_limit(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 2).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = drop.opens_at;
+    store
+        .commit_claims(&[purchase(&drop, alice, 1, 1, at)])
+        .await
+        .unwrap();
+    let writes = [
+        purchase(&drop, alice, 1, 2, at),
+        purchase(&drop, bob, 2, 3, at),
+        purchase(&drop, alice, 1, 4, at),
+    ];
+    use CommitOutcome::*;
+    assert_eq!(
+        store.commit_claims(&writes).await.unwrap(),
+        vec![Committed, Committed, LimitReached]
+    );
+    let (pool, _) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!(pool.held, 4);
+}
+
+pub async fn claims_a_committed_order_is_not_written_twice(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 5).await;
+    let alice = buyer(&store).await;
+    let write = purchase(&drop, alice, 1, 1, drop.opens_at);
+    assert_eq!(
+        store
+            .commit_claims(std::slice::from_ref(&write))
+            .await
+            .unwrap(),
+        vec![CommitOutcome::Committed]
+    );
+    let other = purchase(&drop, alice, 1, 2, drop.opens_at);
+    assert_eq!(
+        store.commit_claims(&[write, other]).await.unwrap(),
+        vec![CommitOutcome::Duplicate, CommitOutcome::Committed]
+    );
+    let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!((pool.held, claims.len()), (2, 2));
+}

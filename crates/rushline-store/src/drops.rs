@@ -1,0 +1,76 @@
+//! Drops: a limited allocation of a product, sold in a time window through a pool.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::DbError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductDrop {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub seller_id: Uuid,
+    pub quantity: i64,
+    pub price: i64,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub per_user_limit: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the scheduler saw the window open and close; `None` until then.
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl ProductDrop {
+    pub fn pool_key(&self) -> String {
+        drop_pool_key(self.id)
+    }
+}
+
+pub fn drop_pool_key(id: Uuid) -> String {
+    format!("drop:{id}")
+}
+
+/// Which drops to list; times are compared with `now`.
+#[derive(Debug, Clone, Default)]
+pub struct DropFilter {
+    pub seller_id: Option<Uuid>,
+    pub window: Option<DropWindow>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropWindow {
+    /// `now < opens_at`
+    Scheduled { now: DateTime<Utc> },
+    /// `opens_at <= now < closes_at`
+    Open { now: DateTime<Utc> },
+    /// `closes_at <= now`
+    Closed { now: DateTime<Utc> },
+}
+
+#[async_trait]
+pub trait DropStore: Send + Sync {
+    /// Inserts the drop and its pool in one transaction.
+    async fn create_drop(&self, drop: &ProductDrop) -> Result<(), DbError>;
+
+    async fn drop_by_id(&self, id: Uuid) -> Result<ProductDrop, DbError>;
+
+    /// Soonest opening first.
+    async fn list_drops(&self, filter: &DropFilter) -> Result<Vec<ProductDrop>, DbError>;
+
+    /// Replaces a drop that has not opened at `now` (and its pool's total and limit); `NotFound`
+    /// when it does not exist, `Conflict { constraint: DROP_NOT_SCHEDULED }` once it has opened.
+    async fn update_drop(&self, drop: &ProductDrop, now: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Deletes a drop that has not opened at `now`, with its pool; same errors as `update_drop`.
+    async fn delete_drop(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Records openings and closings that are due at `now`; returns the drops that changed.
+    async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError>;
+}
+
+/// The conflict `update_drop` and `delete_drop` report once a drop has opened.
+pub const DROP_NOT_SCHEDULED: &str = "drop_not_scheduled";
