@@ -3,9 +3,49 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::validation::FieldErrors;
+
+/// The most units one drop may sell.
+pub const MAX_DROP_QUANTITY: i64 = 10_000_000;
+
+/// What a seller sets on a drop, checked before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropTerms {
+    pub quantity: i64,
+    pub price: i64,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub per_user_limit: i64,
+}
+
+impl DropTerms {
+    /// Every rule a drop's terms must meet at `now`, all failures at once.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        errors.check(
+            (1..=MAX_DROP_QUANTITY).contains(&self.quantity),
+            "quantity",
+            format!("must be between 1 and {MAX_DROP_QUANTITY}"),
+        );
+        errors.check(self.price > 0, "price", "must be a positive number of won");
+        errors.check(
+            (1..=i64::from(i32::MAX)).contains(&self.per_user_limit),
+            "per_user_limit",
+            "must be at least 1",
+        );
+        errors.check(
+            self.opens_at < self.closes_at,
+            "closes_at",
+            "must be after opens_at",
+        );
+        errors.check(self.closes_at > now, "closes_at", "must be in the future");
+        errors.into_result()
+    }
+}
+
 /// What a buyer sees. `sold_out` is not stored: it is `open` with nothing left in the gate, and
 /// turns back into `open` when a hold is released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DropStatus {
     Scheduled,
@@ -59,6 +99,51 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    fn terms(now: DateTime<Utc>) -> DropTerms {
+        DropTerms {
+            quantity: 1_000,
+            price: 89_000,
+            opens_at: now + Duration::minutes(5),
+            closes_at: now + Duration::hours(1),
+            per_user_limit: 1,
+        }
+    }
+
+    #[test]
+    fn valid_terms_pass_and_every_broken_rule_is_named() {
+        let now = Utc::now();
+        assert_eq!(terms(now).validate(now), Ok(()));
+        let edge = DropTerms {
+            quantity: MAX_DROP_QUANTITY,
+            ..terms(now)
+        };
+        assert_eq!(edge.validate(now), Ok(()));
+
+        let broken = DropTerms {
+            quantity: 0,
+            price: 0,
+            per_user_limit: 0,
+            closes_at: now - Duration::minutes(1),
+            ..terms(now)
+        };
+        let errors = broken.validate(now).unwrap_err();
+        for field in ["quantity", "price", "per_user_limit"] {
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+        }
+        assert_eq!(errors.get("closes_at").unwrap().len(), 2);
+        let too_many = DropTerms {
+            quantity: MAX_DROP_QUANTITY + 1,
+            ..terms(now)
+        };
+        assert!(
+            too_many
+                .validate(now)
+                .unwrap_err()
+                .get("quantity")
+                .is_some()
+        );
+    }
 
     #[test]
     fn the_window_is_closed_open() {

@@ -9,9 +9,11 @@ pub mod drop;
 pub mod order;
 pub mod product;
 pub mod user;
+pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use drop::DropStatus;
+pub use drop::{DropStatus, DropTerms};
 pub use order::OrderStatus;
 pub use product::ProductStatus;
 pub use user::Role;
+pub use validation::FieldErrors;

@@ -1,10 +1,14 @@
-//! The claim gate: the one atomic step that decides whether a buyer gets limited stock.
+//! The claim gate: the one atomic step that decides whether a buyer gets limited stock; and the
+//! waiting room in front of a drop.
 //!
 //! This crate owns the [`Gate`] port and its two backends, [`MemoryGate`] (one process, atomics)
 //! and [`RedisGate`] (many nodes, one Lua script per claim). It decides grants, their `seq`
-//! order, request-id replays and releases, and nothing else. It must not touch the database:
-//! the only way in is the [`PoolSource`] trait, read when a pool is first used or its state is
-//! lost. The gate is a fast, rebuildable copy; the database stays the truth.
+//! order, request-id replays and releases. The [`room`] module owns the [`WaitingRoom`] port
+//! (memory and Redis): who waits, in what order, and who is admitted when.
+//!
+//! It must not touch the database: the only way in is the [`PoolSource`] trait, read when a pool
+//! is first used or its state is lost. The gate is a fast, rebuildable copy; the database stays
+//! the truth.
 
 mod memory;
 mod redis;
@@ -80,6 +84,10 @@ pub trait Gate: Send + Sync + 'static {
     /// Gives a grant's stock and user count back. Idempotent per request_id: true only the
     /// first time; false for unknown ids.
     async fn release(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError>;
+    /// Undoes a grant that never became durable (its write failed): gives its stock and user
+    /// count back and forgets the request id, so that a retry claims afresh instead of replaying
+    /// a grant nobody holds. True when there was an active grant to undo.
+    async fn abort(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError>;
     /// Remaining units; None when the pool does not exist. No database read once the pool is
     /// loaded.
     async fn remaining(&self, pool: &PoolKey) -> Result<Option<u64>, GateError>;

@@ -54,7 +54,11 @@ impl Gate for MemoryGate {
     }
 
     async fn release(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError> {
-        Ok(self.pool(pool).await?.release(request_id))
+        Ok(self.pool(pool).await?.release(request_id, false))
+    }
+
+    async fn abort(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError> {
+        Ok(self.pool(pool).await?.release(request_id, true))
     }
 
     async fn remaining(&self, pool: &PoolKey) -> Result<Option<u64>, GateError> {
@@ -90,6 +94,7 @@ struct Pool {
     grants: DashMap<Uuid, Grant>,
 }
 
+#[derive(Clone, Copy)]
 struct Grant {
     user: Uuid,
     qty: u32,
@@ -202,14 +207,24 @@ impl Pool {
         }
     }
 
-    fn release(&self, request_id: Uuid) -> bool {
-        let Some(mut grant) = self.grants.get_mut(&request_id) else {
-            return false;
+    /// Gives a grant back once; with `forget`, also drops its record so that the request id can
+    /// claim afresh.
+    fn release(&self, request_id: Uuid, forget: bool) -> bool {
+        let grant = if forget {
+            match self.grants.remove(&request_id) {
+                Some((_, grant)) if !grant.released => grant,
+                _ => return false,
+            }
+        } else {
+            let Some(mut grant) = self.grants.get_mut(&request_id) else {
+                return false;
+            };
+            if grant.released {
+                return false;
+            }
+            grant.released = true;
+            Grant { ..*grant }
         };
-        if grant.released {
-            return false;
-        }
-        grant.released = true;
         if let Entry::Occupied(mut count) = self.held_by_user.entry(grant.user) {
             if *count.get() <= grant.qty {
                 count.remove();

@@ -190,7 +190,16 @@ impl Gate for RedisGate {
     }
 
     async fn release(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError> {
-        let (code, _) = self.run(pool, &RELEASE, &[request_id.to_string()]).await?;
+        let (code, _) = self
+            .run(pool, &RELEASE, &[request_id.to_string(), "0".to_owned()])
+            .await?;
+        Ok(code == 1)
+    }
+
+    async fn abort(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError> {
+        let (code, _) = self
+            .run(pool, &RELEASE, &[request_id.to_string(), "1".to_owned()])
+            .await?;
         Ok(code == 1)
     }
 

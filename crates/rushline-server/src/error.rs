@@ -6,6 +6,7 @@ use std::fmt::Display;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_domain::FieldErrors;
 use rushline_store::DbError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -153,6 +154,12 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::validation(serde_json::to_value(errors).expect("field errors serialise"))
     }
 }
 

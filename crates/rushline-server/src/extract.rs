@@ -75,3 +75,34 @@ mod tests {
         assert_eq!(body["error"]["code"], "unsupported_media_type");
     }
 }
+
+/// The `Idempotency-Key` header that every creating POST requires: 1–255 visible ASCII
+/// characters. Missing → 400 `idempotency_key_required`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        let value = parts.headers.get("idempotency-key").ok_or_else(|| {
+            ApiError::bad_request("idempotency_key_required", "send an Idempotency-Key header")
+        })?;
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|key| {
+                (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    "an Idempotency-Key is 1-255 visible ASCII characters",
+                )
+            })?;
+        Ok(Self(key.to_owned()))
+    }
+}

@@ -20,5 +20,16 @@ pub fn registry(state: &AppState) -> Registry {
             Ok(())
         }
     });
+    let drops = state.clone();
+    registry.every("advance_drops", Duration::from_secs(1), move |due| {
+        let state = drops.clone();
+        async move {
+            for id in state.store.advance_drops(due).await? {
+                state.drops.forget(id).await;
+                tracing::info!(drop = %id, "drop window changed");
+            }
+            Ok(())
+        }
+    });
     registry
 }

@@ -5,6 +5,8 @@
 //! never talk SQL. Every error leaves through [`ApiError`], so every client sees one error shape.
 
 pub mod auth;
+pub mod claims;
+mod drops;
 mod error;
 mod extract;
 pub mod jobs;
@@ -24,10 +26,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
+pub use drops::DropCache;
 pub use error::{ApiError, ErrorBody};
-pub use extract::{Json, Path, Query};
+pub use extract::{IdempotencyKey, Json, Path, Query};
 pub use metrics::prometheus_handle;
-pub use state::{App, AppState, Readiness};
+pub use state::{App, AppState, OrderSettings, Readiness};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

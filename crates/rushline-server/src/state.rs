@@ -2,11 +2,15 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rushline_domain::Clock;
+use rushline_gate::Gate;
 use rushline_store::Store;
 
 use crate::auth::AccessTokens;
+use crate::claims::ClaimWriter;
+use crate::drops::DropCache;
 
 /// Everything a handler may use, shared by all requests of a node.
 #[derive(Clone)]
@@ -19,6 +23,19 @@ pub struct App {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub metrics: PrometheusHandle,
     pub tokens: AccessTokens,
+    /// Decides every claim on limited stock: memory or Redis.
+    pub gate: Arc<dyn Gate>,
+    /// Makes granted claims durable in batches.
+    pub writer: ClaimWriter,
+    pub drops: DropCache,
+    pub orders: OrderSettings,
+}
+
+/// How orders move through time.
+#[derive(Debug, Clone)]
+pub struct OrderSettings {
+    /// How long a new order holds its stock waiting for payment.
+    pub hold_for: TimeDelta,
 }
 
 impl AppState {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use rushline_store::{DbError, User, UserStore};
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 use crate::SqliteStore;
@@ -40,6 +40,26 @@ impl UserStore for SqliteStore {
         .await
         .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn insert_users(&self, users: &[User]) -> Result<(), DbError> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        // Chunks keep each statement under the backends' bind-parameter limits.
+        for chunk in users.chunks(1_000) {
+            let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO users ({COLUMNS}) "));
+            insert.push_values(chunk, |mut row, user| {
+                row.push_bind(user.id)
+                    .push_bind(&user.email)
+                    .push_bind(&user.name)
+                    .push_bind(user.role.as_str())
+                    .push_bind(&user.password_hash)
+                    .push_bind(user.verified_at)
+                    .push_bind(user.created_at)
+                    .push_bind(user.updated_at);
+            });
+            insert.build().execute(&mut *tx).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<User, DbError> {

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// What can go wrong in storage, in terms the layers above can act on.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum DbError {
     #[error("not found")]
     NotFound,

@@ -30,6 +30,9 @@ pub trait UserStore: Send + Sync {
     /// Fails with `Conflict { constraint: USERS_EMAIL_KEY }` when the e-mail is taken.
     async fn insert_user(&self, user: &User) -> Result<(), DbError>;
 
+    /// Inserts many accounts in one transaction (bulk imports): all or none.
+    async fn insert_users(&self, users: &[User]) -> Result<(), DbError>;
+
     async fn user_by_id(&self, id: Uuid) -> Result<User, DbError>;
 
     async fn user_by_email(&self, email: &str) -> Result<User, DbError>;

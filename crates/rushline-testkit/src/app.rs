@@ -4,12 +4,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use rushline::config::ServiceUrl;
+use rushline::config::{Secret, ServiceUrl};
 use rushline::{Config, Rushline};
-use rushline_domain::{Clock, ManualClock, Role};
+use rushline_domain::{Clock, ManualClock, ProductStatus, Role};
 use rushline_jobs::Worker;
 use rushline_server::AppState;
-use rushline_store::User;
+use rushline_store::{Product, User};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -65,6 +65,12 @@ impl TestApp {
     pub fn builder(backend: Backend) -> TestAppBuilder {
         let mut config = Config::default();
         config.database.max_connections = 8;
+        // Tests move the clock by hours and days; their users' tokens should outlive that.
+        // Tests of expiry set the production value back.
+        config.auth.access_ttl = std::time::Duration::from_secs(30 * 86_400);
+        // Shared by `another_node`, as a deployment shares one secret across its nodes.
+        let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        config.auth.jwt_secret = Some(Secret::from(secret.as_str()));
         TestAppBuilder {
             backend,
             config,
@@ -103,29 +109,65 @@ impl TestApp {
     /// A verified account of `role`, created directly in the store (no mail round trip), with an
     /// access token valid at the current clock.
     pub async fn user(&self, role: Role) -> TestUser {
+        self.users(role, 1).await.remove(0)
+    }
+
+    /// `n` accounts like [`TestApp::user`], inserted in one transaction.
+    pub async fn users(&self, role: Role, n: usize) -> Vec<TestUser> {
         let now = self.clock.now();
-        let id = Uuid::now_v7();
-        let user = User {
-            id,
-            email: format!("{role}-{}@test.example", id.simple()),
-            name: format!("Test {role}"),
-            role,
-            password_hash: "not a usable hash: this account cannot log in".to_owned(),
-            verified_at: Some(now),
+        let users: Vec<User> = (0..n)
+            .map(|_| {
+                let id = Uuid::now_v7();
+                User {
+                    id,
+                    email: format!("{role}-{}@test.example", id.simple()),
+                    name: format!("Test {role}"),
+                    role,
+                    password_hash: "not a usable hash: this account cannot log in".to_owned(),
+                    verified_at: Some(now),
+                    created_at: now,
+                    updated_at: now,
+                }
+            })
+            .collect();
+        self.state()
+            .store
+            .insert_users(&users)
+            .await
+            .expect("insert test users");
+        users
+            .into_iter()
+            .map(|user| TestUser {
+                id: user.id,
+                email: user.email,
+                role,
+                token: self.state().tokens.issue(user.id, role, now),
+            })
+            .collect()
+    }
+
+    /// An active product of `seller` with `stock` units of regular stock, made in the store.
+    pub async fn product(&self, seller: &TestUser, price: i64, stock: i64) -> Product {
+        let now = self.clock.now();
+        let product = Product {
+            id: Uuid::now_v7(),
+            seller_id: seller.id,
+            name: "Aurora sneakers".to_owned(),
+            description: "A limited colourway".to_owned(),
+            category: "shoes".to_owned(),
+            price,
+            stock,
+            status: ProductStatus::Active,
             created_at: now,
             updated_at: now,
+            deleted_at: None,
         };
         self.state()
             .store
-            .insert_user(&user)
+            .insert_product(&product)
             .await
-            .expect("insert test user");
-        TestUser {
-            id,
-            email: user.email,
-            role,
-            token: self.state().tokens.issue(id, role, now),
-        }
+            .expect("insert test product");
+        product
     }
 
     /// Moves the clock, then runs every job that became due.
@@ -134,34 +176,23 @@ impl TestApp {
         self.worker().run_due().await.expect("due jobs ran");
     }
 
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body: body.to_vec(),
+    /// A handle to this node's router that can move into spawned tasks.
+    pub fn client(&self) -> TestClient {
+        TestClient {
+            router: self.router.clone(),
         }
     }
 
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        self.client().request(request).await
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
-        self.send(Method::GET, path, None, &[]).await
+        self.client().get(path).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> TestResponse {
-        self.send(Method::POST, path, Some(body), &[]).await
+        self.client().post(path, body).await
     }
 
     /// A request with an optional JSON body and extra headers (`("authorization", "Bearer …")`).
@@ -172,17 +203,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
-        let mut request = Request::builder().method(method).uri(path);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = match body {
-            Some(json) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(json.to_string())),
-            None => request.body(Body::empty()),
-        };
-        self.request(request.expect("a valid request")).await
+        self.client().send(method, path, body, headers).await
     }
 
     /// Serves the app on 127.0.0.1 at a free port until the token is cancelled; returns the base
@@ -264,6 +285,64 @@ impl Resources {
                 backend,
             },
         }
+    }
+}
+
+/// Sends requests through a node's real router, in process.
+#[derive(Clone)]
+pub struct TestClient {
+    router: Router,
+}
+
+impl TestClient {
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: body.to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.request(request.expect("a valid request")).await
     }
 }
 

@@ -10,7 +10,7 @@ mod chaos;
 mod db;
 mod redis_prefix;
 
-pub use app::{Backend, TestApp, TestAppBuilder, TestResponse, TestUser};
+pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestUser};
 pub use chaos::ChaosProxy;
 pub use db::{TestDb, postgres_url};
 pub use redis_prefix::{TestRedis, redis_url};

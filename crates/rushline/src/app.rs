@@ -8,9 +8,11 @@ use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
 use rushline_domain::Clock;
+use rushline_gate::{Gate, MemoryGate, RedisGate};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_server::auth::AccessTokens;
-use rushline_server::{App, AppState};
+use rushline_server::claims::{ClaimWriter, StorePools};
+use rushline_server::{App, AppState, DropCache, OrderSettings};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
 use rushline_store_sqlite::SqliteStore;
@@ -36,12 +38,19 @@ impl Rushline {
             None => None,
         };
         let secret = jwt_secret(&config)?;
+        let gate = open_gate(&config, store.clone()).await?;
         let state = AppState::new(App {
+            writer: ClaimWriter::start(store.clone()),
             store,
             clock,
             redis,
             metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
+            gate,
+            drops: DropCache::default(),
+            orders: OrderSettings {
+                hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
+            },
         });
         let registry = Arc::new(rushline_server::jobs::registry(&state));
         Ok(Self {
@@ -115,6 +124,20 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     })
 }
 
+/// The claim gate named by `gate.url`; either way it rebuilds pools from the store.
+async fn open_gate(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<dyn Gate>> {
+    let source = Arc::new(StorePools(store));
+    if config.gate.url.expose() == "memory" {
+        return Ok(Arc::new(MemoryGate::new(source)));
+    }
+    let conn = connect_redis(&config.gate.url).await.context("gate.url")?;
+    Ok(Arc::new(RedisGate::new(
+        conn,
+        config.redis.key_prefix.clone(),
+        source,
+    )))
+}
+
 async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<redis::aio::ConnectionManager> {
     let client = redis::Client::open(url.expose()).with_context(|| format!("invalid URL {url}"))?;
     client
@@ -148,5 +171,45 @@ fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
             Ok(secret.to_vec())
         }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_secret_is_generated_once_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        let first = jwt_secret(&config).unwrap();
+        assert_eq!(first.len(), 32);
+        assert_eq!(
+            jwt_secret(&config).unwrap(),
+            first,
+            "the stored secret is reused"
+        );
+        let mode = std::fs::metadata(config.data_dir.join("jwt_secret"))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+
+        let configured = Config {
+            auth: crate::config::AuthConfig {
+                jwt_secret: Some("a-configured-secret-of-32-chars-or-more".into()),
+                ..Default::default()
+            },
+            ..config
+        };
+        assert_eq!(
+            jwt_secret(&configured).unwrap(),
+            b"a-configured-secret-of-32-chars-or-more"
+        );
     }
 }

@@ -23,6 +23,7 @@ pub struct Config {
     pub log: LogConfig,
     pub jobs: JobsConfig,
     pub auth: AuthConfig,
+    pub orders: OrdersConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +89,22 @@ pub struct JobsConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// How long a new order holds its stock waiting for payment.
+    #[serde(with = "humantime_serde")]
+    pub hold_for: Duration,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            hold_for: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Signs access tokens; every node of a deployment needs the same one. Unset: generated once
     /// and kept in `data_dir/jwt_secret`.
@@ -117,6 +134,7 @@ impl Default for Config {
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
             auth: AuthConfig::default(),
+            orders: OrdersConfig::default(),
         }
     }
 }

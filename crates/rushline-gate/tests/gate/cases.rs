@@ -135,6 +135,37 @@ pub async fn release_is_idempotent_and_gives_back(new_gate: &NewGate) {
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
 }
 
+pub async fn abort_forgets_the_grant_so_a_retry_claims_afresh(new_gate: &NewGate) {
+    let gate = new_gate(FakeDb::with_pool(1, 1));
+    let alice = Uuid::new_v4();
+    let first = claim(alice, 1);
+    assert_eq!(
+        gate.claim(&pool(), &first).await.unwrap(),
+        Granted { seq: 1 }
+    );
+    assert_eq!(
+        gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
+            .await
+            .unwrap(),
+        SoldOut
+    );
+
+    assert!(gate.abort(&pool(), first.request_id).await.unwrap());
+    assert!(!gate.abort(&pool(), first.request_id).await.unwrap());
+    assert!(!gate.release(&pool(), first.request_id).await.unwrap());
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(1));
+    // The same request id is a new claim now, not a replay of the undone one.
+    assert_eq!(
+        gate.claim(&pool(), &first).await.unwrap(),
+        Granted { seq: 2 }
+    );
+
+    // Aborting a released grant gives nothing back twice.
+    assert!(gate.release(&pool(), first.request_id).await.unwrap());
+    assert!(!gate.abort(&pool(), first.request_id).await.unwrap());
+    assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(1));
+}
+
 pub async fn unknown_pool(new_gate: &NewGate) {
     let db = Arc::new(FakeDb::default());
     let gate = new_gate(db.clone());

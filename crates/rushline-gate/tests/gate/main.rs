@@ -37,6 +37,7 @@ conformance!(
     qty_counts_in_units,
     replay_and_mismatch,
     release_is_idempotent_and_gives_back,
+    abort_forgets_the_grant_so_a_retry_claims_afresh,
     unknown_pool,
     snapshot_holds_and_seq,
     invalidate_reloads_from_source,

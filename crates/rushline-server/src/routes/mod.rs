@@ -1,5 +1,6 @@
 //! Handlers, one module per resource, each named by its verb.
 
+mod drops;
 mod ops;
 
 use utoipa::OpenApi;
@@ -9,5 +10,7 @@ use crate::AppState;
 use crate::openapi::ApiDoc;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(drops::router())
 }

@@ -46,6 +46,28 @@ pub async fn users_round_trip_and_emails_are_unique(store: Arc<dyn Store>) {
     store.insert_user(&unverified).await.unwrap();
     assert_eq!(store.user_by_id(unverified.id).await.unwrap(), unverified);
 
+    let many: Vec<User> = (0..2_500)
+        .map(|i| user(&format!("bulk{i}@example.com"), Role::Buyer))
+        .collect();
+    store.insert_users(&many).await.unwrap();
+    assert_eq!(
+        store.user_by_email("bulk2499@example.com").await.unwrap(),
+        many[2_499]
+    );
+    let clash = [
+        user("fresh@example.com", Role::Buyer),
+        user("bulk7@example.com", Role::Buyer),
+    ];
+    let error = store.insert_users(&clash).await.unwrap_err();
+    assert!(error.is_conflict_on(USERS_EMAIL_KEY), "{error:?}");
+    assert!(
+        matches!(
+            store.user_by_email("fresh@example.com").await,
+            Err(DbError::NotFound)
+        ),
+        "a bulk insert is all or nothing"
+    );
+
     let duplicate = user("minji@example.com", Role::Seller);
     let error = store.insert_user(&duplicate).await.unwrap_err();
     assert!(error.is_conflict_on(USERS_EMAIL_KEY), "{error:?}");

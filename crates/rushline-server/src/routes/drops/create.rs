@@ -1,0 +1,87 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use rushline_domain::DropTerms;
+use rushline_store::{DbError, ProductDrop};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::DropView;
+use crate::auth::Seller;
+use crate::{ApiError, AppState, ErrorBody, Json};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateDrop {
+    /// One of the seller's own products.
+    product_id: Uuid,
+    /// Units on sale, 1 to 10,000,000.
+    quantity: i64,
+    /// Sale price per unit in KRW.
+    price: i64,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    /// Units one buyer may hold; default 1.
+    #[serde(default = "one")]
+    per_user_limit: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Schedules a drop of one of the caller's products.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drops",
+    tag = "drops",
+    security(("bearer" = [])),
+    request_body = CreateDrop,
+    responses(
+        (status = 201, body = DropView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a seller", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such product of this seller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with field details", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Seller(seller): Seller,
+    Json(body): Json<CreateDrop>,
+) -> Result<(StatusCode, Json<DropView>), ApiError> {
+    let now = state.clock.now();
+    let terms = DropTerms {
+        quantity: body.quantity,
+        price: body.price,
+        opens_at: body.opens_at,
+        closes_at: body.closes_at,
+        per_user_limit: body.per_user_limit,
+    };
+    terms.validate(now)?;
+    let product = match state.store.product(body.product_id).await {
+        Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
+        Ok(_) | Err(DbError::NotFound) => return Err(ApiError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let drop = ProductDrop {
+        id: Uuid::now_v7(),
+        product_id: product.id,
+        seller_id: seller.id,
+        quantity: terms.quantity,
+        price: terms.price,
+        opens_at: terms.opens_at,
+        closes_at: terms.closes_at,
+        per_user_limit: i32::try_from(terms.per_user_limit).expect("validated"),
+        created_at: now,
+        updated_at: now,
+        opened_at: None,
+        closed_at: None,
+    };
+    state.store.create_drop(&drop).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DropView::of(&state, &drop).await?),
+    ))
+}

@@ -1,0 +1,39 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use rushline_gate::PoolKey;
+use rushline_store::drop_pool_key;
+use uuid::Uuid;
+
+use super::update::{not_scheduled, owned_drop};
+use crate::auth::AuthUser;
+use crate::{ApiError, AppState, ErrorBody, Path};
+
+/// Deletes a drop while it is scheduled. Its seller or an admin.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/drops/{id}",
+    tag = "drops",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`not_scheduled`: the drop has opened", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    owned_drop(&state, user, id).await?;
+    state
+        .store
+        .delete_drop(id, state.clock.now())
+        .await
+        .map_err(not_scheduled)?;
+    state.drops.forget(id).await;
+    state.gate.invalidate(&PoolKey(drop_pool_key(id))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

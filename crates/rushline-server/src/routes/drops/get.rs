@@ -1,0 +1,24 @@
+use axum::extract::State;
+use uuid::Uuid;
+
+use super::DropView;
+use crate::{ApiError, AppState, ErrorBody, Json, Path};
+
+/// One drop, with `remaining` from the claim gate. Public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drops/{id}",
+    tag = "drops",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = DropView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<DropView>, ApiError> {
+    let drop = state.drops.get(&state.store, id).await?;
+    Ok(Json(DropView::of(&state, &drop).await?))
+}

@@ -1,0 +1,68 @@
+use axum::extract::State;
+use rushline_domain::DropStatus;
+use rushline_store::{DropFilter, DropWindow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::DropView;
+use crate::{ApiError, AppState, ErrorBody, Json, Query};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListDrops {
+    /// Only drops with this status at the time of the request.
+    status: Option<DropStatus>,
+    seller_id: Option<Uuid>,
+    /// 1–100, default 50.
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DropList {
+    items: Vec<DropView>,
+}
+
+/// Drops, soonest opening first. Public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drops",
+    tag = "drops",
+    params(ListDrops),
+    responses(
+        (status = 200, body = DropList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListDrops>,
+) -> Result<Json<DropList>, ApiError> {
+    let now = state.clock.now();
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 100",
+        ));
+    }
+    let window = query.status.map(|status| match status {
+        DropStatus::Scheduled => DropWindow::Scheduled { now },
+        DropStatus::Open | DropStatus::SoldOut => DropWindow::Open { now },
+        DropStatus::Closed => DropWindow::Closed { now },
+    });
+    let filter = DropFilter {
+        seller_id: query.seller_id,
+        window,
+        limit,
+    };
+    let mut items = Vec::new();
+    for drop in state.store.list_drops(&filter).await? {
+        let view = DropView::of(&state, &drop).await?;
+        // Open and sold out share a window; only the gate tells them apart.
+        if query.status.is_none_or(|status| status == view.status) {
+            items.push(view);
+        }
+    }
+    Ok(Json(DropList { items }))
+}

@@ -1,0 +1,250 @@
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use rushline_domain::drop::window_status;
+use rushline_domain::{DropStatus, OrderStatus};
+use rushline_gate::{Claim, ClaimOutcome, PoolKey};
+use rushline_store::{
+    ClaimRow, ClaimWrite, CommitOutcome, DbError, NewOrder, NewOrderLine, Order, ProductDrop,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{AuthUser, Buyer};
+use crate::claims::{fingerprint, request_id};
+use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
+
+/// The most units one purchase may ask for; the drop's per-user limit usually binds first.
+const MAX_QUANTITY: u32 = 1_000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PurchaseRequest {
+    /// Units to buy, 1–1000 (and within the drop's per-user limit).
+    quantity: i64,
+}
+
+/// The order a purchase created, holding its units until `hold_expires_at`. A retry with the
+/// same `Idempotency-Key` answers exactly this again.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PurchaseResponse {
+    order_id: Uuid,
+    drop_id: Uuid,
+    quantity: u32,
+    unit_price: i64,
+    total: i64,
+    status: OrderStatus,
+    hold_expires_at: DateTime<Utc>,
+    /// This purchase's place in the order in which the drop's stock was granted.
+    seq: u64,
+}
+
+/// Buys units of an open drop: JWT → window check → one atomic step in the claim gate →
+/// group-committed order → 201. No database read on the way, except on a retry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drops/{id}/purchase",
+    tag = "drops",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path),
+        ("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the first answer"),
+    ),
+    request_body = PurchaseRequest,
+    responses(
+        (status = 201, body = PurchaseResponse),
+        (status = 400, description = "`idempotency_key_required`, `invalid_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`sold_out` (also when fewer than `quantity` remain), `limit_reached`, `not_open`, `closed`, `request_in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed` (bad quantity), `idempotency_mismatch` (the key was used with another body)", body = ErrorBody),
+        (status = 503, description = "`gate_unavailable`, `database_unavailable`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn purchase(
+    State(state): State<AppState>,
+    Buyer(buyer): Buyer,
+    Path(drop_id): Path<Uuid>,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(body): Json<PurchaseRequest>,
+) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
+    let quantity = u32::try_from(body.quantity)
+        .ok()
+        .filter(|q| (1..=MAX_QUANTITY).contains(q))
+        .ok_or_else(|| {
+            let mut errors = rushline_domain::FieldErrors::new();
+            errors.add("quantity", format!("must be between 1 and {MAX_QUANTITY}"));
+            ApiError::from(errors)
+        })?;
+    let drop = state.drops.get(&state.store, drop_id).await?;
+    let now = state.clock.now();
+    match window_status(now, drop.opens_at, drop.closes_at) {
+        DropStatus::Scheduled => {
+            return Err(ApiError::conflict(
+                "not_open",
+                "the drop has not opened yet",
+            ));
+        }
+        DropStatus::Closed => return Err(ApiError::conflict("closed", "the drop has closed")),
+        DropStatus::Open | DropStatus::SoldOut => {}
+    }
+
+    let order_id = request_id(buyer.id, &key);
+    let pool = PoolKey(drop.pool_key());
+    let claim = Claim {
+        user: buyer.id,
+        qty: quantity,
+        request_id: order_id,
+        fingerprint: fingerprint(&[b"purchase", drop.id.as_bytes(), &quantity.to_be_bytes()]),
+    };
+    let outcome = state.gate.claim(&pool, &claim).await?;
+    metrics::counter!("rushline_claims_total", "pool" => "drop", "outcome" => outcome_name(&outcome)).increment(1);
+    let seq = match outcome {
+        ClaimOutcome::Granted { seq } => seq,
+        ClaimOutcome::Replayed { .. } => {
+            return replay(&state, buyer, &drop, quantity, order_id).await;
+        }
+        ClaimOutcome::Mismatch => return Err(mismatch()),
+        ClaimOutcome::SoldOut => return Err(sold_out()),
+        ClaimOutcome::LimitReached => return Err(limit_reached()),
+    };
+
+    let order = NewOrder {
+        id: order_id,
+        buyer_id: buyer.id,
+        idempotency_key: key,
+        total: drop.price * i64::from(quantity),
+        hold_expires_at: now + state.orders.hold_for,
+        created_at: now,
+        cause: "purchase",
+        lines: vec![NewOrderLine {
+            product_id: drop.product_id,
+            drop_id: Some(drop.id),
+            qty: i32::try_from(quantity).expect("at most MAX_QUANTITY"),
+            unit_price: drop.price,
+            claim: ClaimRow {
+                id: order_id,
+                pool_key: pool.0.clone(),
+                user_id: buyer.id,
+                qty: i32::try_from(quantity).expect("at most MAX_QUANTITY"),
+                seq: i64::try_from(seq).expect("seq fits in i64"),
+                fingerprint: i64::try_from(claim.fingerprint).expect("fingerprints have 63 bits"),
+                claimed_at: now,
+                released_at: None,
+            },
+        }],
+    };
+    let response = PurchaseResponse {
+        order_id,
+        drop_id: drop.id,
+        quantity,
+        unit_price: drop.price,
+        total: order.total,
+        status: OrderStatus::PendingPayment,
+        hold_expires_at: order.hold_expires_at,
+        seq,
+    };
+    let committed = state.writer.commit(ClaimWrite::Order(order)).await;
+    if !matches!(committed, Ok(CommitOutcome::Committed)) {
+        // Not durable: the grant must not stay in the gate, or its stock would be lost.
+        state.gate.abort(&pool, order_id).await?;
+    }
+    match committed {
+        Ok(CommitOutcome::Committed) => Ok((StatusCode::CREATED, Json(response))),
+        Ok(CommitOutcome::Duplicate) => replay(&state, buyer, &drop, quantity, order_id).await,
+        Ok(refused @ (CommitOutcome::SoldOut | CommitOutcome::LimitReached)) => {
+            // The gate granted what the database refused: its copy of the pool is stale.
+            tracing::warn!(pool = %pool.0, ?refused, "the database refused a grant; rebuilding the gate's pool");
+            state.gate.invalidate(&pool).await?;
+            Err(if refused == CommitOutcome::SoldOut {
+                sold_out()
+            } else {
+                limit_reached()
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Answers a retried request with the order its first attempt created, once that is durable.
+async fn replay(
+    state: &AppState,
+    buyer: AuthUser,
+    drop: &ProductDrop,
+    quantity: u32,
+    order_id: Uuid,
+) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
+    // The first attempt may still be in its group commit, a few milliseconds away.
+    let mut order = None;
+    for _ in 0..200 {
+        match state.store.order(order_id).await {
+            Ok(found) => {
+                order = Some(found);
+                break;
+            }
+            Err(DbError::NotFound) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let order: Order = order.ok_or_else(|| {
+        ApiError::conflict(
+            "request_in_progress",
+            "a request with this Idempotency-Key is still being processed",
+        )
+    })?;
+    let [line] = order.lines.as_slice() else {
+        return Err(mismatch());
+    };
+    if order.buyer_id != buyer.id
+        || line.drop_id != Some(drop.id)
+        || line.qty != i32::try_from(quantity).unwrap_or(-1)
+    {
+        return Err(mismatch());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(PurchaseResponse {
+            order_id,
+            drop_id: drop.id,
+            quantity,
+            unit_price: line.unit_price,
+            total: order.total,
+            status: OrderStatus::PendingPayment,
+            hold_expires_at: order.hold_expires_at,
+            seq: u64::try_from(line.seq).expect("seqs are positive"),
+        }),
+    ))
+}
+
+fn sold_out() -> ApiError {
+    ApiError::conflict("sold_out", "not enough units remain")
+}
+
+fn limit_reached() -> ApiError {
+    ApiError::conflict(
+        "limit_reached",
+        "this would exceed the drop's per-buyer limit",
+    )
+}
+
+fn mismatch() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_mismatch",
+        "this Idempotency-Key was used with a different request",
+    )
+}
+
+fn outcome_name(outcome: &ClaimOutcome) -> &'static str {
+    match outcome {
+        ClaimOutcome::Granted { .. } => "granted",
+        ClaimOutcome::Replayed { .. } => "replayed",
+        ClaimOutcome::Mismatch => "mismatch",
+        ClaimOutcome::SoldOut => "sold_out",
+        ClaimOutcome::LimitReached => "limit_reached",
+    }
+}

@@ -1,0 +1,96 @@
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use rushline_domain::DropTerms;
+use rushline_gate::PoolKey;
+use rushline_store::{DROP_NOT_SCHEDULED, ProductDrop};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::DropView;
+use crate::auth::AuthUser;
+use crate::{ApiError, AppState, ErrorBody, Json, Path};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateDrop {
+    quantity: Option<i64>,
+    price: Option<i64>,
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
+    per_user_limit: Option<i64>,
+}
+
+/// Changes a drop's terms while it is scheduled (before `opens_at`). Its seller or an admin.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/drops/{id}",
+    tag = "drops",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = UpdateDrop,
+    responses(
+        (status = 200, body = DropView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such drop of this seller", body = ErrorBody),
+        (status = 409, description = "`not_scheduled`: the drop has opened", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with field details", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdateDrop>,
+) -> Result<Json<DropView>, ApiError> {
+    let now = state.clock.now();
+    let current = owned_drop(&state, user, id).await?;
+    let terms = DropTerms {
+        quantity: body.quantity.unwrap_or(current.quantity),
+        price: body.price.unwrap_or(current.price),
+        opens_at: body.opens_at.unwrap_or(current.opens_at),
+        closes_at: body.closes_at.unwrap_or(current.closes_at),
+        per_user_limit: body
+            .per_user_limit
+            .unwrap_or(i64::from(current.per_user_limit)),
+    };
+    terms.validate(now)?;
+    let drop = ProductDrop {
+        quantity: terms.quantity,
+        price: terms.price,
+        opens_at: terms.opens_at,
+        closes_at: terms.closes_at,
+        per_user_limit: i32::try_from(terms.per_user_limit).expect("validated"),
+        updated_at: now,
+        ..current
+    };
+    state
+        .store
+        .update_drop(&drop, now)
+        .await
+        .map_err(not_scheduled)?;
+    state.drops.forget(id).await;
+    state.gate.invalidate(&PoolKey(drop.pool_key())).await?;
+    Ok(Json(DropView::of(&state, &drop).await?))
+}
+
+/// The drop, when `user` is its seller or an admin; 404 for everyone else.
+pub(super) async fn owned_drop(
+    state: &AppState,
+    user: AuthUser,
+    id: Uuid,
+) -> Result<ProductDrop, ApiError> {
+    let drop = state.store.drop_by_id(id).await?;
+    if drop.seller_id != user.id && !user.is_admin() {
+        return Err(ApiError::not_found());
+    }
+    Ok(drop)
+}
+
+pub(super) fn not_scheduled(e: rushline_store::DbError) -> ApiError {
+    if e.is_conflict_on(DROP_NOT_SCHEDULED) {
+        ApiError::conflict("not_scheduled", "a drop can change only before it opens")
+    } else {
+        e.into()
+    }
+}
