@@ -33,6 +33,19 @@ pub struct Claim {
     pub request_id: Uuid,
     /// A hash of the request body, telling a genuine retry from a reused key.
     pub fingerprint: u64,
+    /// When the caller asked, by its clock, in Unix microseconds. Kept with the grant so that
+    /// reconciliation can tell a grant whose write was lost (its node died) from one whose
+    /// write is still in flight.
+    pub at: i64,
+}
+
+/// An active grant as the gate holds it, for reconciliation against the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveGrant {
+    pub request_id: Uuid,
+    pub qty: u32,
+    /// The claim's `at`; 0 for grants loaded from the database.
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +107,11 @@ pub trait Gate: Send + Sync + 'static {
     /// Forgets the pool's state so that the next use reloads it from the source (used after
     /// the total changes, and by reconciliation).
     async fn invalidate(&self, pool: &PoolKey) -> Result<(), GateError>;
+    /// The pools whose state this gate holds now.
+    async fn pools(&self) -> Result<Vec<PoolKey>, GateError>;
+    /// The pool's active (unreleased) grants; empty when the gate holds no state for it. Reads
+    /// the gate only: it never loads the pool.
+    async fn grants(&self, pool: &PoolKey) -> Result<Vec<ActiveGrant>, GateError>;
 }
 
 #[derive(Debug, thiserror::Error)]

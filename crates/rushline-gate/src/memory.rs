@@ -6,7 +6,7 @@ use dashmap::{DashMap, Entry};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::{Claim, ClaimOutcome, Gate, GateError, PoolKey, PoolSnapshot, PoolSource};
+use crate::{ActiveGrant, Claim, ClaimOutcome, Gate, GateError, PoolKey, PoolSnapshot, PoolSource};
 
 /// The gate for a single process: per pool one atomic word, plus concurrent maps for the
 /// per-user counts and the grants by request id. No global lock, and no lock is held across an
@@ -73,6 +73,31 @@ impl Gate for MemoryGate {
         self.pools.remove(pool);
         Ok(())
     }
+
+    async fn pools(&self) -> Result<Vec<PoolKey>, GateError> {
+        Ok(self
+            .pools
+            .iter()
+            .filter(|cell| cell.value().initialized())
+            .map(|cell| cell.key().clone())
+            .collect())
+    }
+
+    async fn grants(&self, pool: &PoolKey) -> Result<Vec<ActiveGrant>, GateError> {
+        let Some(pool) = self.pools.get(pool).and_then(|cell| cell.get().cloned()) else {
+            return Ok(Vec::new());
+        };
+        Ok(pool
+            .grants
+            .iter()
+            .filter(|grant| !grant.released)
+            .map(|grant| ActiveGrant {
+                request_id: *grant.key(),
+                qty: grant.qty,
+                at: grant.at,
+            })
+            .collect())
+    }
 }
 
 /// The low half of [`Pool::state`], and the largest value either half can hold.
@@ -100,6 +125,7 @@ struct Grant {
     qty: u32,
     seq: u64,
     fingerprint: u64,
+    at: i64,
     released: bool,
 }
 
@@ -125,6 +151,7 @@ impl Pool {
                     qty: hold.qty,
                     seq: hold.seq,
                     fingerprint: hold.fingerprint,
+                    at: 0,
                     released: false,
                 },
             );
@@ -174,6 +201,7 @@ impl Pool {
             qty: claim.qty,
             seq,
             fingerprint: claim.fingerprint,
+            at: claim.at,
             released: false,
         });
         Ok(ClaimOutcome::Granted { seq })

@@ -7,7 +7,7 @@ use dashmap::DashMap;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::{Claim, ClaimOutcome, Gate, GateError, PoolKey, PoolSource};
+use crate::{ActiveGrant, Claim, ClaimOutcome, Gate, GateError, PoolKey, PoolSource};
 
 static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("redis/claim.lua")));
 static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("redis/release.lua")));
@@ -30,7 +30,7 @@ const ATTEMPTS: usize = 3;
 /// - `<prefix>{pool:<key>}:meta`, a hash: `total`, `limit`, `held` (units granted and not
 ///   released), `seq` (the last seq given) and `gen` (which load installed this state);
 /// - `<prefix>{pool:<key>}:users`, a hash: user id → units held;
-/// - `<prefix>{pool:<key>}:grants`, a hash: request id → `seq:qty:fingerprint:user:active`.
+/// - `<prefix>{pool:<key>}:grants`, a hash: request id → `seq:qty:fingerprint:user:active:at`.
 ///
 /// Redis may lose the state (FLUSHALL, a restart without persistence, an eviction; run it with
 /// `maxmemory-policy noeviction`). Every script then answers "state missing", and the gate
@@ -175,6 +175,7 @@ impl Gate for RedisGate {
             claim.qty.to_string(),
             claim.request_id.to_string(),
             claim.fingerprint.to_string(),
+            claim.at.to_string(),
         ];
         let (code, seq) = self.run(pool, &CLAIM, &args).await?;
         match code {
@@ -218,6 +219,91 @@ impl Gate for RedisGate {
             .await
             .map_err(unavailable)
     }
+
+    async fn pools(&self) -> Result<Vec<PoolKey>, GateError> {
+        let head = format!("{}{{pool:", self.prefix);
+        let pattern = format!("{}*}}:meta", glob_escape(&head));
+        let mut conn = self.conn.clone();
+        let mut pools = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1_000)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            pools.extend(keys.iter().filter_map(|key| {
+                let key = key.strip_prefix(&head)?.strip_suffix("}:meta")?;
+                Some(PoolKey(key.to_owned()))
+            }));
+            if next == 0 {
+                return Ok(pools);
+            }
+            cursor = next;
+        }
+    }
+
+    async fn grants(&self, pool: &PoolKey) -> Result<Vec<ActiveGrant>, GateError> {
+        let keys = self.keys(pool);
+        let mut conn = self.conn.clone();
+        if !conn
+            .exists::<_, bool>(&keys.meta)
+            .await
+            .map_err(unavailable)?
+        {
+            return Ok(Vec::new());
+        }
+        let mut grants = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, fields): (u64, Vec<(String, String)>) = redis::cmd("HSCAN")
+                .arg(&keys.grants)
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(1_000)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            for (request_id, record) in fields {
+                if let Some(grant) = active_grant(&request_id, &record) {
+                    grants.push(grant);
+                }
+            }
+            if next == 0 {
+                return Ok(grants);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// Parses a `seq:qty:fingerprint:user:active:at` record; `None` unless active.
+fn active_grant(request_id: &str, record: &str) -> Option<ActiveGrant> {
+    let fields: Vec<&str> = record.split(':').collect();
+    let [_seq, qty, _fingerprint, _user, "1", at] = fields.as_slice() else {
+        return None;
+    };
+    Some(ActiveGrant {
+        request_id: request_id.parse().ok()?,
+        qty: qty.parse().ok()?,
+        at: at.parse().ok()?,
+    })
+}
+
+/// Escapes the characters that SCAN's MATCH pattern would read as wildcards.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 fn unavailable(e: RedisError) -> GateError {

@@ -1,11 +1,16 @@
 //! The hot path's machinery shared by every kind of pool (drops, regular stock, coupons): the
 //! gate's view of the database, the group-commit writer, and request fingerprints.
 
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rushline_gate::{GateError, Hold, PoolKey, PoolSnapshot, PoolSource};
+use chrono::{DateTime, TimeDelta, Utc};
+use dashmap::DashMap;
+use rushline_gate::{
+    Claim, ClaimOutcome, Gate, GateError, Hold, PoolKey, PoolSnapshot, PoolSource,
+};
 use rushline_store::{ClaimWrite, CommitOutcome, DbError, Store};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
@@ -15,6 +20,151 @@ use crate::ApiError;
 
 /// The most writes one batch commits: bounded by the bind parameters one SQLite statement takes.
 const MAX_BATCH: usize = 512;
+
+/// A node rebuilds a pool the database contradicted at most this often: every grant in flight
+/// while it rebuilds can be refused once more, and rebuilding on each refusal would keep the
+/// pool's state from ever settling.
+const REBUILD_AT_MOST_EVERY: Duration = Duration::from_millis(100);
+
+/// The claim path of every pool: the gate decides, the group-commit writer makes the decision
+/// durable, and a decision the database refuses is undone in the gate.
+pub struct Claims {
+    pub gate: Arc<dyn Gate>,
+    writer: ClaimWriter,
+    /// When this node last rebuilt each pool the database contradicted.
+    rebuilt: DashMap<String, Instant>,
+    /// A grant this old that the database does not hold was lost (its node died before the
+    /// write); younger ones may still be in their group commit.
+    orphan_after: TimeDelta,
+}
+
+impl Claims {
+    pub fn new(gate: Arc<dyn Gate>, store: Arc<dyn Store>, orphan_after: TimeDelta) -> Self {
+        Self {
+            gate,
+            writer: ClaimWriter::start(store),
+            rebuilt: DashMap::new(),
+            orphan_after,
+        }
+    }
+
+    /// Brings the gate back in line with the database, the truth: grants the database does not
+    /// hold (their node died between grant and commit, or a release never reached the gate) are
+    /// undone once older than `orphan_after`, and a pool missing claims the database holds is
+    /// rebuilt. Returns how many grants it undid and how many pools it rebuilt.
+    pub async fn reconcile(
+        &self,
+        store: &Arc<dyn Store>,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize), ApiError> {
+        let cutoff = (now - self.orphan_after).timestamp_micros();
+        let (mut undone, mut rebuilt) = (0, 0);
+        for pool in self.gate.pools().await? {
+            // The gate first: a grant made after this read cannot look like an orphan below.
+            let in_gate = self.gate.grants(&pool).await?;
+            let in_db = match store.pool_snapshot(&pool.0).await {
+                Ok((_, claims)) => claims,
+                Err(DbError::NotFound) => {
+                    self.gate.invalidate(&pool).await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let held: HashSet<Uuid> = in_db.iter().map(|claim| claim.id).collect();
+            for grant in in_gate
+                .iter()
+                .filter(|g| g.at < cutoff && !held.contains(&g.request_id))
+            {
+                if self.gate.abort(&pool, grant.request_id).await? {
+                    tracing::warn!(pool = %pool.0, request = %grant.request_id, "undid a grant the database never recorded");
+                    undone += 1;
+                }
+            }
+            let granted: HashSet<Uuid> = in_gate.iter().map(|g| g.request_id).collect();
+            let missing = in_db.iter().any(|claim| {
+                claim.claimed_at.timestamp_micros() < cutoff && !granted.contains(&claim.id)
+            });
+            if missing {
+                tracing::warn!(pool = %pool.0, "the gate lacks claims the database holds; rebuilding it");
+                self.gate.invalidate(&pool).await?;
+                rebuilt += 1;
+            }
+        }
+        metrics::counter!("rushline_gate_reconciled_total", "action" => "undo")
+            .increment(undone as u64);
+        metrics::counter!("rushline_gate_reconciled_total", "action" => "rebuild")
+            .increment(rebuilt as u64);
+        Ok((undone, rebuilt))
+    }
+
+    /// One atomic step in the gate; `kind` labels the metric (`drop`, `product`, `coupon`).
+    pub async fn claim(
+        &self,
+        kind: &'static str,
+        pool: &PoolKey,
+        claim: &Claim,
+    ) -> Result<ClaimOutcome, ApiError> {
+        let outcome = self.gate.claim(pool, claim).await?;
+        let name = match outcome {
+            ClaimOutcome::Granted { .. } => "granted",
+            ClaimOutcome::Replayed { .. } => "replayed",
+            ClaimOutcome::Mismatch => "mismatch",
+            ClaimOutcome::SoldOut => "sold_out",
+            ClaimOutcome::LimitReached => "limit_reached",
+        };
+        metrics::counter!("rushline_claims_total", "pool" => kind, "outcome" => name).increment(1);
+        Ok(outcome)
+    }
+
+    /// Makes a granted write durable. Unless it committed, its grants are undone in the gate,
+    /// which must not keep stock that no order holds; when the database refused a grant, the
+    /// gate's copy of the pool is stale and is rebuilt.
+    pub async fn commit(&self, write: ClaimWrite) -> Result<CommitOutcome, ApiError> {
+        let grants: Vec<(PoolKey, Uuid)> = write
+            .claims()
+            .map(|claim| (PoolKey(claim.pool_key.clone()), claim.id))
+            .collect();
+        let committed = self.writer.commit(write).await;
+        if matches!(committed, Ok(CommitOutcome::Committed)) {
+            return Ok(CommitOutcome::Committed);
+        }
+        for (pool, id) in &grants {
+            self.gate.abort(pool, *id).await?;
+        }
+        let outcome = committed?;
+        if matches!(
+            outcome,
+            CommitOutcome::SoldOut | CommitOutcome::LimitReached
+        ) {
+            for (pool, _) in &grants {
+                self.rebuild(pool).await?;
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn rebuild(&self, pool: &PoolKey) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut due = false;
+        self.rebuilt
+            .entry(pool.0.clone())
+            .and_modify(|last| {
+                if now.duration_since(*last) >= REBUILD_AT_MOST_EVERY {
+                    *last = now;
+                    due = true;
+                }
+            })
+            .or_insert_with(|| {
+                due = true;
+                now
+            });
+        if due {
+            tracing::warn!(pool = %pool.0, "the database refused a grant; rebuilding the gate's pool");
+            self.gate.invalidate(pool).await?;
+        }
+        Ok(())
+    }
+}
 
 /// Lets the gate (re)build a pool from the database, the truth.
 pub struct StorePools(pub Arc<dyn Store>);
@@ -86,20 +236,20 @@ struct Pending {
 /// takes everything queued (up to [`MAX_BATCH`]). An idle writer commits a lone grant at once,
 /// so batching never adds latency, and under load one fsync serves hundreds of orders.
 #[derive(Clone)]
-pub struct ClaimWriter {
+struct ClaimWriter {
     queue: mpsc::Sender<Pending>,
 }
 
 impl ClaimWriter {
     /// Starts the writer task; it stops once every handle is dropped and the queue is drained.
-    pub fn start(store: Arc<dyn Store>) -> Self {
+    fn start(store: Arc<dyn Store>) -> Self {
         let (queue, pending) = mpsc::channel(MAX_BATCH * 8);
         tokio::spawn(run(store, pending));
         Self { queue }
     }
 
     /// Makes `write` durable; returns once its batch has committed (or failed).
-    pub async fn commit(&self, write: ClaimWrite) -> Result<CommitOutcome, DbError> {
+    async fn commit(&self, write: ClaimWrite) -> Result<CommitOutcome, DbError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Pending { write, reply })

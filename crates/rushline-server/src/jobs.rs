@@ -9,7 +9,8 @@ use crate::AppState;
 /// Finished jobs are kept this long for operators, then purged.
 const KEEP_DONE_JOBS: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
-pub fn registry(state: &AppState) -> Registry {
+/// `reconcile_every`: how often one node compares the claim gate with the database.
+pub fn registry(state: &AppState, reconcile_every: Duration) -> Registry {
     let mut registry = Registry::new();
     let purge = state.clone();
     registry.every("purge_done_jobs", Duration::from_secs(3600), move |due| {
@@ -28,6 +29,18 @@ pub fn registry(state: &AppState) -> Registry {
                 state.drops.forget(id).await;
                 tracing::info!(drop = %id, "drop window changed");
             }
+            Ok(())
+        }
+    });
+    let reconcile = state.clone();
+    registry.every("reconcile_gate", reconcile_every, move |due| {
+        let state = reconcile.clone();
+        async move {
+            state
+                .claims
+                .reconcile(&state.store, due)
+                .await
+                .map_err(|e| anyhow::anyhow!("reconciling the gate failed: {e:?}"))?;
             Ok(())
         }
     });

@@ -5,11 +5,10 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rushline_domain::Clock;
-use rushline_gate::Gate;
 use rushline_store::Store;
 
 use crate::auth::AccessTokens;
-use crate::claims::ClaimWriter;
+use crate::claims::Claims;
 use crate::drops::DropCache;
 
 /// Everything a handler may use, shared by all requests of a node.
@@ -23,10 +22,8 @@ pub struct App {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub metrics: PrometheusHandle,
     pub tokens: AccessTokens,
-    /// Decides every claim on limited stock: memory or Redis.
-    pub gate: Arc<dyn Gate>,
-    /// Makes granted claims durable in batches.
-    pub writer: ClaimWriter,
+    /// Every claim on limited stock: the gate (memory or Redis) and the group-commit writer.
+    pub claims: Claims,
     pub drops: DropCache,
     pub orders: OrderSettings,
 }

@@ -247,14 +247,14 @@ impl TestAppBuilder {
             .database
             .url
             .get_or_insert_with(|| ServiceUrl::from(resources.db.url.as_str()));
-        if let Some(redis) = resources
-            .redis
-            .as_ref()
-            .filter(|_| config.redis.url.is_none())
-        {
-            config.gate.url = ServiceUrl::from(redis.url.as_str());
-            config.redis.url = Some(ServiceUrl::from(redis.url.as_str()));
-            config.redis.key_prefix = redis.prefix.clone();
+        if let Some(redis) = &resources.redis {
+            if config.gate.url.expose() == "memory" {
+                config.gate.url = ServiceUrl::from(redis.url.as_str());
+            }
+            if config.redis.url.is_none() {
+                config.redis.url = Some(ServiceUrl::from(redis.url.as_str()));
+                config.redis.key_prefix = redis.prefix.clone();
+            }
         }
         let clock = self.clock.unwrap_or_else(ManualClock::starting_now);
         let node = Rushline::build(config, Arc::new(clock.clone()))

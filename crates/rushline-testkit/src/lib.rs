@@ -8,11 +8,13 @@
 mod app;
 mod chaos;
 mod db;
+mod private_redis;
 mod redis_prefix;
 
 pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestUser};
 pub use chaos::ChaosProxy;
 pub use db::{TestDb, postgres_url};
+pub use private_redis::PrivateRedis;
 pub use redis_prefix::{TestRedis, redis_url};
 
 /// Declares `$name` once per backend pair: `$name::sqlite` (SQLite + memory gate) and

@@ -11,7 +11,7 @@ use rushline_domain::Clock;
 use rushline_gate::{Gate, MemoryGate, RedisGate};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_server::auth::AccessTokens;
-use rushline_server::claims::{ClaimWriter, StorePools};
+use rushline_server::claims::{Claims, StorePools};
 use rushline_server::{App, AppState, DropCache, OrderSettings};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
@@ -40,19 +40,25 @@ impl Rushline {
         let secret = jwt_secret(&config)?;
         let gate = open_gate(&config, store.clone()).await?;
         let state = AppState::new(App {
-            writer: ClaimWriter::start(store.clone()),
+            claims: Claims::new(
+                gate,
+                store.clone(),
+                TimeDelta::from_std(config.gate.orphan_after).context("gate.orphan_after")?,
+            ),
             store,
             clock,
             redis,
             metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
-            gate,
             drops: DropCache::default(),
             orders: OrderSettings {
                 hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
             },
         });
-        let registry = Arc::new(rushline_server::jobs::registry(&state));
+        let registry = Arc::new(rushline_server::jobs::registry(
+            &state,
+            config.gate.reconcile_every,
+        ));
         Ok(Self {
             config,
             state,

@@ -49,6 +49,12 @@ pub struct DatabaseConfig {
 pub struct GateConfig {
     /// `memory` (one node) or `redis://…` (several nodes).
     pub url: ServiceUrl,
+    /// How often one node compares the gate with the database.
+    #[serde(with = "humantime_serde")]
+    pub reconcile_every: Duration,
+    /// A grant the database does not hold after this long was lost with its node, and is undone.
+    #[serde(with = "humantime_serde")]
+    pub orphan_after: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +167,8 @@ impl Default for GateConfig {
     fn default() -> Self {
         Self {
             url: ServiceUrl::from("memory"),
+            reconcile_every: Duration::from_secs(10),
+            orphan_after: Duration::from_secs(30),
         }
     }
 }
@@ -362,6 +370,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "auth.jwt_secret",
                 message: "must be at least 32 characters".to_owned(),
+            });
+        }
+        if self.gate.reconcile_every.is_zero() {
+            return Err(ConfigError::Invalid {
+                key: "gate.reconcile_every",
+                message: "must be longer than zero".to_owned(),
             });
         }
         if self.database.max_connections == 0 {

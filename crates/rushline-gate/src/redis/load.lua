@@ -19,6 +19,6 @@ redis.call('HSET', KEYS[1], 'total', ARGV[1], 'limit', ARGV[2], 'seq', ARGV[3], 
 for i = 5, #ARGV, 5 do
   local request_id, user, qty, seq, fingerprint = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   redis.call('HINCRBY', KEYS[2], user, qty)
-  redis.call('HSET', KEYS[3], request_id, table.concat({seq, qty, fingerprint, user, '1'}, ':'))
+  redis.call('HSET', KEYS[3], request_id, table.concat({seq, qty, fingerprint, user, '1', '0'}, ':'))
 end
 return generation

@@ -8,7 +8,7 @@ local grant = redis.call('HGET', KEYS[3], ARGV[1])
 if not grant then
   return {2, 0}
 end
-local seq, qty, fingerprint, user, active = string.match(grant, '^(%d+):(%d+):(%d+):([^:]+):(%d)$')
+local seq, qty, fingerprint, user, active, at = string.match(grant, '^(%d+):(%d+):(%d+):([^:]+):(%d):(%d+)$')
 if ARGV[2] == '1' then
   redis.call('HDEL', KEYS[3], ARGV[1])
 end
@@ -22,6 +22,6 @@ if redis.call('HINCRBY', KEYS[2], user, -qty) <= 0 then
 end
 if ARGV[2] ~= '1' then
   -- Kept, marked released, so that a retried claim still replays instead of claiming again.
-  redis.call('HSET', KEYS[3], ARGV[1], table.concat({seq, qty, fingerprint, user, '0'}, ':'))
+  redis.call('HSET', KEYS[3], ARGV[1], table.concat({seq, qty, fingerprint, user, '0', at}, ':'))
 end
 return {1, 0}

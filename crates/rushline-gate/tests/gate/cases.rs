@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::join_all;
-use rushline_gate::{Claim, ClaimOutcome, GateError, Hold, PoolSnapshot};
+use rushline_gate::{ActiveGrant, Claim, ClaimOutcome, GateError, Hold, PoolSnapshot};
 use uuid::Uuid;
 
 use crate::support::{FakeDb, NewGate, claim, pool};
@@ -166,6 +166,43 @@ pub async fn abort_forgets_the_grant_so_a_retry_claims_afresh(new_gate: &NewGate
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(1));
 }
 
+pub async fn grants_and_pools_show_the_gates_state(new_gate: &NewGate) {
+    let db = FakeDb::with_pool(10, 5);
+    let gate = new_gate(db);
+    assert!(gate.pools().await.unwrap().is_empty(), "nothing loaded yet");
+    assert!(
+        gate.grants(&pool()).await.unwrap().is_empty(),
+        "grants never loads a pool"
+    );
+    assert!(gate.pools().await.unwrap().is_empty());
+
+    let alice = Uuid::new_v4();
+    let first = Claim {
+        at: 11,
+        ..claim(alice, 2)
+    };
+    let second = Claim {
+        at: 22,
+        ..claim(alice, 1)
+    };
+    gate.claim(&pool(), &first).await.unwrap();
+    gate.claim(&pool(), &second).await.unwrap();
+    gate.release(&pool(), second.request_id).await.unwrap();
+    assert_eq!(gate.pools().await.unwrap(), vec![pool()]);
+    assert_eq!(
+        gate.grants(&pool()).await.unwrap(),
+        vec![ActiveGrant {
+            request_id: first.request_id,
+            qty: 2,
+            at: 11
+        }]
+    );
+
+    gate.invalidate(&pool()).await.unwrap();
+    assert!(gate.pools().await.unwrap().is_empty());
+    assert!(gate.grants(&pool()).await.unwrap().is_empty());
+}
+
 pub async fn unknown_pool(new_gate: &NewGate) {
     let db = Arc::new(FakeDb::default());
     let gate = new_gate(db.clone());
@@ -226,6 +263,7 @@ pub async fn snapshot_holds_and_seq(new_gate: &NewGate) {
         qty: 2,
         request_id: alices.request_id,
         fingerprint: alices.fingerprint,
+        at: 1,
     };
     assert_eq!(
         gate.claim(&pool(), &alices_retry).await.unwrap(),

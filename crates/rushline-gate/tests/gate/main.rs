@@ -38,6 +38,7 @@ conformance!(
     replay_and_mismatch,
     release_is_idempotent_and_gives_back,
     abort_forgets_the_grant_so_a_retry_claims_afresh,
+    grants_and_pools_show_the_gates_state,
     unknown_pool,
     snapshot_holds_and_seq,
     invalidate_reloads_from_source,

@@ -106,6 +106,7 @@ pub fn claim(user: Uuid, qty: u32) -> Claim {
         qty,
         request_id: Uuid::new_v4(),
         fingerprint: u64::from(qty),
+        at: 1_700_000_000_000_000,
     }
 }
 

@@ -438,3 +438,133 @@ async fn two_nodes_sharing_postgres_and_redis_never_oversell() {
         assert_eq!(remaining(&b, &drop).await, 0, "node B's gate agrees too");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flushed_redis_mid_sale_rebuilds_the_gate_and_never_oversells() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    if !rushline_testkit::Backend::Postgres.available() {
+        return;
+    }
+    let Some(redis) = rushline_testkit::PrivateRedis::start().await else {
+        return;
+    };
+    let app = TestApp::builder(rushline_testkit::Backend::Postgres)
+        .config(|c| c.gate.url = rushline::config::ServiceUrl::from(redis.url.as_str()))
+        .build()
+        .await;
+    let seller = app.user(Role::Seller).await;
+    let buyers = app.users(Role::Buyer, 3_000).await;
+    let drop = create_drop(&app, &seller, 1_000, 1).await;
+    open(&app, &drop);
+
+    let granted_so_far = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for buyer in buyers.iter().take(2_000) {
+        for attempt in 0..2 {
+            let (client, buyer, drop, granted) = (
+                app.client(),
+                buyer.clone(),
+                drop.clone(),
+                granted_so_far.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let response =
+                    purchase(&client, &buyer, &drop, 1, &format!("flush-{attempt}")).await;
+                if response.status == StatusCode::CREATED {
+                    granted.fetch_add(1, Ordering::SeqCst);
+                }
+                (buyer.id, response)
+            }));
+        }
+    }
+    // Flush while claims are in flight: some grants of the lost state are still in the group
+    // commit when the gate rebuilds from the database.
+    while granted_so_far.load(Ordering::SeqCst) < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    redis.flushall().await;
+
+    let mut granted = Vec::new();
+    for task in tasks {
+        let (buyer, response) = task.await.unwrap();
+        if response.status == StatusCode::CREATED {
+            granted.push((buyer, response.json()));
+        } else {
+            let code = response.error_code();
+            assert!(
+                matches!(code.as_str(), "sold_out" | "limit_reached"),
+                "unexpected refusal {code}"
+            );
+        }
+    }
+    // Whatever the rebuilt gate left unsold goes to the buyers who have not tried yet.
+    let (late, _) = storm(&[app.client()], &buyers[2_000..], &drop, 1, 1).await;
+    granted.extend(late);
+
+    let units: u64 = granted.len() as u64;
+    assert_eq!(units, 1_000, "sold out exactly, no oversell");
+    let mut buyers_seen = HashSet::new();
+    assert!(
+        granted.iter().all(|(buyer, _)| buyers_seen.insert(*buyer)),
+        "a buyer is over the limit"
+    );
+    let drop_id: Uuid = drop["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        app.state()
+            .store
+            .orders_for_drop(drop_id)
+            .await
+            .unwrap()
+            .len(),
+        1_000
+    );
+    let (pool, claims) = app
+        .state()
+        .store
+        .pool_snapshot(&format!("drop:{drop_id}"))
+        .await
+        .unwrap();
+    assert_eq!((pool.held, claims.len()), (1_000, 1_000));
+
+    redis.flushall().await;
+    assert_eq!(
+        remaining(&app, &drop).await,
+        0,
+        "a rebuilt gate agrees with the database"
+    );
+}
+
+backend_test! {
+    async fn reconciliation_undoes_lost_grants_and_restores_lost_claims(backend: Backend) {
+        use rushline_gate::{Claim, PoolKey};
+
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let drop = create_drop(&app, &seller, 10, 5).await;
+        open(&app, &drop);
+        let pool = PoolKey(format!("drop:{}", drop["id"].as_str().unwrap()));
+        let gate = &app.state().claims.gate;
+
+        // A grant whose node died before its write: the gate holds it, the database never will.
+        let lost = Claim { user: buyer.id, qty: 3, request_id: Uuid::now_v7(), fingerprint: 1, at: app.clock.now().timestamp_micros() };
+        gate.claim(&pool, &lost).await.unwrap();
+        // A durable order whose grant the gate lost.
+        let kept = purchase(&app.client(), &buyer, &drop, 2, "kept").await;
+        kept.assert_status(StatusCode::CREATED);
+        let kept_id: Uuid = kept.json()["order_id"].as_str().unwrap().parse().unwrap();
+        gate.abort(&pool, kept_id).await.unwrap();
+        assert_eq!(remaining(&app, &drop).await, 7, "3 lost, 2 forgotten");
+
+        // Young grants may still be in flight: left alone.
+        app.advance(Duration::seconds(10)).await;
+        assert_eq!(remaining(&app, &drop).await, 7);
+        // Reconciliation runs every 10 s and undoes what is older than 30 s at its due time.
+        app.advance(Duration::seconds(40)).await;
+        assert_eq!(remaining(&app, &drop).await, 8, "the database's view: only the kept order holds stock");
+        let refused = purchase(&app.client(), &buyer, &drop, 4, "over").await;
+        assert_eq!(refused.error_code(), "limit_reached", "the rebuilt gate counts the buyer's kept units");
+    }
+}

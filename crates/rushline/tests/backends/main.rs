@@ -2,5 +2,6 @@
 //! across several workers, and behaviour while a dependency is cut off.
 
 mod chaos;
+mod crash;
 mod jobs;
 mod store;

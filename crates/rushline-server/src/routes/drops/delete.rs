@@ -34,6 +34,10 @@ pub(crate) async fn delete(
         .await
         .map_err(not_scheduled)?;
     state.drops.forget(id).await;
-    state.gate.invalidate(&PoolKey(drop_pool_key(id))).await?;
+    state
+        .claims
+        .gate
+        .invalidate(&PoolKey(drop_pool_key(id)))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -46,6 +46,7 @@ impl DropView {
     /// The view at the current clock; `remaining` comes from the gate, not the database.
     pub(crate) async fn of(state: &AppState, drop: &ProductDrop) -> Result<Self, ApiError> {
         let remaining = state
+            .claims
             .gate
             .remaining(&PoolKey(drop.pool_key()))
             .await?

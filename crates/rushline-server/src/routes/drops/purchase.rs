@@ -100,10 +100,9 @@ pub(crate) async fn purchase(
         qty: quantity,
         request_id: order_id,
         fingerprint: fingerprint(&[b"purchase", drop.id.as_bytes(), &quantity.to_be_bytes()]),
+        at: now.timestamp_micros(),
     };
-    let outcome = state.gate.claim(&pool, &claim).await?;
-    metrics::counter!("rushline_claims_total", "pool" => "drop", "outcome" => outcome_name(&outcome)).increment(1);
-    let seq = match outcome {
+    let seq = match state.claims.claim("drop", &pool, &claim).await? {
         ClaimOutcome::Granted { seq } => seq,
         ClaimOutcome::Replayed { .. } => {
             return replay(&state, buyer, &drop, quantity, order_id).await;
@@ -148,25 +147,11 @@ pub(crate) async fn purchase(
         hold_expires_at: order.hold_expires_at,
         seq,
     };
-    let committed = state.writer.commit(ClaimWrite::Order(order)).await;
-    if !matches!(committed, Ok(CommitOutcome::Committed)) {
-        // Not durable: the grant must not stay in the gate, or its stock would be lost.
-        state.gate.abort(&pool, order_id).await?;
-    }
-    match committed {
-        Ok(CommitOutcome::Committed) => Ok((StatusCode::CREATED, Json(response))),
-        Ok(CommitOutcome::Duplicate) => replay(&state, buyer, &drop, quantity, order_id).await,
-        Ok(refused @ (CommitOutcome::SoldOut | CommitOutcome::LimitReached)) => {
-            // The gate granted what the database refused: its copy of the pool is stale.
-            tracing::warn!(pool = %pool.0, ?refused, "the database refused a grant; rebuilding the gate's pool");
-            state.gate.invalidate(&pool).await?;
-            Err(if refused == CommitOutcome::SoldOut {
-                sold_out()
-            } else {
-                limit_reached()
-            })
-        }
-        Err(e) => Err(e.into()),
+    match state.claims.commit(ClaimWrite::Order(order)).await? {
+        CommitOutcome::Committed => Ok((StatusCode::CREATED, Json(response))),
+        CommitOutcome::Duplicate => replay(&state, buyer, &drop, quantity, order_id).await,
+        CommitOutcome::SoldOut => Err(sold_out()),
+        CommitOutcome::LimitReached => Err(limit_reached()),
     }
 }
 
@@ -237,14 +222,4 @@ fn mismatch() -> ApiError {
         "idempotency_mismatch",
         "this Idempotency-Key was used with a different request",
     )
-}
-
-fn outcome_name(outcome: &ClaimOutcome) -> &'static str {
-    match outcome {
-        ClaimOutcome::Granted { .. } => "granted",
-        ClaimOutcome::Replayed { .. } => "replayed",
-        ClaimOutcome::Mismatch => "mismatch",
-        ClaimOutcome::SoldOut => "sold_out",
-        ClaimOutcome::LimitReached => "limit_reached",
-    }
 }

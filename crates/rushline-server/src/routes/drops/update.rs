@@ -70,7 +70,11 @@ pub(crate) async fn update(
         .await
         .map_err(not_scheduled)?;
     state.drops.forget(id).await;
-    state.gate.invalidate(&PoolKey(drop.pool_key())).await?;
+    state
+        .claims
+        .gate
+        .invalidate(&PoolKey(drop.pool_key()))
+        .await?;
     Ok(Json(DropView::of(&state, &drop).await?))
 }
 
