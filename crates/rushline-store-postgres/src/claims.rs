@@ -61,7 +61,8 @@ async fn write_all(
         })
         .collect();
     let mut insert = QueryBuilder::<Postgres>::new(
-        "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, updated_at) ",
+        "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, \
+         updated_at, status_changed_at) ",
     );
     insert.push_values(&orders, |mut row, order| {
         row.push_bind(order.id)
@@ -70,6 +71,7 @@ async fn write_all(
             .push_bind(&order.idempotency_key)
             .push_bind(order.total)
             .push_bind(order.hold_expires_at)
+            .push_bind(order.created_at)
             .push_bind(order.created_at)
             .push_bind(order.created_at);
     });

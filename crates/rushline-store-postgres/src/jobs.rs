@@ -33,26 +33,37 @@ fn job_from_row(row: &PgRow) -> Result<JobRow, DbError> {
     })
 }
 
+/// Enqueues `job` on `conn`, so that a domain transaction can enqueue the jobs (outbox messages)
+/// it causes; `None` when its dedupe key exists.
+pub(crate) async fn insert_job(
+    conn: &mut sqlx::PgConnection,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbError> {
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(&job.kind)
+    .bind(Json(&job.payload))
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(&job.dedupe_key)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    Ok((inserted == 1).then_some(id))
+}
+
 #[async_trait]
 impl JobStore for PgStore {
     async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError> {
-        let id = Uuid::now_v7();
-        let inserted = sqlx::query(
-            "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(&job.kind)
-        .bind(Json(&job.payload))
-        .bind(job.run_at)
-        .bind(job.max_attempts)
-        .bind(&job.dedupe_key)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        Ok((inserted == 1).then_some(id))
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        insert_job(&mut conn, job, now).await
     }
 
     async fn claim_jobs(

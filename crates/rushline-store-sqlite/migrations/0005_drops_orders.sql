@@ -54,12 +54,18 @@ CREATE TABLE orders (
     idempotency_key TEXT NOT NULL,
     total           INTEGER NOT NULL CONSTRAINT orders_total_check CHECK (total >= 0),
     hold_expires_at TEXT NOT NULL,
+    -- When the status last changed: the lifecycle jobs find due orders by it.
+    status_changed_at TEXT NOT NULL,
+    return_reason   TEXT,
+    return_note     TEXT,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     CONSTRAINT orders_idempotency_key UNIQUE (buyer_id, idempotency_key)
 );
 CREATE INDEX orders_buyer ON orders (buyer_id, created_at);
 CREATE INDEX orders_status_hold ON orders (status, hold_expires_at);
+CREATE INDEX orders_status_changed ON orders (status, status_changed_at);
+CREATE INDEX orders_created ON orders (created_at, id);
 
 CREATE TABLE order_lines (
     order_id   BLOB NOT NULL REFERENCES orders (id),

@@ -1,11 +1,20 @@
 use async_trait::async_trait;
-use rushline_store::{DbError, Order, OrderEvent, OrderLine, OrderStore};
+use chrono::{DateTime, Utc};
+use rushline_domain::OrderStatus;
+use rushline_store::{
+    DbError, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine, OrderStore,
+    OrderTransition,
+};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use crate::SqliteStore;
 use crate::error::{map_err, parse_column};
+use crate::jobs::insert_job;
+
+const COLUMNS: &str = "o.id, o.buyer_id, o.status, o.idempotency_key, o.total, o.hold_expires_at, \
+                       o.created_at, o.updated_at, o.status_changed_at, o.return_reason, o.return_note";
 
 fn order_from_row(row: &SqliteRow) -> Result<Order, DbError> {
     Ok(Order {
@@ -17,13 +26,16 @@ fn order_from_row(row: &SqliteRow) -> Result<Order, DbError> {
         hold_expires_at: row.try_get("hold_expires_at").map_err(map_err)?,
         created_at: row.try_get("created_at").map_err(map_err)?,
         updated_at: row.try_get("updated_at").map_err(map_err)?,
+        status_changed_at: row.try_get("status_changed_at").map_err(map_err)?,
+        return_reason: row.try_get("return_reason").map_err(map_err)?,
+        return_note: row.try_get("return_note").map_err(map_err)?,
         lines: Vec::new(),
         history: Vec::new(),
     })
 }
 
-/// Fills in the lines and the history of `order`.
-async fn complete(pool: &SqlitePool, mut order: Order) -> Result<Order, DbError> {
+/// Fills in the lines of `order`.
+async fn with_lines(pool: &SqlitePool, mut order: Order) -> Result<Order, DbError> {
     let lines = sqlx::query(
         "SELECT l.line_no, l.product_id, l.drop_id, l.qty, l.unit_price, l.claim_id, c.seq \
          FROM order_lines l JOIN claims c ON c.id = l.claim_id \
@@ -47,6 +59,12 @@ async fn complete(pool: &SqlitePool, mut order: Order) -> Result<Order, DbError>
             })
         })
         .collect::<Result<_, DbError>>()?;
+    Ok(order)
+}
+
+/// Fills in the lines and the history of `order`.
+async fn complete(pool: &SqlitePool, order: Order) -> Result<Order, DbError> {
+    let mut order = with_lines(pool, order).await?;
     let events =
         sqlx::query("SELECT status, at, cause FROM order_events WHERE order_id = $1 ORDER BY id")
             .bind(order.id)
@@ -65,9 +83,6 @@ async fn complete(pool: &SqlitePool, mut order: Order) -> Result<Order, DbError>
         .collect::<Result<_, DbError>>()?;
     Ok(order)
 }
-
-const COLUMNS: &str = "o.id, o.buyer_id, o.status, o.idempotency_key, o.total, o.hold_expires_at, \
-                       o.created_at, o.updated_at";
 
 #[async_trait]
 impl OrderStore for SqliteStore {
@@ -92,6 +107,138 @@ impl OrderStore for SqliteStore {
         let mut orders = Vec::with_capacity(rows.len());
         for row in &rows {
             orders.push(complete(&self.reader, order_from_row(row)?).await?);
+        }
+        Ok(orders)
+    }
+
+    async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let (reason, note) = change.return_request.clone().unzip();
+        let updated = sqlx::query(
+            "UPDATE orders SET status = $2, status_changed_at = $3, updated_at = $3, \
+             return_reason = COALESCE($5, return_reason), return_note = COALESCE($6, return_note) \
+             WHERE id = $1 AND status = $4 AND (NOT $7 OR hold_expires_at > $3)",
+        )
+        .bind(change.order_id)
+        .bind(change.to.as_str())
+        .bind(change.at)
+        .bind(change.from.as_str())
+        .bind(reason)
+        .bind(note.flatten())
+        .bind(change.within_hold)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if updated == 0 {
+            let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1")
+                .bind(change.order_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            return Err(match exists {
+                Some(_) => DbError::Conflict {
+                    constraint: ORDER_STATUS_CHANGED.to_owned(),
+                },
+                None => DbError::NotFound,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO order_events (order_id, at, status, cause) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(change.order_id)
+        .bind(change.at)
+        .bind(change.to.as_str())
+        .bind(&change.cause)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if change.from.holds_stock() && !change.to.holds_stock() {
+            let released: Vec<(String, i32)> = sqlx::query_as(
+                "UPDATE claims SET released_at = $2 WHERE released_at IS NULL \
+                 AND id IN (SELECT claim_id FROM order_lines WHERE order_id = $1) RETURNING pool_key, qty",
+            )
+            .bind(change.order_id)
+            .bind(change.at)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for (pool, qty) in released {
+                sqlx::query("UPDATE pools SET held = held - $2 WHERE key = $1")
+                    .bind(pool)
+                    .bind(qty)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+        }
+        for job in &change.jobs {
+            insert_job(&mut tx, job, change.at).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        self.order(change.order_id).await
+    }
+
+    async fn orders_due(
+        &self,
+        status: OrderStatus,
+        changed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, DbError> {
+        let column = if status == OrderStatus::PendingPayment {
+            "hold_expires_at"
+        } else {
+            "status_changed_at"
+        };
+        sqlx::query_scalar(&format!(
+            "SELECT id FROM orders WHERE status = $1 AND {column} <= $2 ORDER BY {column} LIMIT $3"
+        ))
+        .bind(status.as_str())
+        .bind(changed_before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>, DbError> {
+        let mut query =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM orders o WHERE 1 = 1"));
+        if let Some(buyer) = filter.buyer_id {
+            query.push(" AND o.buyer_id = ").push_bind(buyer);
+        }
+        if let Some(status) = filter.status {
+            query.push(" AND o.status = ").push_bind(status.as_str());
+        }
+        if filter.seller_id.is_some() || filter.drop_id.is_some() {
+            query.push(
+                " AND EXISTS (SELECT 1 FROM order_lines l JOIN products p ON p.id = l.product_id \
+                 WHERE l.order_id = o.id",
+            );
+            if let Some(seller) = filter.seller_id {
+                query.push(" AND p.seller_id = ").push_bind(seller);
+            }
+            if let Some(drop) = filter.drop_id {
+                query.push(" AND l.drop_id = ").push_bind(drop);
+            }
+            query.push(")");
+        }
+        if let Some((created_at, id)) = filter.before {
+            query.push(" AND (o.created_at < ").push_bind(created_at);
+            query.push(" OR (o.created_at = ").push_bind(created_at);
+            query.push(" AND o.id < ").push_bind(id).push("))");
+        }
+        query
+            .push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let rows = query
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?;
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            orders.push(with_lines(&self.reader, order_from_row(row)?).await?);
         }
         Ok(orders)
     }

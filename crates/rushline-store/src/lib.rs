@@ -25,7 +25,10 @@ pub use drops::{
 };
 pub use error::DbError;
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
-pub use orders::{NewOrder, NewOrderLine, Order, OrderEvent, OrderLine, OrderStore};
+pub use orders::{
+    NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
+    OrderStore, OrderTransition,
+};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::DbError;
 use crate::claims::ClaimRow;
+use crate::jobs::NewJob;
 
 /// An order as the group-commit writer creates it: `pending_payment`, holding its claims.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +43,11 @@ pub struct Order {
     pub hold_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the status last changed; the lifecycle jobs count their delays from it.
+    pub status_changed_at: DateTime<Utc>,
+    /// Set when the buyer asks for a return.
+    pub return_reason: Option<String>,
+    pub return_note: Option<String>,
     pub lines: Vec<OrderLine>,
     /// Every status the order took, oldest first, starting with its creation.
     pub history: Vec<OrderEvent>,
@@ -66,9 +72,83 @@ pub struct OrderEvent {
     pub cause: String,
 }
 
+/// A status change, applied only if the order is still in `from`: the one way an order moves,
+/// so that two nodes (or a job and a buyer) racing over one order apply it once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderTransition {
+    pub order_id: Uuid,
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub at: DateTime<Utc>,
+    /// Recorded in the history: `buyer`, `hold_expired`, `payment`, `shipped`, …
+    pub cause: String,
+    /// Refuse the change unless the hold still runs at `at` (payment).
+    pub within_hold: bool,
+    /// `(reason, note)` of a return request.
+    pub return_request: Option<(String, Option<String>)>,
+    /// Enqueued in the same transaction (refunds, notifications): they run only if it commits.
+    pub jobs: Vec<NewJob>,
+}
+
+impl OrderTransition {
+    pub fn new(
+        order_id: Uuid,
+        from: OrderStatus,
+        to: OrderStatus,
+        at: DateTime<Utc>,
+        cause: impl Into<String>,
+    ) -> Self {
+        Self {
+            order_id,
+            from,
+            to,
+            at,
+            cause: cause.into(),
+            within_hold: false,
+            return_request: None,
+            jobs: Vec::new(),
+        }
+    }
+}
+
+/// The conflict `transition_order` reports when the order is no longer in `from` (or, with
+/// `within_hold`, its hold has run out).
+pub const ORDER_STATUS_CHANGED: &str = "order_status_changed";
+
+/// Which orders to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub buyer_id: Option<Uuid>,
+    /// Orders with at least one line of this seller's products.
+    pub seller_id: Option<Uuid>,
+    pub drop_id: Option<Uuid>,
+    pub status: Option<OrderStatus>,
+    /// Strictly older than this `(created_at, id)`.
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     async fn order(&self, id: Uuid) -> Result<Order, DbError>;
+
+    /// Applies `change` with its history entry and jobs in one transaction. Leaving a status that
+    /// holds stock releases the order's claims (and their pools' units) in that transaction too;
+    /// the caller then releases them in the gate. `NotFound`, or `Conflict {
+    /// constraint: ORDER_STATUS_CHANGED }` when the order is not in `change.from`.
+    async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError>;
+
+    /// Up to `limit` orders in `status` whose status changed at or before `changed_before`
+    /// (for `pending_payment`: whose hold expires at or before it), oldest first.
+    async fn orders_due(
+        &self,
+        status: OrderStatus,
+        changed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, DbError>;
+
+    /// Orders with their lines (no history), newest first.
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>, DbError>;
 
     /// Every order with a line of the drop, oldest first.
     async fn orders_for_drop(&self, drop_id: Uuid) -> Result<Vec<Order>, DbError>;

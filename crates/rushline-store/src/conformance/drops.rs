@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use rushline_domain::{OrderStatus, Role};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::catalog::seller_with_product;
@@ -11,7 +12,8 @@ use super::jobs::t0;
 use super::users::user;
 use crate::{
     ClaimRow, ClaimWrite, CommitOutcome, DROP_NOT_SCHEDULED, DbError, DropFilter, DropWindow,
-    NewOrder, NewOrderLine, ProductDrop, Store,
+    NewJob, NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, OrderFilter, OrderTransition,
+    ProductDrop, Store,
 };
 
 async fn scheduled_drop(store: &Arc<dyn Store>, quantity: i64, per_user_limit: i32) -> ProductDrop {
@@ -311,4 +313,216 @@ pub async fn claims_a_committed_order_is_not_written_twice(store: Arc<dyn Store>
     );
     let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
     assert_eq!((pool.held, claims.len()), (2, 2));
+}
+
+fn order_id(write: &ClaimWrite) -> Uuid {
+    let ClaimWrite::Order(order) = write;
+    order.id
+}
+
+pub async fn orders_move_once_and_release_their_stock_when_they_leave_it(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 5).await;
+    let alice = buyer(&store).await;
+    let at = drop.opens_at;
+    let write = purchase(&drop, alice, 3, 1, at);
+    store
+        .commit_claims(std::slice::from_ref(&write))
+        .await
+        .unwrap();
+    let id = order_id(&write);
+
+    let paid_at = at + Duration::minutes(1);
+    let mut pay = OrderTransition::new(
+        id,
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        paid_at,
+        "payment",
+    );
+    pay.within_hold = true;
+    let order = store.transition_order(&pay).await.unwrap();
+    assert_eq!(
+        (order.status, order.status_changed_at),
+        (OrderStatus::Paid, paid_at)
+    );
+    let error = store.transition_order(&pay).await.unwrap_err();
+    assert!(
+        error.is_conflict_on(ORDER_STATUS_CHANGED),
+        "applied twice: {error:?}"
+    );
+    let (pool, _) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!(pool.held, 3, "paid orders keep their stock");
+
+    let cancelled_at = paid_at + Duration::minutes(1);
+    let mut cancel = OrderTransition::new(
+        id,
+        OrderStatus::Paid,
+        OrderStatus::Cancelled,
+        cancelled_at,
+        "buyer",
+    );
+    cancel
+        .jobs
+        .push(NewJob::new("refund", json!({ "order": id }), cancelled_at));
+    let order = store.transition_order(&cancel).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let history: Vec<_> = order
+        .history
+        .iter()
+        .map(|e| (e.status, e.cause.as_str()))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (OrderStatus::PendingPayment, "purchase"),
+            (OrderStatus::Paid, "payment"),
+            (OrderStatus::Cancelled, "buyer")
+        ]
+    );
+    let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!(
+        (pool.held, claims.len()),
+        (0, 0),
+        "leaving a holding status releases the stock"
+    );
+    let jobs = store.list_jobs(None, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        (jobs[0].kind.as_str(), &jobs[0].payload),
+        ("refund", &json!({ "order": id }))
+    );
+
+    let missing = OrderTransition::new(
+        Uuid::now_v7(),
+        OrderStatus::Paid,
+        OrderStatus::Cancelled,
+        cancelled_at,
+        "buyer",
+    );
+    assert!(matches!(
+        store.transition_order(&missing).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+pub async fn orders_cannot_be_paid_once_the_hold_has_run_out(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 5).await;
+    let write = purchase(&drop, buyer(&store).await, 1, 1, drop.opens_at);
+    store
+        .commit_claims(std::slice::from_ref(&write))
+        .await
+        .unwrap();
+    let ClaimWrite::Order(new) = &write;
+    let mut pay = OrderTransition::new(
+        new.id,
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        new.hold_expires_at,
+        "payment",
+    );
+    pay.within_hold = true;
+    let error = store.transition_order(&pay).await.unwrap_err();
+    assert!(error.is_conflict_on(ORDER_STATUS_CHANGED), "{error:?}");
+    pay.at = new.hold_expires_at - Duration::microseconds(1);
+    assert_eq!(
+        store.transition_order(&pay).await.unwrap().status,
+        OrderStatus::Paid
+    );
+}
+
+pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 5).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = drop.opens_at;
+    let writes = [
+        purchase(&drop, alice, 1, 1, at),
+        purchase(&drop, bob, 1, 2, at + Duration::seconds(1)),
+        purchase(&drop, alice, 1, 3, at + Duration::seconds(2)),
+    ];
+    store.commit_claims(&writes).await.unwrap();
+    let ids: Vec<Uuid> = writes.iter().map(order_id).collect();
+
+    let holds_end = at + Duration::minutes(10);
+    let due = store
+        .orders_due(OrderStatus::PendingPayment, holds_end, 10)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![ids[0]], "only the first hold has run out");
+    assert_eq!(
+        store
+            .orders_due(
+                OrderStatus::PendingPayment,
+                holds_end + Duration::seconds(2),
+                2
+            )
+            .await
+            .unwrap(),
+        ids[..2]
+    );
+    assert!(
+        store
+            .orders_due(OrderStatus::Paid, holds_end, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let all = OrderFilter {
+        limit: 10,
+        ..OrderFilter::default()
+    };
+    let listed = |orders: Vec<crate::Order>| orders.iter().map(|o| o.id).collect::<Vec<_>>();
+    assert_eq!(
+        listed(store.list_orders(&all).await.unwrap()),
+        [ids[2], ids[1], ids[0]]
+    );
+    let of_alice = OrderFilter {
+        buyer_id: Some(alice),
+        ..all.clone()
+    };
+    assert_eq!(
+        listed(store.list_orders(&of_alice).await.unwrap()),
+        [ids[2], ids[0]]
+    );
+    let of_seller = OrderFilter {
+        seller_id: Some(drop.seller_id),
+        drop_id: Some(drop.id),
+        ..all.clone()
+    };
+    assert_eq!(store.list_orders(&of_seller).await.unwrap().len(), 3);
+    let other_seller = OrderFilter {
+        seller_id: Some(Uuid::now_v7()),
+        ..all.clone()
+    };
+    assert!(store.list_orders(&other_seller).await.unwrap().is_empty());
+    let page = store
+        .list_orders(&OrderFilter {
+            limit: 2,
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    let last = page.last().unwrap();
+    let next = OrderFilter {
+        before: Some((last.created_at, last.id)),
+        ..all.clone()
+    };
+    assert_eq!(listed(store.list_orders(&next).await.unwrap()), [ids[0]]);
+    assert_eq!(page[0].lines.len(), 1, "listed orders carry their lines");
+
+    store
+        .transition_order(&OrderTransition::new(
+            ids[1],
+            OrderStatus::PendingPayment,
+            OrderStatus::Expired,
+            holds_end,
+            "hold_expired",
+        ))
+        .await
+        .unwrap();
+    let expired = OrderFilter {
+        status: Some(OrderStatus::Expired),
+        ..all
+    };
+    assert_eq!(listed(store.list_orders(&expired).await.unwrap()), [ids[1]]);
 }
