@@ -5,6 +5,7 @@
 //! the file system or the system clock directly: time comes in through [`Clock`].
 
 pub mod clock;
+pub mod identity;
 pub mod product;
 pub mod user;
 
