@@ -159,7 +159,11 @@ mod tests {
     #[test]
     fn passwords_need_length_letter_digit_and_symbol() {
         assert_eq!(validate_password("s3cret!pw"), Ok(()));
-        assert_eq!(validate_password("비밀번호1234!"), Ok(()), "letters of any script");
+        assert_eq!(
+            validate_password("비밀번호1234!"),
+            Ok(()),
+            "letters of any script"
+        );
         assert_eq!(validate_password(&format!("a1!{}", "x".repeat(61))), Ok(()));
         assert_eq!(validate_password(""), Err(vec!["is required"]));
         assert_eq!(

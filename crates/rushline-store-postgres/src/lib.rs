@@ -6,6 +6,7 @@
 
 mod catalog;
 mod error;
+mod identity;
 mod jobs;
 mod users;
 

@@ -5,6 +5,7 @@ use rushline_store::DbError;
 const UNIQUE_NAMES: &[(&str, &str)] = &[
     ("jobs.dedupe_key", "jobs_dedupe_key"),
     ("users.email", "users_email_key"),
+    ("refresh_tokens.token_hash", "refresh_tokens_token_hash_key"),
 ];
 
 pub(crate) fn map_err(e: sqlx::Error) -> DbError {

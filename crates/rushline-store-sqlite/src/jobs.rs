@@ -31,26 +31,39 @@ fn job_from_row(row: &SqliteRow) -> Result<JobRow, DbError> {
     })
 }
 
+/// Adds a job through `executor`: a pool, or the transaction of the event that causes the job
+/// (the outbox). `None` when a job with the same dedupe key already exists.
+pub(crate) async fn insert_job<'e, E>(
+    executor: E,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(&job.kind)
+    .bind(Json(&job.payload))
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(&job.dedupe_key)
+    .bind(now)
+    .execute(executor)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    Ok((inserted == 1).then_some(id))
+}
+
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError> {
-        let id = Uuid::now_v7();
-        let inserted = sqlx::query(
-            "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(&job.kind)
-        .bind(Json(&job.payload))
-        .bind(job.run_at)
-        .bind(job.max_attempts)
-        .bind(&job.dedupe_key)
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        Ok((inserted == 1).then_some(id))
+        insert_job(&self.writer, job, now).await
     }
 
     async fn claim_jobs(

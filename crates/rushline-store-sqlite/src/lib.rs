@@ -8,6 +8,7 @@
 
 mod catalog;
 mod error;
+mod identity;
 mod jobs;
 mod users;
 

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 mod error;
+pub mod identity;
 pub mod jobs;
 pub mod users;
 
@@ -17,12 +18,15 @@ use async_trait::async_trait;
 
 pub use catalog::{CatalogStore, Product};
 pub use error::DbError;
+pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode, VerifyOutcome};
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
 #[async_trait]
-pub trait Store: JobStore + UserStore + CatalogStore + Send + Sync + 'static {
+pub trait Store:
+    JobStore + UserStore + CatalogStore + IdentityStore + Send + Sync + 'static
+{
     /// Brings the schema up to date with this backend's embedded migrations.
     async fn migrate(&self) -> Result<(), DbError>;
 
