@@ -20,5 +20,7 @@ pub fn registry(state: &AppState) -> Registry {
             Ok(())
         }
     });
+    crate::mail::register(&mut registry, state);
+    crate::identity::register_jobs(&mut registry, state);
     registry
 }

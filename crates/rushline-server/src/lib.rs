@@ -7,7 +7,9 @@
 pub mod auth;
 mod error;
 mod extract;
+pub mod identity;
 pub mod jobs;
+pub mod mail;
 mod metrics;
 mod openapi;
 mod routes;
@@ -25,7 +27,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
 pub use error::{ApiError, ErrorBody};
-pub use extract::{Json, Path, Query};
+pub use extract::{ClientIp, Json, Path, Query};
 pub use metrics::prometheus_handle;
 pub use state::{App, AppState, Readiness};
 

@@ -1,6 +1,8 @@
 use axum::Router;
 use axum::routing::get;
+use utoipa::Modify;
 use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::AppState;
 
@@ -14,9 +16,32 @@ use crate::AppState;
     ),
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
-    )
+        (name = "auth", description = "Sign-up, e-mail verification, login and refresh-token sessions"),
+        (name = "me", description = "The caller's own account"),
+    ),
+    modifiers(&BearerAuth)
 )]
 pub(crate) struct ApiDoc;
+
+/// The `bearer` security scheme: an access token from `/api/v1/auth/login`.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
+    }
+}
 
 /// `/openapi.json`: the document generated from the handlers' annotations.
 pub(crate) fn serve(openapi: OpenApi) -> Router<AppState> {

@@ -4,9 +4,12 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use rushline_domain::Clock;
+use rushline_mail::Mailer;
+use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
 
 use crate::auth::AccessTokens;
+use crate::identity::{IdentityPolicy, Passwords};
 
 /// Everything a handler may use, shared by all requests of a node.
 #[derive(Clone)]
@@ -19,6 +22,12 @@ pub struct App {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub metrics: PrometheusHandle,
     pub tokens: AccessTokens,
+    pub passwords: Passwords,
+    /// In process, or in Redis when `redis.url` is configured.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Used by the mail job only; requests enqueue mail instead.
+    pub mailer: Arc<dyn Mailer>,
+    pub identity: IdentityPolicy,
 }
 
 impl AppState {

@@ -1,5 +1,7 @@
 //! Handlers, one module per resource, each named by its verb.
 
+mod auth;
+mod me;
 mod ops;
 
 use utoipa::OpenApi;
@@ -9,5 +11,8 @@ use crate::AppState;
 use crate::openapi::ApiDoc;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(auth::router())
+        .merge(me::router())
 }
