@@ -52,7 +52,7 @@ impl RateLimiter for MemoryRateLimiter {
     ) -> Result<Admission, RateLimitError> {
         let mut state = self.state.lock().expect("rate limiter lock poisoned");
         state.acquisitions += 1;
-        if state.acquisitions % SWEEP_EVERY == 0 {
+        if state.acquisitions.is_multiple_of(SWEEP_EVERY) {
             state.windows.retain(|_, window| {
                 window.forget_before(now);
                 !window.events.is_empty()
@@ -90,5 +90,32 @@ impl RateLimiter for MemoryRateLimiter {
             window.events.retain(|(_, t)| *t != ticket);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn windows_whose_events_all_left_are_swept_away() {
+        let limiter = MemoryRateLimiter::new();
+        let limit = Limit {
+            max: 5,
+            per: TimeDelta::minutes(15),
+        };
+        let t0 = DateTime::from_timestamp(1_772_355_600, 0).unwrap();
+        for i in 0..SWEEP_EVERY - 1 {
+            limiter
+                .acquire(&format!("once:{i}"), limit, t0)
+                .await
+                .unwrap();
+        }
+        let later = t0 + TimeDelta::minutes(15);
+        limiter.acquire("recent", limit, later).await.unwrap();
+        let windows = &limiter.state.lock().unwrap().windows;
+        assert_eq!(windows.keys().collect::<Vec<_>>(), ["recent"]);
     }
 }

@@ -17,8 +17,8 @@ pub(crate) struct PasswordAttempt {
 }
 
 impl PasswordAttempt {
-    /// Takes a place in the account's and the address's windows, or answers 429 with the
-    /// longer of the two waits.
+    /// Takes a place in the account's window, then in the address's, or answers 429 with the
+    /// wait of the first that is full (and gives back any place taken).
     pub(crate) async fn begin(
         state: &AppState,
         email: &str,
