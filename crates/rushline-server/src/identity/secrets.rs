@@ -26,7 +26,7 @@ pub(crate) fn refresh_token_hash(token: &str) -> String {
     sha256_hex(token)
 }
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_ratelimit::{Admission, RateLimitError, Ticket};
 
+use super::secrets::sha256_hex;
 use crate::{ApiError, AppState};
 
 /// A password check in progress, counted as a failure until [`PasswordAttempt::not_a_failure`]
@@ -27,9 +28,11 @@ impl PasswordAttempt {
     ) -> Result<Self, ApiError> {
         let policy = &state.identity;
         let mut attempt = Self { places: Vec::new() };
+        // The e-mail is hashed: keys stay short whatever a caller sends, and Redis holds no
+        // addresses.
         let windows = [
             (
-                format!("login:account:{email}"),
+                format!("login:account:{}", sha256_hex(email)),
                 policy.account_login_failures,
             ),
             (format!("login:ip:{ip}"), policy.ip_login_failures),
