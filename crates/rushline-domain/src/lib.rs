@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod drop;
+pub mod identity;
 pub mod order;
 pub mod product;
 pub mod user;

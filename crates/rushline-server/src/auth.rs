@@ -20,6 +20,10 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: Uuid,
+    /// The login session (refresh-token family) the token was issued for; absent on tokens
+    /// issued outside a login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// Signs and checks access tokens (HS256) with the configured secret.
@@ -46,12 +50,29 @@ impl AccessTokens {
 
     /// A token for `user`, valid from `now` for `ttl`.
     pub fn issue(&self, user: Uuid, role: Role, now: DateTime<Utc>) -> String {
+        self.sign(user, role, None, now)
+    }
+
+    /// A token for `user` within the login `session`, so that a password change made with it
+    /// can keep that session and end the others.
+    pub fn issue_for_session(
+        &self,
+        user: Uuid,
+        role: Role,
+        session: Uuid,
+        now: DateTime<Utc>,
+    ) -> String {
+        self.sign(user, role, Some(session), now)
+    }
+
+    fn sign(&self, user: Uuid, role: Role, sid: Option<Uuid>, now: DateTime<Utc>) -> String {
         let claims = Claims {
             sub: user,
             role,
             exp: (now + self.ttl).timestamp(),
             iat: now.timestamp(),
             jti: Uuid::new_v4(),
+            sid,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing cannot fail")
@@ -79,23 +100,50 @@ impl AuthUser {
     }
 }
 
+fn bearer_claims(parts: &Parts, state: &AppState) -> Result<Claims, ApiError> {
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(ApiError::unauthorized)?;
+    state
+        .tokens
+        .verify(token.trim(), state.clock.now())
+        .ok_or_else(ApiError::unauthorized)
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(ApiError::unauthorized)?;
-        let claims = state
-            .tokens
-            .verify(token.trim(), state.clock.now())
-            .ok_or_else(ApiError::unauthorized)?;
+        let claims = bearer_claims(parts, state)?;
         Ok(AuthUser {
             id: claims.sub,
             role: claims.role,
+        })
+    }
+}
+
+/// The caller and the login session its access token belongs to (`None` for a token issued
+/// outside a login). Any role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSession {
+    pub user: AuthUser,
+    pub session: Option<Uuid>,
+}
+
+impl FromRequestParts<AppState> for AuthSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let claims = bearer_claims(parts, state)?;
+        Ok(AuthSession {
+            user: AuthUser {
+                id: claims.sub,
+                role: claims.role,
+            },
+            session: claims.sid,
         })
     }
 }
@@ -159,5 +207,10 @@ mod tests {
         let other = AccessTokens::new(b"another secret of enough length!", TimeDelta::minutes(15));
         assert!(other.verify(&token, now).is_none());
         assert!(tokens.verify("not.a.token", now).is_none());
+        assert_eq!(claims.sid, None);
+
+        let session = Uuid::now_v7();
+        let token = tokens.issue_for_session(user, Role::Buyer, session, now);
+        assert_eq!(tokens.verify(&token, now).unwrap().sid, Some(session));
     }
 }

@@ -1,6 +1,9 @@
 //! Extractors whose rejections answer with [`ApiError`]'s JSON body instead of axum's plain text.
 
-use axum::extract::{FromRequest, FromRequestParts};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
@@ -22,6 +25,26 @@ pub struct Path<T>(pub T);
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+/// The address the request came from: the TCP peer, as `serve` records it (connect info). A
+/// router driven without a listener has no peer; all its callers then count as one address,
+/// `0.0.0.0`, which throttles them together rather than not at all. Forwarded-for headers are not
+/// trusted: behind a load balancer every caller has the balancer's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        ))
+    }
+}
 
 #[cfg(test)]
 mod tests {

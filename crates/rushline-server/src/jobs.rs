@@ -44,5 +44,7 @@ pub fn registry(state: &AppState, reconcile_every: Duration) -> Registry {
             Ok(())
         }
     });
+    crate::mail::register(&mut registry, state);
+    crate::identity::register_jobs(&mut registry, state);
     registry
 }

@@ -9,7 +9,9 @@ pub mod claims;
 mod drops;
 mod error;
 mod extract;
+pub mod identity;
 pub mod jobs;
+pub mod mail;
 mod metrics;
 mod openapi;
 mod routes;
@@ -28,7 +30,7 @@ use utoipa_scalar::{Scalar, Servable};
 
 pub use drops::DropCache;
 pub use error::{ApiError, ErrorBody};
-pub use extract::{IdempotencyKey, Json, Path, Query};
+pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query};
 pub use metrics::prometheus_handle;
 pub use state::{App, AppState, OrderSettings, Readiness};
 

@@ -1,5 +1,6 @@
 use axum::Router;
 use axum::routing::get;
+use utoipa::Modify;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -16,26 +17,30 @@ use crate::AppState;
     modifiers(&BearerAuth),
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "auth", description = "Sign-up, e-mail verification, login and refresh-token sessions"),
+        (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
     )
 )]
 pub(crate) struct ApiDoc;
 
-/// Declares the `bearer` scheme that authenticated operations name in `security`.
+/// The `bearer` security scheme: an access token from `/api/v1/auth/login`.
 struct BearerAuth;
 
-impl utoipa::Modify for BearerAuth {
+impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
     }
 }
 

@@ -5,11 +5,14 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rushline_domain::Clock;
+use rushline_mail::Mailer;
+use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
 
 use crate::auth::AccessTokens;
 use crate::claims::Claims;
 use crate::drops::DropCache;
+use crate::identity::{IdentityPolicy, Passwords};
 
 /// Everything a handler may use, shared by all requests of a node.
 #[derive(Clone)]
@@ -26,6 +29,12 @@ pub struct App {
     pub claims: Claims,
     pub drops: DropCache,
     pub orders: OrderSettings,
+    pub passwords: Passwords,
+    /// In process, or in Redis when `redis.url` is configured.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Used by the mail job only; requests enqueue mail instead.
+    pub mailer: Arc<dyn Mailer>,
+    pub identity: IdentityPolicy,
 }
 
 /// How orders move through time.

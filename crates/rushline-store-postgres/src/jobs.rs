@@ -33,13 +33,16 @@ fn job_from_row(row: &PgRow) -> Result<JobRow, DbError> {
     })
 }
 
-/// Enqueues `job` on `conn`, so that a domain transaction can enqueue the jobs (outbox messages)
-/// it causes; `None` when its dedupe key exists.
-pub(crate) async fn insert_job(
-    conn: &mut sqlx::PgConnection,
+/// Adds a job through `executor`: a pool, or the transaction of the event that causes the job
+/// (the outbox). `None` when a job with the same dedupe key already exists.
+pub(crate) async fn insert_job<'e, E>(
+    executor: E,
     job: &NewJob,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<Uuid>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
@@ -52,7 +55,7 @@ pub(crate) async fn insert_job(
     .bind(job.max_attempts)
     .bind(&job.dedupe_key)
     .bind(now)
-    .execute(conn)
+    .execute(executor)
     .await
     .map_err(map_err)?
     .rows_affected();
@@ -62,8 +65,7 @@ pub(crate) async fn insert_job(
 #[async_trait]
 impl JobStore for PgStore {
     async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        insert_job(&mut conn, job, now).await
+        insert_job(&self.pool, job, now).await
     }
 
     async fn claim_jobs(

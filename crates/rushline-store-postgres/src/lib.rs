@@ -8,6 +8,7 @@ mod catalog;
 mod claims;
 mod drops;
 mod error;
+mod identity;
 mod jobs;
 mod orders;
 mod users;

@@ -31,13 +31,16 @@ fn job_from_row(row: &SqliteRow) -> Result<JobRow, DbError> {
     })
 }
 
-/// Enqueues `job` on `conn`, so that a domain transaction can enqueue the jobs (outbox messages)
-/// it causes; `None` when its dedupe key exists.
-pub(crate) async fn insert_job(
-    conn: &mut sqlx::SqliteConnection,
+/// Adds a job through `executor`: a pool, or the transaction of the event that causes the job
+/// (the outbox). `None` when a job with the same dedupe key already exists.
+pub(crate) async fn insert_job<'e, E>(
+    executor: E,
     job: &NewJob,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<Uuid>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) \
@@ -50,7 +53,7 @@ pub(crate) async fn insert_job(
     .bind(job.max_attempts)
     .bind(&job.dedupe_key)
     .bind(now)
-    .execute(conn)
+    .execute(executor)
     .await
     .map_err(map_err)?
     .rows_affected();
@@ -60,8 +63,7 @@ pub(crate) async fn insert_job(
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError> {
-        let mut conn = self.writer.acquire().await.map_err(map_err)?;
-        insert_job(&mut conn, job, now).await
+        insert_job(&self.writer, job, now).await
     }
 
     async fn claim_jobs(

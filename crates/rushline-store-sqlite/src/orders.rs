@@ -173,7 +173,7 @@ impl OrderStore for SqliteStore {
             }
         }
         for job in &change.jobs {
-            insert_job(&mut tx, job, change.at).await?;
+            insert_job(&mut *tx, job, change.at).await?;
         }
         tx.commit().await.map_err(map_err)?;
         self.order(change.order_id).await

@@ -7,7 +7,8 @@ use uuid::Uuid;
 use crate::SqliteStore;
 use crate::error::{map_err, parse_column};
 
-const COLUMNS: &str = "id, email, name, role, password_hash, verified_at, created_at, updated_at";
+pub(crate) const COLUMNS: &str =
+    "id, email, name, role, password_hash, verified_at, created_at, updated_at";
 
 pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, DbError> {
     Ok(User {
@@ -22,24 +23,32 @@ pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, DbError> {
     })
 }
 
+/// Inserts `user` through `executor`: a pool, or a transaction that writes more.
+pub(crate) async fn insert_user_row<'e, E>(executor: E, user: &User) -> Result<(), DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(&format!(
+        "INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(&user.password_hash)
+    .bind(user.verified_at)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(executor)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User) -> Result<(), DbError> {
-        sqlx::query(&format!(
-            "INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(user.id)
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(&user.password_hash)
-        .bind(user.verified_at)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        insert_user_row(&self.writer, user).await
     }
 
     async fn insert_users(&self, users: &[User]) -> Result<(), DbError> {

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod claims;
 pub mod drops;
 mod error;
+pub mod identity;
 pub mod jobs;
 pub mod orders;
 pub mod users;
@@ -24,6 +25,7 @@ pub use drops::{
     DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, drop_pool_key,
 };
 pub use error::DbError;
+pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode, VerifyOutcome};
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
@@ -34,7 +36,16 @@ pub use users::{USERS_EMAIL_KEY, User, UserStore};
 /// The whole storage port, as one object the application holds behind an `Arc`.
 #[async_trait]
 pub trait Store:
-    JobStore + UserStore + CatalogStore + DropStore + ClaimStore + OrderStore + Send + Sync + 'static
+    JobStore
+    + UserStore
+    + IdentityStore
+    + CatalogStore
+    + DropStore
+    + ClaimStore
+    + OrderStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Brings the schema up to date with this backend's embedded migrations.
     async fn migrate(&self) -> Result<(), DbError>;

@@ -1,14 +1,17 @@
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use rushline::config::{Secret, ServiceUrl};
+use rushline::config::{Argon2Config, Secret, ServiceUrl};
 use rushline::{Config, Rushline};
 use rushline_domain::{Clock, ManualClock, ProductStatus, Role};
 use rushline_jobs::Worker;
 use rushline_server::AppState;
+use rushline_server::auth::AccessTokens;
 use rushline_store::{Product, User};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -65,12 +68,15 @@ impl TestApp {
     pub fn builder(backend: Backend) -> TestAppBuilder {
         let mut config = Config::default();
         config.database.max_connections = 8;
-        // Tests move the clock by hours and days; their users' tokens should outlive that.
-        // Tests of expiry set the production value back.
-        config.auth.access_ttl = std::time::Duration::from_secs(30 * 86_400);
         // Shared by `another_node`, as a deployment shares one secret across its nodes.
         let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         config.auth.jwt_secret = Some(Secret::from(secret.as_str()));
+        // The cheapest argon2id the library accepts: tests check behaviour, not hashing cost.
+        config.auth.argon2 = Argon2Config {
+            memory_kib: 8,
+            iterations: 1,
+            parallelism: 1,
+        };
         TestAppBuilder {
             backend,
             config,
@@ -130,6 +136,16 @@ impl TestApp {
                 }
             })
             .collect();
+        // Signed with the node's secret but valid for 30 days: tests move the clock by hours and
+        // days, and their users should not have to log in again.
+        let secret = self
+            .node
+            .config
+            .auth
+            .jwt_secret
+            .as_ref()
+            .expect("the test secret");
+        let tokens = AccessTokens::new(secret.expose().as_bytes(), chrono::TimeDelta::days(30));
         self.state()
             .store
             .insert_users(&users)
@@ -141,7 +157,7 @@ impl TestApp {
                 id: user.id,
                 email: user.email,
                 role,
-                token: self.state().tokens.issue(user.id, role, now),
+                token: tokens.issue(user.id, role, now),
             })
             .collect()
     }
@@ -185,6 +201,44 @@ impl TestApp {
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
         self.client().request(request).await
+    }
+
+    /// The client address of requests that do not say otherwise.
+    pub const PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    /// A JSON POST from the client address `peer`, for tests of per-address behaviour.
+    pub async fn post_from(&self, peer: IpAddr, path: &str, body: Value) -> TestResponse {
+        let mut request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("a valid request");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(peer, 40_000)));
+        self.request(request).await
+    }
+
+    /// Runs the due jobs (mail is sent by a job), then takes the messages the development mail
+    /// sink wrote to `<data_dir>/mail` for `to`: their full text, oldest first. Taken messages
+    /// are deleted, so a later call sees only newer mail.
+    pub async fn deliver_mail_to(&self, to: &str) -> Vec<String> {
+        self.worker().run_due().await.expect("due jobs ran");
+        let dir = self.node.config.data_dir.join("mail");
+        let mut paths: Vec<_> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.map(|e| e.expect("mail entry").path()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => panic!("cannot read {}: {e}", dir.display()),
+        };
+        paths.sort();
+        let mut taken = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("a mail file");
+            if text.lines().any(|l| l == format!("To: {to}")) {
+                std::fs::remove_file(&path).expect("remove a taken mail");
+                taken.push(text);
+            }
+        }
+        taken
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -295,7 +349,19 @@ pub struct TestClient {
 }
 
 impl TestClient {
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+    /// Sends `request` through the router. Like `serve`, which records the TCP peer, every
+    /// request gets a peer address: [`TestApp::PEER`] unless the request carries a
+    /// `ConnectInfo<SocketAddr>` extension of its own.
+    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        if request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_none()
+        {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::new(TestApp::PEER, 40_000)));
+        }
         let response = self
             .router
             .clone()

@@ -10,12 +10,14 @@ mod chaos;
 mod db;
 mod private_redis;
 mod redis_prefix;
+mod smtp;
 
 pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestUser};
 pub use chaos::ChaosProxy;
 pub use db::{TestDb, postgres_url};
 pub use private_redis::PrivateRedis;
 pub use redis_prefix::{TestRedis, redis_url};
+pub use smtp::{ReceivedMail, SmtpServer};
 
 /// Declares `$name` once per backend pair: `$name::sqlite` (SQLite + memory gate) and
 /// `$name::postgres` (PostgreSQL + Redis). The body is an async fn taking a [`Backend`].

@@ -10,8 +10,11 @@ use chrono::TimeDelta;
 use rushline_domain::Clock;
 use rushline_gate::{Gate, MemoryGate, RedisGate};
 use rushline_jobs::{Worker, WorkerOptions};
+use rushline_mail::{FileMailer, Mailer, SmtpMailer};
+use rushline_ratelimit::{Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use rushline_server::auth::AccessTokens;
 use rushline_server::claims::{Claims, StorePools};
+use rushline_server::identity::{IdentityPolicy, Passwords};
 use rushline_server::{App, AppState, DropCache, OrderSettings};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
@@ -39,6 +42,16 @@ impl Rushline {
         };
         let secret = jwt_secret(&config)?;
         let gate = open_gate(&config, store.clone()).await?;
+        let argon2 = &config.auth.argon2;
+        let passwords = Passwords::new(argon2.memory_kib, argon2.iterations, argon2.parallelism)
+            .map_err(|e| anyhow::anyhow!("auth.argon2: {e}"))?;
+        let limiter: Arc<dyn RateLimiter> = match &redis {
+            Some(conn) => Arc::new(RedisRateLimiter::new(
+                conn.clone(),
+                config.redis.key_prefix.clone(),
+            )),
+            None => Arc::new(MemoryRateLimiter::new()),
+        };
         let state = AppState::new(App {
             claims: Claims::new(
                 gate,
@@ -54,6 +67,10 @@ impl Rushline {
             orders: OrderSettings {
                 hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
             },
+            passwords,
+            limiter,
+            mailer: mailer(&config)?,
+            identity: identity_policy(&config)?,
         });
         let registry = Arc::new(rushline_server::jobs::registry(
             &state,
@@ -150,6 +167,38 @@ async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<redis::aio::Connectio
         .get_connection_manager()
         .await
         .with_context(|| format!("cannot reach Redis at {url}"))
+}
+
+/// SMTP when `mail.smtp_url` is set, else the development sink in `data_dir/mail`.
+fn mailer(config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
+    Ok(match &config.mail.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(url.expose(), &config.mail.from)?),
+        None => {
+            let dir = config.data_dir.join("mail");
+            tracing::info!(dir = %dir.display(), "mail.smtp_url is not set: mail is written to files and logged");
+            Arc::new(FileMailer::new(dir, &config.mail.from)?)
+        }
+    })
+}
+
+fn identity_policy(config: &Config) -> anyhow::Result<IdentityPolicy> {
+    let auth = &config.auth;
+    let window =
+        TimeDelta::from_std(auth.login_failure_window).context("auth.login_failure_window")?;
+    Ok(IdentityPolicy {
+        refresh_ttl: TimeDelta::from_std(auth.refresh_ttl).context("auth.refresh_ttl")?,
+        code_ttl: TimeDelta::from_std(auth.code_ttl).context("auth.code_ttl")?,
+        code_attempts: i32::try_from(auth.code_attempts).context("auth.code_attempts")?,
+        resend_after: TimeDelta::from_std(auth.resend_after).context("auth.resend_after")?,
+        account_login_failures: Limit {
+            max: auth.login_failures_per_account,
+            per: window,
+        },
+        ip_login_failures: Limit {
+            max: auth.login_failures_per_ip,
+            per: window,
+        },
+    })
 }
 
 /// The configured token-signing secret, else the one generated into `data_dir` on first start.

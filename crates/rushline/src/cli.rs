@@ -25,6 +25,9 @@ pub enum Command {
     Migrate,
     /// Print a commented configuration file with every key and its default.
     DefaultConfig,
+    /// Operator tasks on accounts.
+    #[command(subcommand)]
+    Admin(commands::admin::Command),
 }
 
 impl Cli {
@@ -36,6 +39,7 @@ impl Cli {
             }
             Command::Serve(args) => commands::serve::run(self.config.as_deref(), args),
             Command::Migrate => commands::migrate::run(self.config.as_deref()),
+            Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
@@ -74,5 +78,56 @@ mod tests {
         };
         assert!(args.no_migrate && args.no_jobs);
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+    }
+
+    #[test]
+    fn admin_create_user_parses_and_refuses_unknown_roles() {
+        let cli = Cli::try_parse_from([
+            "rushline",
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .unwrap();
+        let Command::Admin(commands::admin::Command::CreateUser(args)) = cli.command else {
+            panic!("not admin create-user")
+        };
+        assert_eq!(args.email, "ops@example.com");
+        assert_eq!(args.name, "Ops");
+        assert_eq!(args.role, rushline_domain::Role::Admin);
+        assert!(args.password_stdin);
+
+        let root = Cli::try_parse_from([
+            "rushline",
+            "admin",
+            "create-user",
+            "--email",
+            "a@b.co",
+            "--name",
+            "A",
+            "--role",
+            "root",
+        ]);
+        assert!(root.is_err());
+        let no_password_on_the_command_line = Cli::try_parse_from([
+            "rushline",
+            "admin",
+            "create-user",
+            "--email",
+            "a@b.co",
+            "--name",
+            "A",
+            "--role",
+            "buyer",
+            "--password",
+            "x",
+        ]);
+        assert!(no_password_on_the_command_line.is_err());
     }
 }

@@ -24,6 +24,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +119,42 @@ pub struct AuthConfig {
     pub jwt_secret: Option<Secret>,
     #[serde(with = "humantime_serde")]
     pub access_ttl: Duration,
+    /// How long a refresh token is valid; each refresh hands out a new one.
+    #[serde(with = "humantime_serde")]
+    pub refresh_ttl: Duration,
+    /// How long a mailed verification code is valid.
+    #[serde(with = "humantime_serde")]
+    pub code_ttl: Duration,
+    /// Wrong codes allowed before a code dies.
+    pub code_attempts: u32,
+    /// How long after a code was mailed another may be requested.
+    #[serde(with = "humantime_serde")]
+    pub resend_after: Duration,
+    /// Failed logins allowed per account, and per client address, within `login_failure_window`.
+    pub login_failures_per_account: u32,
+    pub login_failures_per_ip: u32,
+    #[serde(with = "humantime_serde")]
+    pub login_failure_window: Duration,
+    pub argon2: Argon2Config,
+}
+
+/// The cost of password hashing (argon2id); the defaults are OWASP's minimum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain), `smtps://user:password@host:port` (TLS); unset: `.eml` files
+    /// in `data_dir/mail`.
+    pub smtp_url: Option<ServiceUrl>,
+    /// The sender of every message.
+    pub from: String,
 }
 
 impl Default for AuthConfig {
@@ -125,6 +162,33 @@ impl Default for AuthConfig {
         Self {
             jwt_secret: None,
             access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            code_ttl: Duration::from_secs(5 * 60),
+            code_attempts: 5,
+            resend_after: Duration::from_secs(60),
+            login_failures_per_account: 5,
+            login_failures_per_ip: 20,
+            login_failure_window: Duration::from_secs(15 * 60),
+            argon2: Argon2Config::default(),
+        }
+    }
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "rushline <noreply@rushline.localhost>".to_owned(),
         }
     }
 }
@@ -141,6 +205,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -324,12 +389,13 @@ impl Config {
         )
     }
 
-    /// `RUSHLINE_*` variables, except the test harness's `RUSHLINE_TEST_*`.
+    /// `RUSHLINE_*` variables, except the test harness's `RUSHLINE_TEST_*` and the password
+    /// `RUSHLINE_ADMIN_PASSWORD` of `rushline admin create-user`.
     fn env() -> Env {
         // Lowercased first, so that errors name keys as the file spells them (`http.addr`).
         Env::prefixed("RUSHLINE_")
             .map(|key| key.as_str().to_ascii_lowercase().into())
-            .filter(|key| !key.as_str().starts_with("test_"))
+            .filter(|key| !key.as_str().starts_with("test_") && key.as_str() != "admin_password")
             .split("__")
     }
 
@@ -378,10 +444,42 @@ impl Config {
                 message: "must be longer than zero".to_owned(),
             });
         }
-        if self.database.max_connections == 0 {
+        let argon2 = &self.auth.argon2;
+        if argon2.iterations == 0
+            || argon2.parallelism == 0
+            || argon2.memory_kib < 8 * argon2.parallelism
+        {
             return Err(ConfigError::Invalid {
-                key: "database.max_connections",
-                message: "must be at least 1".to_owned(),
+                key: "auth.argon2",
+                message:
+                    "needs iterations >= 1, parallelism >= 1 and memory_kib >= 8 × parallelism"
+                        .to_owned(),
+            });
+        }
+        for (key, value) in [
+            ("auth.code_attempts", self.auth.code_attempts),
+            (
+                "auth.login_failures_per_account",
+                self.auth.login_failures_per_account,
+            ),
+            (
+                "auth.login_failures_per_ip",
+                self.auth.login_failures_per_ip,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be at least 1".to_owned(),
+                });
+            }
+        }
+        if let Some(url) = &self.mail.smtp_url
+            && !matches!(url.scheme(), "smtp" | "smtps")
+        {
+            return Err(ConfigError::Invalid {
+                key: "mail.smtp_url",
+                message: format!("expected smtp://… or smtps://…, got {url}"),
             });
         }
         Ok(())
@@ -416,17 +514,31 @@ mod tests {
 
         let defaults: toml::Table =
             toml::from_str(&toml::to_string(&Config::default()).unwrap()).unwrap();
-        let mut keys = Vec::new();
-        for (key, value) in &defaults {
-            match value {
-                toml::Value::Table(section) => {
-                    keys.extend(section.keys().map(|k| format!("{key}.{k}")))
+        fn leaf_keys(prefix: &str, table: &toml::Table, keys: &mut Vec<String>) {
+            for (key, value) in table {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                match value {
+                    toml::Value::Table(section) => leaf_keys(&path, section, keys),
+                    _ => keys.push(path),
                 }
-                _ => keys.push(key.clone()),
             }
         }
+        let mut keys = Vec::new();
+        leaf_keys("", &defaults, &mut keys);
         // Unset optional keys are not serialised; they must still be documented.
-        keys.extend(["database.url", "redis.url", "auth.jwt_secret"].map(String::from));
+        keys.extend(
+            [
+                "database.url",
+                "redis.url",
+                "auth.jwt_secret",
+                "mail.smtp_url",
+            ]
+            .map(String::from),
+        );
         for key in keys {
             let (section, name) = key.rsplit_once('.').unwrap_or(("", &key));
             let in_section = if section.is_empty() {
@@ -483,6 +595,47 @@ mod tests {
             let config = Config::load(None).unwrap();
             assert_eq!(config.data_dir, PathBuf::from("/var/lib/rushline"));
             assert_eq!(config.database.url.as_ref().unwrap().scheme(), "postgres");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn identity_keys_come_from_nested_environment_variables() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_AUTH__ARGON2__MEMORY_KIB", "65536");
+            jail.set_env("RUSHLINE_AUTH__ARGON2__ITERATIONS", "3");
+            jail.set_env("RUSHLINE_AUTH__ARGON2__PARALLELISM", "2");
+            jail.set_env("RUSHLINE_AUTH__REFRESH_TTL", "7days");
+            jail.set_env(
+                "RUSHLINE_MAIL__SMTP_URL",
+                "smtps://mailer:hunter2@smtp.example.com:465",
+            );
+            // The password of `admin create-user`, not a configuration key.
+            jail.set_env("RUSHLINE_ADMIN_PASSWORD", "s3cret!pw");
+            let config = Config::load(None).unwrap();
+            assert_eq!(
+                config.auth.argon2,
+                Argon2Config {
+                    memory_kib: 65536,
+                    iterations: 3,
+                    parallelism: 2
+                }
+            );
+            assert_eq!(config.auth.refresh_ttl, Duration::from_secs(7 * 86_400));
+            let debug = format!("{config:?}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_AUTH__ARGON2__ITERATIONS", "0");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("auth.argon2: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_MAIL__SMTP_URL", "http://mail.example.com");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("mail.smtp_url: "), "{error}");
             Ok(())
         });
     }

@@ -1,6 +1,8 @@
 //! Handlers, one module per resource, each named by its verb.
 
+mod auth;
 mod drops;
+mod me;
 mod ops;
 
 use utoipa::OpenApi;
@@ -13,4 +15,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(drops::router())
+        .merge(auth::router())
+        .merge(me::router())
 }

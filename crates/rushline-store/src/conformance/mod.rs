@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod drops;
 pub mod health;
+pub mod identity;
 pub mod jobs;
 pub mod users;
 
@@ -37,6 +38,19 @@ macro_rules! conformance_tests {
             drops::orders_move_once_and_release_their_stock_when_they_leave_it,
             drops::orders_cannot_be_paid_once_the_hold_has_run_out,
             drops::orders_due_and_listed_by_buyer_seller_drop_and_status,
+            identity::identity_sign_up_writes_account_code_and_mail_together,
+            identity::identity_verify_accepts_the_code_once,
+            identity::identity_verify_counts_wrong_codes_until_the_code_dies,
+            identity::identity_verify_refuses_an_expired_code,
+            identity::identity_concurrent_wrong_codes_are_all_counted,
+            identity::identity_resend_waits_then_replaces_the_code,
+            identity::identity_sessions_rotate_and_a_replayed_token_revokes_its_session,
+            identity::identity_refresh_tokens_expire,
+            identity::identity_concurrent_rotations_of_one_token_rotate_once,
+            identity::identity_ending_a_session_revokes_only_it,
+            identity::identity_password_change_revokes_the_other_sessions,
+            identity::identity_profile_updates,
+            identity::identity_purge_removes_only_expired_credentials,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -1,5 +1,6 @@
 //! One module per subcommand: load the configuration, call into the library.
 
+pub mod admin;
 pub mod migrate;
 pub mod serve;
 

@@ -1,4 +1,5 @@
 //! The HTTP API end to end: the real router on real backends, one module per resource.
 
 mod drops;
+mod identity;
 mod ops;

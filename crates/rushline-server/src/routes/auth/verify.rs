@@ -1,0 +1,69 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use rushline_domain::identity::normalize_email;
+use rushline_store::{DbError, VerifyOutcome};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::Profile;
+use crate::identity::secrets::code_hash;
+use crate::{ApiError, AppState, ErrorBody, Json};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct VerifyRequest {
+    #[schema(example = "minji@example.com")]
+    email: String,
+    /// The 6-digit code from the sign-up mail.
+    #[schema(example = "042917")]
+    code: String,
+}
+
+/// Verifies the e-mail address with the mailed code. Verifying an already verified address
+/// succeeds again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/verify",
+    tag = "auth",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "the account, verified", body = Profile),
+        (status = 400, description = "`invalid_code`: wrong code, or no such account", body = ErrorBody),
+        (status = 410, description = "`code_expired`: after 5 wrong codes or 5 minutes; ask \
+                                      `/auth/resend` for a new one", body = ErrorBody),
+    )
+)]
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    Json(request): Json<VerifyRequest>,
+) -> Result<Json<Profile>, ApiError> {
+    let invalid_code = || ApiError::bad_request("invalid_code", "the code is not right");
+    let user = match state
+        .store
+        .user_by_email(&normalize_email(&request.email))
+        .await
+    {
+        Ok(user) => user,
+        Err(DbError::NotFound) => return Err(invalid_code()),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = state
+        .store
+        .verify_email(
+            user.id,
+            &code_hash(user.id, request.code.trim()),
+            state.identity.code_attempts,
+            state.clock.now(),
+        )
+        .await?;
+    match outcome {
+        VerifyOutcome::Verified(user) | VerifyOutcome::AlreadyVerified(user) => {
+            Ok(Json(user.into()))
+        }
+        VerifyOutcome::WrongCode => Err(invalid_code()),
+        VerifyOutcome::Expired => Err(ApiError::new(
+            StatusCode::GONE,
+            "code_expired",
+            "the code has expired or was tried too often; request a new one",
+        )),
+    }
+}

@@ -1,0 +1,73 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use rushline_domain::identity::validate_password;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::own_account;
+use crate::auth::AuthSession;
+use crate::identity::FieldErrors;
+use crate::identity::throttle::PasswordAttempt;
+use crate::{ApiError, AppState, ClientIp, ErrorBody, Json};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ChangePasswordRequest {
+    #[schema(example = "s3cret!pw")]
+    current_password: String,
+    /// 8–64 characters with at least one letter, one digit and one symbol.
+    #[schema(example = "n3w-secret!")]
+    new_password: String,
+}
+
+/// Changes the caller's password and ends every other login session: their refresh tokens stop
+/// working. The session of the access token used here stays. A wrong current password counts
+/// as a failed login for the throttle.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "changed; other sessions revoked"),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a weak new password, or a wrong \
+                                      current one (`details.fields.current_password`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed attempts; see `Retry-After`",
+         body = ErrorBody),
+    )
+)]
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    caller: AuthSession,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    let mut errors = FieldErrors::default();
+    errors.check("new_password", validate_password(&request.new_password));
+    errors.into_result()?;
+
+    let user = own_account(&state, caller.user.id).await?;
+    let now = state.clock.now();
+    let attempt = PasswordAttempt::begin(&state, &user.email, ip, now).await?;
+    let matches = state
+        .passwords
+        .verify(&request.current_password, Some(&user.password_hash))
+        .await;
+    if !matches!(matches, Ok(false)) {
+        attempt.not_a_failure(&state).await?;
+    }
+    if !matches? {
+        return Err(ApiError::validation(
+            json!({ "current_password": ["is not your password"] }),
+        ));
+    }
+
+    let password_hash = state.passwords.hash(&request.new_password).await?;
+    state
+        .store
+        .change_password(user.id, &password_hash, caller.session, now)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,154 @@
+use std::net::IpAddr;
+
+use axum::http::{Method, StatusCode};
+use chrono::Duration;
+use rushline_domain::Clock;
+use rushline_testkit::{TestApp, backend_test};
+use serde_json::json;
+
+use super::{PASSWORD, authorized, log_in, sign_up, verified_account};
+
+backend_test! {
+    async fn login_hands_out_a_token_pair_whatever_the_email_case(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        let response = log_in(&app, " MINJI@Example.com", PASSWORD).await;
+        response.assert_status(StatusCode::OK);
+        let body = response.json();
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 900);
+        assert_eq!(body["refresh_token"].as_str().unwrap().len(), 64);
+
+        let access = body["access_token"].as_str().unwrap();
+        let claims = app.state().tokens.verify(access, app.clock.now()).unwrap();
+        assert_eq!(claims.role, rushline_domain::Role::Buyer);
+        assert_eq!(claims.exp - claims.iat, 900);
+        assert!(claims.sid.is_some());
+        let me = authorized(&app, Method::GET, "/api/v1/me", access, None).await;
+        me.assert_status(StatusCode::OK);
+        assert_eq!(me.json()["email"], "minji@example.com");
+        assert_eq!(me.json()["id"], claims.sub.to_string());
+    }
+}
+
+backend_test! {
+    async fn login_is_refused_until_the_email_is_verified(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
+        let unverified = log_in(&app, "minji@example.com", PASSWORD).await;
+        unverified.assert_status(StatusCode::FORBIDDEN);
+        assert_eq!(unverified.error_code(), "email_unverified");
+        // Only the right password learns that the account is unverified.
+        let wrong = log_in(&app, "minji@example.com", "wr0ng!pass").await;
+        wrong.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong.error_code(), "invalid_credentials");
+    }
+}
+
+backend_test! {
+    async fn login_answers_a_wrong_password_and_an_unknown_email_alike(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        let wrong_password = log_in(&app, "minji@example.com", "wr0ng!pass").await;
+        let unknown_email = log_in(&app, "nobody@example.com", PASSWORD).await;
+        wrong_password.assert_status(StatusCode::UNAUTHORIZED);
+        unknown_email.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong_password.error_code(), "invalid_credentials");
+        assert_eq!(wrong_password.json(), unknown_email.json());
+    }
+}
+
+backend_test! {
+    async fn login_throttles_an_account_after_five_failures_in_fifteen_minutes(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        verified_account(&app, "jisoo@example.com").await;
+        for _ in 0..5 {
+            log_in(&app, "minji@example.com", "wr0ng!pass").await.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        // Even the right password waits: the throttle answers before any password is checked.
+        for password in ["wr0ng!pass", PASSWORD] {
+            let throttled = log_in(&app, "Minji@example.com", password).await;
+            throttled.assert_status(StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(throttled.error_code(), "rate_limited");
+            assert_eq!(throttled.headers["retry-after"], "900");
+        }
+        // Other accounts from the same address are not affected.
+        log_in(&app, "jisoo@example.com", PASSWORD).await.assert_status(StatusCode::OK);
+
+        app.clock.advance(Duration::minutes(15) - Duration::seconds(1));
+        let throttled = log_in(&app, "minji@example.com", PASSWORD).await;
+        throttled.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.headers["retry-after"], "1");
+        app.clock.advance(Duration::seconds(1));
+        log_in(&app, "minji@example.com", PASSWORD).await.assert_status(StatusCode::OK);
+    }
+}
+
+backend_test! {
+    async fn login_throttles_an_address_after_twenty_failures(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        let attacker: IpAddr = "203.0.113.7".parse().unwrap();
+        let neighbour: IpAddr = "198.51.100.20".parse().unwrap();
+        let attempt = |from: IpAddr, email: String, password: &'static str| {
+            let app = &app;
+            async move {
+                app.post_from(from, "/api/v1/auth/login", json!({ "email": email, "password": password }))
+                    .await
+            }
+        };
+        // Four guesses at each of five addresses: no account reaches its own limit.
+        for i in 0..20 {
+            attempt(attacker, format!("victim{}@example.com", i % 5), PASSWORD)
+                .await
+                .assert_status(StatusCode::UNAUTHORIZED);
+        }
+        let throttled = attempt(attacker, "minji@example.com".into(), PASSWORD).await;
+        throttled.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.headers["retry-after"], "900");
+        attempt(neighbour, "minji@example.com".into(), PASSWORD)
+            .await
+            .assert_status(StatusCode::OK);
+        app.clock.advance(Duration::minutes(15));
+        attempt(attacker, "minji@example.com".into(), PASSWORD)
+            .await
+            .assert_status(StatusCode::OK);
+    }
+}
+
+backend_test! {
+    async fn successful_logins_do_not_count_as_failures(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        for _ in 0..25 {
+            log_in(&app, "minji@example.com", PASSWORD).await.assert_status(StatusCode::OK);
+        }
+        for _ in 0..4 {
+            log_in(&app, "minji@example.com", "wr0ng!pass").await.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        log_in(&app, "minji@example.com", PASSWORD).await.assert_status(StatusCode::OK);
+        log_in(&app, "minji@example.com", "wr0ng!pass").await.assert_status(StatusCode::UNAUTHORIZED);
+        log_in(&app, "minji@example.com", PASSWORD)
+            .await
+            .assert_status(StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+backend_test! {
+    async fn login_throttle_is_shared_by_every_node(backend: Backend) {
+        let a = TestApp::new(backend).await;
+        verified_account(&a, "minji@example.com").await;
+        let b = a.another_node().build().await;
+        for node in [&a, &b, &a, &b, &a] {
+            log_in(node, "minji@example.com", "wr0ng!pass").await.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        // One node's counts are its own in process; Redis counts for all of them.
+        let expected = if b.node.config.redis.url.is_some() {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        log_in(&b, "minji@example.com", "wr0ng!pass").await.assert_status(expected);
+    }
+}
