@@ -12,6 +12,7 @@ mod extract;
 pub mod jobs;
 mod metrics;
 mod openapi;
+pub mod rooms;
 mod routes;
 mod state;
 
@@ -30,6 +31,7 @@ pub use drops::DropCache;
 pub use error::{ApiError, ErrorBody};
 pub use extract::{IdempotencyKey, Json, Path, Query};
 pub use metrics::prometheus_handle;
+pub use rooms::WaitingRooms;
 pub use state::{App, AppState, OrderSettings, Readiness};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

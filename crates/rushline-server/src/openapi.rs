@@ -17,6 +17,7 @@ use crate::AppState;
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
+        (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
     )
 )]
 pub(crate) struct ApiDoc;

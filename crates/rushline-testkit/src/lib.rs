@@ -11,7 +11,7 @@ mod db;
 mod private_redis;
 mod redis_prefix;
 
-pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestUser};
+pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestStream, TestUser};
 pub use chaos::ChaosProxy;
 pub use db::{TestDb, postgres_url};
 pub use private_redis::PrivateRedis;

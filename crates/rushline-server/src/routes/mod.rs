@@ -2,6 +2,7 @@
 
 mod drops;
 mod ops;
+mod queue;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,4 +14,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(drops::router())
+        .merge(queue::router())
 }

@@ -9,6 +9,7 @@ pub mod drops;
 pub mod health;
 pub mod jobs;
 pub mod users;
+pub mod waiting_rooms;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$factory` is an async function returning
 /// `Option<(Arc<dyn Store>, G)>`: `None` skips the backend, `G` cleans up when dropped. Case names
@@ -34,6 +35,9 @@ macro_rules! conformance_tests {
             drops::claims_the_database_refuses_what_would_oversell,
             drops::claims_the_database_refuses_what_breaks_the_user_limit,
             drops::claims_a_committed_order_is_not_written_twice,
+            waiting_rooms::waiting_rooms_round_trip_with_their_drop,
+            waiting_rooms::waiting_rooms_record_the_first_seed_only,
+            waiting_rooms::waiting_rooms_admit_while_their_drop_is_open,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {
