@@ -415,6 +415,10 @@ backend_test! {
         .unwrap();
         refused(buy(&client, &alice, &first, Some(&forged), "a1").await, "queue_pass_invalid");
         refused(buy(&client, &alice, &first, Some(&alice.token), "a1").await, "queue_pass_invalid");
+        let pass_as_bearer = app
+            .send(Method::GET, &path(&first, "/queue/me"), None, &[("authorization", &format!("Bearer {alices}"))])
+            .await;
+        pass_as_bearer.assert_status(StatusCode::UNAUTHORIZED);
 
         let bought = buy(&client, &alice, &first, Some(&alices), "a1").await;
         bought.assert_status(StatusCode::CREATED);

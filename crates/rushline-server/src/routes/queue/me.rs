@@ -7,7 +7,7 @@ use crate::{ApiError, AppState, ErrorBody, Json, Path};
 
 /// The caller's place: position, estimated wait and state, and the pass once admitted. A poll:
 /// a waiting buyer who has not polled (here, by joining again or through `/queue/events`) for
-/// two minutes loses the place.
+/// `waiting_room.idle_timeout` (two minutes by default) loses the place.
 #[utoipa::path(
     get,
     path = "/api/v1/drops/{id}/queue/me",

@@ -73,14 +73,19 @@ impl QueueTicket {
                 pass: None,
                 pass_expires_at: None,
             },
-            TicketState::Admitted { pass_expires_at } => Self {
-                ticket: ticket.ticket,
-                state: QueueState::Admitted,
-                position: None,
-                estimated_wait_seconds: None,
-                pass: Some(state.rooms.pass(drop, user, ticket.ticket, pass_expires_at)),
-                pass_expires_at: Some(pass_expires_at),
-            },
+            TicketState::Admitted { pass_expires_at } => {
+                // In the pass's own whole seconds: when it stops working.
+                let pass_expires_at = DateTime::from_timestamp(pass_expires_at.timestamp(), 0)
+                    .unwrap_or(pass_expires_at);
+                Self {
+                    ticket: ticket.ticket,
+                    state: QueueState::Admitted,
+                    position: None,
+                    estimated_wait_seconds: None,
+                    pass: Some(state.rooms.pass(drop, user, ticket.ticket, pass_expires_at)),
+                    pass_expires_at: Some(pass_expires_at),
+                }
+            }
         }
     }
 }
