@@ -51,6 +51,8 @@ pub(crate) struct PurchaseResponse {
 /// `X-Queue-Pass`. The pass is used up when the gate grants the units (freeing its `max_active`
 /// place); a purchase refused by the gate (`sold_out`, `limit_reached`) leaves it valid, and a
 /// retry with the same `Idempotency-Key` answers with the first order although the pass is used.
+/// (Should the order then fail to commit, a 503, the pass stays spent: the room has no way to
+/// give a pass back.)
 #[utoipa::path(
     post,
     path = "/api/v1/drops/{id}/purchase",
