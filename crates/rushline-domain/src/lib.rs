@@ -11,6 +11,7 @@ pub mod order;
 pub mod product;
 pub mod user;
 pub mod validation;
+pub mod waiting_room;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use drop::{DropStatus, DropTerms};
@@ -18,3 +19,4 @@ pub use order::OrderStatus;
 pub use product::ProductStatus;
 pub use user::Role;
 pub use validation::FieldErrors;
+pub use waiting_room::WaitingRoomTerms;

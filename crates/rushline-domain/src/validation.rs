@@ -25,6 +25,14 @@ impl FieldErrors {
         }
     }
 
+    /// Adds every message of `other`, so that rules checked in different places are reported
+    /// together.
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, messages) in other.0 {
+            self.0.entry(field).or_default().extend(messages);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

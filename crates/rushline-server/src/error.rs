@@ -131,6 +131,18 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The body this error answers with, for channels other than a response of its own (an
+    /// event in a server-sent stream). Internal causes stay out, as in a response.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -32,6 +32,15 @@ pub fn registry(state: &AppState, reconcile_every: Duration) -> Registry {
             Ok(())
         }
     });
+    let rooms = state.clone();
+    registry.every("admit_waiting_rooms", Duration::from_secs(1), move |_| {
+        let state = rooms.clone();
+        async move {
+            crate::rooms::admit_open_rooms(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("admitting from waiting rooms failed: {e:?}"))
+        }
+    });
     let reconcile = state.clone();
     registry.every("reconcile_gate", reconcile_every, move |due| {
         let state = reconcile.clone();

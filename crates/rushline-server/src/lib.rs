@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 mod metrics;
 mod openapi;
+pub mod rooms;
 mod routes;
 mod state;
 
@@ -32,6 +33,7 @@ pub use drops::DropCache;
 pub use error::{ApiError, ErrorBody};
 pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query};
 pub use metrics::prometheus_handle;
+pub use rooms::WaitingRooms;
 pub use state::{App, AppState, OrderSettings, Readiness};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

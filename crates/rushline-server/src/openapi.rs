@@ -20,6 +20,7 @@ use crate::AppState;
         (name = "auth", description = "Sign-up, e-mail verification, login and refresh-token sessions"),
         (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
+        (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
     )
 )]
 pub(crate) struct ApiDoc;

@@ -13,6 +13,7 @@ use crate::auth::AccessTokens;
 use crate::claims::Claims;
 use crate::drops::DropCache;
 use crate::identity::{IdentityPolicy, Passwords};
+use crate::rooms::WaitingRooms;
 
 /// Everything a handler may use, shared by all requests of a node.
 #[derive(Clone)]
@@ -28,6 +29,8 @@ pub struct App {
     /// Every claim on limited stock: the gate (memory or Redis) and the group-commit writer.
     pub claims: Claims,
     pub drops: DropCache,
+    /// The waiting rooms in front of drops (memory or Redis) and their passes.
+    pub rooms: WaitingRooms,
     pub orders: OrderSettings,
     pub passwords: Passwords,
     /// In process, or in Redis when `redis.url` is configured.

@@ -1,6 +1,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_store::{DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, DropWindow, ProductDrop};
+use rushline_store::{
+    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, DropWindow, ProductDrop,
+    WaitingRoomSettings,
+};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
@@ -9,7 +12,8 @@ use crate::SqliteStore;
 use crate::error::map_err;
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
-                       created_at, updated_at, opened_at, closed_at";
+                       created_at, updated_at, opened_at, closed_at, room_admit_per_minute, room_max_active, \
+                       room_session_minutes, room_prequeue_minutes, queue_seed";
 
 fn drop_from_row(row: &SqliteRow) -> Result<ProductDrop, DbError> {
     Ok(ProductDrop {
@@ -25,7 +29,21 @@ fn drop_from_row(row: &SqliteRow) -> Result<ProductDrop, DbError> {
         updated_at: row.try_get("updated_at").map_err(map_err)?,
         opened_at: row.try_get("opened_at").map_err(map_err)?,
         closed_at: row.try_get("closed_at").map_err(map_err)?,
+        waiting_room: room_from_row(row)?,
+        queue_seed: row.try_get("queue_seed").map_err(map_err)?,
     })
+}
+
+fn room_from_row(row: &SqliteRow) -> Result<Option<WaitingRoomSettings>, DbError> {
+    let Some(admit_per_minute) = row.try_get("room_admit_per_minute").map_err(map_err)? else {
+        return Ok(None);
+    };
+    Ok(Some(WaitingRoomSettings {
+        admit_per_minute,
+        max_active: row.try_get("room_max_active").map_err(map_err)?,
+        session_minutes: row.try_get("room_session_minutes").map_err(map_err)?,
+        prequeue_minutes: row.try_get("room_prequeue_minutes").map_err(map_err)?,
+    }))
 }
 
 /// `NotFound` when the drop does not exist, `DROP_NOT_SCHEDULED` when it exists but has opened.
@@ -48,7 +66,8 @@ impl DropStore for SqliteStore {
     async fn create_drop(&self, drop: &ProductDrop) -> Result<(), DbError> {
         let mut tx = self.writer.begin().await.map_err(map_err)?;
         sqlx::query(&format!(
-            "INSERT INTO drops ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO drops ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ))
         .bind(drop.id)
         .bind(drop.product_id)
@@ -62,6 +81,11 @@ impl DropStore for SqliteStore {
         .bind(drop.updated_at)
         .bind(drop.opened_at)
         .bind(drop.closed_at)
+        .bind(drop.waiting_room.map(|room| room.admit_per_minute))
+        .bind(drop.waiting_room.and_then(|room| room.max_active))
+        .bind(drop.waiting_room.map(|room| room.session_minutes))
+        .bind(drop.waiting_room.map(|room| room.prequeue_minutes))
+        .bind(&drop.queue_seed)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -118,7 +142,9 @@ impl DropStore for SqliteStore {
         let mut tx = self.writer.begin().await.map_err(map_err)?;
         let updated = sqlx::query(
             "UPDATE drops SET quantity = $2, price = $3, opens_at = $4, closes_at = $5, \
-             per_user_limit = $6, updated_at = $7 WHERE id = $1 AND opens_at > $8",
+             per_user_limit = $6, updated_at = $7, room_admit_per_minute = $9, \
+             room_max_active = $10, room_session_minutes = $11, room_prequeue_minutes = $12 \
+             WHERE id = $1 AND opens_at > $8",
         )
         .bind(drop.id)
         .bind(drop.quantity)
@@ -128,6 +154,10 @@ impl DropStore for SqliteStore {
         .bind(drop.per_user_limit)
         .bind(drop.updated_at)
         .bind(now)
+        .bind(drop.waiting_room.map(|room| room.admit_per_minute))
+        .bind(drop.waiting_room.and_then(|room| room.max_active))
+        .bind(drop.waiting_room.map(|room| room.session_minutes))
+        .bind(drop.waiting_room.map(|room| room.prequeue_minutes))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?
@@ -186,5 +216,29 @@ impl DropStore for SqliteStore {
         changed.sort();
         changed.dedup();
         Ok(changed)
+    }
+
+    async fn record_queue_seed(&self, id: Uuid, seed: &str) -> Result<String, DbError> {
+        let recorded: Option<String> = sqlx::query_scalar(
+            "UPDATE drops SET queue_seed = COALESCE(queue_seed, $2) WHERE id = $1 RETURNING queue_seed",
+        )
+        .bind(id)
+        .bind(seed)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(map_err)?;
+        recorded.ok_or(DbError::NotFound)
+    }
+
+    async fn drops_with_open_rooms(&self, now: DateTime<Utc>) -> Result<Vec<ProductDrop>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM drops WHERE room_admit_per_minute IS NOT NULL \
+             AND opens_at <= $1 AND closes_at > $1 ORDER BY opens_at, id"
+        ))
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(drop_from_row).collect()
     }
 }

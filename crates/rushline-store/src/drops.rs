@@ -21,6 +21,20 @@ pub struct ProductDrop {
     /// When the scheduler saw the window open and close; `None` until then.
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The drop's waiting room; `None` for a drop anyone may buy from directly.
+    pub waiting_room: Option<WaitingRoomSettings>,
+    /// The seed the waiting room shuffled its pre-queue with, recorded when the room opened.
+    pub queue_seed: Option<String>,
+}
+
+/// A drop's waiting room, as its seller set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitingRoomSettings {
+    pub admit_per_minute: i32,
+    /// The most buyers holding a valid pass at once; `None` for no cap.
+    pub max_active: Option<i32>,
+    pub session_minutes: i32,
+    pub prequeue_minutes: i32,
 }
 
 impl ProductDrop {
@@ -70,6 +84,15 @@ pub trait DropStore: Send + Sync {
 
     /// Records openings and closings that are due at `now`; returns the drops that changed.
     async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError>;
+
+    /// Records the seed the drop's waiting room opened with, unless one is recorded already;
+    /// returns the recorded one, so that every node publishes the first. `NotFound` when the drop
+    /// does not exist.
+    async fn record_queue_seed(&self, id: Uuid, seed: &str) -> Result<String, DbError>;
+
+    /// The drops with a waiting room whose window holds `now` (`opens_at <= now < closes_at`):
+    /// the rooms that admit buyers.
+    async fn drops_with_open_rooms(&self, now: DateTime<Utc>) -> Result<Vec<ProductDrop>, DbError>;
 }
 
 /// The conflict `update_drop` and `delete_drop` report once a drop has opened.

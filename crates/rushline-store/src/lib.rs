@@ -22,7 +22,8 @@ use async_trait::async_trait;
 pub use catalog::{CatalogStore, Product};
 pub use claims::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, NO_USER_LIMIT, Pool};
 pub use drops::{
-    DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, drop_pool_key,
+    DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, WaitingRoomSettings,
+    drop_pool_key,
 };
 pub use error::DbError;
 pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode, VerifyOutcome};

@@ -391,6 +391,26 @@ impl TestClient {
         self.send(Method::POST, path, Some(body), &[]).await
     }
 
+    /// A GET whose body is read as it arrives, event by event: for server-sent events.
+    pub async fn stream(&self, path: &str, headers: &[(&str, &str)]) -> TestStream {
+        let mut request = Request::builder().method(Method::GET).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("a valid request"))
+            .await
+            .expect("the router is infallible");
+        TestStream {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.into_body(),
+            buffer: String::new(),
+        }
+    }
+
     pub async fn send(
         &self,
         method: Method,
@@ -463,5 +483,50 @@ impl TestResponse {
     pub fn assert_status(&self, expected: StatusCode) -> &Self {
         assert_eq!(self.status, expected, "body: {}", self.text());
         self
+    }
+}
+
+/// A response whose body is read as it arrives. Dropping it is the client going away.
+pub struct TestStream {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    body: Body,
+    buffer: String,
+}
+
+impl TestStream {
+    /// The next server-sent event: its name (`message` when unnamed) and its data, parsed as
+    /// JSON when it is JSON. `None` once the stream has ended. Comments (keep-alives) are
+    /// skipped.
+    pub async fn next_event(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut name, mut data) = ("message".to_owned(), Vec::new());
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        name = value.trim().to_owned();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push(value.strip_prefix(' ').unwrap_or(value));
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                let data = data.join("\n");
+                let value = serde_json::from_str(&data).unwrap_or(Value::String(data));
+                return Some((name, value));
+            }
+            let frame = self.body.frame().await?.expect("the body streams");
+            if let Ok(bytes) = frame.into_data() {
+                self.buffer.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+
+    /// The whole rest of the body: for an error answered instead of a stream.
+    pub async fn text(self) -> String {
+        let rest = self.body.collect().await.expect("body").to_bytes();
+        format!("{}{}", self.buffer, String::from_utf8_lossy(&rest))
     }
 }

@@ -12,7 +12,7 @@ mod private_redis;
 mod redis_prefix;
 mod smtp;
 
-pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestUser};
+pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestStream, TestUser};
 pub use chaos::ChaosProxy;
 pub use db::{TestDb, postgres_url};
 pub use private_redis::PrivateRedis;

@@ -8,14 +8,14 @@ use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
 use rushline_domain::Clock;
-use rushline_gate::{Gate, MemoryGate, RedisGate};
+use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_mail::{FileMailer, Mailer, SmtpMailer};
 use rushline_ratelimit::{Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use rushline_server::auth::AccessTokens;
 use rushline_server::claims::{Claims, StorePools};
 use rushline_server::identity::{IdentityPolicy, Passwords};
-use rushline_server::{App, AppState, DropCache, OrderSettings};
+use rushline_server::{App, AppState, DropCache, OrderSettings, WaitingRooms};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
 use rushline_store_sqlite::SqliteStore;
@@ -52,6 +52,7 @@ impl Rushline {
             )),
             None => Arc::new(MemoryRateLimiter::new()),
         };
+        let room = open_room(&config).await?;
         let state = AppState::new(App {
             claims: Claims::new(
                 gate,
@@ -64,6 +65,13 @@ impl Rushline {
             metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
             drops: DropCache::default(),
+            rooms: WaitingRooms::new(
+                room,
+                &secret,
+                TimeDelta::from_std(config.waiting_room.idle_timeout)
+                    .context("waiting_room.idle_timeout")?,
+                config.waiting_room.events_every,
+            ),
             orders: OrderSettings {
                 hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
             },
@@ -158,6 +166,19 @@ async fn open_gate(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc
         conn,
         config.redis.key_prefix.clone(),
         source,
+    )))
+}
+
+/// The waiting rooms, beside the gate: in process when `gate.url` is `memory`, else in the
+/// gate's Redis, under the same key prefix.
+async fn open_room(config: &Config) -> anyhow::Result<Arc<dyn WaitingRoom>> {
+    if config.gate.url.expose() == "memory" {
+        return Ok(Arc::new(MemoryRoom::new()));
+    }
+    let conn = connect_redis(&config.gate.url).await.context("gate.url")?;
+    Ok(Arc::new(RedisRoom::new(
+        conn,
+        config.redis.key_prefix.clone(),
     )))
 }
 

@@ -25,6 +25,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
     pub mail: MailConfig,
+    pub waiting_room: WaitingRoomConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +107,26 @@ impl Default for OrdersConfig {
     fn default() -> Self {
         Self {
             hold_for: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaitingRoomConfig {
+    /// A waiting buyer who has not polled for this long loses the place.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// How often `/queue/events` pushes a buyer's place (each push is a poll).
+    #[serde(with = "humantime_serde")]
+    pub events_every: Duration,
+}
+
+impl Default for WaitingRoomConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(2 * 60),
+            events_every: Duration::from_secs(3),
         }
     }
 }
@@ -206,6 +227,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
             mail: MailConfig::default(),
+            waiting_room: WaitingRoomConfig::default(),
         }
     }
 }
@@ -438,10 +460,25 @@ impl Config {
                 message: "must be at least 32 characters".to_owned(),
             });
         }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.max_connections",
+                message: "must be at least 1".to_owned(),
+            });
+        }
         if self.gate.reconcile_every.is_zero() {
             return Err(ConfigError::Invalid {
                 key: "gate.reconcile_every",
                 message: "must be longer than zero".to_owned(),
+            });
+        }
+        let room = &self.waiting_room;
+        if room.events_every.is_zero() || room.events_every >= room.idle_timeout {
+            return Err(ConfigError::Invalid {
+                key: "waiting_room.events_every",
+                message: "must be longer than zero and shorter than waiting_room.idle_timeout, \
+                          or buyers watching events would lose their places"
+                    .to_owned(),
             });
         }
         let argon2 = &self.auth.argon2;
@@ -675,6 +712,19 @@ mod tests {
             assert!(error.contains("htpp"), "{error}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn queue_events_must_come_before_a_waiting_place_expires() {
+        for (events_every, idle_timeout) in [("0s", "2m"), ("2m", "2m"), ("3m", "2m")] {
+            Jail::expect_with(|jail| {
+                jail.set_env("RUSHLINE_WAITING_ROOM__EVENTS_EVERY", events_every);
+                jail.set_env("RUSHLINE_WAITING_ROOM__IDLE_TIMEOUT", idle_timeout);
+                let error = Config::load(None).unwrap_err().to_string();
+                assert!(error.starts_with("waiting_room.events_every:"), "{error}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

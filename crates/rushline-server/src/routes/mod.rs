@@ -4,6 +4,7 @@ mod auth;
 mod drops;
 mod me;
 mod ops;
+mod queue;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,4 +18,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(drops::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(queue::router())
 }

@@ -16,7 +16,11 @@ use crate::{
     ProductDrop, Store,
 };
 
-async fn scheduled_drop(store: &Arc<dyn Store>, quantity: i64, per_user_limit: i32) -> ProductDrop {
+pub(super) async fn scheduled_drop(
+    store: &Arc<dyn Store>,
+    quantity: i64,
+    per_user_limit: i32,
+) -> ProductDrop {
     let product = seller_with_product(store, 100_000, 0).await;
     let drop = ProductDrop {
         id: Uuid::now_v7(),
@@ -31,6 +35,8 @@ async fn scheduled_drop(store: &Arc<dyn Store>, quantity: i64, per_user_limit: i
         updated_at: t0(),
         opened_at: None,
         closed_at: None,
+        waiting_room: None,
+        queue_seed: None,
     };
     store.create_drop(&drop).await.unwrap();
     drop

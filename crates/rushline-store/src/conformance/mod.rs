@@ -10,6 +10,7 @@ pub mod health;
 pub mod identity;
 pub mod jobs;
 pub mod users;
+pub mod waiting_rooms;
 
 /// Expands to one `#[tokio::test]` per conformance case. `$factory` is an async function returning
 /// `Option<(Arc<dyn Store>, G)>`: `None` skips the backend, `G` cleans up when dropped. Case names
@@ -51,6 +52,9 @@ macro_rules! conformance_tests {
             identity::identity_password_change_revokes_the_other_sessions,
             identity::identity_profile_updates,
             identity::identity_purge_removes_only_expired_credentials,
+            waiting_rooms::waiting_rooms_round_trip_with_their_drop,
+            waiting_rooms::waiting_rooms_record_the_first_seed_only,
+            waiting_rooms::waiting_rooms_admit_while_their_drop_is_open,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -3,3 +3,4 @@
 mod drops;
 mod identity;
 mod ops;
+mod queue;

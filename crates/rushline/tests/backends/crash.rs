@@ -107,6 +107,8 @@ async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
         updated_at: now,
         opened_at: None,
         closed_at: None,
+        waiting_room: None,
+        queue_seed: None,
     };
     store.create_drop(&drop).await.unwrap();
     (drop.id, buyers.iter().map(|b| b.id).collect())

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::DropView;
+use super::{DropView, WaitingRoom};
 use crate::auth::Seller;
 use crate::{ApiError, AppState, ErrorBody, Json};
 
@@ -25,6 +25,9 @@ pub(crate) struct CreateDrop {
     /// Units one buyer may hold; default 1.
     #[serde(default = "one")]
     per_user_limit: i64,
+    /// A waiting room in front of the drop; absent for none.
+    #[serde(default)]
+    waiting_room: Option<WaitingRoom>,
 }
 
 fn one() -> i64 {
@@ -59,7 +62,11 @@ pub(crate) async fn create(
         closes_at: body.closes_at,
         per_user_limit: body.per_user_limit,
     };
-    terms.validate(now)?;
+    let mut errors = terms.validate(now).err().unwrap_or_default();
+    let waiting_room = body
+        .waiting_room
+        .and_then(|room| room.settings(&mut errors));
+    errors.into_result()?;
     let product = match state.store.product(body.product_id).await {
         Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
         Ok(_) | Err(DbError::NotFound) => return Err(ApiError::not_found()),
@@ -78,6 +85,8 @@ pub(crate) async fn create(
         updated_at: now,
         opened_at: None,
         closed_at: None,
+        waiting_room,
+        queue_seed: None,
     };
     state.store.create_drop(&drop).await?;
     Ok((

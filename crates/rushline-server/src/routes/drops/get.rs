@@ -4,7 +4,8 @@ use uuid::Uuid;
 use super::DropView;
 use crate::{ApiError, AppState, ErrorBody, Json, Path};
 
-/// One drop, with `remaining` from the claim gate. Public.
+/// One drop, with `remaining` from the claim gate, and `queue_seed` once a drop with a waiting
+/// room has opened. Public.
 #[utoipa::path(
     get,
     path = "/api/v1/drops/{id}",
@@ -20,5 +21,8 @@ pub(crate) async fn get(
     Path(id): Path<Uuid>,
 ) -> Result<Json<DropView>, ApiError> {
     let drop = state.drops.get(&state.store, id).await?;
-    Ok(Json(DropView::of(&state, &drop).await?))
+    let mut view = DropView::of(&state, &drop).await?;
+    // The cached drop may predate the opening that recorded the seed.
+    view.queue_seed = state.rooms.published_seed(&state, &drop).await?;
+    Ok(Json(view))
 }

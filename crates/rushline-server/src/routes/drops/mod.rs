@@ -8,10 +8,11 @@ mod purchase;
 mod update;
 
 use chrono::{DateTime, Utc};
-use rushline_domain::DropStatus;
+use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
+use rushline_domain::{DropStatus, FieldErrors, WaitingRoomTerms};
 use rushline_gate::PoolKey;
-use rushline_store::ProductDrop;
-use serde::Serialize;
+use rushline_store::{ProductDrop, WaitingRoomSettings};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,6 +41,76 @@ pub(crate) struct DropView {
     closes_at: DateTime<Utc>,
     per_user_limit: i32,
     status: DropStatus,
+    /// Null for a drop without a waiting room.
+    waiting_room: Option<WaitingRoom>,
+    /// The seed the waiting room shuffled the pre-queue with, published once the drop is open:
+    /// buyers who joined before `opens_at` are ordered by `sha1_hex(queue_seed + ":" + user_id)`
+    /// ascending (user ids lowercase and hyphenated; ties by user id). Null before the opening
+    /// and for drops without a waiting room.
+    queue_seed: Option<String>,
+}
+
+/// A drop's waiting room. Buyers join from `prequeue_minutes` before `opens_at`; those who join
+/// before `opens_at` are shuffled at the opening, later ones queue in arrival order. The room
+/// admits `admit_per_minute` buyers, spread evenly over the minute, and never more than
+/// `max_active` holding a valid pass; a pass lasts `session_minutes`, and buying needs one.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WaitingRoom {
+    /// Buyers admitted per minute, 1–100,000.
+    admit_per_minute: i64,
+    /// The most buyers holding a valid pass at once, 1–10,000,000; absent or null for no cap.
+    #[serde(default)]
+    max_active: Option<i64>,
+    /// How long a pass is valid, 1–60 minutes; default 5.
+    #[serde(default = "default_session_minutes")]
+    session_minutes: i64,
+    /// How long before `opens_at` buyers may join, 0–1440 minutes; default 30.
+    #[serde(default = "default_prequeue_minutes")]
+    prequeue_minutes: i64,
+}
+
+fn default_session_minutes() -> i64 {
+    DEFAULT_SESSION_MINUTES
+}
+
+fn default_prequeue_minutes() -> i64 {
+    DEFAULT_PREQUEUE_MINUTES
+}
+
+impl WaitingRoom {
+    /// The settings to store, once the room passes the domain's rules; `errors` collects the
+    /// failures.
+    pub(crate) fn settings(&self, errors: &mut FieldErrors) -> Option<WaitingRoomSettings> {
+        let terms = WaitingRoomTerms {
+            admit_per_minute: self.admit_per_minute,
+            max_active: self.max_active,
+            session_minutes: self.session_minutes,
+            prequeue_minutes: self.prequeue_minutes,
+        };
+        if let Err(failed) = terms.validate() {
+            errors.merge(failed);
+            return None;
+        }
+        let int = |n: i64| i32::try_from(n).expect("validated");
+        Some(WaitingRoomSettings {
+            admit_per_minute: int(self.admit_per_minute),
+            max_active: self.max_active.map(int),
+            session_minutes: int(self.session_minutes),
+            prequeue_minutes: int(self.prequeue_minutes),
+        })
+    }
+}
+
+impl From<WaitingRoomSettings> for WaitingRoom {
+    fn from(room: WaitingRoomSettings) -> Self {
+        Self {
+            admit_per_minute: room.admit_per_minute.into(),
+            max_active: room.max_active.map(i64::from),
+            session_minutes: room.session_minutes.into(),
+            prequeue_minutes: room.prequeue_minutes.into(),
+        }
+    }
 }
 
 impl DropView {
@@ -62,6 +133,8 @@ impl DropView {
             closes_at: drop.closes_at,
             per_user_limit: drop.per_user_limit,
             status: DropStatus::shown(state.clock.now(), drop.opens_at, drop.closes_at, remaining),
+            waiting_room: drop.waiting_room.map(WaitingRoom::from),
+            queue_seed: drop.queue_seed.clone(),
         })
     }
 }

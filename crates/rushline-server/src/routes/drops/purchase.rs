@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, Buyer};
 use crate::claims::{fingerprint, request_id};
+use crate::rooms::{QueuePass, pass_invalid};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
 
 /// The most units one purchase may ask for; the drop's per-user limit usually binds first.
@@ -42,8 +43,16 @@ pub(crate) struct PurchaseResponse {
     seq: u64,
 }
 
-/// Buys units of an open drop: JWT → window check → one atomic step in the claim gate →
-/// group-committed order → 201. No database read on the way, except on a retry.
+/// Buys units of an open drop: JWT → window check → (waiting room: pass check) → one atomic step
+/// in the claim gate → (pass used up) → group-committed order → 201. No database read on the way,
+/// except on a retry.
+///
+/// On a drop with a waiting room, the buyer's pass from `GET /drops/{id}/queue/me` goes in
+/// `X-Queue-Pass`. The pass is used up when the gate grants the units (freeing its `max_active`
+/// place); a purchase refused by the gate (`sold_out`, `limit_reached`) leaves it valid, and a
+/// retry with the same `Idempotency-Key` answers with the first order although the pass is used.
+/// (Should the order then fail to commit, a 503, the pass stays spent: the room has no way to
+/// give a pass back.)
 #[utoipa::path(
     post,
     path = "/api/v1/drops/{id}/purchase",
@@ -52,13 +61,14 @@ pub(crate) struct PurchaseResponse {
     params(
         ("id" = Uuid, Path),
         ("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the first answer"),
+        ("X-Queue-Pass" = Option<String>, Header, description = "Required on a drop with a waiting room: the buyer's pass for this drop"),
     ),
     request_body = PurchaseRequest,
     responses(
         (status = 201, body = PurchaseResponse),
         (status = 400, description = "`idempotency_key_required`, `invalid_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a buyer; `queue_pass_required`: the drop has a waiting room and no pass was sent; `queue_pass_invalid`: the pass is forged, expired, used, or for another buyer or drop", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`sold_out` (also when fewer than `quantity` remain), `limit_reached`, `not_open`, `closed`, `request_in_progress`", body = ErrorBody),
         (status = 422, description = "`validation_failed` (bad quantity), `idempotency_mismatch` (the key was used with another body)", body = ErrorBody),
@@ -70,6 +80,7 @@ pub(crate) async fn purchase(
     Buyer(buyer): Buyer,
     Path(drop_id): Path<Uuid>,
     IdempotencyKey(key): IdempotencyKey,
+    QueuePass(pass): QueuePass,
     Json(body): Json<PurchaseRequest>,
 ) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
     let quantity = u32::try_from(body.quantity)
@@ -92,6 +103,12 @@ pub(crate) async fn purchase(
         DropStatus::Closed => return Err(ApiError::conflict("closed", "the drop has closed")),
         DropStatus::Open | DropStatus::SoldOut => {}
     }
+    let has_room = drop.waiting_room.is_some();
+    if has_room {
+        state
+            .rooms
+            .check_pass(pass.as_deref(), drop.id, buyer.id, now)?;
+    }
 
     let order_id = request_id(buyer.id, &key);
     let pool = PoolKey(drop.pool_key());
@@ -103,6 +120,10 @@ pub(crate) async fn purchase(
         at: now.timestamp_micros(),
     };
     let seq = match state.claims.claim("drop", &pool, &claim).await? {
+        ClaimOutcome::Granted { seq } if has_room => {
+            use_pass(&state, &pool, &drop, buyer.id, order_id, now).await?;
+            seq
+        }
         ClaimOutcome::Granted { seq } => seq,
         ClaimOutcome::Replayed { .. } => {
             return replay(&state, buyer, &drop, quantity, order_id).await;
@@ -152,6 +173,30 @@ pub(crate) async fn purchase(
         CommitOutcome::Duplicate => replay(&state, buyer, &drop, quantity, order_id).await,
         CommitOutcome::SoldOut => Err(sold_out()),
         CommitOutcome::LimitReached => Err(limit_reached()),
+    }
+}
+
+/// Uses the buyer's pass up for a grant, in the room shared by every node: of two purchases with
+/// one pass, one gets it. Without a valid pass (used, expired) the grant is undone.
+async fn use_pass(
+    state: &AppState,
+    pool: &PoolKey,
+    drop: &ProductDrop,
+    buyer: Uuid,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let used = state.rooms.use_pass(drop.id, buyer, now).await;
+    if matches!(used, Ok(true)) {
+        return Ok(());
+    }
+    if let Err(e) = state.claims.gate.abort(pool, order_id).await {
+        // Reconciliation undoes it once it is older than `gate.orphan_after`.
+        tracing::error!(error = %e, order = %order_id, "undoing a grant without a pass failed");
+    }
+    match used {
+        Err(e) => Err(e),
+        _ => Err(pass_invalid("the queue pass was used or has expired")),
     }
 }
 

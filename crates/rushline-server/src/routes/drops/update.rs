@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::DropView;
+use super::{DropView, WaitingRoom};
 use crate::auth::AuthUser;
 use crate::{ApiError, AppState, ErrorBody, Json, Path};
 
@@ -19,6 +19,19 @@ pub(crate) struct UpdateDrop {
     opens_at: Option<DateTime<Utc>>,
     closes_at: Option<DateTime<Utc>>,
     per_user_limit: Option<i64>,
+    /// Replaces the waiting room; null removes it, absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<WaitingRoom>, nullable)]
+    waiting_room: Option<Option<WaitingRoom>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`, by `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Changes a drop's terms while it is scheduled (before `opens_at`). Its seller or an admin.
@@ -54,7 +67,13 @@ pub(crate) async fn update(
             .per_user_limit
             .unwrap_or(i64::from(current.per_user_limit)),
     };
-    terms.validate(now)?;
+    let mut errors = terms.validate(now).err().unwrap_or_default();
+    let waiting_room = match body.waiting_room {
+        None => current.waiting_room,
+        Some(None) => None,
+        Some(Some(room)) => room.settings(&mut errors),
+    };
+    errors.into_result()?;
     let drop = ProductDrop {
         quantity: terms.quantity,
         price: terms.price,
@@ -62,6 +81,7 @@ pub(crate) async fn update(
         closes_at: terms.closes_at,
         per_user_limit: i32::try_from(terms.per_user_limit).expect("validated"),
         updated_at: now,
+        waiting_room,
         ..current
     };
     state

@@ -1,0 +1,307 @@
+//! The waiting rooms in front of drops, as the HTTP layer uses them: the room backend (memory or
+//! Redis), the passes admitted buyers carry, the published shuffle seed, and admission.
+//!
+//! The room itself (`rushline_gate::room`) decides order and admission; this module turns a
+//! drop's settings into the room's [`RoomSpec`], signs and checks passes, and records the seed
+//! in the database once the room opens. Admission runs whenever a room is asked: on every poll
+//! (`/queue`, `/queue/me`, each event of `/queue/events`) and once per second from the
+//! `admit_waiting_rooms` job, so a room keeps its pace even when nobody polls.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use moka::future::Cache;
+use rushline_gate::room::{RoomKey, RoomSpec};
+use rushline_gate::{GateError, WaitingRoom};
+use rushline_store::{DbError, ProductDrop};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ApiError, App, AppState};
+
+/// The header a purchase on a drop with a waiting room carries the buyer's pass in.
+pub const PASS_HEADER: &str = "x-queue-pass";
+
+/// Sets passes apart from every other token signed with the same secret.
+const PASS_AUDIENCE: &str = "rushline:queue-pass";
+
+/// The claims of a pass: a buyer's admission to one drop, valid until `exp`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PassClaims {
+    aud: String,
+    drop: Uuid,
+    user: Uuid,
+    /// Admission + the room's session, in whole seconds, rounded down so that a pass never
+    /// outlives the room's own record of it.
+    exp: i64,
+    /// One per admission: derived from the drop, the buyer and the ticket, so that every poll
+    /// of one admission returns the same pass.
+    jti: Uuid,
+}
+
+/// The room backend and everything the API needs around it; one per node.
+pub struct WaitingRooms {
+    pub room: Arc<dyn WaitingRoom>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    /// A waiting buyer who has not polled for this long loses the place.
+    idle_timeout: TimeDelta,
+    /// How often `/queue/events` pushes the buyer's place.
+    pub events_every: Duration,
+    /// The seeds this node has published: a burst of readers at an opening records one once.
+    seeds: Cache<Uuid, Arc<str>>,
+    open_streams: Arc<AtomicUsize>,
+}
+
+impl WaitingRooms {
+    /// `secret` is the deployment's token-signing secret, so that every node verifies the
+    /// passes every other node signs.
+    pub fn new(
+        room: Arc<dyn WaitingRoom>,
+        secret: &[u8],
+        idle_timeout: TimeDelta,
+        events_every: Duration,
+    ) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked against the application clock, which tests move.
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        validation.set_audience(&[PASS_AUDIENCE]);
+        Self {
+            room,
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            idle_timeout,
+            events_every,
+            seeds: Cache::builder().max_capacity(10_000).build(),
+            open_streams: Arc::default(),
+        }
+    }
+
+    /// The drop's room as the room backend takes it; `None` for a drop without a waiting room.
+    pub fn spec(&self, drop: &ProductDrop) -> Option<RoomSpec> {
+        let room = drop.waiting_room?;
+        Some(RoomSpec {
+            opens_at: drop.opens_at,
+            admit_per_minute: u32::try_from(room.admit_per_minute).unwrap_or(0),
+            max_active: room.max_active.and_then(|max| u32::try_from(max).ok()),
+            session: TimeDelta::minutes(i64::from(room.session_minutes)),
+            prequeue: TimeDelta::minutes(i64::from(room.prequeue_minutes)),
+            idle_timeout: self.idle_timeout,
+        })
+    }
+
+    /// One admission step for the drop's room: admits whoever is due at `now`.
+    pub async fn admit(
+        &self,
+        drop: &ProductDrop,
+        spec: &RoomSpec,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let admission = self
+            .room
+            .admit(&room_key(drop.id), spec, now)
+            .await
+            .map_err(room_error)?;
+        metrics::counter!("rushline_room_admitted_total").increment(admission.admitted.into());
+        metrics::counter!("rushline_room_abandoned_total").increment(admission.abandoned.into());
+        Ok(())
+    }
+
+    /// The seed the drop's room shuffled its pre-queue with, once the drop has opened: from the
+    /// drop when recorded, else the room is opened (if nobody has yet), its seed recorded in the
+    /// database (the first recorded wins, so every node publishes the same) and the node's copy
+    /// of the drop forgotten. `None` before the opening and for drops without a room.
+    pub async fn published_seed(
+        &self,
+        app: &App,
+        drop: &ProductDrop,
+    ) -> Result<Option<String>, ApiError> {
+        if let Some(seed) = &drop.queue_seed {
+            return Ok(Some(seed.clone()));
+        }
+        let now = app.clock.now();
+        let Some(spec) = self.spec(drop).filter(|_| now >= drop.opens_at) else {
+            return Ok(None);
+        };
+        let seed = self
+            .seeds
+            .try_get_with(drop.id, async {
+                // Every room operation at or after opens_at opens the room; admission is due
+                // at the opening anyway.
+                self.admit(drop, &spec, now)
+                    .await
+                    .map_err(|_| SeedError::Room)?;
+                let seed = self
+                    .room
+                    .seed(&room_key(drop.id))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "reading the queue seed failed");
+                        SeedError::Room
+                    })?
+                    .ok_or(SeedError::Room)?;
+                let recorded = app
+                    .store
+                    .record_queue_seed(drop.id, &seed)
+                    .await
+                    .map_err(SeedError::Db)?;
+                if recorded != seed {
+                    tracing::warn!(drop = %drop.id, "the room opened with another seed than the one published (Redis lost its state, or memory rooms on several nodes)");
+                }
+                app.drops.forget(drop.id).await;
+                Ok::<_, SeedError>(Arc::from(recorded))
+            })
+            .await
+            .map_err(|e: Arc<SeedError>| match &*e {
+                SeedError::Room => room_unavailable(),
+                SeedError::Db(e) => ApiError::from(e.clone()),
+            })?;
+        Ok(Some(seed.to_string()))
+    }
+
+    /// The pass of an admitted buyer.
+    pub fn pass(&self, drop: Uuid, user: Uuid, ticket: u64, expires_at: DateTime<Utc>) -> String {
+        let claims = PassClaims {
+            aud: PASS_AUDIENCE.to_owned(),
+            drop,
+            user,
+            exp: expires_at.timestamp(),
+            jti: Uuid::new_v5(&drop, format!("{user}:{ticket}").as_bytes()),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
+    }
+
+    /// Checks a pass without any I/O: signed by this deployment, for this drop and buyer, not
+    /// expired at `now`. Whether it was used already is the room's to say ([`Self::use_pass`]).
+    pub fn check_pass(
+        &self,
+        pass: Option<&str>,
+        drop: Uuid,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let pass = pass.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "queue_pass_required",
+                "this drop has a waiting room: join it and send the pass you get on admission in X-Queue-Pass",
+            )
+        })?;
+        let claims =
+            jsonwebtoken::decode::<PassClaims>(pass.trim(), &self.decoding, &self.validation)
+                .map_err(|_| pass_invalid("the queue pass is not one this service signed"))?
+                .claims;
+        if claims.drop != drop || claims.user != user {
+            return Err(pass_invalid(
+                "the queue pass is for another buyer or another drop",
+            ));
+        }
+        if claims.exp <= now.timestamp() {
+            return Err(pass_invalid("the queue pass has expired"));
+        }
+        Ok(())
+    }
+
+    /// Uses the buyer's pass up, freeing its place among the room's active passes. False when
+    /// the room holds no valid pass for them: used already, or its session ended.
+    pub async fn use_pass(
+        &self,
+        drop: Uuid,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApiError> {
+        self.room
+            .consume(&room_key(drop), user, now)
+            .await
+            .map_err(room_error)
+    }
+
+    /// Counts an open `/queue/events` stream until the guard is dropped with the stream.
+    pub(crate) fn stream_opened(&self) -> StreamGuard {
+        self.open_streams.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("rushline_queue_event_streams").increment(1.0);
+        StreamGuard(self.open_streams.clone())
+    }
+
+    /// `/queue/events` streams open on this node.
+    pub fn open_event_streams(&self) -> usize {
+        self.open_streams.load(Ordering::Relaxed)
+    }
+}
+
+pub(crate) struct StreamGuard(Arc<AtomicUsize>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("rushline_queue_event_streams").decrement(1.0);
+    }
+}
+
+enum SeedError {
+    Room,
+    Db(DbError),
+}
+
+/// The room of a drop: named like its pool.
+pub(crate) fn room_key(drop: Uuid) -> RoomKey {
+    RoomKey(rushline_store::drop_pool_key(drop))
+}
+
+pub(crate) fn pass_invalid(message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "queue_pass_invalid", message)
+}
+
+pub(crate) fn room_error(e: GateError) -> ApiError {
+    tracing::error!(error = %e, "waiting room failed");
+    room_unavailable()
+}
+
+fn room_unavailable() -> ApiError {
+    ApiError::unavailable(
+        "room_unavailable",
+        "the waiting room is unavailable; retry later",
+    )
+    .with_retry_after(1)
+}
+
+/// The `X-Queue-Pass` header, when sent. A value that is not text counts as a pass that fails
+/// the check.
+pub(crate) struct QueuePass(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueuePass {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Self(parts.headers.get(PASS_HEADER).map(|value| {
+            value.to_str().unwrap_or_default().to_owned()
+        })))
+    }
+}
+
+/// The `admit_waiting_rooms` job: one admission step for every open drop with a room, and the
+/// seed of each room that opened published.
+pub async fn admit_open_rooms(state: &AppState) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    for drop in state.store.drops_with_open_rooms(now).await? {
+        let Some(spec) = state.rooms.spec(&drop) else {
+            continue;
+        };
+        state.rooms.admit(&drop, &spec, now).await?;
+        if drop.queue_seed.is_none() {
+            state.rooms.published_seed(state, &drop).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::response::sse::{Event, Sse};
+use futures::Stream;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use uuid::Uuid;
+
+use super::{QueueTicket, poll};
+use crate::auth::Buyer;
+use crate::rooms::StreamGuard;
+use crate::{ApiError, AppState, ErrorBody, Path};
+
+/// The caller's place as server-sent events: at once, then every few seconds
+/// (`waiting_room.events_every`), each a poll that keeps the place alive. Events:
+/// `status` with a `QueueTicket` (the pass included once admitted), or `error` with an error
+/// body (`queue_expired`, `not_in_queue` once the pass is used, `room_unavailable`), after which
+/// the stream ends. Errors before the first event answer as plain JSON, like `/queue/me`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drops/{id}/queue/events",
+    tag = "queue",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, content_type = "text/event-stream", body = QueueTicket, description = "`event: status` with a QueueTicket as data, repeated; `event: error` with an ErrorBody as data ends the stream"),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
+        (status = 404, description = "`not_found`, `no_waiting_room`, `not_in_queue`", body = ErrorBody),
+        (status = 410, description = "`queue_expired`", body = ErrorBody),
+        (status = 503, description = "`room_unavailable`, `database_unavailable`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    Buyer(buyer): Buyer,
+    Path(id): Path<Uuid>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let first = poll(&state, id, buyer.id).await?;
+    let every = state.rooms.events_every;
+    let mut ticker = tokio::time::interval_at(Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let events = Events {
+        _open: state.rooms.stream_opened(),
+        state,
+        drop: id,
+        user: buyer.id,
+        ticker,
+        first: Some(first),
+        ended: false,
+    };
+    // The stream lives in the response body: when the client goes away, the body, the stream
+    // and its ticker are dropped, and the polling stops.
+    Ok(Sse::new(futures::stream::unfold(events, Events::next)))
+}
+
+struct Events {
+    state: AppState,
+    drop: Uuid,
+    user: Uuid,
+    ticker: Interval,
+    first: Option<QueueTicket>,
+    ended: bool,
+    /// Held for its `Drop`, which counts the stream closed.
+    _open: StreamGuard,
+}
+
+impl Events {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        if self.ended {
+            return None;
+        }
+        let answer = match self.first.take() {
+            Some(first) => Ok(first),
+            None => {
+                self.ticker.tick().await;
+                poll(&self.state, self.drop, self.user).await
+            }
+        };
+        let event = match answer {
+            Ok(ticket) => Event::default().event("status").json_data(ticket),
+            Err(error) => {
+                self.ended = true;
+                Event::default().event("error").json_data(error.body())
+            }
+        };
+        Some((Ok(event.expect("queue events serialise")), self))
+    }
+}

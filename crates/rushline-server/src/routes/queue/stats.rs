@@ -1,0 +1,63 @@
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::room_of;
+use crate::auth::AuthUser;
+use crate::rooms::{room_error, room_key};
+use crate::{ApiError, AppState, ErrorBody, Json, Path};
+
+/// The waiting room's numbers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct QueueStats {
+    /// Places in line, the pre-queue included.
+    waiting: u64,
+    /// Buyers admitted since the room opened.
+    admitted: u64,
+    /// Passes neither used nor expired: the buyers who may buy now.
+    active: u64,
+    /// Admissions in the last minute: the observed rate.
+    admissions_per_minute: u64,
+    /// Places lost because their holder stopped polling.
+    abandoned: u64,
+}
+
+/// The room's numbers, for the drop's seller or an admin.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drops/{id}/queue/stats",
+    tag = "queue",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = QueueStats),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such drop, or not the caller's; `no_waiting_room`: the drop has no waiting room", body = ErrorBody),
+        (status = 503, description = "`room_unavailable`, `database_unavailable`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn stats(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<QueueStats>, ApiError> {
+    let drop = state.drops.get(&state.store, id).await?;
+    if drop.seller_id != user.id && !user.is_admin() {
+        return Err(ApiError::not_found());
+    }
+    let (drop, spec) = room_of(&state, drop.id).await?;
+    let stats = state
+        .rooms
+        .room
+        .stats(&room_key(drop.id), &spec, state.clock.now())
+        .await
+        .map_err(room_error)?;
+    Ok(Json(QueueStats {
+        waiting: stats.waiting,
+        admitted: stats.admitted,
+        active: stats.active,
+        admissions_per_minute: stats.admitted_last_minute,
+        abandoned: stats.abandoned,
+    }))
+}
