@@ -45,6 +45,14 @@ pub struct App {
 pub struct OrderSettings {
     /// How long a new order holds its stock waiting for payment.
     pub hold_for: TimeDelta,
+    /// Paid → shipping this long after payment.
+    pub ship_after: TimeDelta,
+    /// Shipping → delivered this long after shipping.
+    pub deliver_after: TimeDelta,
+    /// How long a delivered order may be returned; then it is completed.
+    pub return_window: TimeDelta,
+    /// Return requested → returned this long after the request.
+    pub return_process: TimeDelta,
 }
 
 impl AppState {

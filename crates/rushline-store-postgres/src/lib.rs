@@ -11,6 +11,7 @@ mod error;
 mod identity;
 mod jobs;
 mod orders;
+mod payments;
 mod users;
 
 use std::str::FromStr;

@@ -6,7 +6,7 @@ use rushline_store::{
     OrderTransition,
 };
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::PgStore;
@@ -37,8 +37,8 @@ fn order_from_row(row: &PgRow) -> Result<Order, DbError> {
 /// Fills in the lines of `order`.
 async fn with_lines(pool: &PgPool, mut order: Order) -> Result<Order, DbError> {
     let lines = sqlx::query(
-        "SELECT l.line_no, l.product_id, l.drop_id, l.qty, l.unit_price, l.claim_id, c.seq \
-         FROM order_lines l JOIN claims c ON c.id = l.claim_id \
+        "SELECT l.line_no, l.product_id, p.seller_id, l.drop_id, l.qty, l.unit_price, l.claim_id, c.pool_key, c.seq \
+         FROM order_lines l JOIN claims c ON c.id = l.claim_id JOIN products p ON p.id = l.product_id \
          WHERE l.order_id = $1 ORDER BY l.line_no",
     )
     .bind(order.id)
@@ -51,10 +51,12 @@ async fn with_lines(pool: &PgPool, mut order: Order) -> Result<Order, DbError> {
             Ok(OrderLine {
                 line_no: row.try_get("line_no").map_err(map_err)?,
                 product_id: row.try_get("product_id").map_err(map_err)?,
+                seller_id: row.try_get("seller_id").map_err(map_err)?,
                 drop_id: row.try_get("drop_id").map_err(map_err)?,
                 qty: row.try_get("qty").map_err(map_err)?,
                 unit_price: row.try_get("unit_price").map_err(map_err)?,
                 claim_id: row.try_get("claim_id").map_err(map_err)?,
+                pool_key: row.try_get("pool_key").map_err(map_err)?,
                 seq: row.try_get("seq").map_err(map_err)?,
             })
         })
@@ -82,6 +84,76 @@ async fn complete(pool: &PgPool, order: Order) -> Result<Order, DbError> {
         })
         .collect::<Result<_, DbError>>()?;
     Ok(order)
+}
+
+/// Applies `change` on `conn`, inside the caller's transaction: the status (only from
+/// `change.from`), its history entry, the release of the order's claims when it leaves a status
+/// that holds stock, and the jobs it causes.
+pub(crate) async fn apply_transition(
+    conn: &mut PgConnection,
+    change: &OrderTransition,
+) -> Result<(), DbError> {
+    let (reason, note) = change.return_request.clone().unzip();
+    let updated = sqlx::query(
+        "UPDATE orders SET status = $2, status_changed_at = $3, updated_at = $3, \
+             return_reason = COALESCE($5, return_reason), return_note = COALESCE($6, return_note) \
+             WHERE id = $1 AND status = $4 AND (NOT $7 OR hold_expires_at > $3)",
+    )
+    .bind(change.order_id)
+    .bind(change.to.as_str())
+    .bind(change.at)
+    .bind(change.from.as_str())
+    .bind(reason)
+    .bind(note.flatten())
+    .bind(change.within_hold)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    if updated == 0 {
+        let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1")
+            .bind(change.order_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        return Err(match exists {
+            Some(_) => DbError::Conflict {
+                constraint: ORDER_STATUS_CHANGED.to_owned(),
+            },
+            None => DbError::NotFound,
+        });
+    }
+    sqlx::query("INSERT INTO order_events (order_id, at, status, cause) VALUES ($1, $2, $3, $4)")
+        .bind(change.order_id)
+        .bind(change.at)
+        .bind(change.to.as_str())
+        .bind(&change.cause)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    if change.from.holds_stock() && !change.to.holds_stock() {
+        let released: Vec<(String, i32)> = sqlx::query_as(
+                "UPDATE claims SET released_at = $2 WHERE released_at IS NULL \
+                 AND id IN (SELECT claim_id FROM order_lines WHERE order_id = $1) RETURNING pool_key, qty",
+            )
+            .bind(change.order_id)
+            .bind(change.at)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        for (pool, qty) in released {
+            sqlx::query("UPDATE pools SET held = held - $2 WHERE key = $1")
+                .bind(pool)
+                .bind(qty)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
+    }
+    for job in &change.jobs {
+        insert_job(&mut *conn, job, change.at).await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -113,68 +185,7 @@ impl OrderStore for PgStore {
 
     async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let (reason, note) = change.return_request.clone().unzip();
-        let updated = sqlx::query(
-            "UPDATE orders SET status = $2, status_changed_at = $3, updated_at = $3, \
-             return_reason = COALESCE($5, return_reason), return_note = COALESCE($6, return_note) \
-             WHERE id = $1 AND status = $4 AND (NOT $7 OR hold_expires_at > $3)",
-        )
-        .bind(change.order_id)
-        .bind(change.to.as_str())
-        .bind(change.at)
-        .bind(change.from.as_str())
-        .bind(reason)
-        .bind(note.flatten())
-        .bind(change.within_hold)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        if updated == 0 {
-            let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1")
-                .bind(change.order_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            return Err(match exists {
-                Some(_) => DbError::Conflict {
-                    constraint: ORDER_STATUS_CHANGED.to_owned(),
-                },
-                None => DbError::NotFound,
-            });
-        }
-        sqlx::query(
-            "INSERT INTO order_events (order_id, at, status, cause) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(change.order_id)
-        .bind(change.at)
-        .bind(change.to.as_str())
-        .bind(&change.cause)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if change.from.holds_stock() && !change.to.holds_stock() {
-            let released: Vec<(String, i32)> = sqlx::query_as(
-                "UPDATE claims SET released_at = $2 WHERE released_at IS NULL \
-                 AND id IN (SELECT claim_id FROM order_lines WHERE order_id = $1) RETURNING pool_key, qty",
-            )
-            .bind(change.order_id)
-            .bind(change.at)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            for (pool, qty) in released {
-                sqlx::query("UPDATE pools SET held = held - $2 WHERE key = $1")
-                    .bind(pool)
-                    .bind(qty)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
-        }
-        for job in &change.jobs {
-            insert_job(&mut *tx, job, change.at).await?;
-        }
+        apply_transition(&mut tx, change).await?;
         tx.commit().await.map_err(map_err)?;
         self.order(change.order_id).await
     }

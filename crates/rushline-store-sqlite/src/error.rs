@@ -10,6 +10,7 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "orders_idempotency_key",
     ),
     ("order_lines.claim_id", "order_lines_claim_key"),
+    ("payments.order_id", "payments_one_live_per_order"),
     ("refresh_tokens.token_hash", "refresh_tokens_token_hash_key"),
 ];
 

@@ -13,6 +13,7 @@ mod error;
 mod identity;
 mod jobs;
 mod orders;
+mod payments;
 mod users;
 
 use std::str::FromStr;

@@ -12,6 +12,7 @@ mod error;
 pub mod identity;
 pub mod jobs;
 pub mod orders;
+pub mod payments;
 pub mod users;
 
 #[cfg(feature = "conformance")]
@@ -32,6 +33,7 @@ pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
     OrderStore, OrderTransition,
 };
+pub use payments::{PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
@@ -44,6 +46,7 @@ pub trait Store:
     + DropStore
     + ClaimStore
     + OrderStore
+    + PaymentStore
     + Send
     + Sync
     + 'static

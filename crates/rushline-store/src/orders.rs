@@ -57,10 +57,14 @@ pub struct Order {
 pub struct OrderLine {
     pub line_no: i32,
     pub product_id: Uuid,
+    /// The product's seller, who may see the order.
+    pub seller_id: Uuid,
     pub drop_id: Option<Uuid>,
     pub qty: i32,
     pub unit_price: i64,
     pub claim_id: Uuid,
+    /// The pool the line's claim holds stock of.
+    pub pool_key: String,
     pub seq: i64,
 }
 

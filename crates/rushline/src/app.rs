@@ -74,6 +74,14 @@ impl Rushline {
             ),
             orders: OrderSettings {
                 hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
+                ship_after: TimeDelta::from_std(config.orders.ship_after)
+                    .context("orders.ship_after")?,
+                deliver_after: TimeDelta::from_std(config.orders.deliver_after)
+                    .context("orders.deliver_after")?,
+                return_window: TimeDelta::from_std(config.orders.return_window)
+                    .context("orders.return_window")?,
+                return_process: TimeDelta::from_std(config.orders.return_process)
+                    .context("orders.return_process")?,
             },
             passwords,
             limiter,

@@ -101,12 +101,29 @@ pub struct OrdersConfig {
     /// How long a new order holds its stock waiting for payment.
     #[serde(with = "humantime_serde")]
     pub hold_for: Duration,
+    /// Paid → shipping this long after payment.
+    #[serde(with = "humantime_serde")]
+    pub ship_after: Duration,
+    /// Shipping → delivered this long after shipping.
+    #[serde(with = "humantime_serde")]
+    pub deliver_after: Duration,
+    /// How long a delivered order may be returned; then it is completed.
+    #[serde(with = "humantime_serde")]
+    pub return_window: Duration,
+    /// Return requested → returned (and refunded) this long after the request.
+    #[serde(with = "humantime_serde")]
+    pub return_process: Duration,
 }
 
 impl Default for OrdersConfig {
     fn default() -> Self {
+        const DAY: Duration = Duration::from_secs(24 * 3600);
         Self {
             hold_for: Duration::from_secs(10 * 60),
+            ship_after: DAY,
+            deliver_after: DAY,
+            return_window: DAY,
+            return_process: DAY,
         }
     }
 }

@@ -1,0 +1,171 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rushline_domain::Clock;
+
+/// How payment calls are guarded.
+#[derive(Debug, Clone)]
+pub struct BreakerSettings {
+    /// Each call's deadline.
+    pub timeout: Duration,
+    /// Further tries after a timeout or a 5xx.
+    pub retries: usize,
+    /// The first retry's delay; each next one doubles.
+    pub backoff: Duration,
+    /// How many of the latest calls the breaker judges.
+    pub window: usize,
+    /// The breaker opens when at least this share of a full window failed.
+    pub failure_ratio: f64,
+    /// How long it stays open before letting one trial call through.
+    pub open_for: TimeDelta,
+}
+
+/// A circuit breaker over the latest `window` calls, timed by the application clock so that
+/// tests can move through its states. Only timeouts and 5xx answers count as failures.
+///
+/// Closed: calls go through and are recorded. When at least `failure_ratio` of a full window
+/// failed, it opens: calls are refused at once for `open_for`. Then it half-opens: one trial
+/// call goes through; its success closes the breaker, its failure opens it again.
+pub struct Breaker {
+    provider: &'static str,
+    settings: BreakerSettings,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// The latest outcomes, `true` for a failure.
+    Closed { outcomes: VecDeque<bool> },
+    Open { until: DateTime<Utc> },
+    /// The trial call is out; everyone else waits for its outcome.
+    HalfOpen,
+}
+
+impl Breaker {
+    pub fn new(provider: &'static str, settings: BreakerSettings, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            provider,
+            settings,
+            clock,
+            state: Mutex::new(State::Closed {
+                outcomes: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// Whether a call may go out now. Past `open_for`, the first caller becomes the trial.
+    pub fn allow(&self) -> bool {
+        let mut state = self.state.lock().expect("breaker lock");
+        match *state {
+            State::Closed { .. } => true,
+            State::Open { until } if self.clock.now() >= until => {
+                *state = State::HalfOpen;
+                self.publish(&state);
+                true
+            }
+            State::Open { .. } | State::HalfOpen => false,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        let state = self.state.lock().expect("breaker lock");
+        matches!(*state, State::Open { until } if self.clock.now() < until)
+    }
+
+    pub fn record(&self, failed: bool) {
+        let mut state = self.state.lock().expect("breaker lock");
+        let open = State::Open {
+            until: self.clock.now() + self.settings.open_for,
+        };
+        match &mut *state {
+            State::Closed { outcomes } => {
+                outcomes.push_back(failed);
+                if outcomes.len() > self.settings.window {
+                    outcomes.pop_front();
+                }
+                let failures = outcomes.iter().filter(|&&f| f).count();
+                if outcomes.len() == self.settings.window
+                    && failures as f64 >= self.settings.failure_ratio * self.settings.window as f64
+                {
+                    tracing::warn!(provider = self.provider, failures, "payment provider failing; breaker opens");
+                    *state = open;
+                }
+            }
+            State::HalfOpen if failed => *state = open,
+            State::HalfOpen => {
+                tracing::info!(provider = self.provider, "payment provider recovered; breaker closes");
+                *state = State::Closed {
+                    outcomes: VecDeque::new(),
+                };
+            }
+            // A call that started before the breaker opened.
+            State::Open { .. } => {}
+        }
+        self.publish(&state);
+    }
+
+    fn publish(&self, state: &State) {
+        let open = matches!(state, State::Open { .. });
+        metrics::gauge!("rushline_payment_breaker_open", "provider" => self.provider).set(f64::from(u8::from(open)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rushline_domain::ManualClock;
+
+    use super::*;
+
+    fn breaker(clock: &ManualClock) -> Breaker {
+        let settings = BreakerSettings {
+            timeout: Duration::from_millis(10),
+            retries: 0,
+            backoff: Duration::from_millis(1),
+            window: 20,
+            failure_ratio: 0.5,
+            open_for: TimeDelta::seconds(30),
+        };
+        Breaker::new("test", settings, Arc::new(clock.clone()))
+    }
+
+    #[test]
+    fn opens_at_half_failures_of_a_full_window_and_half_opens_after_the_pause() {
+        let clock = ManualClock::starting_now();
+        let breaker = breaker(&clock);
+        for i in 0..19 {
+            breaker.record(i % 2 == 1);
+        }
+        assert!(breaker.allow(), "19 calls are not a full window");
+        breaker.record(false);
+        assert!(breaker.allow(), "9 of the last 20 failed");
+        breaker.record(true);
+        assert!(!breaker.allow(), "10 of the last 20 failed: half");
+        assert!(breaker.is_open());
+
+        clock.advance(TimeDelta::seconds(29));
+        assert!(!breaker.allow());
+        clock.advance(TimeDelta::seconds(1));
+        assert!(breaker.allow(), "the trial call");
+        assert!(!breaker.allow(), "only one trial at a time");
+        breaker.record(true);
+        assert!(!breaker.allow(), "a failed trial opens it again");
+
+        clock.advance(TimeDelta::seconds(30));
+        assert!(breaker.allow());
+        breaker.record(false);
+        assert!(breaker.allow() && breaker.allow(), "a good trial closes it");
+    }
+
+    #[test]
+    fn successes_keep_it_closed() {
+        let clock = ManualClock::starting_now();
+        let breaker = breaker(&clock);
+        for i in 0..100 {
+            breaker.record(i % 3 == 0);
+        }
+        assert!(breaker.allow());
+    }
+}
