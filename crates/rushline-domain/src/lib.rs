@@ -4,10 +4,13 @@
 //! shared by the storage, gate, jobs and HTTP layers. Nothing in this crate may touch the network,
 //! the file system or the system clock directly: time comes in through [`Clock`].
 
+pub mod catalog;
 pub mod clock;
 pub mod product;
 pub mod user;
+pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use product::ProductStatus;
 pub use user::Role;
+pub use validation::FieldErrors;
