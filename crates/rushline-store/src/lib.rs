@@ -15,7 +15,10 @@ pub mod conformance;
 
 use async_trait::async_trait;
 
-pub use catalog::{CatalogStore, Product};
+pub use catalog::{
+    CatalogStore, ListScope, PRODUCT_IMAGES_LIMIT, Product, ProductDetails, ProductImage,
+    ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale,
+};
 pub use error::DbError;
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};

@@ -62,18 +62,21 @@ impl ProductFields {
             }
         };
         match (name, description, category, price, stock, status) {
-            (Some(name), Some(description), Some(category), Some(price), Some(stock), Some(status))
-                if errors.is_empty() =>
-            {
-                Ok(NewProduct {
-                    name,
-                    description,
-                    category,
-                    price,
-                    stock,
-                    status,
-                })
-            }
+            (
+                Some(name),
+                Some(description),
+                Some(category),
+                Some(price),
+                Some(stock),
+                Some(status),
+            ) if errors.is_empty() => Ok(NewProduct {
+                name,
+                description,
+                category,
+                price,
+                stock,
+                status,
+            }),
             _ => Err(errors),
         }
     }
@@ -190,10 +193,7 @@ mod tests {
             status: Some("active".to_owned()),
             ..complete()
         };
-        assert_eq!(
-            active.validate_new().unwrap().status,
-            ProductStatus::Active
-        );
+        assert_eq!(active.validate_new().unwrap().status, ProductStatus::Active);
     }
 
     #[test]
@@ -226,7 +226,14 @@ mod tests {
             status: Some("archived".to_owned()),
         };
         let errors = beyond.validate_new().unwrap_err();
-        for field in ["name", "description", "category", "price", "stock", "status"] {
+        for field in [
+            "name",
+            "description",
+            "category",
+            "price",
+            "stock",
+            "status",
+        ] {
             assert!(errors.get(field).is_some(), "{field} passed");
         }
 

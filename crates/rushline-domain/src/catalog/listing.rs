@@ -175,7 +175,10 @@ impl ListingRequest {
         let terms = match q {
             None => Vec::new(),
             Some(q) if q.chars().count() > SEARCH_MAX_CHARS => {
-                errors.add("q", format!("must be at most {SEARCH_MAX_CHARS} characters"));
+                errors.add(
+                    "q",
+                    format!("must be at most {SEARCH_MAX_CHARS} characters"),
+                );
                 Vec::new()
             }
             Some(q) => {
@@ -290,8 +293,8 @@ mod tests {
         assert_eq!(request.limit, 100);
         assert_eq!(request.category.as_deref(), Some("shoes"));
 
-        let errors = ListingRequest::validate(Some("cheap"), Some(0), None, Some("?!"))
-            .unwrap_err();
+        let errors =
+            ListingRequest::validate(Some("cheap"), Some(0), None, Some("?!")).unwrap_err();
         for field in ["sort", "limit", "q"] {
             assert!(errors.get(field).is_some(), "{field} passed");
         }
