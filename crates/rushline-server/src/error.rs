@@ -6,6 +6,7 @@ use std::fmt::Display;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_domain::FieldErrors;
 use rushline_store::DbError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -179,6 +180,13 @@ impl ApiError {
     fn with_internal(mut self, cause: impl Into<String>) -> Self {
         self.internal = Some(cause.into());
         self
+    }
+}
+
+/// The domain's field errors: 422 `validation_failed` with `{"fields": {...}}`.
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::validation(serde_json::to_value(errors).expect("field errors serialise"))
     }
 }
 

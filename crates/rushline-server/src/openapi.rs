@@ -14,6 +14,7 @@ use crate::AppState;
     ),
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "catalog", description = "Products, their images and time sales"),
     )
 )]
 pub(crate) struct ApiDoc;

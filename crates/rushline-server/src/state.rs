@@ -7,6 +7,7 @@ use rushline_domain::Clock;
 use rushline_store::Store;
 
 use crate::auth::AccessTokens;
+use crate::catalog::Catalog;
 
 /// Everything a handler may use, shared by all requests of a node.
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct App {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub metrics: PrometheusHandle,
     pub tokens: AccessTokens,
+    pub catalog: Catalog,
 }
 
 impl AppState {

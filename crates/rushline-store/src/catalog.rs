@@ -83,7 +83,7 @@ pub enum ListScope {
     OwnedBy(Uuid),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProductQuery {
     pub scope: ListScope,
     pub category: Option<String>,

@@ -36,12 +36,14 @@ impl Rushline {
             None => None,
         };
         let secret = jwt_secret(&config)?;
+        let catalog = crate::catalog::open_catalog(&config, redis.as_ref())?;
         let state = AppState::new(App {
             store,
             clock,
             redis,
             metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
+            catalog,
         });
         let registry = Arc::new(rushline_server::jobs::registry(&state));
         Ok(Self {
