@@ -1,3 +1,4 @@
 //! The HTTP API end to end: the real router on real backends, one module per resource.
 
+mod catalog;
 mod ops;
