@@ -596,7 +596,7 @@ pub async fn catalog_details_carry_images_and_pending_time_sales(store: Arc<dyn 
             .await
             .unwrap()
             .time_sales,
-        [upcoming.clone()],
+        [upcoming],
         "a sale has ended at its ends_at"
     );
 
