@@ -50,6 +50,8 @@ impl<V> Entry<V> {
 /// What a node tells the others: this product changed.
 #[derive(Debug, Serialize, Deserialize)]
 struct Invalidation {
+    /// The sender, which has already applied it and ignores its own message.
+    node: Uuid,
     product: Uuid,
 }
 
@@ -59,11 +61,12 @@ pub struct SyncState {
     /// Subscribed to the invalidation channel. Without Redis there are no other nodes, and this
     /// stays true.
     pub subscribed: bool,
-    /// Invalidation messages received from the channel since start.
+    /// Invalidation messages received from other nodes since start.
     pub received: u64,
 }
 
 pub struct CatalogCache {
+    node: Uuid,
     products: Cache<Uuid, Entry<CachedProduct>>,
     lists: Cache<ProductQuery, Entry<Bytes>>,
     epoch: AtomicU64,
@@ -102,6 +105,7 @@ impl CatalogCache {
             received: 0,
         });
         Self {
+            node: Uuid::new_v4(),
             products,
             lists,
             epoch: AtomicU64::new(0),
@@ -194,8 +198,11 @@ impl CatalogCache {
     pub async fn invalidate(&self, product: Uuid) {
         self.forget(product).await;
         let Some(remote) = &self.remote else { return };
-        let message =
-            serde_json::to_string(&Invalidation { product }).expect("an invalidation serialises");
+        let message = serde_json::to_string(&Invalidation {
+            node: self.node,
+            product,
+        })
+        .expect("an invalidation serialises");
         let mut redis = remote.redis.clone();
         let published = redis::cmd("PUBLISH")
             .arg(&remote.channel)
@@ -268,7 +275,8 @@ async fn listen(
             return Ok(());
         };
         match serde_json::from_slice::<Invalidation>(message.get_payload_bytes()) {
-            Ok(Invalidation { product }) => {
+            Ok(Invalidation { node, .. }) if node == cache.node => {}
+            Ok(Invalidation { product, .. }) => {
                 cache.forget(product).await;
                 cache.sync.send_modify(|s| s.received += 1);
             }

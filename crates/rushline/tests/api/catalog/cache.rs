@@ -110,6 +110,8 @@ async fn a_write_through_one_node_is_seen_on_the_next_read_of_another() {
         )
         .await,
     );
+    // B sees the creation only once A's message has reached it.
+    wait_for_sync(&b, |s| s.received == 1).await;
 
     assert_eq!(name_on(&b, &id).await, "Aurora sneakers");
     assert_eq!(listed_names(&b).await, ["Aurora sneakers"]);
@@ -190,6 +192,8 @@ async fn a_node_that_cannot_hear_invalidations_reads_through_until_it_hears_agai
         )
         .await,
     );
+    // B sees the creation only once A's message has reached it.
+    wait_for_sync(&b, |s| s.received == 1).await;
     assert_eq!(name_on(&b, &id).await, "Aurora sneakers");
 
     proxy.cut();
