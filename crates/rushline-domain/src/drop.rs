@@ -39,7 +39,7 @@ impl DropTerms {
             "must be after opens_at",
         );
         errors.check(self.closes_at > now, "closes_at", "must be in the future");
-        errors.into_result()
+        errors.into_result(|| ())
     }
 }
 

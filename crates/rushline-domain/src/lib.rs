@@ -4,6 +4,7 @@
 //! shared by the storage, gate, jobs and HTTP layers. Nothing in this crate may touch the network,
 //! the file system or the system clock directly: time comes in through [`Clock`].
 
+pub mod catalog;
 pub mod clock;
 pub mod drop;
 pub mod identity;

@@ -1,11 +1,11 @@
-//! Field-level validation errors, reported all at once rather than the first one only.
+//! Field-by-field validation results, collected so that a client learns every problem at once.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// Messages per field name, in field order: `{"quantity": ["must be at least 1"]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Messages per field, serialised as `{"name": ["must be 1 to 100 characters"]}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct FieldErrors(BTreeMap<&'static str, Vec<String>>);
 
@@ -37,12 +37,50 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The messages about `field`, if any.
     pub fn get(&self, field: &str) -> Option<&[String]> {
         self.0.get(field).map(Vec::as_slice)
     }
 
-    /// `Ok` when no field failed.
-    pub fn into_result(self) -> Result<(), FieldErrors> {
-        if self.is_empty() { Ok(()) } else { Err(self) }
+    /// `Ok(value)` when nothing was added, else these errors.
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
+        if self.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// `value` if present, else a "required" error on `field`.
+pub fn required<T>(errors: &mut FieldErrors, field: &'static str, value: Option<T>) -> Option<T> {
+    if value.is_none() {
+        errors.add(field, "is required");
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_collect_per_field_in_a_stable_order() {
+        let mut errors = FieldErrors::new();
+        assert!(errors.clone().into_result(|| 1).is_ok());
+        errors.add("price", "must be positive");
+        errors.add("name", "is required");
+        errors.add("price", "must be an integer");
+        assert_eq!(
+            errors.get("price").unwrap(),
+            ["must be positive", "must be an integer"]
+        );
+        assert_eq!(errors.get("stock"), None);
+        let json = serde_json::to_string(&errors).unwrap();
+        assert_eq!(
+            json,
+            r#"{"name":["is required"],"price":["must be positive","must be an integer"]}"#
+        );
+        assert!(errors.into_result(|| 1).is_err());
     }
 }

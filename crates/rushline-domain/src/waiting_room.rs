@@ -49,7 +49,7 @@ impl WaitingRoomTerms {
             "waiting_room.prequeue_minutes",
             format!("must be between 0 and {MAX_PREQUEUE_MINUTES}"),
         );
-        errors.into_result()
+        errors.into_result(|| ())
     }
 }
 

@@ -148,6 +148,25 @@ impl FromRequestParts<AppState> for AuthSession {
     }
 }
 
+/// `Option<AuthUser>`: `None` without an `Authorization` header, so public routes can tell
+/// anonymous callers from signed-in ones; a header with a bad token is still a 401.
+// Named in full: with the trait in scope, `AuthUser::from_request_parts` would be ambiguous.
+impl axum::extract::OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(None);
+        }
+        <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 macro_rules! role_guard {
     ($(#[$doc:meta])* $name:ident, $role:path) => {
         $(#[$doc])*

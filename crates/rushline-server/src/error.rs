@@ -169,6 +169,7 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The domain's field errors: 422 `validation_failed` with `{"fields": {...}}`.
 impl From<FieldErrors> for ApiError {
     fn from(errors: FieldErrors) -> Self {
         Self::validation(serde_json::to_value(errors).expect("field errors serialise"))

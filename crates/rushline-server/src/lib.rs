@@ -5,6 +5,7 @@
 //! never talk SQL. Every error leaves through [`ApiError`], so every client sees one error shape.
 
 pub mod auth;
+pub mod catalog;
 pub mod claims;
 mod drops;
 mod error;

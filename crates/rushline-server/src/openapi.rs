@@ -21,6 +21,7 @@ use crate::AppState;
         (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
         (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
+        (name = "catalog", description = "Products, their images and time sales"),
     )
 )]
 pub(crate) struct ApiDoc;

@@ -10,6 +10,7 @@ use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
 
 use crate::auth::AccessTokens;
+use crate::catalog::Catalog;
 use crate::claims::Claims;
 use crate::drops::DropCache;
 use crate::identity::{IdentityPolicy, Passwords};
@@ -38,6 +39,8 @@ pub struct App {
     /// Used by the mail job only; requests enqueue mail instead.
     pub mailer: Arc<dyn Mailer>,
     pub identity: IdentityPolicy,
+    /// Product pages and listings, cached and invalidated across nodes.
+    pub catalog: Catalog,
 }
 
 /// How orders move through time.

@@ -1,7 +1,12 @@
 use async_trait::async_trait;
-use rushline_store::{CatalogStore, DbError, Product};
-use sqlx::Row;
+use chrono::{DateTime, Utc};
+use rushline_domain::catalog::{ProductChanges, ProductCursor, ProductSort};
+use rushline_store::{
+    CatalogStore, DbError, ListScope, PRODUCT_IMAGES_LIMIT, Product, ProductDetails, ProductImage,
+    ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale,
+};
 use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 use crate::SqliteStore;
@@ -9,6 +14,8 @@ use crate::error::{map_err, parse_column};
 
 const COLUMNS: &str = "id, seller_id, name, description, category, price, stock, status, \
                        created_at, updated_at, deleted_at";
+const IMAGE_COLUMNS: &str = "id, product_id, content_type, size_bytes, sha256, created_at";
+const SALE_COLUMNS: &str = "id, product_id, price, starts_at, ends_at, created_at";
 
 pub(crate) fn product_from_row(row: &SqliteRow) -> Result<Product, DbError> {
     Ok(Product {
@@ -24,6 +31,118 @@ pub(crate) fn product_from_row(row: &SqliteRow) -> Result<Product, DbError> {
         updated_at: row.try_get("updated_at").map_err(map_err)?,
         deleted_at: row.try_get("deleted_at").map_err(map_err)?,
     })
+}
+
+fn image_from_row(row: &SqliteRow) -> Result<ProductImage, DbError> {
+    Ok(ProductImage {
+        id: row.try_get("id").map_err(map_err)?,
+        product_id: row.try_get("product_id").map_err(map_err)?,
+        content_type: row.try_get("content_type").map_err(map_err)?,
+        size_bytes: row.try_get("size_bytes").map_err(map_err)?,
+        sha256: row.try_get("sha256").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+    })
+}
+
+fn time_sale_from_row(row: &SqliteRow) -> Result<TimeSale, DbError> {
+    Ok(TimeSale {
+        id: row.try_get("id").map_err(map_err)?,
+        product_id: row.try_get("product_id").map_err(map_err)?,
+        price: row.try_get("price").map_err(map_err)?,
+        starts_at: row.try_get("starts_at").map_err(map_err)?,
+        ends_at: row.try_get("ends_at").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+    })
+}
+
+/// FTS5 query text: every term quoted (terms are letters and digits only), all required.
+fn fts_match(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl SqliteStore {
+    /// Images and pending time sales of `products`, attached in the products' order.
+    async fn with_details(
+        &self,
+        products: Vec<Product>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ProductDetails>, DbError> {
+        if products.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut images = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {IMAGE_COLUMNS} FROM product_images WHERE product_id IN ("
+        ));
+        let mut ids = images.separated(", ");
+        for product in &products {
+            ids.push_bind(product.id);
+        }
+        images.push(") ORDER BY created_at, id");
+        let images = images
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(image_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut sales = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {SALE_COLUMNS} FROM time_sales WHERE product_id IN ("
+        ));
+        let mut ids = sales.separated(", ");
+        for product in &products {
+            ids.push_bind(product.id);
+        }
+        sales.push(") AND ends_at > ");
+        sales.push_bind(now);
+        sales.push(" ORDER BY starts_at");
+        let sales = sales
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(time_sale_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(products
+            .into_iter()
+            .map(|product| ProductDetails {
+                images: images
+                    .iter()
+                    .filter(|i| i.product_id == product.id)
+                    .cloned()
+                    .collect(),
+                time_sales: sales
+                    .iter()
+                    .filter(|s| s.product_id == product.id)
+                    .cloned()
+                    .collect(),
+                product,
+            })
+            .collect())
+    }
+
+    /// Why a conditional insert into a product's children inserted nothing: the product is gone,
+    /// or else the condition (`constraint`) refused it.
+    async fn refusal(&self, product_id: Uuid, constraint: &str) -> DbError {
+        let live = sqlx::query("SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL")
+            .bind(product_id)
+            .fetch_optional(&self.writer)
+            .await;
+        match live {
+            Ok(Some(_)) => DbError::Conflict {
+                constraint: constraint.to_owned(),
+            },
+            Ok(None) => DbError::NotFound,
+            Err(e) => map_err(e),
+        }
+    }
 }
 
 #[async_trait]
@@ -56,5 +175,216 @@ impl CatalogStore for SqliteStore {
             .await
             .map_err(map_err)?;
         product_from_row(&row)
+    }
+
+    async fn update_product(
+        &self,
+        id: Uuid,
+        changes: &ProductChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Product, DbError> {
+        let row = sqlx::query(&format!(
+            "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), \
+             category = COALESCE($4, category), price = COALESCE($5, price), \
+             stock = COALESCE($6, stock), status = COALESCE($7, status), updated_at = $8 \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(id)
+        .bind(&changes.name)
+        .bind(&changes.description)
+        .bind(&changes.category)
+        .bind(changes.price)
+        .bind(changes.stock)
+        .bind(changes.status.map(|s| s.as_str()))
+        .bind(now)
+        .fetch_one(&self.writer)
+        .await
+        .map_err(map_err)?;
+        product_from_row(&row)
+    }
+
+    async fn delete_product(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+        let deleted = sqlx::query(
+            "UPDATE products SET deleted_at = $2, updated_at = $2 \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if deleted == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn product_details(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<ProductDetails, DbError> {
+        let product = self.product(id).await?;
+        let mut details = self.with_details(vec![product], now).await?;
+        Ok(details.remove(0))
+    }
+
+    async fn list_products(
+        &self,
+        query: &ProductQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ProductDetails>, DbError> {
+        // Only the conditions in use are written out, so that the planner sees the same shape
+        // as the index built for it (see 0004_catalog.sql).
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {COLUMNS} FROM products WHERE deleted_at IS NULL"
+        ));
+        match query.scope {
+            ListScope::Active => {
+                sql.push(" AND status = 'active'");
+            }
+            ListScope::OwnedBy(seller) => {
+                sql.push(" AND seller_id = ").push_bind(seller);
+            }
+        }
+        if let Some(category) = &query.category {
+            sql.push(" AND category = ").push_bind(category.clone());
+        }
+        if let Some(seller) = query.seller_id {
+            sql.push(" AND seller_id = ").push_bind(seller);
+        }
+        if !query.terms.is_empty() {
+            sql.push(
+                " AND search_rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ",
+            )
+            .push_bind(fts_match(&query.terms))
+            .push(")");
+        }
+        match query.after {
+            None => {}
+            Some(ProductCursor::Newest { created_at, id }) => {
+                sql.push(" AND (created_at, id) < (")
+                    .push_bind(created_at)
+                    .push(", ")
+                    .push_bind(id)
+                    .push(")");
+            }
+            Some(ProductCursor::PriceAsc { price, id }) => {
+                sql.push(" AND (price, id) > (")
+                    .push_bind(price)
+                    .push(", ")
+                    .push_bind(id)
+                    .push(")");
+            }
+            Some(ProductCursor::PriceDesc { price, id }) => {
+                sql.push(" AND (price, id) < (")
+                    .push_bind(price)
+                    .push(", ")
+                    .push_bind(id)
+                    .push(")");
+            }
+        }
+        sql.push(match query.sort {
+            ProductSort::Newest => " ORDER BY created_at DESC, id DESC",
+            ProductSort::PriceAsc => " ORDER BY price ASC, id ASC",
+            ProductSort::PriceDesc => " ORDER BY price DESC, id DESC",
+        });
+        sql.push(" LIMIT ").push_bind(i64::from(query.limit));
+        let products = sql
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(product_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.with_details(products, now).await
+    }
+
+    async fn add_product_image(
+        &self,
+        image: &ProductImage,
+        max_per_product: u32,
+    ) -> Result<(), DbError> {
+        // One statement is one write transaction on the single writer: the count it checks
+        // cannot change before its insert.
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO product_images ({IMAGE_COLUMNS}) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE EXISTS (SELECT 1 FROM products WHERE id = $2 AND deleted_at IS NULL) \
+             AND (SELECT COUNT(*) FROM product_images WHERE product_id = $2) < $7"
+        ))
+        .bind(image.id)
+        .bind(image.product_id)
+        .bind(&image.content_type)
+        .bind(image.size_bytes)
+        .bind(&image.sha256)
+        .bind(image.created_at)
+        .bind(i64::from(max_per_product))
+        .execute(&self.writer)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(self.refusal(image.product_id, PRODUCT_IMAGES_LIMIT).await);
+        }
+        Ok(())
+    }
+
+    async fn product_image(
+        &self,
+        product_id: Uuid,
+        image_id: Uuid,
+    ) -> Result<ProductImage, DbError> {
+        let row = sqlx::query(
+            "SELECT i.id, i.product_id, i.content_type, i.size_bytes, i.sha256, i.created_at \
+             FROM product_images i JOIN products p ON p.id = i.product_id \
+             WHERE i.id = $1 AND i.product_id = $2 AND p.deleted_at IS NULL",
+        )
+        .bind(image_id)
+        .bind(product_id)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(map_err)?;
+        image_from_row(&row)
+    }
+
+    async fn insert_time_sale(&self, sale: &TimeSale) -> Result<(), DbError> {
+        // As with images: the overlap check and the insert are one write transaction.
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO time_sales ({SALE_COLUMNS}) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE EXISTS (SELECT 1 FROM products WHERE id = $2 AND deleted_at IS NULL) \
+             AND NOT EXISTS (SELECT 1 FROM time_sales \
+                             WHERE product_id = $2 AND ends_at > $4 AND starts_at < $5)"
+        ))
+        .bind(sale.id)
+        .bind(sale.product_id)
+        .bind(sale.price)
+        .bind(sale.starts_at)
+        .bind(sale.ends_at)
+        .bind(sale.created_at)
+        .execute(&self.writer)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(self.refusal(sale.product_id, TIME_SALES_NO_OVERLAP).await);
+        }
+        Ok(())
+    }
+
+    async fn time_sales(&self, product_id: Uuid) -> Result<Vec<TimeSale>, DbError> {
+        sqlx::query(&format!(
+            "SELECT {SALE_COLUMNS} FROM time_sales WHERE product_id = $1 ORDER BY starts_at"
+        ))
+        .bind(product_id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(time_sale_from_row)
+        .collect()
     }
 }

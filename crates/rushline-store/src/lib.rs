@@ -20,7 +20,10 @@ pub mod conformance;
 
 use async_trait::async_trait;
 
-pub use catalog::{CatalogStore, Product};
+pub use catalog::{
+    CatalogStore, ListScope, PRODUCT_IMAGES_LIMIT, Product, ProductDetails, ProductImage,
+    ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale,
+};
 pub use claims::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, NO_USER_LIMIT, Pool};
 pub use drops::{
     DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, WaitingRoomSettings,

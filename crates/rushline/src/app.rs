@@ -53,6 +53,7 @@ impl Rushline {
             None => Arc::new(MemoryRateLimiter::new()),
         };
         let room = open_room(&config).await?;
+        let catalog = crate::catalog::open_catalog(&config, redis.as_ref())?;
         let state = AppState::new(App {
             claims: Claims::new(
                 gate,
@@ -87,6 +88,7 @@ impl Rushline {
             limiter,
             mailer: mailer(&config)?,
             identity: identity_policy(&config)?,
+            catalog,
         });
         let registry = Arc::new(rushline_server::jobs::registry(
             &state,

@@ -26,6 +26,8 @@ pub struct Config {
     pub orders: OrdersConfig,
     pub mail: MailConfig,
     pub waiting_room: WaitingRoomConfig,
+    pub catalog: CatalogConfig,
+    pub images: ImagesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +197,68 @@ pub struct MailConfig {
     pub from: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// Memory for cached public product pages and listings, per node.
+    pub cache_max_bytes: u64,
+    /// The longest a cached page is served without being reloaded, whatever else happens: it
+    /// bounds how long a lost invalidation message can leave another node stale.
+    #[serde(with = "humantime_serde")]
+    pub cache_ttl: Duration,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            cache_max_bytes: 64 * 1024 * 1024,
+            cache_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// The largest image accepted, in bytes.
+    pub max_bytes: usize,
+    pub max_per_product: u32,
+    /// An S3-compatible bucket for image bytes; unset: `data_dir/images`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Config>,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 5 * 1024 * 1024,
+            max_per_product: 10,
+            s3: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    pub bucket: String,
+    /// For S3-compatible stores (MinIO, R2, …); unset: AWS.
+    pub endpoint: Option<String>,
+    #[serde(default = "S3Config::default_region")]
+    pub region: String,
+    /// Unset: taken from the `AWS_*` environment variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<Secret>,
+}
+
+impl S3Config {
+    fn default_region() -> String {
+        "us-east-1".to_owned()
+    }
+}
+
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
@@ -245,6 +309,8 @@ impl Default for Config {
             orders: OrdersConfig::default(),
             mail: MailConfig::default(),
             waiting_room: WaitingRoomConfig::default(),
+            catalog: CatalogConfig::default(),
+            images: ImagesConfig::default(),
         }
     }
 }
@@ -477,6 +543,12 @@ impl Config {
                 message: "must be at least 32 characters".to_owned(),
             });
         }
+        if self.images.max_per_product == 0 {
+            return Err(ConfigError::Invalid {
+                key: "images.max_per_product",
+                message: "must be at least 1".to_owned(),
+            });
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 key: "database.max_connections",
@@ -592,6 +664,16 @@ mod tests {
                 "mail.smtp_url",
             ]
             .map(String::from),
+        );
+        keys.extend(
+            [
+                "bucket",
+                "endpoint",
+                "region",
+                "access_key_id",
+                "secret_access_key",
+            ]
+            .map(|k| format!("images.s3.{k}")),
         );
         for key in keys {
             let (section, name) = key.rsplit_once('.').unwrap_or(("", &key));
@@ -742,6 +824,29 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn s3_image_storage_parses_with_a_default_region_and_hidden_keys() {
+        let config = Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(
+                "[images.s3]\nbucket = \"imgs\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+                 access_key_id = \"AKIAEXAMPLE\"\nsecret_access_key = \"s3cr3t-key\"\n",
+            )),
+        )
+        .unwrap();
+        let s3 = config.images.s3.as_ref().unwrap();
+        assert_eq!(s3.bucket, "imgs");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(
+            s3.secret_access_key.as_ref().unwrap().expose(),
+            "s3cr3t-key"
+        );
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("s3cr3t-key") && !debug.contains("AKIAEXAMPLE"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the test harness builds exactly what `rushline serve` runs.
 
 pub mod app;
+mod catalog;
 pub mod cli;
 mod commands;
 pub mod config;

@@ -4,6 +4,7 @@ mod auth;
 mod drops;
 mod me;
 mod ops;
+mod products;
 mod queue;
 
 use utoipa::OpenApi;
@@ -19,4 +20,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(queue::router())
+        .merge(products::router())
 }

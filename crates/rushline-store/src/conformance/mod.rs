@@ -55,6 +55,13 @@ macro_rules! conformance_tests {
             waiting_rooms::waiting_rooms_round_trip_with_their_drop,
             waiting_rooms::waiting_rooms_record_the_first_seed_only,
             waiting_rooms::waiting_rooms_admit_while_their_drop_is_open,
+            catalog::catalog_listing_filters_scopes_and_sorts,
+            catalog::catalog_listing_search_follows_name_and_description,
+            catalog::catalog_listing_pages_stay_stable_under_concurrent_inserts,
+            catalog::catalog_updates_and_soft_deletes,
+            catalog::catalog_time_sales_refuse_overlaps,
+            catalog::catalog_images_are_limited_per_product,
+            catalog::catalog_details_carry_images_and_pending_time_sales,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

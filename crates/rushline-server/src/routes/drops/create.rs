@@ -66,7 +66,7 @@ pub(crate) async fn create(
     let waiting_room = body
         .waiting_room
         .and_then(|room| room.settings(&mut errors));
-    errors.into_result()?;
+    errors.into_result(|| ())?;
     let product = match state.store.product(body.product_id).await {
         Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
         Ok(_) | Err(DbError::NotFound) => return Err(ApiError::not_found()),

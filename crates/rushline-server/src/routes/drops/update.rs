@@ -73,7 +73,7 @@ pub(crate) async fn update(
         Some(None) => None,
         Some(Some(room)) => room.settings(&mut errors),
     };
-    errors.into_result()?;
+    errors.into_result(|| ())?;
     let drop = ProductDrop {
         quantity: terms.quantity,
         price: terms.price,

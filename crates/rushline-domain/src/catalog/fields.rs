@@ -1,0 +1,285 @@
+use crate::ProductStatus;
+use crate::validation::{FieldErrors, required};
+
+pub const NAME_MAX_CHARS: usize = 100;
+pub const DESCRIPTION_MAX_CHARS: usize = 5000;
+pub const CATEGORY_MAX_CHARS: usize = 50;
+/// Bounds that keep order totals (price × quantity) far from overflowing an `i64`.
+pub const MAX_PRICE: i64 = 1_000_000_000_000;
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
+/// A product's editable fields as a client sent them; any may be missing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProductFields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub price: Option<i64>,
+    pub stock: Option<i64>,
+    pub status: Option<String>,
+}
+
+/// The checked fields of a product to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProduct {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price: i64,
+    pub stock: i64,
+    pub status: ProductStatus,
+}
+
+/// The checked changes to a product: `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProductChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub price: Option<i64>,
+    pub stock: Option<i64>,
+    pub status: Option<ProductStatus>,
+}
+
+impl ProductFields {
+    /// Every field is required except `status`, which defaults to `draft`; a new product cannot
+    /// start `archived`.
+    pub fn validate_new(self) -> Result<NewProduct, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = required(&mut errors, "name", self.name).and_then(|n| name(&mut errors, &n));
+        let description = required(&mut errors, "description", self.description)
+            .and_then(|d| description(&mut errors, d));
+        let category = required(&mut errors, "category", self.category)
+            .and_then(|c| category(&mut errors, &c));
+        let price = required(&mut errors, "price", self.price).and_then(|p| price(&mut errors, p));
+        let stock = required(&mut errors, "stock", self.stock).and_then(|s| stock(&mut errors, s));
+        let status = match self.status.as_deref() {
+            None => Some(ProductStatus::Draft),
+            Some(s @ ("draft" | "active")) => s.parse().ok(),
+            Some(_) => {
+                errors.add("status", "must be draft or active");
+                None
+            }
+        };
+        match (name, description, category, price, stock, status) {
+            (
+                Some(name),
+                Some(description),
+                Some(category),
+                Some(price),
+                Some(stock),
+                Some(status),
+            ) if errors.is_empty() => Ok(NewProduct {
+                name,
+                description,
+                category,
+                price,
+                stock,
+                status,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Checks the fields present; absent ones stay unchanged. Any status may be set.
+    pub fn validate_changes(self) -> Result<ProductChanges, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let changes = ProductChanges {
+            name: self.name.and_then(|n| name(&mut errors, &n)),
+            description: self.description.and_then(|d| description(&mut errors, d)),
+            category: self.category.and_then(|c| category(&mut errors, &c)),
+            price: self.price.and_then(|p| price(&mut errors, p)),
+            stock: self.stock.and_then(|s| stock(&mut errors, s)),
+            status: self.status.and_then(|s| match s.parse() {
+                Ok(status) => Some(status),
+                Err(_) => {
+                    errors.add("status", "must be draft, active or archived");
+                    None
+                }
+            }),
+        };
+        errors.into_result(|| changes)
+    }
+}
+
+fn name(errors: &mut FieldErrors, name: &str) -> Option<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > NAME_MAX_CHARS {
+        errors.add("name", format!("must be 1 to {NAME_MAX_CHARS} characters"));
+        return None;
+    }
+    Some(name.to_owned())
+}
+
+fn description(errors: &mut FieldErrors, description: String) -> Option<String> {
+    if description.chars().count() > DESCRIPTION_MAX_CHARS {
+        errors.add(
+            "description",
+            format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+        );
+        return None;
+    }
+    Some(description)
+}
+
+fn category(errors: &mut FieldErrors, category: &str) -> Option<String> {
+    let category = normalize_category(category);
+    let chars = category.chars().count();
+    if chars == 0 || chars > CATEGORY_MAX_CHARS {
+        errors.add(
+            "category",
+            format!("must be 1 to {CATEGORY_MAX_CHARS} characters"),
+        );
+        return None;
+    }
+    Some(category)
+}
+
+fn price(errors: &mut FieldErrors, price: i64) -> Option<i64> {
+    if !(1..=MAX_PRICE).contains(&price) {
+        errors.add(
+            "price",
+            format!("must be a whole number of KRW from 1 to {MAX_PRICE}"),
+        );
+        return None;
+    }
+    Some(price)
+}
+
+fn stock(errors: &mut FieldErrors, stock: i64) -> Option<i64> {
+    if !(0..=MAX_STOCK).contains(&stock) {
+        errors.add("stock", format!("must be from 0 to {MAX_STOCK}"));
+        return None;
+    }
+    Some(stock)
+}
+
+/// Categories compare case-insensitively and without surrounding spaces, on write and on filter.
+pub fn normalize_category(category: &str) -> String {
+    category.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> ProductFields {
+        ProductFields {
+            name: Some("  Aurora sneakers ".to_owned()),
+            description: Some(String::new()),
+            category: Some(" Shoes".to_owned()),
+            price: Some(129_000),
+            stock: Some(0),
+            status: None,
+        }
+    }
+
+    #[test]
+    fn a_complete_product_is_trimmed_normalised_and_draft_by_default() {
+        let product = complete().validate_new().unwrap();
+        assert_eq!(
+            product,
+            NewProduct {
+                name: "Aurora sneakers".to_owned(),
+                description: String::new(),
+                category: "shoes".to_owned(),
+                price: 129_000,
+                stock: 0,
+                status: ProductStatus::Draft,
+            }
+        );
+        let active = ProductFields {
+            status: Some("active".to_owned()),
+            ..complete()
+        };
+        assert_eq!(active.validate_new().unwrap().status, ProductStatus::Active);
+    }
+
+    #[test]
+    fn every_missing_field_is_reported_at_once() {
+        let errors = ProductFields::default().validate_new().unwrap_err();
+        for field in ["name", "description", "category", "price", "stock"] {
+            assert_eq!(errors.get(field).unwrap(), ["is required"], "{field}");
+        }
+        assert_eq!(errors.get("status"), None);
+    }
+
+    #[test]
+    fn bounds_are_checked_at_their_edges() {
+        let at_limits = ProductFields {
+            name: Some("가".repeat(NAME_MAX_CHARS)),
+            description: Some("d".repeat(DESCRIPTION_MAX_CHARS)),
+            category: Some("c".repeat(CATEGORY_MAX_CHARS)),
+            price: Some(1),
+            stock: Some(MAX_STOCK),
+            status: Some("draft".to_owned()),
+        };
+        assert!(at_limits.validate_new().is_ok());
+
+        let beyond = ProductFields {
+            name: Some("가".repeat(NAME_MAX_CHARS + 1)),
+            description: Some("d".repeat(DESCRIPTION_MAX_CHARS + 1)),
+            category: Some("c".repeat(CATEGORY_MAX_CHARS + 1)),
+            price: Some(0),
+            stock: Some(-1),
+            status: Some("archived".to_owned()),
+        };
+        let errors = beyond.validate_new().unwrap_err();
+        for field in [
+            "name",
+            "description",
+            "category",
+            "price",
+            "stock",
+            "status",
+        ] {
+            assert!(errors.get(field).is_some(), "{field} passed");
+        }
+
+        let blank = ProductFields {
+            name: Some("   ".to_owned()),
+            category: Some(" ".to_owned()),
+            price: Some(MAX_PRICE + 1),
+            ..complete()
+        };
+        let errors = blank.validate_new().unwrap_err();
+        for field in ["name", "category", "price"] {
+            assert!(errors.get(field).is_some(), "{field} passed");
+        }
+    }
+
+    #[test]
+    fn changes_check_only_present_fields_and_allow_archiving() {
+        assert_eq!(
+            ProductFields::default().validate_changes().unwrap(),
+            ProductChanges::default()
+        );
+        let changes = ProductFields {
+            price: Some(99_000),
+            status: Some("archived".to_owned()),
+            ..ProductFields::default()
+        }
+        .validate_changes()
+        .unwrap();
+        assert_eq!(changes.price, Some(99_000));
+        assert_eq!(changes.status, Some(ProductStatus::Archived));
+        assert_eq!(changes.name, None);
+
+        let errors = ProductFields {
+            name: Some(String::new()),
+            stock: Some(-5),
+            status: Some("deleted".to_owned()),
+            ..ProductFields::default()
+        }
+        .validate_changes()
+        .unwrap_err();
+        assert!(errors.get("name").is_some());
+        assert!(errors.get("stock").is_some());
+        assert_eq!(
+            errors.get("status").unwrap(),
+            ["must be draft, active or archived"]
+        );
+        assert_eq!(errors.get("price"), None);
+    }
+}

@@ -1,0 +1,92 @@
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rushline_domain::catalog::ProductFields;
+use rushline_store::{Product, ProductDetails};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ProductView, json_bytes, json_response};
+use crate::auth::Seller;
+use crate::{ApiError, AppState, ErrorBody, Json};
+
+/// A new product. Every field but `status` is required.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct NewProductBody {
+    /// 1 to 100 characters, trimmed.
+    #[schema(example = "Aurora sneakers")]
+    name: Option<String>,
+    /// At most 5000 characters; may be empty.
+    #[schema(example = "Limited colourway, hand-stitched")]
+    description: Option<String>,
+    /// 1 to 50 characters; stored lowercased.
+    #[schema(example = "shoes")]
+    category: Option<String>,
+    /// List price: a whole number of KRW, at least 1.
+    #[schema(example = 129000)]
+    price: Option<i64>,
+    /// Regular stock, at least 0.
+    #[schema(example = 40)]
+    stock: Option<i64>,
+    /// `draft` (default) or `active`.
+    #[schema(example = "active")]
+    status: Option<String>,
+}
+
+/// Lists a product for sale (or keeps it as a draft).
+#[utoipa::path(
+    post,
+    path = "/api/v1/products",
+    tag = "catalog",
+    request_body = NewProductBody,
+    responses(
+        (status = 201, description = "created; `Location` names it", body = ProductView),
+        (status = 401, description = "no valid access token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "not a seller (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with `details.fields`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Seller(seller): Seller,
+    Json(body): Json<NewProductBody>,
+) -> Result<Response, ApiError> {
+    let fields = ProductFields {
+        name: body.name,
+        description: body.description,
+        category: body.category,
+        price: body.price,
+        stock: body.stock,
+        status: body.status,
+    };
+    let new = fields.validate_new()?;
+    let now = state.clock.now();
+    let product = Product {
+        id: Uuid::now_v7(),
+        seller_id: seller.id,
+        name: new.name,
+        description: new.description,
+        category: new.category,
+        price: new.price,
+        stock: new.stock,
+        status: new.status,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    state.store.insert_product(&product).await?;
+    state.catalog.cache.invalidate(product.id).await;
+    let location = format!("/api/v1/products/{}", product.id);
+    let details = ProductDetails {
+        product,
+        images: Vec::new(),
+        time_sales: Vec::new(),
+    };
+    let body = json_bytes(&ProductView::new(&details, now));
+    Ok((
+        [(header::LOCATION, location)],
+        json_response(StatusCode::CREATED, body),
+    )
+        .into_response())
+}

@@ -1,0 +1,77 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use rushline_domain::catalog::TimeSaleFields;
+use rushline_store::{TIME_SALES_NO_OVERLAP, TimeSale};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{TimeSaleView, owned_product};
+use crate::auth::Seller;
+use crate::{ApiError, AppState, ErrorBody, Json, Path};
+
+/// A time sale: `price` applies from `starts_at` until just before `ends_at`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct NewTimeSaleBody {
+    /// Sale price in KRW: at least 1, below the list price.
+    #[schema(example = 99000)]
+    price: Option<i64>,
+    #[schema(example = "2026-03-01T09:00:00Z")]
+    starts_at: Option<DateTime<Utc>>,
+    /// Exclusive; after `starts_at` and in the future.
+    #[schema(example = "2026-03-01T10:00:00Z")]
+    ends_at: Option<DateTime<Utc>>,
+}
+
+/// Schedules a time sale of the caller's product. Windows of one product may touch but not
+/// overlap.
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/time-sales",
+    tag = "catalog",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body = NewTimeSaleBody,
+    responses(
+        (status = 201, body = TimeSaleView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "not a seller (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such product, deleted, or another seller's (`not_found`)", body = ErrorBody),
+        (status = 409, description = "overlaps another time sale of the product (`time_sale_overlap`)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with `details.fields`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_time_sale(
+    State(state): State<AppState>,
+    Seller(seller): Seller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<NewTimeSaleBody>,
+) -> Result<(StatusCode, Json<TimeSaleView>), ApiError> {
+    let product = owned_product(&state, seller, id, false).await?;
+    let now = state.clock.now();
+    let window = TimeSaleFields {
+        price: body.price,
+        starts_at: body.starts_at,
+        ends_at: body.ends_at,
+    }
+    .validate(product.price, now)?;
+    let sale = TimeSale {
+        id: Uuid::now_v7(),
+        product_id: id,
+        price: window.price,
+        starts_at: window.starts_at,
+        ends_at: window.ends_at,
+        created_at: now,
+    };
+    match state.store.insert_time_sale(&sale).await {
+        Err(e) if e.is_conflict_on(TIME_SALES_NO_OVERLAP) => {
+            return Err(ApiError::conflict(
+                "time_sale_overlap",
+                "the window overlaps another time sale of this product",
+            ));
+        }
+        inserted => inserted?,
+    }
+    state.catalog.cache.invalidate(id).await;
+    Ok((StatusCode::CREATED, Json(TimeSaleView::from(&sale))))
+}
