@@ -53,6 +53,19 @@ pub fn registry(state: &AppState, reconcile_every: Duration) -> Registry {
             Ok(())
         }
     });
+    let orders = state.clone();
+    // Due orders are found by the current time, not the occurrence's due time, which lags it by
+    // up to the period: an order is due the moment its time is up.
+    registry.every("advance_orders", Duration::from_secs(1), move |_| {
+        let state = orders.clone();
+        async move {
+            crate::orders::advance(&state, state.clock.now())
+                .await
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("advancing orders failed: {e:?}"))
+        }
+    });
+    crate::payments::register_jobs(&mut registry, state);
     crate::mail::register(&mut registry, state);
     crate::identity::register_jobs(&mut registry, state);
     registry

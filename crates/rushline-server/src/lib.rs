@@ -15,6 +15,8 @@ pub mod jobs;
 pub mod mail;
 mod metrics;
 mod openapi;
+pub mod orders;
+pub mod payments;
 pub mod rooms;
 mod routes;
 mod state;

@@ -2,9 +2,9 @@
 //! the order's stock back to the gate when it leaves a status that holds stock.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rushline_domain::OrderStatus;
+use rushline_domain::{OrderStatus, PaymentStatus};
 use rushline_gate::PoolKey;
-use rushline_store::{DbError, ORDER_STATUS_CHANGED, Order, OrderTransition};
+use rushline_store::{DbError, ORDER_STATUS_CHANGED, Order, OrderTransition, Payment};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,13 +18,19 @@ const BATCH: u32 = 500;
 
 /// Applies `change`, then gives back in the gate whatever stock the database released with it.
 pub async fn transition(state: &AppState, change: &OrderTransition) -> Result<Order, ApiError> {
-    let order = state.store.transition_order(change).await.map_err(|e| match e {
-        DbError::Conflict { constraint } if constraint == ORDER_STATUS_CHANGED => ApiError::conflict(
-            "invalid_transition",
-            format!("the order cannot become {} now", change.to),
-        ),
-        other => other.into(),
-    })?;
+    let order = state
+        .store
+        .transition_order(change)
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict { constraint } if constraint == ORDER_STATUS_CHANGED => {
+                ApiError::conflict(
+                    "invalid_transition",
+                    format!("the order cannot become {} now", change.to),
+                )
+            }
+            other => other.into(),
+        })?;
     if change.from.holds_stock() && !change.to.holds_stock() {
         release(state, &order).await;
     }
@@ -46,19 +52,50 @@ async fn release(state: &AppState, order: &Order) {
 /// else gets 404, as if it did not exist.
 pub async fn visible_order(state: &AppState, user: AuthUser, id: Uuid) -> Result<Order, ApiError> {
     let order = state.store.order(id).await?;
-    let visible = user.is_admin() || order.buyer_id == user.id || order.lines.iter().any(|l| l.seller_id == user.id);
-    if visible { Ok(order) } else { Err(ApiError::not_found()) }
+    let visible = user.is_admin()
+        || order.buyer_id == user.id
+        || order.lines.iter().any(|l| l.seller_id == user.id);
+    if visible {
+        Ok(order)
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 /// The time-driven steps of the lifecycle, in the order the job applies them.
 fn timed_steps(state: &AppState) -> [(OrderStatus, OrderStatus, TimeDelta, &'static str); 5] {
     let settings = &state.orders;
     [
-        (OrderStatus::PendingPayment, OrderStatus::Expired, TimeDelta::zero(), "hold_expired"),
-        (OrderStatus::Paid, OrderStatus::Shipping, settings.ship_after, "shipped"),
-        (OrderStatus::Shipping, OrderStatus::Delivered, settings.deliver_after, "delivered"),
-        (OrderStatus::Delivered, OrderStatus::Completed, settings.return_window, "return_window_closed"),
-        (OrderStatus::ReturnRequested, OrderStatus::Returned, settings.return_process, "return_processed"),
+        (
+            OrderStatus::PendingPayment,
+            OrderStatus::Expired,
+            TimeDelta::zero(),
+            "hold_expired",
+        ),
+        (
+            OrderStatus::Paid,
+            OrderStatus::Shipping,
+            settings.ship_after,
+            "shipped",
+        ),
+        (
+            OrderStatus::Shipping,
+            OrderStatus::Delivered,
+            settings.deliver_after,
+            "delivered",
+        ),
+        (
+            OrderStatus::Delivered,
+            OrderStatus::Completed,
+            settings.return_window,
+            "return_window_closed",
+        ),
+        (
+            OrderStatus::ReturnRequested,
+            OrderStatus::Returned,
+            settings.return_process,
+            "return_processed",
+        ),
     ]
 }
 
@@ -70,8 +107,16 @@ pub async fn advance(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiE
     for (from, to, after, cause) in timed_steps(state) {
         // Pending orders are due by their hold's end; the others by their last status change.
         let due = state.store.orders_due(from, now - after, BATCH).await?;
-        for id in due {
-            match transition(state, &OrderTransition::new(id, from, to, now, cause)).await {
+        for (id, since) in due {
+            // Dated when it was due, not when this run noticed: history stays exact even if
+            // the job was down, and the next step counts from there.
+            let at = since + after;
+            let mut change = OrderTransition::new(id, from, to, at, cause);
+            if to == OrderStatus::Returned {
+                change.jobs =
+                    crate::payments::refunds_for(state, id, "the order was returned", at).await?;
+            }
+            match transition(state, &change).await {
                 Ok(_) => moved += 1,
                 Err(e) if e.code() == "invalid_transition" => {}
                 Err(e) => return Err(e),
@@ -100,6 +145,36 @@ pub struct OrderView {
     /// Every status the order took, with when and why; on single orders only.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     history: Vec<OrderEventView>,
+    /// Its payments, oldest first; on single orders only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    payments: Vec<PaymentView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    id: Uuid,
+    /// `sandbox` or `toss`.
+    provider: String,
+    amount: i64,
+    status: PaymentStatus,
+}
+
+impl From<Payment> for PaymentView {
+    fn from(payment: Payment) -> Self {
+        Self {
+            id: payment.id,
+            provider: payment.provider,
+            amount: payment.amount,
+            status: payment.status,
+        }
+    }
+}
+
+impl OrderView {
+    pub fn with_payments(mut self, payments: Vec<Payment>) -> Self {
+        self.payments = payments.into_iter().map(PaymentView::from).collect();
+        self
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -156,6 +231,7 @@ impl From<Order> for OrderView {
                     cause: event.cause,
                 })
                 .collect(),
+            payments: Vec::new(),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::claims::Claims;
 use crate::drops::DropCache;
 use crate::identity::{IdentityPolicy, Passwords};
+use crate::payments::Payments;
 use crate::rooms::WaitingRooms;
 
 /// Everything a handler may use, shared by all requests of a node.
@@ -33,6 +34,8 @@ pub struct App {
     /// The waiting rooms in front of drops (memory or Redis) and their passes.
     pub rooms: WaitingRooms,
     pub orders: OrderSettings,
+    /// The payment providers, each behind a timeout, retries and a circuit breaker.
+    pub payments: Payments,
     pub passwords: Passwords,
     /// In process, or in Redis when `redis.url` is configured.
     pub limiter: Arc<dyn RateLimiter>,

@@ -195,14 +195,14 @@ impl OrderStore for PgStore {
         status: OrderStatus,
         changed_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Uuid>, DbError> {
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbError> {
         let column = if status == OrderStatus::PendingPayment {
             "hold_expires_at"
         } else {
             "status_changed_at"
         };
-        sqlx::query_scalar(&format!(
-            "SELECT id FROM orders WHERE status = $1 AND {column} <= $2 ORDER BY {column} LIMIT $3"
+        sqlx::query_as(&format!(
+            "SELECT id, {column} FROM orders WHERE status = $1 AND {column} <= $2 ORDER BY {column} LIMIT $3"
         ))
         .bind(status.as_str())
         .bind(changed_before)

@@ -283,6 +283,12 @@ impl TestApp {
 
 impl TestAppBuilder {
     /// Changes the configuration before the node is built.
+    /// Uses `clock` instead of a fresh one, for a test that drives it from elsewhere too.
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     pub fn config(mut self, change: impl FnOnce(&mut Config)) -> Self {
         change(&mut self.config);
         self

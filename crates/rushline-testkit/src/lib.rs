@@ -11,6 +11,7 @@ mod db;
 mod private_redis;
 mod redis_prefix;
 mod smtp;
+mod toss;
 
 pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestStream, TestUser};
 pub use chaos::ChaosProxy;
@@ -18,6 +19,7 @@ pub use db::{TestDb, postgres_url};
 pub use private_redis::PrivateRedis;
 pub use redis_prefix::{TestRedis, redis_url};
 pub use smtp::{ReceivedMail, SmtpServer};
+pub use toss::{FakeToss, TOSS_SECRET, TossCall};
 
 /// Declares `$name` once per backend pair: `$name::sqlite` (SQLite + memory gate) and
 /// `$name::postgres` (PostgreSQL + Redis). The body is an async fn taking a [`Backend`].

@@ -15,6 +15,7 @@ use rushline_ratelimit::{Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 use rushline_server::auth::AccessTokens;
 use rushline_server::claims::{Claims, StorePools};
 use rushline_server::identity::{IdentityPolicy, Passwords};
+use rushline_server::payments::{BreakerSettings, Payments, Toss};
 use rushline_server::{App, AppState, DropCache, OrderSettings, WaitingRooms};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
@@ -41,6 +42,7 @@ impl Rushline {
             None => None,
         };
         let secret = jwt_secret(&config)?;
+        let payments = payments(&config, clock.clone())?;
         let gate = open_gate(&config, store.clone()).await?;
         let argon2 = &config.auth.argon2;
         let passwords = Passwords::new(argon2.memory_kib, argon2.iterations, argon2.parallelism)
@@ -73,6 +75,7 @@ impl Rushline {
                     .context("waiting_room.idle_timeout")?,
                 config.waiting_room.events_every,
             ),
+            payments,
             orders: OrderSettings {
                 hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
                 ship_after: TimeDelta::from_std(config.orders.ship_after)
@@ -258,6 +261,26 @@ fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
         }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+/// The sandbox always, Toss when its secret key is configured, each behind its own breaker.
+fn payments(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Payments> {
+    let settings = &config.payments;
+    let guard = BreakerSettings {
+        timeout: settings.timeout,
+        retries: settings.retries,
+        backoff: settings.backoff,
+        window: settings.breaker_window,
+        failure_ratio: settings.breaker_failure_ratio,
+        open_for: TimeDelta::from_std(settings.breaker_open_for)
+            .context("payments.breaker_open_for")?,
+    };
+    let toss = settings
+        .toss
+        .secret_key
+        .as_ref()
+        .map(|key| Toss::new(settings.toss.base_url.clone(), key.expose()));
+    Ok(Payments::new(guard, toss, clock))
 }
 
 #[cfg(test)]

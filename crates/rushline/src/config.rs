@@ -24,6 +24,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
+    pub payments: PaymentsConfig,
     pub mail: MailConfig,
     pub waiting_room: WaitingRoomConfig,
     pub catalog: CatalogConfig,
@@ -146,6 +147,59 @@ impl Default for WaitingRoomConfig {
         Self {
             idle_timeout: Duration::from_secs(2 * 60),
             events_every: Duration::from_secs(3),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// Each call to a provider must answer within this.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Further tries after a timeout or a 5xx answer (never after a 4xx).
+    pub retries: usize,
+    /// The first retry's delay; each next one doubles.
+    #[serde(with = "humantime_serde")]
+    pub backoff: Duration,
+    /// The breaker judges this many latest calls…
+    pub breaker_window: usize,
+    /// …and opens when at least this share failed.
+    pub breaker_failure_ratio: f64,
+    /// How long an open breaker refuses calls before one trial call.
+    #[serde(with = "humantime_serde")]
+    pub breaker_open_for: Duration,
+    pub toss: TossConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TossConfig {
+    /// Unset: Toss Payments is off and only the sandbox takes payments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<Secret>,
+    pub base_url: String,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            retries: 2,
+            backoff: Duration::from_millis(200),
+            breaker_window: 20,
+            breaker_failure_ratio: 0.5,
+            breaker_open_for: Duration::from_secs(30),
+            toss: TossConfig::default(),
+        }
+    }
+}
+
+impl Default for TossConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            base_url: "https://api.tosspayments.com".to_owned(),
         }
     }
 }
@@ -307,6 +361,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
+            payments: PaymentsConfig::default(),
             mail: MailConfig::default(),
             waiting_room: WaitingRoomConfig::default(),
             catalog: CatalogConfig::default(),
@@ -555,6 +610,14 @@ impl Config {
                 message: "must be at least 1".to_owned(),
             });
         }
+        let payments = &self.payments;
+        if payments.breaker_window == 0 || !(0.0..=1.0).contains(&payments.breaker_failure_ratio) {
+            return Err(ConfigError::Invalid {
+                key: "payments.breaker_window",
+                message: "needs a window of at least 1 and a failure ratio between 0 and 1"
+                    .to_owned(),
+            });
+        }
         if self.gate.reconcile_every.is_zero() {
             return Err(ConfigError::Invalid {
                 key: "gate.reconcile_every",
@@ -662,6 +725,7 @@ mod tests {
                 "redis.url",
                 "auth.jwt_secret",
                 "mail.smtp_url",
+                "payments.toss.secret_key",
             ]
             .map(String::from),
         );

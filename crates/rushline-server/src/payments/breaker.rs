@@ -38,8 +38,12 @@ pub struct Breaker {
 #[derive(Debug)]
 enum State {
     /// The latest outcomes, `true` for a failure.
-    Closed { outcomes: VecDeque<bool> },
-    Open { until: DateTime<Utc> },
+    Closed {
+        outcomes: VecDeque<bool>,
+    },
+    Open {
+        until: DateTime<Utc>,
+    },
     /// The trial call is out; everyone else waits for its outcome.
     HalfOpen,
 }
@@ -90,13 +94,20 @@ impl Breaker {
                 if outcomes.len() == self.settings.window
                     && failures as f64 >= self.settings.failure_ratio * self.settings.window as f64
                 {
-                    tracing::warn!(provider = self.provider, failures, "payment provider failing; breaker opens");
+                    tracing::warn!(
+                        provider = self.provider,
+                        failures,
+                        "payment provider failing; breaker opens"
+                    );
                     *state = open;
                 }
             }
             State::HalfOpen if failed => *state = open,
             State::HalfOpen => {
-                tracing::info!(provider = self.provider, "payment provider recovered; breaker closes");
+                tracing::info!(
+                    provider = self.provider,
+                    "payment provider recovered; breaker closes"
+                );
                 *state = State::Closed {
                     outcomes: VecDeque::new(),
                 };
@@ -109,7 +120,8 @@ impl Breaker {
 
     fn publish(&self, state: &State) {
         let open = matches!(state, State::Open { .. });
-        metrics::gauge!("rushline_payment_breaker_open", "provider" => self.provider).set(f64::from(u8::from(open)));
+        metrics::gauge!("rushline_payment_breaker_open", "provider" => self.provider)
+            .set(f64::from(u8::from(open)));
     }
 }
 

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -56,7 +57,12 @@ impl ProviderError {
 pub trait PaymentProvider: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     async fn confirm(&self, request: &ChargeRequest) -> Result<Charge, ProviderError>;
-    async fn cancel(&self, payment_ref: &str, amount: i64, reason: &str) -> Result<(), ProviderError>;
+    async fn cancel(
+        &self,
+        payment_ref: &str,
+        amount: i64,
+        reason: &str,
+    ) -> Result<(), ProviderError>;
 }
 
 /// A provider behind a timeout per call, retries with backoff after timeouts and 5xx answers,
@@ -70,7 +76,11 @@ pub struct Guarded {
 }
 
 impl Guarded {
-    pub fn new(provider: Arc<dyn PaymentProvider>, settings: BreakerSettings, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        provider: Arc<dyn PaymentProvider>,
+        settings: BreakerSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             breaker: Breaker::new(provider.name(), settings.clone(), clock),
             provider,
@@ -93,8 +103,14 @@ impl Guarded {
         self.call(|| self.provider.confirm(request)).await
     }
 
-    pub async fn cancel(&self, payment_ref: &str, amount: i64, reason: &str) -> Result<(), ProviderError> {
-        self.call(|| self.provider.cancel(payment_ref, amount, reason)).await
+    pub async fn cancel(
+        &self,
+        payment_ref: &str,
+        amount: i64,
+        reason: &str,
+    ) -> Result<(), ProviderError> {
+        self.call(|| self.provider.cancel(payment_ref, amount, reason))
+            .await
     }
 
     async fn call<T, F, Fut>(&self, operation: F) -> Result<T, ProviderError>
@@ -102,17 +118,20 @@ impl Guarded {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
+        let attempted = AtomicBool::new(false);
         let attempt = || async {
             if !self.breaker.allow() {
                 return Err(ProviderError::CircuitOpen);
             }
+            attempted.store(true, Ordering::Relaxed);
             let outcome = tokio::time::timeout(self.timeout, operation())
                 .await
                 .unwrap_or(Err(ProviderError::Timeout));
-            self.breaker.record(matches!(&outcome, Err(e) if e.is_transient()));
+            self.breaker
+                .record(matches!(&outcome, Err(e) if e.is_transient()));
             outcome
         };
-        attempt
+        let outcome = attempt
             .retry(
                 ExponentialBuilder::default()
                     .with_min_delay(self.backoff)
@@ -120,6 +139,14 @@ impl Guarded {
                     .with_jitter(),
             )
             .when(ProviderError::is_transient)
-            .await
+            .await;
+        match outcome {
+            // The breaker opened between tries: an earlier try may have gone through, so the
+            // outcome is unknown, not "not called".
+            Err(ProviderError::CircuitOpen) if attempted.load(Ordering::Relaxed) => Err(
+                ProviderError::Unavailable("the breaker opened between tries".to_owned()),
+            ),
+            other => other,
+        }
     }
 }

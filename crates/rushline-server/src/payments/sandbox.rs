@@ -37,7 +37,12 @@ impl PaymentProvider for Sandbox {
         })
     }
 
-    async fn cancel(&self, _payment_ref: &str, _amount: i64, _reason: &str) -> Result<(), ProviderError> {
+    async fn cancel(
+        &self,
+        _payment_ref: &str,
+        _amount: i64,
+        _reason: &str,
+    ) -> Result<(), ProviderError> {
         Ok(())
     }
 }

@@ -31,7 +31,12 @@ impl Toss {
         }
     }
 
-    async fn post(&self, path: &str, idempotency_key: Option<&str>, body: serde_json::Value) -> Result<(), TossFailure> {
+    async fn post(
+        &self,
+        path: &str,
+        idempotency_key: Option<&str>,
+        body: serde_json::Value,
+    ) -> Result<(), TossFailure> {
         let mut request = self
             .client
             .post(format!("{}{path}", self.base_url))
@@ -48,15 +53,20 @@ impl Toss {
         if status.is_success() {
             return Ok(());
         }
-        let error = response.json::<TossError>().await.unwrap_or_else(|_| TossError {
-            code: status.as_u16().to_string(),
-            message: status.canonical_reason().unwrap_or("error").to_owned(),
-        });
-        Err(if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            TossFailure::Transport(format!("{status}: {} {}", error.code, error.message))
-        } else {
-            TossFailure::Refused(error)
-        })
+        let error = response
+            .json::<TossError>()
+            .await
+            .unwrap_or_else(|_| TossError {
+                code: status.as_u16().to_string(),
+                message: status.canonical_reason().unwrap_or("error").to_owned(),
+            });
+        Err(
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                TossFailure::Transport(format!("{status}: {} {}", error.code, error.message))
+            } else {
+                TossFailure::Refused(error)
+            },
+        )
     }
 }
 
@@ -77,7 +87,10 @@ impl PaymentProvider for Toss {
             "orderId": request.order_id.to_string(),
             "amount": request.amount,
         });
-        match self.post("/v1/payments/confirm", Some(&request.idempotency_key), body).await {
+        match self
+            .post("/v1/payments/confirm", Some(&request.idempotency_key), body)
+            .await
+        {
             Ok(()) => Ok(Charge {
                 payment_ref: request.payment_ref.clone(),
             }),
@@ -89,7 +102,12 @@ impl PaymentProvider for Toss {
         }
     }
 
-    async fn cancel(&self, payment_ref: &str, amount: i64, reason: &str) -> Result<(), ProviderError> {
+    async fn cancel(
+        &self,
+        payment_ref: &str,
+        amount: i64,
+        reason: &str,
+    ) -> Result<(), ProviderError> {
         let body = json!({ "cancelReason": reason, "cancelAmount": amount });
         let path = format!("/v1/payments/{payment_ref}/cancel");
         // The payment key makes a cancel idempotent at Toss: cancelling twice answers
@@ -97,7 +115,12 @@ impl PaymentProvider for Toss {
         match self.post(&path, Some(payment_ref), body).await {
             Ok(()) => Ok(()),
             Err(TossFailure::Transport(e)) => Err(ProviderError::Unavailable(e)),
-            Err(TossFailure::Refused(e)) if matches!(e.code.as_str(), "ALREADY_CANCELED_PAYMENT" | "NOT_FOUND_PAYMENT") => {
+            Err(TossFailure::Refused(e))
+                if matches!(
+                    e.code.as_str(),
+                    "ALREADY_CANCELED_PAYMENT" | "NOT_FOUND_PAYMENT"
+                ) =>
+            {
                 Err(ProviderError::NothingToCancel)
             }
             Err(TossFailure::Refused(e)) => Err(ProviderError::Declined {

@@ -4,6 +4,7 @@ mod auth;
 mod drops;
 mod me;
 mod ops;
+mod orders;
 mod products;
 mod queue;
 
@@ -17,6 +18,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(drops::router())
+        .merge(orders::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(queue::router())

@@ -453,7 +453,11 @@ pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dy
         .orders_due(OrderStatus::PendingPayment, holds_end, 10)
         .await
         .unwrap();
-    assert_eq!(due, vec![ids[0]], "only the first hold has run out");
+    assert_eq!(
+        due,
+        vec![(ids[0], holds_end)],
+        "only the first hold has run out"
+    );
     assert_eq!(
         store
             .orders_due(
@@ -463,7 +467,10 @@ pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dy
             )
             .await
             .unwrap(),
-        ids[..2]
+        [
+            (ids[0], holds_end),
+            (ids[1], holds_end + Duration::seconds(1))
+        ]
     );
     assert!(
         store

@@ -4,4 +4,5 @@ mod catalog;
 mod drops;
 mod identity;
 mod ops;
+mod orders;
 mod queue;

@@ -1,0 +1,107 @@
+use axum::extract::State;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use rushline_domain::{OrderStatus, Role};
+use rushline_store::OrderFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::orders::OrderView;
+use crate::{ApiError, AppState, ErrorBody, Json, Query};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListOrders {
+    /// Orders with a line of this drop.
+    drop_id: Option<Uuid>,
+    status: Option<OrderStatus>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OrderList {
+    items: Vec<OrderView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+/// Orders, newest first: a buyer's own; for a seller, the orders with a line of their products;
+/// for an admin, all.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(ListOrders),
+    responses(
+        (status = 200, body = OrderList),
+        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<ListOrders>,
+) -> Result<Json<OrderList>, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 100",
+        ));
+    }
+    let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let mut filter = OrderFilter {
+        drop_id: query.drop_id,
+        status: query.status,
+        before,
+        limit,
+        ..OrderFilter::default()
+    };
+    match user.role {
+        Role::Buyer => filter.buyer_id = Some(user.id),
+        Role::Seller => filter.seller_id = Some(user.id),
+        Role::Admin => {}
+    }
+    let orders = state.store.list_orders(&filter).await?;
+    let next_cursor = (orders.len() == limit as usize)
+        .then(|| {
+            orders
+                .last()
+                .map(|last| encode_cursor(last.created_at, last.id))
+        })
+        .flatten();
+    Ok(Json(OrderList {
+        items: orders.into_iter().map(OrderView::from).collect(),
+        next_cursor,
+    }))
+}
+
+fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", created_at.to_rfc3339()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let invalid =
+        || ApiError::bad_request("invalid_cursor", "this cursor did not come from this list");
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(invalid)?;
+    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
+    Ok((
+        DateTime::parse_from_rfc3339(at)
+            .map_err(|_| invalid())?
+            .to_utc(),
+        id.parse().map_err(|_| invalid())?,
+    ))
+}
