@@ -53,7 +53,11 @@ pub(crate) async fn run(strategy: Strategy, workload: &Workload) -> anyhow::Resu
     gate.remaining(&pool).await?;
 
     let claimer = Arc::new(OrderClaimer {
-        claims: Claims::new(Arc::clone(&gate), Arc::clone(&store), TimeDelta::seconds(30)),
+        claims: Claims::new(
+            Arc::clone(&gate),
+            Arc::clone(&store),
+            TimeDelta::seconds(30),
+        ),
         fingerprint: fingerprint(&[b"purchase", sale.drop.id.as_bytes(), &1u32.to_be_bytes()]),
         pool: pool.clone(),
         drop: sale.drop,
