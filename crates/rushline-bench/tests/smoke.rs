@@ -1,0 +1,30 @@
+//! Every strategy in miniature, so that the benchmark cannot rot. Only the oversell checks are
+//! asserted: the numbers are measurements, never expectations.
+
+use std::time::Duration;
+
+use rushline_bench::{Strategy, Workload, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_strategy_passes_its_oversell_check() {
+    // Small enough that the fast strategies sell out, exercising the sold-out stop as well.
+    let workload = Workload {
+        units: 1_000,
+        concurrency: 4,
+        duration: Duration::from_millis(200),
+    };
+    for strategy in Strategy::ALL {
+        if let Some(var) = strategy.unconfigured() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{var} is not set, and CI must run every strategy"
+            );
+            eprintln!("skipped {}: {var} is not set", strategy.name());
+            continue;
+        }
+        let measurement = run(strategy, &workload)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:#}", strategy.name()));
+        assert_eq!(measurement.check, Ok(()), "{}", strategy.name());
+    }
+}
