@@ -20,6 +20,7 @@ use crate::AppState;
         (name = "auth", description = "Sign-up, e-mail verification, login and refresh-token sessions"),
         (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
+        (name = "cart", description = "The buyer's cart, checked out as one all-or-nothing order"),
         (name = "orders", description = "Orders through their lifecycle: payment, shipping, delivery, cancel, return"),
         (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
         (name = "catalog", description = "Products, their images and time sales"),

@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::catalog::{ProductChanges, ProductCursor, ProductSort};
 use rushline_store::{
-    CatalogStore, DbError, ListScope, PRODUCT_IMAGES_LIMIT, Product, ProductDetails, ProductImage,
-    ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale,
+    CatalogStore, DbError, ListScope, NO_USER_LIMIT, PRODUCT_IMAGES_LIMIT, Product, ProductDetails,
+    ProductImage, ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale, product_pool_key,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -123,6 +123,7 @@ async fn lock_live_product(tx: &mut sqlx::PgConnection, product_id: Uuid) -> Res
 #[async_trait]
 impl CatalogStore for PgStore {
     async fn insert_product(&self, product: &Product) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -137,10 +138,18 @@ impl CatalogStore for PgStore {
         .bind(product.created_at)
         .bind(product.updated_at)
         .bind(product.deleted_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        Ok(())
+        // Regular stock is sold through the gate like a drop: a pool with no per-buyer limit.
+        sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, $3)")
+            .bind(product_pool_key(product.id))
+            .bind(product.stock)
+            .bind(NO_USER_LIMIT)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn product(&self, id: Uuid) -> Result<Product, DbError> {
@@ -158,6 +167,7 @@ impl CatalogStore for PgStore {
         changes: &ProductChanges,
         now: DateTime<Utc>,
     ) -> Result<Product, DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         let row = sqlx::query(&format!(
             "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), \
              category = COALESCE($4, category), price = COALESCE($5, price), \
@@ -172,9 +182,19 @@ impl CatalogStore for PgStore {
         .bind(changes.stock)
         .bind(changes.status.map(|s| s.as_str()))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
+        if let Some(stock) = changes.stock {
+            // Fails on `pools_held_check` when orders hold more units than the new stock.
+            sqlx::query("UPDATE pools SET total = $2 WHERE key = $1")
+                .bind(product_pool_key(id))
+                .bind(stock)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
         product_from_row(&row)
     }
 

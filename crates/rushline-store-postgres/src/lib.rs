@@ -4,6 +4,7 @@
 //! Work that several nodes may race for (jobs, periodic occurrences) is claimed with
 //! `FOR UPDATE SKIP LOCKED` or a conditional `UPDATE`, never with application locks.
 
+mod cart;
 mod catalog;
 mod claims;
 mod drops;

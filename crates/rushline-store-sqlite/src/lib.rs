@@ -6,6 +6,7 @@
 //! lets run beside the writer. `synchronous = FULL` makes every commit durable before it returns:
 //! the group-commit writer amortises that fsync over a whole batch.
 
+mod cart;
 mod catalog;
 mod claims;
 mod drops;

@@ -74,6 +74,18 @@ pub struct ProductDetails {
     pub time_sales: Vec<TimeSale>,
 }
 
+impl ProductDetails {
+    /// The price a buyer pays at `now`: the lowest of the list price and an active time sale's.
+    pub fn effective_price(&self, now: DateTime<Utc>) -> i64 {
+        let active = self
+            .time_sales
+            .iter()
+            .map(TimeSale::window)
+            .find(|w| w.is_active(now));
+        rushline_domain::catalog::effective_price(self.product.price, active.as_ref())
+    }
+}
+
 /// Whose products a listing shows. Soft-deleted products are never listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListScope {
@@ -96,6 +108,14 @@ pub struct ProductQuery {
     pub limit: u32,
 }
 
+/// The pool a product's regular stock is sold from: its total is the product's `stock`.
+pub fn product_pool_key(id: Uuid) -> String {
+    format!("product:{id}")
+}
+
+/// The constraint a stock change breaks when orders hold more units than the new stock.
+pub const POOLS_HELD_CHECK: &str = "pools_held_check";
+
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
     async fn insert_product(&self, product: &Product) -> Result<(), DbError>;
@@ -103,7 +123,8 @@ pub trait CatalogStore: Send + Sync {
     /// Also finds soft-deleted products; callers decide who may see them.
     async fn product(&self, id: Uuid) -> Result<Product, DbError>;
 
-    /// Applies `changes` to a product that is not deleted; `NotFound` otherwise.
+    /// Applies `changes` to a product that is not deleted; `NotFound` otherwise. A new `stock`
+    /// becomes its pool's total; `Conflict { POOLS_HELD_CHECK }` when orders hold more.
     async fn update_product(
         &self,
         id: Uuid,

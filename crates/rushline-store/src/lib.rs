@@ -5,6 +5,7 @@
 //! must pass the shared [`conformance`] suite. Nothing here knows SQL or HTTP; callers pass the
 //! current time in, so that the manual clock of the tests rules every stored time.
 
+pub mod cart;
 pub mod catalog;
 pub mod claims;
 pub mod drops;
@@ -20,9 +21,10 @@ pub mod conformance;
 
 use async_trait::async_trait;
 
+pub use cart::{CART_ITEMS_QUANTITY_CHECK, CartItem, CartStore};
 pub use catalog::{
-    CatalogStore, ListScope, PRODUCT_IMAGES_LIMIT, Product, ProductDetails, ProductImage,
-    ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale,
+    CatalogStore, ListScope, POOLS_HELD_CHECK, PRODUCT_IMAGES_LIMIT, Product, ProductDetails,
+    ProductImage, ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale, product_pool_key,
 };
 pub use claims::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, NO_USER_LIMIT, Pool};
 pub use drops::{
@@ -46,6 +48,7 @@ pub trait Store:
     + UserStore
     + IdentityStore
     + CatalogStore
+    + CartStore
     + DropStore
     + ClaimStore
     + OrderStore

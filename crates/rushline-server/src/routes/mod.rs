@@ -1,6 +1,7 @@
 //! Handlers, one module per resource, each named by its verb.
 
 mod auth;
+mod cart;
 mod drops;
 mod me;
 mod ops;
@@ -19,6 +20,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(ops::router())
         .merge(drops::router())
         .merge(orders::router())
+        .merge(cart::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(queue::router())

@@ -4,6 +4,7 @@
 //! in behaviour; a case that passes on one backend and fails on another is a bug in the second.
 //! Each domain keeps its cases in a module of its own and lists them in the macro below.
 
+pub mod cart;
 pub mod catalog;
 pub mod drops;
 pub mod health;
@@ -20,6 +21,8 @@ macro_rules! conformance_tests {
     ($factory:path) => {
         $crate::conformance_tests!(@cases $factory;
             health::health_ping,
+            cart::cart_lines_merge_change_and_leave,
+            cart::cart_regular_stock_is_a_pool_that_follows_the_product,
             jobs::jobs_are_claimed_once_then_completed,
             jobs::jobs_not_due_are_not_claimed,
             jobs::jobs_with_a_dedupe_key_enqueue_once,

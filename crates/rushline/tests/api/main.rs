@@ -1,5 +1,6 @@
 //! The HTTP API end to end: the real router on real backends, one module per resource.
 
+mod cart;
 mod catalog;
 mod drops;
 mod identity;

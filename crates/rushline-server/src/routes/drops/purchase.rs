@@ -1,14 +1,10 @@
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_domain::drop::window_status;
 use rushline_domain::{DropStatus, OrderStatus};
 use rushline_gate::{Claim, ClaimOutcome, PoolKey};
-use rushline_store::{
-    ClaimRow, ClaimWrite, CommitOutcome, DbError, NewOrder, NewOrderLine, Order, ProductDrop,
-};
+use rushline_store::{ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, ProductDrop};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -208,24 +204,7 @@ async fn replay(
     quantity: u32,
     order_id: Uuid,
 ) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
-    // The first attempt may still be in its group commit, a few milliseconds away.
-    let mut order = None;
-    for _ in 0..200 {
-        match state.store.order(order_id).await {
-            Ok(found) => {
-                order = Some(found);
-                break;
-            }
-            Err(DbError::NotFound) => tokio::time::sleep(Duration::from_millis(5)).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let order: Order = order.ok_or_else(|| {
-        ApiError::conflict(
-            "request_in_progress",
-            "a request with this Idempotency-Key is still being processed",
-        )
-    })?;
+    let order = crate::orders::first_attempt(state, order_id).await?;
     let [line] = order.lines.as_slice() else {
         return Err(mismatch());
     };

@@ -1,6 +1,8 @@
 use axum::extract::State;
 use rushline_domain::Role;
 use rushline_domain::catalog::ProductFields;
+use rushline_gate::PoolKey;
+use rushline_store::{POOLS_HELD_CHECK, product_pool_key};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -34,6 +36,7 @@ pub(crate) struct ProductChangesBody {
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "a buyer (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such product, deleted, or another seller's (`not_found`)", body = ErrorBody),
+        (status = 409, description = "`stock_below_held`: orders hold more units than the new stock", body = ErrorBody),
         (status = 422, description = "`validation_failed`, with `details.fields`", body = ErrorBody),
     )
 )]
@@ -57,7 +60,26 @@ pub(crate) async fn update(
     }
     .validate_changes()?;
     let now = state.clock.now();
-    state.store.update_product(id, &changes, now).await?;
+    let restocked = changes.stock.is_some();
+    state
+        .store
+        .update_product(id, &changes, now)
+        .await
+        .map_err(|e| {
+            if e.is_conflict_on(POOLS_HELD_CHECK) {
+                ApiError::conflict("stock_below_held", "orders hold more units than this stock")
+            } else {
+                e.into()
+            }
+        })?;
+    if restocked {
+        // The gate's copy of the pool has the old total: rebuild it from the database.
+        state
+            .claims
+            .gate
+            .invalidate(&PoolKey(product_pool_key(id)))
+            .await?;
+    }
     state.catalog.cache.invalidate(id).await;
     let details = state.store.product_details(id, now).await?;
     Ok(Json(ProductView::new(&details, now)))

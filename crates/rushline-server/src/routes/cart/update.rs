@@ -1,0 +1,35 @@
+use axum::extract::State;
+use uuid::Uuid;
+
+use super::{CartView, QuantityBody, quantity, view};
+use crate::auth::Buyer;
+use crate::{ApiError, AppState, ErrorBody, Json, Path};
+
+/// Sets how many units of a product the cart holds.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/cart/items/{product_id}",
+    tag = "cart",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path)),
+    request_body = QuantityBody,
+    responses(
+        (status = 200, body = CartView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`not_found`: the product is not in the cart", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Buyer(buyer): Buyer,
+    Path(product): Path<Uuid>,
+    Json(body): Json<QuantityBody>,
+) -> Result<Json<CartView>, ApiError> {
+    let quantity = quantity(body.quantity)?;
+    state
+        .store
+        .set_cart_quantity(buyer.id, product, quantity, state.clock.now())
+        .await?;
+    Ok(Json(view(&state, buyer.id).await?))
+}
