@@ -28,6 +28,11 @@ pub enum Command {
     /// Operator tasks on accounts.
     #[command(subcommand)]
     Admin(commands::admin::Command),
+    /// Import verified buyer and seller accounts from a CSV or JSON-lines file.
+    ImportUsers(commands::import_users::Args),
+    /// Rehearse a sale against running nodes, over their public API.
+    #[command(subcommand)]
+    Loadtest(commands::loadtest::Command),
 }
 
 impl Cli {
@@ -40,6 +45,8 @@ impl Cli {
             Command::Serve(args) => commands::serve::run(self.config.as_deref(), args),
             Command::Migrate => commands::migrate::run(self.config.as_deref()),
             Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
+            Command::ImportUsers(args) => commands::import_users::run(self.config.as_deref(), args),
+            Command::Loadtest(command) => commands::loadtest::run(command),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod import;
 mod logging;
 
 pub use app::Rushline;

@@ -1,9 +1,11 @@
 //! Handlers, one module per resource, each named by its verb.
 
+mod admin;
 mod auth;
 mod drops;
 mod me;
 mod ops;
+mod products;
 mod queue;
 
 use utoipa::OpenApi;
@@ -19,4 +21,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(queue::router())
+        .merge(admin::router())
+        .merge(products::router())
 }
