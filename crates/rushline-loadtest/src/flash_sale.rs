@@ -205,6 +205,8 @@ impl FlashSale {
             buyer_results.push(task.await.map_err(|e| Error::Task(e.to_string()))?);
         }
         ticker.abort();
+        // Returns once the ticker, and its handle on the sale, is gone.
+        let _ = ticker.await;
         bar.finish();
         let sale = Arc::into_inner(sale)
             .ok_or_else(|| Error::Task("the sale is still shared".to_owned()))?;

@@ -2,5 +2,8 @@
 
 mod drops;
 mod identity;
+mod import;
+mod loadtest;
 mod ops;
+mod products;
 mod queue;

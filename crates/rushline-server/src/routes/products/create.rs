@@ -73,6 +73,7 @@ pub(crate) async fn create(
         "name",
         format!("must be 1 to {NAME_MAX_CHARS} characters"),
     );
+    errors.check(body.description.is_some(), "description", "is required");
     let description = body.description.unwrap_or_default();
     errors.check(
         description.chars().count() <= DESCRIPTION_MAX_CHARS,
