@@ -24,7 +24,7 @@ impl Summary {
             stock = self.stock,
             limit = self.per_user_limit,
             connections = self.connections,
-            opens_at = self.opens_at.to_rfc3339(),
+            opens_at = self.opens_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             urls = escape(&self.urls.join(", ")),
             room = self
                 .admit_per_minute
@@ -105,6 +105,7 @@ impl Summary {
                 "<rect class=\"req\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\">\
                  <title>{label} ms: {count}</title></rect>\
                  <text x=\"{tx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\">{label}</text>",
+                label = escape(&label),
                 y = MARGIN + plot - h,
                 w = slot * 0.85,
                 count = bucket.count,
@@ -207,7 +208,91 @@ rect.req,.legend .req{fill:#8fb3de;color:#8fb3de}rect.created,.legend .created{f
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::summary::{Check, Latency, LatencyBucket, Outcomes, PerSecond, SetupTimes};
+
+    fn summary() -> Summary {
+        Summary {
+            urls: vec!["http://127.0.0.1:8080/?a=<b>".to_owned()],
+            buyers: 3,
+            stock: 1,
+            per_user_limit: 1,
+            connections: 2,
+            duration_seconds: None,
+            admit_per_minute: Some(600),
+            drop_id: uuid::Uuid::nil(),
+            opens_at: chrono::DateTime::UNIX_EPOCH,
+            setup: SetupTimes {
+                accounts: 4,
+                import_seconds: 0.1,
+                login_seconds: 0.2,
+            },
+            elapsed_seconds: 1.5,
+            requests: 3,
+            requests_per_second: 2.0,
+            purchases: 1,
+            purchases_per_second: 10.0,
+            last_purchase_after_seconds: Some(0.1),
+            latency_ms: Latency {
+                p50: 1.0,
+                p90: 2.0,
+                p99: 3.0,
+                max: 4.0,
+                mean: 1.5,
+            },
+            statuses: BTreeMap::from([("201".to_owned(), 1), ("409".to_owned(), 2)]),
+            error_codes: BTreeMap::from([("sold_out".to_owned(), 2)]),
+            queue: None,
+            outcomes: Outcomes::default(),
+            granted_units: 1,
+            checks: vec![Check {
+                name: "granted units equal the stock",
+                outcome: CheckOutcome::Failed,
+                detail: "0 < 1 & more".to_owned(),
+            }],
+            per_second: vec![
+                PerSecond {
+                    second: 0,
+                    requests: 2,
+                    purchases: 1,
+                },
+                PerSecond {
+                    second: 1,
+                    requests: 1,
+                    purchases: 0,
+                },
+            ],
+            latency_buckets: vec![
+                LatencyBucket {
+                    from_ms: 0.0,
+                    to_ms: Some(0.25),
+                    count: 1,
+                },
+                LatencyBucket {
+                    from_ms: 0.25,
+                    to_ms: None,
+                    count: 2,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_page_escapes_every_text_and_draws_both_charts() {
+        let page = summary().html();
+        assert!(page.contains("Invariants: FAILED"));
+        assert!(page.contains("0 &lt; 1 &amp; more"));
+        assert!(page.contains("?a=&lt;b&gt;"));
+        assert!(page.contains(">&lt;0.25</text>"), "{page}");
+        assert_eq!(page.matches("<svg").count(), 2);
+        // Every `<` opens a tag: no text left unescaped.
+        for (at, _) in page.match_indices('<') {
+            let next = page[at + 1..].chars().next().unwrap();
+            assert!(next.is_ascii_alphabetic() || next == '/' || next == '!', "{}", &page[at..at + 20]);
+        }
+    }
 
     #[test]
     fn text_is_escaped() {

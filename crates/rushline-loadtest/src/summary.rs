@@ -149,7 +149,7 @@ impl Summary {
         );
         let _ = writeln!(
             t,
-            "setup:     imported {} accounts in {:.1} s, logged {} buyers in in {:.1} s",
+            "setup:     imported {} accounts in {:.1} s; {} buyers logged in within {:.1} s",
             self.setup.accounts, self.setup.import_seconds, self.buyers, self.setup.login_seconds
         );
         let _ = writeln!(
