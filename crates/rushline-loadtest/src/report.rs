@@ -24,7 +24,9 @@ impl Summary {
             stock = self.stock,
             limit = self.per_user_limit,
             connections = self.connections,
-            opens_at = self.opens_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            opens_at = self
+                .opens_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             urls = escape(&self.urls.join(", ")),
             room = self
                 .admit_per_minute
@@ -290,7 +292,11 @@ mod tests {
         // Every `<` opens a tag: no text left unescaped.
         for (at, _) in page.match_indices('<') {
             let next = page[at + 1..].chars().next().unwrap();
-            assert!(next.is_ascii_alphabetic() || next == '/' || next == '!', "{}", &page[at..at + 20]);
+            assert!(
+                next.is_ascii_alphabetic() || next == '/' || next == '!',
+                "{}",
+                &page[at..at + 20]
+            );
         }
     }
 
