@@ -17,6 +17,7 @@ use crate::AppState;
     modifiers(&BearerAuth),
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "catalog", description = "Products, their images and time sales"),
         (name = "auth", description = "Sign-up, e-mail verification, login and refresh-token sessions"),
         (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
@@ -24,6 +25,7 @@ use crate::AppState;
         (name = "orders", description = "Orders through their lifecycle: payment, shipping, delivery, cancel, return"),
         (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
         (name = "catalog", description = "Products, their images and time sales"),
+        (name = "admin", description = "Operator tasks for admins: bulk import of accounts"),
     )
 )]
 pub(crate) struct ApiDoc;

@@ -45,6 +45,22 @@ where
     Ok(())
 }
 
+/// One multi-row `INSERT` of `users`.
+fn insert_many(users: &[User]) -> QueryBuilder<'_, Sqlite> {
+    let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO users ({COLUMNS}) "));
+    insert.push_values(users, |mut row, user| {
+        row.push_bind(user.id)
+            .push_bind(&user.email)
+            .push_bind(&user.name)
+            .push_bind(user.role.as_str())
+            .push_bind(&user.password_hash)
+            .push_bind(user.verified_at)
+            .push_bind(user.created_at)
+            .push_bind(user.updated_at);
+    });
+    insert
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User) -> Result<(), DbError> {
@@ -55,20 +71,30 @@ impl UserStore for SqliteStore {
         let mut tx = self.writer.begin().await.map_err(map_err)?;
         // Chunks keep each statement under the backends' bind-parameter limits.
         for chunk in users.chunks(1_000) {
-            let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO users ({COLUMNS}) "));
-            insert.push_values(chunk, |mut row, user| {
-                row.push_bind(user.id)
-                    .push_bind(&user.email)
-                    .push_bind(&user.name)
-                    .push_bind(user.role.as_str())
-                    .push_bind(&user.password_hash)
-                    .push_bind(user.verified_at)
-                    .push_bind(user.created_at)
-                    .push_bind(user.updated_at);
-            });
-            insert.build().execute(&mut *tx).await.map_err(map_err)?;
+            insert_many(chunk)
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
+    }
+
+    async fn insert_new_users(&self, users: &[User]) -> Result<Vec<Uuid>, DbError> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut inserted = Vec::with_capacity(users.len());
+        for chunk in users.chunks(1_000) {
+            let mut insert = insert_many(chunk);
+            insert.push(" ON CONFLICT (email) DO NOTHING RETURNING id");
+            let ids: Vec<Uuid> = insert
+                .build_query_scalar()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            inserted.extend(ids);
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(inserted)
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<User, DbError> {

@@ -33,6 +33,11 @@ pub trait UserStore: Send + Sync {
     /// Inserts many accounts in one transaction (bulk imports): all or none.
     async fn insert_users(&self, users: &[User]) -> Result<(), DbError>;
 
+    /// Inserts, in one transaction, those of `users` whose e-mail is not taken (by an account or
+    /// by an earlier one of `users`) and returns the ids of the inserted ones, so that an import
+    /// run again skips what it imported before.
+    async fn insert_new_users(&self, users: &[User]) -> Result<Vec<Uuid>, DbError>;
+
     async fn user_by_id(&self, id: Uuid) -> Result<User, DbError>;
 
     async fn user_by_email(&self, email: &str) -> Result<User, DbError>;

@@ -279,6 +279,28 @@ impl TestApp {
         });
         (url, shutdown)
     }
+
+    /// Moves the manual clock along with real time, in a background task, until the token is
+    /// cancelled: for tests that drive a spawned node with a client that reads the wall clock
+    /// (the load test schedules its drop by it).
+    pub fn follow_real_time(&self) -> CancellationToken {
+        let clock = self.clock.clone();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = chrono::Utc::now();
+                if now > clock.now() {
+                    clock.set(now);
+                }
+                tokio::select! {
+                    () = stopped.cancelled() => return,
+                    () = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+                }
+            }
+        });
+        stop
+    }
 }
 
 impl TestAppBuilder {

@@ -28,6 +28,11 @@ pub enum Command {
     /// Operator tasks on accounts.
     #[command(subcommand)]
     Admin(commands::admin::Command),
+    /// Import verified buyer and seller accounts from a CSV or JSON-lines file.
+    ImportUsers(commands::import_users::Args),
+    /// Rehearse a sale against running nodes, over their public API.
+    #[command(subcommand)]
+    Loadtest(commands::loadtest::Command),
 }
 
 impl Cli {
@@ -40,6 +45,8 @@ impl Cli {
             Command::Serve(args) => commands::serve::run(self.config.as_deref(), args),
             Command::Migrate => commands::migrate::run(self.config.as_deref()),
             Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
+            Command::ImportUsers(args) => commands::import_users::run(self.config.as_deref(), args),
+            Command::Loadtest(command) => commands::loadtest::run(command),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
@@ -129,5 +136,104 @@ mod tests {
             "x",
         ]);
         assert!(no_password_on_the_command_line.is_err());
+    }
+
+    #[test]
+    fn import_users_and_loadtest_parse_their_flags() {
+        let cli = Cli::try_parse_from([
+            "rushline",
+            "import-users",
+            "customers.txt",
+            "--format",
+            "jsonl",
+            "--batch-size",
+            "500",
+        ])
+        .unwrap();
+        let Command::ImportUsers(args) = cli.command else {
+            panic!("not import-users")
+        };
+        assert_eq!(args.file, PathBuf::from("customers.txt"));
+        assert_eq!(args.format, Some(crate::import::FileFormat::Jsonl));
+        assert_eq!(args.batch_size, 500);
+        assert!(
+            Cli::try_parse_from(["rushline", "import-users", "a.csv", "--batch-size", "0"])
+                .is_err()
+        );
+
+        let cli = Cli::try_parse_from([
+            "rushline",
+            "loadtest",
+            "flash-sale",
+            "--url",
+            "http://a:8080",
+            "--url",
+            "http://b:8080",
+            "--buyers",
+            "20000",
+            "--stock",
+            "1000",
+            "--per-user-limit",
+            "2",
+            "--connections",
+            "256",
+            "--duration",
+            "30s",
+            "--waiting-room",
+            "--admit-per-minute",
+            "6000",
+            "--report",
+            "r.html",
+            "--json",
+            "s.json",
+            "--admin-email",
+            "ops@example.com",
+            "--admin-password",
+            "s3cret!pw",
+        ])
+        .unwrap();
+        let Command::Loadtest(commands::loadtest::Command::FlashSale(args)) = cli.command else {
+            panic!("not loadtest flash-sale")
+        };
+        assert_eq!(args.urls, ["http://a:8080", "http://b:8080"]);
+        assert_eq!(
+            (
+                args.buyers,
+                args.stock,
+                args.per_user_limit,
+                args.connections
+            ),
+            (20_000, 1_000, 2, 256)
+        );
+        assert_eq!(args.duration, Some(std::time::Duration::from_secs(30)));
+        assert!(args.waiting_room);
+        assert_eq!(args.admit_per_minute, 6_000);
+        assert_eq!(args.open_in, std::time::Duration::from_secs(5));
+        assert_eq!(args.report, Some(PathBuf::from("r.html")));
+
+        let without_url = Cli::try_parse_from([
+            "rushline",
+            "loadtest",
+            "flash-sale",
+            "--admin-email",
+            "a@b.co",
+            "--admin-password",
+            "x",
+        ]);
+        assert!(without_url.is_err());
+        let rate_without_room = Cli::try_parse_from([
+            "rushline",
+            "loadtest",
+            "flash-sale",
+            "--url",
+            "http://a",
+            "--admin-email",
+            "a@b.co",
+            "--admin-password",
+            "x",
+            "--admit-per-minute",
+            "60",
+        ]);
+        assert!(rate_without_room.is_err());
     }
 }

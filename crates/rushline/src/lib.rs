@@ -7,6 +7,7 @@ mod catalog;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod import;
 mod logging;
 
 pub use app::Rushline;

@@ -1,6 +1,7 @@
 //! Identity: what sign-up, login, sessions and the admin command share — password hashing,
 //! codes and tokens, the login throttle, and the rules as configured.
 
+mod import;
 mod passwords;
 pub(crate) mod secrets;
 pub(crate) mod throttle;
@@ -19,6 +20,7 @@ use rushline_store::{USERS_EMAIL_KEY, User};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+pub use import::{ImportRecord, Importer, LineResult, Outcome};
 pub use passwords::Passwords;
 
 use crate::{ApiError, App, AppState};

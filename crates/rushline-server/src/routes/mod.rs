@@ -1,5 +1,6 @@
 //! Handlers, one module per resource, each named by its verb.
 
+mod admin;
 mod auth;
 mod cart;
 mod drops;
@@ -24,5 +25,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(queue::router())
+        .merge(admin::router())
         .merge(products::router())
 }

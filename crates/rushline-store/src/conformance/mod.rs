@@ -31,6 +31,7 @@ macro_rules! conformance_tests {
             jobs::jobs_concurrent_claimers_never_share_one,
             jobs::jobs_list_and_purge,
             users::users_round_trip_and_emails_are_unique,
+            users::users_bulk_insert_of_new_users_skips_taken_emails,
             catalog::products_round_trip,
             drops::drops_change_only_while_scheduled,
             drops::drops_list_by_window_and_seller,

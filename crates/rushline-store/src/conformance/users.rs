@@ -72,3 +72,46 @@ pub async fn users_round_trip_and_emails_are_unique(store: Arc<dyn Store>) {
     let error = store.insert_user(&duplicate).await.unwrap_err();
     assert!(error.is_conflict_on(USERS_EMAIL_KEY), "{error:?}");
 }
+
+pub async fn users_bulk_insert_of_new_users_skips_taken_emails(store: Arc<dyn Store>) {
+    let existing = user("minji@example.com", Role::Buyer);
+    store.insert_user(&existing).await.unwrap();
+
+    let fresh: Vec<User> = (0..1_500)
+        .map(|i| user(&format!("new{i}@example.com"), Role::Buyer))
+        .collect();
+    let clash = user("minji@example.com", Role::Seller);
+    let twin = user("new3@example.com", Role::Seller);
+    let batch: Vec<User> = [clash.clone()]
+        .into_iter()
+        .chain(fresh.iter().cloned())
+        .chain([twin.clone()])
+        .collect();
+    let mut inserted = store.insert_new_users(&batch).await.unwrap();
+    inserted.sort();
+    let mut expected: Vec<Uuid> = fresh.iter().map(|u| u.id).collect();
+    expected.sort();
+    assert_eq!(inserted, expected, "only the new e-mails, each once");
+    assert_eq!(
+        store.user_by_email("minji@example.com").await.unwrap(),
+        existing,
+        "a taken e-mail keeps its account"
+    );
+    assert_eq!(
+        store.user_by_email("new3@example.com").await.unwrap(),
+        fresh[3],
+        "the first of two equal e-mails wins"
+    );
+    assert_eq!(
+        store.user_by_id(fresh[1_499].id).await.unwrap(),
+        fresh[1_499]
+    );
+    assert!(matches!(
+        store.user_by_id(twin.id).await,
+        Err(DbError::NotFound)
+    ));
+
+    let again = store.insert_new_users(&batch).await.unwrap();
+    assert!(again.is_empty(), "a second run inserts nothing: {again:?}");
+    assert!(store.insert_new_users(&[]).await.unwrap().is_empty());
+}

@@ -1,6 +1,8 @@
 //! One module per subcommand: load the configuration, call into the library.
 
 pub mod admin;
+pub mod import_users;
+pub mod loadtest;
 pub mod migrate;
 pub mod serve;
 

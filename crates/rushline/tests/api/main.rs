@@ -4,6 +4,8 @@ mod cart;
 mod catalog;
 mod drops;
 mod identity;
+mod import;
+mod loadtest;
 mod ops;
 mod orders;
 mod queue;
