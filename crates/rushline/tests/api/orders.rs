@@ -466,3 +466,35 @@ async fn two_workers_on_one_postgres_database_apply_each_transition_once() {
     }
     assert_eq!(remaining(&a, &drop).await, 70);
 }
+
+backend_test! {
+    async fn a_payment_left_pending_by_a_dead_request_is_refunded(backend: Backend) {
+        use rushline_domain::{Clock, PaymentStatus};
+        use rushline_store::Payment;
+
+        let app = TestApp::new(backend).await;
+        let (buyer, _, order) = ordered(&app, 1).await;
+        let now = app.clock.now();
+        // What a pay request leaves behind when its node dies between the charge and its outcome.
+        let payment = Payment {
+            id: uuid::Uuid::now_v7(),
+            order_id: order["order_id"].as_str().unwrap().parse().unwrap(),
+            provider: "sandbox".into(),
+            amount: order["total"].as_i64().unwrap(),
+            status: PaymentStatus::Pending,
+            provider_ref: "sandbox_lost".into(),
+            failure_code: None,
+            created_at: now,
+            updated_at: now,
+        };
+        app.state().store.begin_payment(&payment).await.unwrap();
+        let blocked = pay_card(&app, &buyer, &order, "4111111111111111", "meanwhile").await;
+        assert_eq!(blocked.error_code(), "payment_in_progress");
+
+        app.advance(Duration::minutes(4)).await;
+        assert_eq!(app.state().store.payment(payment.id).await.unwrap().status, PaymentStatus::Pending, "it may still be in flight");
+        app.advance(Duration::minutes(2)).await;
+        assert_eq!(app.state().store.payment(payment.id).await.unwrap().status, PaymentStatus::Refunded);
+        pay_card(&app, &buyer, &order, "4111111111111111", "again").await.assert_status(StatusCode::OK);
+    }
+}
