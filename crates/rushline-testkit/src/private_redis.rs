@@ -57,11 +57,16 @@ impl PrivateRedis {
             .await
             .expect("FLUSHALL");
     }
+
+    /// Stops the server, as a crashed Redis would be gone.
+    pub fn stop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
 }
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        self.stop();
     }
 }

@@ -1,16 +1,14 @@
 //! Redis-only behaviour: the key layout, and rebuilding after Redis lost everything.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::join_all;
 use redis::aio::ConnectionManager;
 use rushline_gate::{ClaimOutcome, Gate, Hold, RedisGate};
+use rushline_testkit::PrivateRedis;
 use uuid::Uuid;
 
-use crate::support::{FakeDb, TestRedis, claim, pool, skip};
+use crate::support::{FakeDb, TestRedis, claim, pool};
 
 #[tokio::test]
 async fn keys_share_the_pools_hash_tag() {
@@ -29,55 +27,6 @@ async fn keys_share_the_pools_hash_tag() {
         keys,
         [":grants", ":meta", ":users"].map(|k| format!("{base}{k}"))
     );
-}
-
-/// A `redis-server` of this test's own, so that FLUSHALL cannot hit the shared one; killed on
-/// drop.
-struct PrivateRedis {
-    server: Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    async fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn();
-        let server = match spawned {
-            Ok(server) => server,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                skip("redis-server is not on PATH");
-                return None;
-            }
-            Err(e) => panic!("could not start redis-server: {e}"),
-        };
-        let redis = Self {
-            server,
-            url: format!("redis://127.0.0.1:{port}"),
-        };
-        let client = redis::Client::open(redis.url.as_str()).unwrap();
-        for _ in 0..100 {
-            if client.get_multiplexed_async_connection().await.is_ok() {
-                return Some(redis);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis-server on port {port} did not accept connections");
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-    }
 }
 
 /// Claims concurrently, spread over `nodes`, committing every grant to `db` right away as the

@@ -1,19 +1,17 @@
 //! Redis-only behaviour: the key layout, two nodes on one Redis, an opening shuffle in steps,
 //! and Redis going away.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::future::join_all;
 use redis::aio::ConnectionManager;
 use rushline_gate::GateError;
 use rushline_gate::room::{RedisRoom, WaitingRoom};
+use rushline_testkit::PrivateRedis;
 use uuid::Uuid;
 
 use crate::support::{
-    TestRedis, at, documented_shuffle, is_admitted, join, key, patient, position, skip, ticket,
-    users,
+    TestRedis, at, documented_shuffle, is_admitted, join, key, patient, position, ticket, users,
 };
 
 #[tokio::test]
@@ -148,59 +146,6 @@ async fn a_big_prequeue_opens_in_steps() {
     });
     for (i, t) in join_all(statuses).await {
         assert_eq!(position(&t), Some(i as u64 + 1));
-    }
-}
-
-/// A `redis-server` of this test's own, so that stopping it cannot hit the shared one; killed
-/// on drop.
-struct PrivateRedis {
-    server: Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    async fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn();
-        let server = match spawned {
-            Ok(server) => server,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                skip("redis-server is not on PATH");
-                return None;
-            }
-            Err(e) => panic!("could not start redis-server: {e}"),
-        };
-        let redis = Self {
-            server,
-            url: format!("redis://127.0.0.1:{port}"),
-        };
-        let client = redis::Client::open(redis.url.as_str()).unwrap();
-        for _ in 0..100 {
-            if client.get_multiplexed_async_connection().await.is_ok() {
-                return Some(redis);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis-server on port {port} did not accept connections");
-    }
-
-    fn stop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -4,21 +4,30 @@ use axum::http::StatusCode;
 use rushline::config::ServiceUrl;
 use rushline_testkit::{Backend, ChaosProxy, TestApp};
 
+/// A proxy in front of the server `direct` names, and the same URL pointing at the proxy.
+async fn through_proxy(direct: &ServiceUrl, default_port: u16) -> (ChaosProxy, ServiceUrl) {
+    let url = url::Url::parse(direct.expose()).unwrap();
+    let target = format!(
+        "{}:{}",
+        url.host_str().unwrap(),
+        url.port().unwrap_or(default_port)
+    );
+    let proxy = ChaosProxy::start(target.parse().unwrap()).await;
+    let mut proxied = url;
+    proxied.set_port(Some(proxy.addr.port())).unwrap();
+    (proxy, ServiceUrl::from(proxied.as_str()))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_503_while_postgres_is_cut_off_and_200_again_without_restart() {
     if !Backend::Postgres.available() {
         return;
     }
     let app = TestApp::new(Backend::Postgres).await;
-    let direct = app.node.config.database_url();
-    let url = url::Url::parse(direct.expose()).unwrap();
-    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let proxy = ChaosProxy::start(target.parse().unwrap()).await;
-    let mut proxied = url.clone();
-    proxied.set_port(Some(proxy.addr.port())).unwrap();
+    let (proxy, proxied) = through_proxy(&app.node.config.database_url(), 5432).await;
     let node = app
         .another_node()
-        .config(|c| c.database.url = Some(ServiceUrl::from(proxied.as_str())))
+        .config(|c| c.database.url = Some(proxied))
         .build()
         .await;
 
@@ -41,15 +50,10 @@ async fn readyz_is_503_while_redis_is_cut_off_and_200_again_without_restart() {
         return;
     }
     let app = TestApp::new(Backend::Postgres).await;
-    let direct = app.node.config.redis.url.clone().unwrap();
-    let url = url::Url::parse(direct.expose()).unwrap();
-    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(6379));
-    let proxy = ChaosProxy::start(target.parse().unwrap()).await;
-    let mut proxied = url.clone();
-    proxied.set_port(Some(proxy.addr.port())).unwrap();
+    let (proxy, proxied) = through_proxy(app.node.config.redis.url.as_ref().unwrap(), 6379).await;
     let node = app
         .another_node()
-        .config(|c| c.redis.url = Some(ServiceUrl::from(proxied.as_str())))
+        .config(|c| c.redis.url = Some(proxied))
         .build()
         .await;
     node.get("/readyz").await.assert_status(StatusCode::OK);
