@@ -6,8 +6,9 @@ use rushline_jobs::Registry;
 
 use crate::AppState;
 
-/// Finished jobs are kept this long for operators, then purged.
-const KEEP_DONE_JOBS: chrono::TimeDelta = chrono::TimeDelta::days(7);
+/// Finished jobs are kept this long for operators, then purged. The periodic jobs alone finish
+/// a few a second, so a week would keep millions of rows; dead jobs are never purged.
+const KEEP_DONE_JOBS: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// `reconcile_every`: how often one node compares the claim gate with the database.
 pub fn registry(state: &AppState, reconcile_every: Duration) -> Registry {
