@@ -20,6 +20,8 @@ use crate::AppState;
         (name = "auth", description = "Sign-up, e-mail verification, login and refresh-token sessions"),
         (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
+        (name = "coupons", description = "Coupon campaigns claimed first come, first served, and buyers' wallets"),
+        (name = "points", description = "Buyers' points: earned on completed orders, spent at checkout"),
         (name = "orders", description = "Orders through their lifecycle: payment, shipping, delivery, cancel, return"),
         (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
         (name = "catalog", description = "Products, their images and time sales"),

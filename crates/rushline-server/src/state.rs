@@ -12,6 +12,7 @@ use rushline_store::Store;
 use crate::auth::AccessTokens;
 use crate::catalog::Catalog;
 use crate::claims::Claims;
+use crate::coupons::CampaignCache;
 use crate::drops::DropCache;
 use crate::identity::{IdentityPolicy, Passwords};
 use crate::payments::Payments;
@@ -31,6 +32,7 @@ pub struct App {
     /// Every claim on limited stock: the gate (memory or Redis) and the group-commit writer.
     pub claims: Claims,
     pub drops: DropCache,
+    pub campaigns: CampaignCache,
     /// The waiting rooms in front of drops (memory or Redis) and their passes.
     pub rooms: WaitingRooms,
     pub orders: OrderSettings,

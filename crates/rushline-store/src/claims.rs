@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::DbError;
+use crate::coupons::NewCoupon;
 use crate::orders::NewOrder;
 
 /// `pools.per_user_limit` for pools without a per-user limit (regular stock).
@@ -45,13 +46,17 @@ pub struct ClaimRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimWrite {
     Order(NewOrder),
+    /// A coupon claimed from a campaign's pool.
+    Coupon(NewCoupon),
 }
 
 impl ClaimWrite {
     pub fn claims(&self) -> impl Iterator<Item = &ClaimRow> {
-        match self {
-            ClaimWrite::Order(order) => order.lines.iter().map(|line| &line.claim),
-        }
+        let (lines, coupon) = match self {
+            ClaimWrite::Order(order) => (order.lines.as_slice(), None),
+            ClaimWrite::Coupon(coupon) => (&[][..], Some(&coupon.claim)),
+        };
+        lines.iter().map(|line| &line.claim).chain(coupon)
     }
 }
 

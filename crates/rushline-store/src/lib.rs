@@ -7,12 +7,14 @@
 
 pub mod catalog;
 pub mod claims;
+pub mod coupons;
 pub mod drops;
 mod error;
 pub mod identity;
 pub mod jobs;
 pub mod orders;
 pub mod payments;
+pub mod points;
 pub mod users;
 
 #[cfg(feature = "conformance")]
@@ -25,6 +27,9 @@ pub use catalog::{
     ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale,
 };
 pub use claims::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, NO_USER_LIMIT, Pool};
+pub use coupons::{
+    CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, NewCoupon, campaign_pool_key,
+};
 pub use drops::{
     DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, WaitingRoomSettings,
     drop_pool_key,
@@ -37,6 +42,7 @@ pub use orders::{
     OrderStore, OrderTransition,
 };
 pub use payments::{PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
+pub use points::{PointEntry, PointStore};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
@@ -50,6 +56,8 @@ pub trait Store:
     + ClaimStore
     + OrderStore
     + PaymentStore
+    + CouponStore
+    + PointStore
     + Send
     + Sync
     + 'static

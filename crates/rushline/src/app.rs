@@ -16,7 +16,7 @@ use rushline_server::auth::AccessTokens;
 use rushline_server::claims::{Claims, StorePools};
 use rushline_server::identity::{IdentityPolicy, Passwords};
 use rushline_server::payments::{BreakerSettings, Payments, Toss};
-use rushline_server::{App, AppState, DropCache, OrderSettings, WaitingRooms};
+use rushline_server::{App, AppState, CampaignCache, DropCache, OrderSettings, WaitingRooms};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
 use rushline_store_sqlite::SqliteStore;
@@ -68,6 +68,7 @@ impl Rushline {
             metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
             drops: DropCache::default(),
+            campaigns: CampaignCache::default(),
             rooms: WaitingRooms::new(
                 room,
                 &secret,

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource, each named by its verb.
 
 mod auth;
+mod coupons;
 mod drops;
 mod me;
 mod ops;
@@ -18,6 +19,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(drops::router())
+        .merge(coupons::router())
         .merge(orders::router())
         .merge(auth::router())
         .merge(me::router())

@@ -5,6 +5,7 @@
 //! Each domain keeps its cases in a module of its own and lists them in the macro below.
 
 pub mod catalog;
+pub mod coupons;
 pub mod drops;
 pub mod health;
 pub mod identity;
@@ -62,6 +63,13 @@ macro_rules! conformance_tests {
             catalog::catalog_time_sales_refuse_overlaps,
             catalog::catalog_images_are_limited_per_product,
             catalog::catalog_details_carry_images_and_pending_time_sales,
+            coupons::coupons_campaigns_round_trip_with_their_pool,
+            coupons::coupons_campaigns_list_by_window_and_owner,
+            coupons::coupons_claims_commit_beside_orders_in_one_batch,
+            coupons::coupons_the_database_refuses_claims_past_the_total_or_the_limit,
+            coupons::coupons_a_claimed_coupon_is_not_issued_twice,
+            coupons::coupons_wallets_list_by_the_status_shown_now_newest_first,
+            coupons::points_a_buyer_without_entries_has_none,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

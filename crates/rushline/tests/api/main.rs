@@ -1,6 +1,7 @@
 //! The HTTP API end to end: the real router on real backends, one module per resource.
 
 mod catalog;
+mod coupons;
 mod drops;
 mod identity;
 mod ops;
