@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use metrics_exporter_prometheus::PrometheusHandle;
-use rushline_domain::Clock;
+use rushline_domain::{Clock, EarnRate};
 use rushline_mail::Mailer;
 use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
@@ -36,6 +36,8 @@ pub struct App {
     /// The waiting rooms in front of drops (memory or Redis) and their passes.
     pub rooms: WaitingRooms,
     pub orders: OrderSettings,
+    /// The share of a completed order's paid amount its buyer earns in points.
+    pub earn_rate: EarnRate,
     /// The payment providers, each behind a timeout, retries and a circuit breaker.
     pub payments: Payments,
     pub passwords: Passwords,

@@ -6,8 +6,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PgStore;
-use crate::coupons::insert_coupons;
+use crate::coupons::{insert_coupons, reserve_coupons};
 use crate::error::map_err;
+use crate::points::spend_points;
 
 pub(crate) fn claim_from_row(row: &PgRow) -> Result<ClaimRow, DbError> {
     Ok(ClaimRow {
@@ -83,6 +84,12 @@ async fn write_all(
     insert.build().execute(&mut *conn).await.map_err(map_err)?;
 
     insert_order_lines(conn, &orders).await?;
+    if !reserve_coupons(conn, &orders).await? {
+        return Ok(Err(CommitOutcome::CouponUnavailable));
+    }
+    if !spend_points(conn, &orders).await? {
+        return Ok(Err(CommitOutcome::InsufficientPoints));
+    }
 
     // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched.
     let mut check = QueryBuilder::<Postgres>::new(
@@ -114,7 +121,7 @@ async fn insert_orders(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<
     }
     let mut insert = QueryBuilder::<Postgres>::new(
         "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, \
-         updated_at, status_changed_at) ",
+         updated_at, status_changed_at, coupon_id, discount, points_spent) ",
     );
     insert.push_values(orders, |mut row, order| {
         row.push_bind(order.id)
@@ -125,7 +132,10 @@ async fn insert_orders(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<
             .push_bind(order.hold_expires_at)
             .push_bind(order.created_at)
             .push_bind(order.created_at)
-            .push_bind(order.created_at);
+            .push_bind(order.created_at)
+            .push_bind(order.redemption.coupon_id)
+            .push_bind(order.redemption.discount)
+            .push_bind(order.redemption.points);
     });
     insert.push(" ON CONFLICT DO NOTHING");
     let inserted = insert

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
-use rushline_domain::{CouponScope, CouponStatus, Discount};
+use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus};
 use rushline_store::{
     CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, DbError, DropWindow,
-    NewCoupon,
+    NewCoupon, NewOrder, OrderTransition,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -99,6 +99,76 @@ pub(crate) async fn insert_coupons(
         .map_err(map_err)?
         .rows_affected();
     Ok(inserted == coupons.len() as u64)
+}
+
+/// Reserves the coupon of each of `orders` for it, in the group commit's transaction; false when
+/// one is no longer the buyer's, `available` and valid at the order's creation (another order
+/// took it), and the transaction must be rolled back.
+pub(crate) async fn reserve_coupons(
+    conn: &mut SqliteConnection,
+    orders: &[&NewOrder],
+) -> Result<bool, DbError> {
+    let mut reserving: Vec<(Uuid, &NewOrder)> = orders
+        .iter()
+        .filter_map(|order| order.redemption.coupon_id.map(|coupon| (coupon, *order)))
+        .collect();
+    // In id order, so that concurrent writers lock coupons in one order.
+    reserving.sort_by_key(|(coupon, _)| *coupon);
+    for (coupon, order) in reserving {
+        let reserved = sqlx::query(
+            "UPDATE coupons SET status = $4, reserved_by_order = $2, updated_at = $3 \
+             WHERE id = $1 AND user_id = $5 AND status = $6 AND valid_from <= $3 AND valid_until > $3",
+        )
+        .bind(coupon)
+        .bind(order.id)
+        .bind(order.created_at)
+        .bind(CouponStatus::Reserved.as_str())
+        .bind(order.buyer_id)
+        .bind(CouponStatus::Available.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if reserved == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// What an order's status change means for its coupon, in the change's transaction: used once
+/// the order is paid; given back once it no longer holds stock (cancelled, expired, returned),
+/// `available` while still valid at the change and `expired` after.
+pub(crate) async fn follow_order(
+    conn: &mut SqliteConnection,
+    change: &OrderTransition,
+) -> Result<(), DbError> {
+    if change.to == OrderStatus::Paid {
+        sqlx::query(
+            "UPDATE coupons SET status = $3, updated_at = $2 WHERE reserved_by_order = $1 AND status = $4",
+        )
+        .bind(change.order_id)
+        .bind(change.at)
+        .bind(CouponStatus::Used.as_str())
+        .bind(CouponStatus::Reserved.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    if change.from.holds_stock() && !change.to.holds_stock() {
+        sqlx::query(
+            "UPDATE coupons SET status = CASE WHEN valid_until > $2 THEN $3 ELSE $4 END, \
+             reserved_by_order = NULL, updated_at = $2 WHERE reserved_by_order = $1",
+        )
+        .bind(change.order_id)
+        .bind(change.at)
+        .bind(CouponStatus::Available.as_str())
+        .bind(CouponStatus::Expired.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
 }
 
 #[async_trait]

@@ -39,7 +39,7 @@ pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
-    OrderStore, OrderTransition,
+    OrderStore, OrderTransition, Redemption,
 };
 pub use payments::{PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};

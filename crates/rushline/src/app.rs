@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
-use rushline_domain::Clock;
+use rushline_domain::{Clock, EarnRate};
 use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_mail::{FileMailer, Mailer, SmtpMailer};
@@ -88,6 +88,8 @@ impl Rushline {
                 return_process: TimeDelta::from_std(config.orders.return_process)
                     .context("orders.return_process")?,
             },
+            earn_rate: EarnRate::from_fraction(config.points.earn_rate)
+                .context("points.earn_rate must be between 0 and 1")?,
             passwords,
             limiter,
             mailer: mailer(&config)?,

@@ -13,7 +13,7 @@ use super::users::user;
 use crate::{
     ClaimRow, ClaimWrite, CommitOutcome, DROP_NOT_SCHEDULED, DbError, DropFilter, DropWindow,
     NewJob, NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, OrderFilter, OrderTransition,
-    ProductDrop, Store,
+    ProductDrop, Redemption, Store,
 };
 
 pub(super) async fn scheduled_drop(
@@ -80,6 +80,7 @@ pub(super) fn purchase(
                 released_at: None,
             },
         }],
+        redemption: Redemption::default(),
     })
 }
 

@@ -467,6 +467,20 @@ async fn openapi_documents_the_coupon_and_points_endpoints_with_their_error_code
             "get",
             vec!["invalid_cursor", "unauthorized"],
         ),
+        (
+            "/api/v1/drops/{id}/purchase",
+            "post",
+            vec![
+                "coupon_not_found",
+                "coupon_unavailable",
+                "coupon_expired",
+                "coupon_not_yet_valid",
+                "coupon_not_applicable",
+                "coupon_minimum_not_met",
+                "insufficient_points",
+                "points_exceed_total",
+            ],
+        ),
     ];
     for (path, method, codes) in operations {
         let responses = doc["paths"][path][method]["responses"].to_string();

@@ -7,3 +7,4 @@ mod identity;
 mod ops;
 mod orders;
 mod queue;
+mod redemption;

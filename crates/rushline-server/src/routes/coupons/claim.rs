@@ -125,6 +125,9 @@ pub(crate) async fn claim(
         CommitOutcome::Duplicate => replay(&state, buyer.id, &campaign, coupon_id).await,
         CommitOutcome::SoldOut => Err(sold_out()),
         CommitOutcome::LimitReached => Err(limit_reached()),
+        CommitOutcome::CouponUnavailable | CommitOutcome::InsufficientPoints => Err(
+            ApiError::internal("a coupon claim redeems nothing, yet was refused for it"),
+        ),
     }
 }
 
