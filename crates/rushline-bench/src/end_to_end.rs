@@ -9,7 +9,8 @@ use rushline_domain::{ProductStatus, Role};
 use rushline_gate::{Claim, ClaimOutcome, Gate, MemoryGate, PoolKey, RedisGate};
 use rushline_server::claims::{Claims, StorePools, fingerprint, request_id};
 use rushline_store::{
-    ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Product, ProductDrop, Store, User,
+    ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Product, ProductDrop, Redemption,
+    Store, User,
 };
 use rushline_testkit::{TestDb, TestRedis};
 use uuid::Uuid;
@@ -236,6 +237,7 @@ impl Claimer for OrderClaimer {
                     released_at: None,
                 },
             }],
+            redemption: Redemption::default(),
         };
         match self
             .claims

@@ -6,19 +6,24 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod coupon;
 pub mod drop;
 pub mod identity;
 pub mod order;
 pub mod payment;
+pub mod points;
+pub mod pricing;
 pub mod product;
 pub mod user;
 pub mod validation;
 pub mod waiting_room;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use coupon::{CampaignStatus, CampaignTerms, CouponScope, CouponStatus, Discount};
 pub use drop::{DropStatus, DropTerms};
 pub use order::OrderStatus;
 pub use payment::PaymentStatus;
+pub use points::{EarnRate, PointKind};
 pub use product::ProductStatus;
 pub use user::Role;
 pub use validation::FieldErrors;

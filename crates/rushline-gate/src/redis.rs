@@ -18,9 +18,10 @@ static LOAD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("redis
 /// Every script answers `{code, value}`; this code means the pool's state is not in Redis.
 const STATE_MISSING: i64 = 0;
 
-/// Runs of a script that may find the state missing: enough for a load plus one concurrent
-/// `invalidate`, without looping forever if something keeps deleting it.
-const ATTEMPTS: usize = 3;
+/// Runs of a script that may find the state missing: enough for a load plus a few concurrent
+/// `invalidate`s (a node rebuilds a pool the database contradicted, at most every 100 ms),
+/// without looping forever if something keeps deleting it.
+const ATTEMPTS: usize = 5;
 
 /// The gate shared by many nodes: one Lua script per claim or release, so each is one atomic
 /// step in Redis with no lock and no read-modify-write round trips.

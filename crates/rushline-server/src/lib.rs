@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod claims;
+pub mod coupons;
 mod drops;
 mod error;
 mod extract;
@@ -32,6 +33,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
+pub use coupons::CampaignCache;
 pub use drops::DropCache;
 pub use error::{ApiError, ErrorBody};
 pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query};

@@ -22,9 +22,10 @@ use crate::AppState;
         (name = "me", description = "The caller's own account"),
         (name = "drops", description = "Limited allocations sold in a window, and purchases"),
         (name = "cart", description = "The buyer's cart, checked out as one all-or-nothing order"),
+        (name = "coupons", description = "Coupon campaigns claimed first come, first served, and buyers' wallets"),
+        (name = "points", description = "Buyers' points: earned on completed orders, spent at checkout"),
         (name = "orders", description = "Orders through their lifecycle: payment, shipping, delivery, cancel, return"),
         (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
-        (name = "catalog", description = "Products, their images and time sales"),
         (name = "admin", description = "Operator tasks for admins: bulk import of accounts"),
     )
 )]

@@ -133,6 +133,11 @@ pub async fn advance(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiE
                 change.jobs =
                     crate::payments::refunds_for(state, id, "the order was returned", at).await?;
             }
+            if to == OrderStatus::Completed {
+                // What was charged: the total after the coupon and the points.
+                let paid = state.store.order(id).await?.total;
+                change.earn_points = state.earn_rate.earned(paid);
+            }
             match transition(state, &change).await {
                 Ok(_) => moved += 1,
                 Err(e) if e.code() == "invalid_transition" => {}
@@ -149,7 +154,17 @@ pub struct OrderView {
     id: Uuid,
     buyer_id: Uuid,
     status: OrderStatus,
-    /// KRW.
+    /// The lines' sum, KRW.
+    subtotal: i64,
+    /// Won the coupon took off.
+    discount: i64,
+    /// Points spent.
+    points_spent: i64,
+    /// The coupon redeemed; it goes back to the wallet if the order is cancelled, expires or is
+    /// returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coupon_id: Option<Uuid>,
+    /// What payment charges: `subtotal − discount − points_spent`, KRW.
     total: i64,
     hold_expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
@@ -221,6 +236,10 @@ impl From<Order> for OrderView {
             id: order.id,
             buyer_id: order.buyer_id,
             status: order.status,
+            subtotal: order.total + order.redemption.discount + order.redemption.points,
+            discount: order.redemption.discount,
+            points_spent: order.redemption.points,
+            coupon_id: order.redemption.coupon_id,
             total: order.total,
             hold_expires_at: order.hold_expires_at,
             created_at: order.created_at,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use metrics_exporter_prometheus::PrometheusHandle;
-use rushline_domain::Clock;
+use rushline_domain::{Clock, EarnRate};
 use rushline_mail::Mailer;
 use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
@@ -12,6 +12,7 @@ use rushline_store::Store;
 use crate::auth::AccessTokens;
 use crate::catalog::Catalog;
 use crate::claims::Claims;
+use crate::coupons::CampaignCache;
 use crate::drops::DropCache;
 use crate::identity::{IdentityPolicy, Passwords};
 use crate::payments::Payments;
@@ -31,9 +32,12 @@ pub struct App {
     /// Every claim on limited stock: the gate (memory or Redis) and the group-commit writer.
     pub claims: Claims,
     pub drops: DropCache,
+    pub campaigns: CampaignCache,
     /// The waiting rooms in front of drops (memory or Redis) and their passes.
     pub rooms: WaitingRooms,
     pub orders: OrderSettings,
+    /// The share of a completed order's paid amount its buyer earns in points.
+    pub earn_rate: EarnRate,
     /// The payment providers, each behind a timeout, retries and a circuit breaker.
     pub payments: Payments,
     pub passwords: Passwords,

@@ -1,12 +1,14 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use rushline_store::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, DbError, Pool};
+use rushline_store::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, DbError, NewOrder, Pool};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PgStore;
+use crate::coupons::{insert_coupons, reserve_coupons};
 use crate::error::map_err;
+use crate::points::spend_points;
 
 pub(crate) fn claim_from_row(row: &PgRow) -> Result<ClaimRow, DbError> {
     Ok(ClaimRow {
@@ -54,35 +56,15 @@ async fn write_all(
         }
     }
 
-    let orders: Vec<_> = writes
-        .iter()
-        .map(|write| match write {
-            ClaimWrite::Order(order) => order,
-        })
-        .collect();
-    let mut insert = QueryBuilder::<Postgres>::new(
-        "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, \
-         updated_at, status_changed_at) ",
-    );
-    insert.push_values(&orders, |mut row, order| {
-        row.push_bind(order.id)
-            .push_bind(order.buyer_id)
-            .push_bind("pending_payment")
-            .push_bind(&order.idempotency_key)
-            .push_bind(order.total)
-            .push_bind(order.hold_expires_at)
-            .push_bind(order.created_at)
-            .push_bind(order.created_at)
-            .push_bind(order.created_at);
-    });
-    insert.push(" ON CONFLICT DO NOTHING");
-    let inserted = insert
-        .build()
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-    if inserted != orders.len() as u64 {
+    let mut orders = Vec::new();
+    let mut coupons = Vec::new();
+    for write in writes {
+        match write {
+            ClaimWrite::Order(order) => orders.push(order),
+            ClaimWrite::Coupon(coupon) => coupons.push(coupon),
+        }
+    }
+    if !insert_orders(conn, &orders).await? || !insert_coupons(conn, &coupons).await? {
         return Ok(Err(CommitOutcome::Duplicate));
     }
 
@@ -101,6 +83,75 @@ async fn write_all(
     });
     insert.build().execute(&mut *conn).await.map_err(map_err)?;
 
+    insert_order_lines(conn, &orders).await?;
+    if !reserve_coupons(conn, &orders).await? {
+        return Ok(Err(CommitOutcome::CouponUnavailable));
+    }
+    if !spend_points(conn, &orders).await? {
+        return Ok(Err(CommitOutcome::InsufficientPoints));
+    }
+
+    // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched.
+    let mut check = QueryBuilder::<Postgres>::new(
+        "SELECT 1 FROM claims c JOIN pools p ON p.key = c.pool_key \
+         WHERE c.released_at IS NULL AND (c.pool_key, c.user_id) IN (",
+    );
+    check.push_values(&claims, |mut row, claim| {
+        row.push_bind(&claim.pool_key).push_bind(claim.user_id);
+    });
+    check
+        .push(") GROUP BY c.pool_key, c.user_id HAVING SUM(c.qty) > MAX(p.per_user_limit) LIMIT 1");
+    if check
+        .build()
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .is_some()
+    {
+        return Ok(Err(CommitOutcome::LimitReached));
+    }
+    Ok(Ok(()))
+}
+
+/// Writes `orders` in the open transaction; false when one of them exists already (a replay),
+/// and the transaction must be rolled back.
+async fn insert_orders(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<bool, DbError> {
+    if orders.is_empty() {
+        return Ok(true);
+    }
+    let mut insert = QueryBuilder::<Postgres>::new(
+        "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, \
+         updated_at, status_changed_at, coupon_id, discount, points_spent) ",
+    );
+    insert.push_values(orders, |mut row, order| {
+        row.push_bind(order.id)
+            .push_bind(order.buyer_id)
+            .push_bind("pending_payment")
+            .push_bind(&order.idempotency_key)
+            .push_bind(order.total)
+            .push_bind(order.hold_expires_at)
+            .push_bind(order.created_at)
+            .push_bind(order.created_at)
+            .push_bind(order.created_at)
+            .push_bind(order.redemption.coupon_id)
+            .push_bind(order.redemption.discount)
+            .push_bind(order.redemption.points);
+    });
+    insert.push(" ON CONFLICT DO NOTHING");
+    let inserted = insert
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+    Ok(inserted == orders.len() as u64)
+}
+
+/// Writes the lines and the first history entry of `orders`, once their rows are in.
+async fn insert_order_lines(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<(), DbError> {
+    if orders.is_empty() {
+        return Ok(());
+    }
     let lines: Vec<_> = orders
         .iter()
         .flat_map(|order| {
@@ -127,7 +178,7 @@ async fn write_all(
 
     let mut insert =
         QueryBuilder::<Postgres>::new("INSERT INTO order_events (order_id, at, status, cause) ");
-    insert.push_values(&orders, |mut row, order| {
+    insert.push_values(orders, |mut row, order| {
         row.push_bind(order.id)
             .push_bind(order.created_at)
             .push_bind("pending_payment")
@@ -135,26 +186,7 @@ async fn write_all(
     });
     insert.build().execute(&mut *conn).await.map_err(map_err)?;
 
-    // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched.
-    let mut check = QueryBuilder::<Postgres>::new(
-        "SELECT 1 FROM claims c JOIN pools p ON p.key = c.pool_key \
-         WHERE c.released_at IS NULL AND (c.pool_key, c.user_id) IN (",
-    );
-    check.push_values(&claims, |mut row, claim| {
-        row.push_bind(&claim.pool_key).push_bind(claim.user_id);
-    });
-    check
-        .push(") GROUP BY c.pool_key, c.user_id HAVING SUM(c.qty) > MAX(p.per_user_limit) LIMIT 1");
-    if check
-        .build()
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .is_some()
-    {
-        return Ok(Err(CommitOutcome::LimitReached));
-    }
-    Ok(Ok(()))
+    Ok(())
 }
 
 #[async_trait]

@@ -9,12 +9,14 @@
 mod cart;
 mod catalog;
 mod claims;
+mod coupons;
 mod drops;
 mod error;
 mod identity;
 mod jobs;
 mod orders;
 mod payments;
+mod points;
 mod users;
 
 use std::str::FromStr;

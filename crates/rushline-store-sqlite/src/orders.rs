@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use rushline_domain::OrderStatus;
 use rushline_store::{
     DbError, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine, OrderStore,
-    OrderTransition,
+    OrderTransition, Redemption,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
@@ -14,7 +14,8 @@ use crate::error::{map_err, parse_column};
 use crate::jobs::insert_job;
 
 const COLUMNS: &str = "o.id, o.buyer_id, o.status, o.idempotency_key, o.total, o.hold_expires_at, \
-                       o.created_at, o.updated_at, o.status_changed_at, o.return_reason, o.return_note";
+                       o.created_at, o.updated_at, o.status_changed_at, o.return_reason, o.return_note, \
+                       o.coupon_id, o.discount, o.points_spent";
 
 fn order_from_row(row: &SqliteRow) -> Result<Order, DbError> {
     Ok(Order {
@@ -23,6 +24,11 @@ fn order_from_row(row: &SqliteRow) -> Result<Order, DbError> {
         status: parse_column(row, "status")?,
         idempotency_key: row.try_get("idempotency_key").map_err(map_err)?,
         total: row.try_get("total").map_err(map_err)?,
+        redemption: Redemption {
+            coupon_id: row.try_get("coupon_id").map_err(map_err)?,
+            discount: row.try_get("discount").map_err(map_err)?,
+            points: row.try_get("points_spent").map_err(map_err)?,
+        },
         hold_expires_at: row.try_get("hold_expires_at").map_err(map_err)?,
         created_at: row.try_get("created_at").map_err(map_err)?,
         updated_at: row.try_get("updated_at").map_err(map_err)?,
@@ -150,6 +156,8 @@ pub(crate) async fn apply_transition(
                 .map_err(map_err)?;
         }
     }
+    crate::coupons::follow_order(&mut *conn, change).await?;
+    crate::points::follow_order(&mut *conn, change).await?;
     for job in &change.jobs {
         insert_job(&mut *conn, job, change.at).await?;
     }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::DbError;
+use crate::coupons::NewCoupon;
 use crate::orders::NewOrder;
 
 /// `pools.per_user_limit` for pools without a per-user limit (regular stock).
@@ -45,13 +46,17 @@ pub struct ClaimRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimWrite {
     Order(NewOrder),
+    /// A coupon claimed from a campaign's pool.
+    Coupon(NewCoupon),
 }
 
 impl ClaimWrite {
     pub fn claims(&self) -> impl Iterator<Item = &ClaimRow> {
-        match self {
-            ClaimWrite::Order(order) => order.lines.iter().map(|line| &line.claim),
-        }
+        let (lines, coupon) = match self {
+            ClaimWrite::Order(order) => (order.lines.as_slice(), None),
+            ClaimWrite::Coupon(coupon) => (&[][..], Some(&coupon.claim)),
+        };
+        lines.iter().map(|line| &line.claim).chain(coupon)
     }
 }
 
@@ -65,6 +70,12 @@ pub enum CommitOutcome {
     SoldOut,
     /// The buyer's per-user limit would be exceeded.
     LimitReached,
+    /// The order's coupon is not the buyer's, not `available`, or not valid when the order is
+    /// created: another order took it meanwhile.
+    CouponUnavailable,
+    /// The order spends more points than the buyer's balance holds: another order spent them
+    /// meanwhile.
+    InsufficientPoints,
 }
 
 #[async_trait]
@@ -72,8 +83,8 @@ pub trait ClaimStore: Send + Sync {
     /// A pool and its active claims, from which the gate rebuilds its state.
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError>;
 
-    /// Makes a batch of granted writes durable in one transaction when every pool total and
-    /// per-user limit holds; otherwise falls back to one write at a time so that only the writes
+    /// Makes a batch of granted writes durable in one transaction when every pool total,
+    /// per-user limit, coupon reservation and points balance holds; otherwise falls back to one write at a time so that only the writes
     /// that break an invariant are refused. Answers one outcome per write, in order.
     async fn commit_claims(&self, writes: &[ClaimWrite]) -> Result<Vec<CommitOutcome>, DbError>;
 }

@@ -8,12 +8,14 @@
 pub mod cart;
 pub mod catalog;
 pub mod claims;
+pub mod coupons;
 pub mod drops;
 mod error;
 pub mod identity;
 pub mod jobs;
 pub mod orders;
 pub mod payments;
+pub mod points;
 pub mod users;
 
 #[cfg(feature = "conformance")]
@@ -27,6 +29,9 @@ pub use catalog::{
     ProductImage, ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale, product_pool_key,
 };
 pub use claims::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, NO_USER_LIMIT, Pool};
+pub use coupons::{
+    CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, NewCoupon, campaign_pool_key,
+};
 pub use drops::{
     DROP_NOT_SCHEDULED, DropFilter, DropStore, DropWindow, ProductDrop, WaitingRoomSettings,
     drop_pool_key,
@@ -36,9 +41,10 @@ pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
-    OrderStore, OrderTransition,
+    OrderStore, OrderTransition, Redemption,
 };
 pub use payments::{PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
+pub use points::{PointEntry, PointStore};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
@@ -53,6 +59,8 @@ pub trait Store:
     + ClaimStore
     + OrderStore
     + PaymentStore
+    + CouponStore
+    + PointStore
     + Send
     + Sync
     + 'static

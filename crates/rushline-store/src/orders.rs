@@ -16,12 +16,28 @@ pub struct NewOrder {
     pub buyer_id: Uuid,
     /// The client's `Idempotency-Key`; unique per buyer.
     pub idempotency_key: String,
+    /// What the buyer pays: the lines' sum less the redemption's discount and points.
     pub total: i64,
     pub hold_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     /// What created it, recorded as the cause of its first status: `purchase`, `checkout`.
     pub cause: &'static str,
     pub lines: Vec<NewOrderLine>,
+    /// The coupon reserved and the points spent with the order, in the same transaction;
+    /// `Redemption::default()` for neither.
+    pub redemption: Redemption,
+}
+
+/// A coupon and points applied to an order at checkout. The coupon is reserved and the points
+/// spent when the order is written; the coupon is used when it is paid; both come back when it
+/// is cancelled, expires or is returned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Redemption {
+    pub coupon_id: Option<Uuid>,
+    /// Won the coupon took off.
+    pub discount: i64,
+    /// Points spent, one won each.
+    pub points: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +55,9 @@ pub struct Order {
     pub buyer_id: Uuid,
     pub status: OrderStatus,
     pub idempotency_key: String,
+    /// What the buyer pays, after the redemption.
     pub total: i64,
+    pub redemption: Redemption,
     pub hold_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -92,6 +110,8 @@ pub struct OrderTransition {
     pub return_request: Option<(String, Option<String>)>,
     /// Enqueued in the same transaction (refunds, notifications): they run only if it commits.
     pub jobs: Vec<NewJob>,
+    /// Points the buyer earns with this change (on completion), at most once per order.
+    pub earn_points: i64,
 }
 
 impl OrderTransition {
@@ -111,6 +131,7 @@ impl OrderTransition {
             within_hold: false,
             return_request: None,
             jobs: Vec::new(),
+            earn_points: 0,
         }
     }
 }
@@ -137,8 +158,10 @@ pub trait OrderStore: Send + Sync {
     async fn order(&self, id: Uuid) -> Result<Order, DbError>;
 
     /// Applies `change` with its history entry and jobs in one transaction. Leaving a status that
-    /// holds stock releases the order's claims (and their pools' units) in that transaction too;
-    /// the caller then releases them in the gate. `NotFound`, or `Conflict {
+    /// holds stock releases the order's claims (and their pools' units) in that transaction too,
+    /// gives its coupon back (`available` while still valid at `change.at`, else `expired`) and
+    /// refunds its points; the caller then releases the claims in the gate. Becoming `paid` uses
+    /// the reserved coupon; `change.earn_points` are credited once per order. `NotFound`, or `Conflict {
     /// constraint: ORDER_STATUS_CHANGED }` when the order is not in `change.from`.
     async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError>;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
-use rushline_domain::Clock;
+use rushline_domain::{Clock, EarnRate};
 use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_mail::{FileMailer, Mailer, SmtpMailer};
@@ -16,7 +16,7 @@ use rushline_server::auth::AccessTokens;
 use rushline_server::claims::{Claims, StorePools};
 use rushline_server::identity::{IdentityPolicy, Passwords};
 use rushline_server::payments::{BreakerSettings, Payments, Toss};
-use rushline_server::{App, AppState, DropCache, OrderSettings, WaitingRooms};
+use rushline_server::{App, AppState, CampaignCache, DropCache, OrderSettings, WaitingRooms};
 use rushline_store::Store;
 use rushline_store_postgres::PgStore;
 use rushline_store_sqlite::SqliteStore;
@@ -68,6 +68,7 @@ impl Rushline {
             metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
             drops: DropCache::default(),
+            campaigns: CampaignCache::default(),
             rooms: WaitingRooms::new(
                 room,
                 &secret,
@@ -87,6 +88,8 @@ impl Rushline {
                 return_process: TimeDelta::from_std(config.orders.return_process)
                     .context("orders.return_process")?,
             },
+            earn_rate: EarnRate::from_fraction(config.points.earn_rate)
+                .context("points.earn_rate must be between 0 and 1")?,
             passwords,
             limiter,
             mailer: mailer(&config)?,

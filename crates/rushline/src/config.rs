@@ -24,6 +24,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
+    pub points: PointsConfig,
     pub payments: PaymentsConfig,
     pub mail: MailConfig,
     pub waiting_room: WaitingRoomConfig,
@@ -128,6 +129,19 @@ impl Default for OrdersConfig {
             return_window: DAY,
             return_process: DAY,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PointsConfig {
+    /// The share of a completed order's paid amount its buyer earns in points, 0 to 1.
+    pub earn_rate: f64,
+}
+
+impl Default for PointsConfig {
+    fn default() -> Self {
+        Self { earn_rate: 0.01 }
     }
 }
 
@@ -361,6 +375,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
+            points: PointsConfig::default(),
             payments: PaymentsConfig::default(),
             mail: MailConfig::default(),
             waiting_room: WaitingRoomConfig::default(),
@@ -618,6 +633,12 @@ impl Config {
                     .to_owned(),
             });
         }
+        if rushline_domain::EarnRate::from_fraction(self.points.earn_rate).is_none() {
+            return Err(ConfigError::Invalid {
+                key: "points.earn_rate",
+                message: format!("must be between 0 and 1, got {}", self.points.earn_rate),
+            });
+        }
         if self.gate.reconcile_every.is_zero() {
             return Err(ConfigError::Invalid {
                 key: "gate.reconcile_every",
@@ -867,6 +888,12 @@ mod tests {
             jail.set_env("RUSHLINE_JOBS__POLL_INTERVAL", "soon");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.starts_with("jobs.poll_interval: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_POINTS__EARN_RATE", "1.5");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("points.earn_rate: "), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod cart;
+mod coupons;
 mod drops;
 mod me;
 mod ops;
@@ -20,6 +21,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(drops::router())
+        .merge(coupons::router())
         .merge(orders::router())
         .merge(cart::router())
         .merge(auth::router())

@@ -115,6 +115,7 @@ pub async fn cart_regular_stock_is_a_pool_that_follows_the_product(store: Arc<dy
                 released_at: None,
             },
         }],
+        redemption: crate::Redemption::default(),
     };
     store
         .commit_claims(&[ClaimWrite::Order(order)])

@@ -13,7 +13,7 @@ use super::users::user;
 use crate::{
     ClaimRow, ClaimWrite, CommitOutcome, DROP_NOT_SCHEDULED, DbError, DropFilter, DropWindow,
     NewJob, NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, OrderFilter, OrderTransition,
-    ProductDrop, Store,
+    ProductDrop, Redemption, Store,
 };
 
 pub(super) async fn scheduled_drop(
@@ -42,13 +42,19 @@ pub(super) async fn scheduled_drop(
     drop
 }
 
-async fn buyer(store: &Arc<dyn Store>) -> Uuid {
+pub(super) async fn buyer(store: &Arc<dyn Store>) -> Uuid {
     let buyer = user(&format!("{}@buyer.example", Uuid::now_v7()), Role::Buyer);
     store.insert_user(&buyer).await.unwrap();
     buyer.id
 }
 
-fn purchase(drop: &ProductDrop, buyer: Uuid, qty: i32, seq: i64, at: DateTime<Utc>) -> ClaimWrite {
+pub(super) fn purchase(
+    drop: &ProductDrop,
+    buyer: Uuid,
+    qty: i32,
+    seq: i64,
+    at: DateTime<Utc>,
+) -> ClaimWrite {
     let id = Uuid::now_v7();
     ClaimWrite::Order(NewOrder {
         id,
@@ -74,6 +80,7 @@ fn purchase(drop: &ProductDrop, buyer: Uuid, qty: i32, seq: i64, at: DateTime<Ut
                 released_at: None,
             },
         }],
+        redemption: Redemption::default(),
     })
 }
 
@@ -232,7 +239,9 @@ pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Stor
     seqs.sort();
     assert_eq!(seqs, [1, 2, 3]);
 
-    let ClaimWrite::Order(first) = &writes[0];
+    let ClaimWrite::Order(first) = &writes[0] else {
+        unreachable!("a purchase writes an order")
+    };
     let order = store.order(first.id).await.unwrap();
     assert_eq!(order.status, OrderStatus::PendingPayment);
     assert_eq!((order.buyer_id, order.total), (alice, 2 * 89_000));
@@ -272,7 +281,9 @@ pub async fn claims_the_database_refuses_what_would_oversell(store: Arc<dyn Stor
     assert_eq!(outcomes, vec![Committed, Committed, Committed, SoldOut]);
     let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
     assert_eq!((pool.held, claims.len()), (3, 3));
-    let ClaimWrite::Order(refused) = &writes[3];
+    let ClaimWrite::Order(refused) = &writes[3] else {
+        unreachable!("a purchase writes an order")
+    };
     assert!(matches!(
         store.order(refused.id).await,
         Err(DbError::NotFound)
@@ -322,7 +333,9 @@ pub async fn claims_a_committed_order_is_not_written_twice(store: Arc<dyn Store>
 }
 
 fn order_id(write: &ClaimWrite) -> Uuid {
-    let ClaimWrite::Order(order) = write;
+    let ClaimWrite::Order(order) = write else {
+        unreachable!("a purchase writes an order")
+    };
     order.id
 }
 
@@ -418,7 +431,9 @@ pub async fn orders_cannot_be_paid_once_the_hold_has_run_out(store: Arc<dyn Stor
         .commit_claims(std::slice::from_ref(&write))
         .await
         .unwrap();
-    let ClaimWrite::Order(new) = &write;
+    let ClaimWrite::Order(new) = &write else {
+        unreachable!("a purchase writes an order")
+    };
     let mut pay = OrderTransition::new(
         new.id,
         OrderStatus::PendingPayment,

@@ -6,6 +6,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod coupons;
 pub mod drops;
 pub mod health;
 pub mod identity;
@@ -66,6 +67,19 @@ macro_rules! conformance_tests {
             catalog::catalog_time_sales_refuse_overlaps,
             catalog::catalog_images_are_limited_per_product,
             catalog::catalog_details_carry_images_and_pending_time_sales,
+            coupons::coupons_campaigns_round_trip_with_their_pool,
+            coupons::coupons_campaigns_list_by_window_and_owner,
+            coupons::coupons_claims_commit_beside_orders_in_one_batch,
+            coupons::coupons_the_database_refuses_claims_past_the_total_or_the_limit,
+            coupons::coupons_a_claimed_coupon_is_not_issued_twice,
+            coupons::coupons_wallets_list_by_the_status_shown_now_newest_first,
+            coupons::points_a_buyer_without_entries_has_none,
+            coupons::coupons_are_reserved_with_the_order_used_when_paid_and_back_when_cancelled,
+            coupons::coupons_the_database_refuses_another_buyers_or_one_outside_its_validity,
+            coupons::coupons_come_back_expired_once_their_validity_has_ended,
+            coupons::points_are_spent_with_the_order_and_never_below_zero,
+            coupons::points_are_refunded_and_earned_once_per_order,
+            coupons::points_entries_page_newest_first,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -220,3 +220,41 @@ backend_test! {
         assert_eq!(order.json()["total"], 70_000);
     }
 }
+
+backend_test! {
+    async fn checkout_redeems_a_coupon_on_the_lines_it_covers(backend: Backend) {
+        use crate::coupons::{claim, create_campaign, open_claims, wallet};
+
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let (shoes, socks) = (app.product(&seller, 100_000, 5).await, app.product(&seller, 9_000, 5).await);
+        let campaign = create_campaign(
+            &app,
+            &seller,
+            10,
+            1,
+            json!({"kind": "fixed", "amount": 15_000}),
+            50_000,
+            json!({"kind": "product", "product_id": shoes.id}),
+        )
+        .await;
+        open_claims(&app, &campaign);
+        let coupon = claim(&app.client(), &buyer, &campaign, "c1").await.json()["id"].as_str().unwrap().to_owned();
+        add(&app, &buyer, &shoes, 1).await;
+        add(&app, &buyer, &socks, 2).await;
+
+        let too_many_points = checkout(&app.client(), &buyer, "pts", json!({"points": 1})).await;
+        assert_eq!(too_many_points.error_code(), "insufficient_points");
+        let bought = checkout(&app.client(), &buyer, "with-coupon", json!({"coupon_id": coupon})).await;
+        bought.assert_status(StatusCode::CREATED);
+        assert_eq!(bought.json()["total"], 100_000 + 2 * 9_000 - 15_000);
+        let reserved = wallet(&app, &buyer, "").await;
+        assert_ne!(reserved["items"][0]["status"], "available", "the coupon went with the order: {reserved}");
+
+        let other = checkout(&app.client(), &buyer, "with-coupon", json!({})).await;
+        assert_eq!(other.error_code(), "idempotency_mismatch", "the same key without the coupon is another request");
+        let replay = checkout(&app.client(), &buyer, "with-coupon", json!({"coupon_id": coupon})).await;
+        assert_eq!(replay.json()["id"], bought.json()["id"]);
+    }
+}

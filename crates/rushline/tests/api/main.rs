@@ -2,6 +2,7 @@
 
 mod cart;
 mod catalog;
+mod coupons;
 mod drops;
 mod identity;
 mod import;
@@ -9,3 +10,4 @@ mod loadtest;
 mod ops;
 mod orders;
 mod queue;
+mod redemption;

@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use super::on_sale;
 use crate::auth::{AuthUser, Buyer};
-use crate::claims::{fingerprint, request_id};
+use crate::claims::request_id;
+use rushline_domain::pricing::PricedLine;
+
+use crate::coupons::Redeem;
 use crate::orders::{OrderView, first_attempt};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
 
@@ -23,11 +26,17 @@ use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
 pub(crate) struct CheckoutBody {
     /// The lines to buy; absent: the whole cart.
     product_ids: Option<Vec<Uuid>>,
+    /// A coupon of the buyer's wallet, applied to the lines its scope covers.
+    coupon_id: Option<Uuid>,
+    /// Points to spend, one won each: at most the balance and the total after the coupon.
+    #[serde(default)]
+    points: i64,
 }
 
 /// A cart line priced for the order.
 struct Line {
     item: CartItem,
+    seller_id: Uuid,
     unit_price: i64,
     claim_id: Uuid,
 }
@@ -47,8 +56,8 @@ struct Line {
         (status = 400, description = "`idempotency_key_required`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
-        (status = 409, description = "`sold_out` (with `details.product_id`), `not_on_sale`, `request_in_progress`", body = ErrorBody),
-        (status = 422, description = "`empty_cart`, `not_in_cart`, `idempotency_mismatch`", body = ErrorBody),
+        (status = 409, description = "`sold_out` (with `details.product_id`), `not_on_sale`, `request_in_progress`; `coupon_unavailable`, `coupon_expired`, `coupon_not_yet_valid`, `insufficient_points`", body = ErrorBody),
+        (status = 422, description = "`empty_cart`, `not_in_cart`, `idempotency_mismatch`, `validation_failed`; `coupon_not_found`, `coupon_not_applicable`, `coupon_minimum_not_met`, `points_exceed_total`", body = ErrorBody),
         (status = 503, description = "`gate_unavailable`, `database_unavailable`", body = ErrorBody),
     )
 )]
@@ -60,19 +69,33 @@ pub(crate) async fn checkout(
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let now = state.clock.now();
     let order_id = request_id(buyer.id, &key);
-    // A retry answers with the first attempt's order even though that emptied the cart.
+    let redeem = Redeem {
+        coupon_id: body.coupon_id,
+        points: body.points,
+    };
+    // A retry answers with the first attempt's order even though that emptied the cart (and
+    // reserved its coupon, spent its points).
     match state.store.order(order_id).await {
-        Ok(order) => return replay(order, buyer, body.product_ids.as_deref()),
+        Ok(order) => return replay(order, buyer, &body, redeem),
         Err(DbError::NotFound) => {}
         Err(e) => return Err(e.into()),
     }
     let lines = chosen_lines(&state, buyer, body.product_ids.clone(), order_id).await?;
+    let priced: Vec<PricedLine> = lines
+        .iter()
+        .map(|line| PricedLine {
+            product_id: line.item.product_id,
+            seller_id: line.seller_id,
+            amount: line.unit_price * i64::from(line.item.quantity),
+        })
+        .collect();
+    let (total, redemption) = crate::coupons::price(&state, buyer.id, &priced, redeem, now).await?;
     let mut parts: Vec<Vec<u8>> = vec![b"checkout".to_vec()];
     for line in &lines {
         parts.push(line.item.product_id.as_bytes().to_vec());
         parts.push(line.item.quantity.to_be_bytes().to_vec());
     }
-    let fingerprint = fingerprint(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let fingerprint = redeem.fingerprint(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
 
     let mut granted: Vec<(PoolKey, Uuid, u64)> = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -99,7 +122,7 @@ pub(crate) async fn checkout(
             ClaimOutcome::Replayed { .. } => {
                 undo(&state, &granted).await;
                 let order = first_attempt(&state, order_id).await?;
-                return replay(order, buyer, body.product_ids.as_deref());
+                return replay(order, buyer, &body, redeem);
             }
             ClaimOutcome::Mismatch => mismatch(),
             ClaimOutcome::SoldOut | ClaimOutcome::LimitReached => sold_out(line.item.product_id),
@@ -112,10 +135,7 @@ pub(crate) async fn checkout(
         id: order_id,
         buyer_id: buyer.id,
         idempotency_key: key,
-        total: lines
-            .iter()
-            .map(|l| l.unit_price * i64::from(l.item.quantity))
-            .sum(),
+        total,
         hold_expires_at: now + state.orders.hold_for,
         created_at: now,
         cause: "checkout",
@@ -139,12 +159,13 @@ pub(crate) async fn checkout(
                 },
             })
             .collect(),
+        redemption,
     };
     match state.claims.commit(ClaimWrite::Order(order)).await? {
         CommitOutcome::Committed => {}
         CommitOutcome::Duplicate => {
             let order = first_attempt(&state, order_id).await?;
-            return replay(order, buyer, body.product_ids.as_deref());
+            return replay(order, buyer, &body, redeem);
         }
         CommitOutcome::SoldOut | CommitOutcome::LimitReached => {
             return Err(ApiError::conflict(
@@ -152,6 +173,8 @@ pub(crate) async fn checkout(
                 "some lines are no longer in stock",
             ));
         }
+        CommitOutcome::CouponUnavailable => return Err(crate::coupons::coupon_unavailable()),
+        CommitOutcome::InsufficientPoints => return Err(crate::coupons::insufficient_points()),
     }
     let bought: Vec<Uuid> = lines.iter().map(|l| l.item.product_id).collect();
     // The order is made: a cart line left behind would only be a leftover, never a second sale.
@@ -209,6 +232,7 @@ async fn chosen_lines(
             .with_details(json!({ "product_id": item.product_id })));
         }
         lines.push(Line {
+            seller_id: details.product.seller_id,
             unit_price: details.effective_price(now),
             // One claim per line, named by the order and the product: a retry names the same.
             claim_id: Uuid::new_v5(&order_id, item.product_id.as_bytes()),
@@ -228,15 +252,21 @@ async fn undo(state: &AppState, granted: &[(PoolKey, Uuid, u64)]) {
 }
 
 /// Answers a retried checkout with the order its first attempt created, unless the retry names
-/// other lines than that order has.
+/// other lines, another coupon or other points than that order has.
 fn replay(
     order: Order,
     buyer: AuthUser,
-    wanted: Option<&[Uuid]>,
+    body: &CheckoutBody,
+    redeem: Redeem,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let ordered: BTreeSet<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
     let same = order.buyer_id == buyer.id
-        && wanted.is_none_or(|wanted| wanted.iter().copied().collect::<BTreeSet<_>>() == ordered);
+        && order.redemption.coupon_id == redeem.coupon_id
+        && order.redemption.points == redeem.points
+        && body
+            .product_ids
+            .as_ref()
+            .is_none_or(|wanted| wanted.iter().copied().collect::<BTreeSet<_>>() == ordered);
     if !same {
         return Err(mismatch());
     }

@@ -2,15 +2,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_domain::drop::window_status;
+use rushline_domain::pricing::PricedLine;
 use rushline_domain::{DropStatus, OrderStatus};
 use rushline_gate::{Claim, ClaimOutcome, PoolKey};
-use rushline_store::{ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, ProductDrop};
+use rushline_store::{
+    ClaimRow, ClaimWrite, CommitOutcome, DbError, NewOrder, NewOrderLine, ProductDrop,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Buyer};
-use crate::claims::{fingerprint, request_id};
+use crate::claims::request_id;
+use crate::coupons::Redeem;
 use crate::rooms::{QueuePass, pass_invalid};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
 
@@ -22,6 +26,14 @@ const MAX_QUANTITY: u32 = 1_000;
 pub(crate) struct PurchaseRequest {
     /// Units to buy, 1–1000 (and within the drop's per-user limit).
     quantity: i64,
+    /// A coupon of the buyer's wallet (`GET /me/coupons`) to take off the total; reserved with
+    /// the order, used when it is paid, given back if it is cancelled, expires or is returned.
+    #[serde(default)]
+    coupon_id: Option<Uuid>,
+    /// Points to spend, one won each: at most the balance and at most the total after the
+    /// coupon; refunded if the order is cancelled, expires or is returned. Default 0.
+    #[serde(default)]
+    points: i64,
 }
 
 /// The order a purchase created, holding its units until `hold_expires_at`. A retry with the
@@ -32,6 +44,15 @@ pub(crate) struct PurchaseResponse {
     drop_id: Uuid,
     quantity: u32,
     unit_price: i64,
+    /// `quantity × unit_price`.
+    subtotal: i64,
+    /// Won the coupon took off.
+    discount: i64,
+    /// Points spent.
+    points: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coupon_id: Option<Uuid>,
+    /// What payment charges: `subtotal − discount − points`.
     total: i64,
     status: OrderStatus,
     hold_expires_at: DateTime<Utc>,
@@ -41,7 +62,9 @@ pub(crate) struct PurchaseResponse {
 
 /// Buys units of an open drop: JWT → window check → (waiting room: pass check) → one atomic step
 /// in the claim gate → (pass used up) → group-committed order → 201. No database read on the way,
-/// except on a retry.
+/// except on a retry, and for a coupon or points: the coupon (owner, status, validity, scope,
+/// minimum) and the balance are checked first, and the group commit reserves the coupon and
+/// spends the points with the order, in its transaction.
 ///
 /// On a drop with a waiting room, the buyer's pass from `GET /drops/{id}/queue/me` goes in
 /// `X-Queue-Pass`. The pass is used up when the gate grants the units (freeing its `max_active`
@@ -66,8 +89,8 @@ pub(crate) struct PurchaseResponse {
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a buyer; `queue_pass_required`: the drop has a waiting room and no pass was sent; `queue_pass_invalid`: the pass is forged, expired, used, or for another buyer or drop", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`sold_out` (also when fewer than `quantity` remain), `limit_reached`, `not_open`, `closed`, `request_in_progress`", body = ErrorBody),
-        (status = 422, description = "`validation_failed` (bad quantity), `idempotency_mismatch` (the key was used with another body)", body = ErrorBody),
+        (status = 409, description = "`sold_out` (also when fewer than `quantity` remain), `limit_reached`, `not_open`, `closed`, `request_in_progress`; `coupon_unavailable` (applied to another order, or used), `coupon_expired`, `coupon_not_yet_valid`, `insufficient_points` (with `details.balance`)", body = ErrorBody),
+        (status = 422, description = "`validation_failed` (bad quantity or points), `idempotency_mismatch` (the key was used with another body); `coupon_not_found` (not in the buyer's wallet), `coupon_not_applicable` (its scope covers another product or seller), `coupon_minimum_not_met` (with `details.min_order_amount`), `points_exceed_total` (with `details.payable`)", body = ErrorBody),
         (status = 503, description = "`gate_unavailable`, `database_unavailable`", body = ErrorBody),
     )
 )]
@@ -107,12 +130,46 @@ pub(crate) async fn purchase(
     }
 
     let order_id = request_id(buyer.id, &key);
+    let redeem = Redeem {
+        coupon_id: body.coupon_id,
+        points: body.points,
+    };
+    if !redeem.is_nothing() {
+        // A retry would find its coupon reserved and its points spent by its own first attempt:
+        // it is answered from that order instead of judged again.
+        match state.store.order(order_id).await {
+            Ok(_) => return replay(&state, buyer, &drop, quantity, redeem, order_id).await,
+            Err(DbError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let subtotal = drop.price * i64::from(quantity);
+    let line = PricedLine {
+        product_id: drop.product_id,
+        seller_id: drop.seller_id,
+        amount: subtotal,
+    };
+    let (total, redemption) =
+        match crate::coupons::price(&state, buyer.id, &[line], redeem, now).await {
+            Ok(priced) => priced,
+            // Only a coupon or points are refused here, and the first attempt may have
+            // committed since the lookup above, taking what this copy was just refused.
+            Err(refused) => match state.store.order(order_id).await {
+                Ok(_) => return replay(&state, buyer, &drop, quantity, redeem, order_id).await,
+                Err(_) => return Err(refused),
+            },
+        };
+
     let pool = PoolKey(drop.pool_key());
     let claim = Claim {
         user: buyer.id,
         qty: quantity,
         request_id: order_id,
-        fingerprint: fingerprint(&[b"purchase", drop.id.as_bytes(), &quantity.to_be_bytes()]),
+        fingerprint: redeem.fingerprint(&[
+            b"purchase",
+            drop.id.as_bytes(),
+            &quantity.to_be_bytes(),
+        ]),
         at: now.timestamp_micros(),
     };
     let seq = match state.claims.claim("drop", &pool, &claim).await? {
@@ -122,7 +179,7 @@ pub(crate) async fn purchase(
         }
         ClaimOutcome::Granted { seq } => seq,
         ClaimOutcome::Replayed { .. } => {
-            return replay(&state, buyer, &drop, quantity, order_id).await;
+            return replay(&state, buyer, &drop, quantity, redeem, order_id).await;
         }
         ClaimOutcome::Mismatch => return Err(mismatch()),
         ClaimOutcome::SoldOut => return Err(sold_out()),
@@ -133,7 +190,7 @@ pub(crate) async fn purchase(
         id: order_id,
         buyer_id: buyer.id,
         idempotency_key: key,
-        total: drop.price * i64::from(quantity),
+        total,
         hold_expires_at: now + state.orders.hold_for,
         created_at: now,
         cause: "purchase",
@@ -153,22 +210,29 @@ pub(crate) async fn purchase(
                 released_at: None,
             },
         }],
+        redemption,
     };
     let response = PurchaseResponse {
         order_id,
         drop_id: drop.id,
         quantity,
         unit_price: drop.price,
-        total: order.total,
+        subtotal,
+        discount: redemption.discount,
+        points: redemption.points,
+        coupon_id: redemption.coupon_id,
+        total,
         status: OrderStatus::PendingPayment,
         hold_expires_at: order.hold_expires_at,
         seq,
     };
     match state.claims.commit(ClaimWrite::Order(order)).await? {
         CommitOutcome::Committed => Ok((StatusCode::CREATED, Json(response))),
-        CommitOutcome::Duplicate => replay(&state, buyer, &drop, quantity, order_id).await,
+        CommitOutcome::Duplicate => replay(&state, buyer, &drop, quantity, redeem, order_id).await,
         CommitOutcome::SoldOut => Err(sold_out()),
         CommitOutcome::LimitReached => Err(limit_reached()),
+        CommitOutcome::CouponUnavailable => Err(crate::coupons::coupon_unavailable()),
+        CommitOutcome::InsufficientPoints => Err(crate::coupons::insufficient_points()),
     }
 }
 
@@ -202,6 +266,7 @@ async fn replay(
     buyer: AuthUser,
     drop: &ProductDrop,
     quantity: u32,
+    redeem: Redeem,
     order_id: Uuid,
 ) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
     let order = crate::orders::first_attempt(state, order_id).await?;
@@ -211,6 +276,8 @@ async fn replay(
     if order.buyer_id != buyer.id
         || line.drop_id != Some(drop.id)
         || line.qty != i32::try_from(quantity).unwrap_or(-1)
+        || order.redemption.coupon_id != redeem.coupon_id
+        || order.redemption.points != redeem.points
     {
         return Err(mismatch());
     }
@@ -221,6 +288,10 @@ async fn replay(
             drop_id: drop.id,
             quantity,
             unit_price: line.unit_price,
+            subtotal: line.unit_price * i64::from(line.qty),
+            discount: order.redemption.discount,
+            points: order.redemption.points,
+            coupon_id: order.redemption.coupon_id,
             total: order.total,
             status: OrderStatus::PendingPayment,
             hold_expires_at: order.hold_expires_at,

@@ -1,6 +1,8 @@
 //! `/api/v1/me`: the caller's own account.
 
+mod coupons;
 mod password;
+mod points;
 mod show;
 mod update;
 
@@ -15,6 +17,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show::show, update::update))
         .routes(routes!(password::change_password))
+        .routes(routes!(coupons::list_coupons))
+        .routes(routes!(points::points))
 }
 
 /// The caller's account. A valid token for an account that no longer exists is no credential.

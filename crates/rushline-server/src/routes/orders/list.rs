@@ -85,11 +85,11 @@ pub(crate) async fn list(
     }))
 }
 
-fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
+pub(crate) fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{id}", created_at.to_rfc3339()))
 }
 
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
     let invalid =
         || ApiError::bad_request("invalid_cursor", "this cursor did not come from this list");
     let text = URL_SAFE_NO_PAD

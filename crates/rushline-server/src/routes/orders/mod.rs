@@ -2,7 +2,7 @@
 
 mod cancel;
 mod get;
-mod list;
+pub(crate) mod list;
 mod pay;
 mod return_;
 

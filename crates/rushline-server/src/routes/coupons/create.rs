@@ -1,0 +1,149 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use rushline_domain::{CampaignTerms, CouponScope, Discount, FieldErrors, Role};
+use rushline_store::{CouponCampaign, DbError};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::CampaignView;
+use crate::auth::AuthUser;
+use crate::{ApiError, AppState, ErrorBody, Json};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateCampaign {
+    /// 1–100 characters.
+    name: String,
+    /// Coupons to hand out, 1–10,000,000.
+    total: i64,
+    /// Coupons one buyer may claim; default 1.
+    #[serde(default = "one")]
+    per_user_limit: i64,
+    claim_starts_at: DateTime<Utc>,
+    /// After `claim_starts_at`, and in the future.
+    claim_ends_at: DateTime<Utc>,
+    valid_from: DateTime<Utc>,
+    /// After `valid_from` and after `claim_ends_at`.
+    valid_until: DateTime<Utc>,
+    /// `{"kind": "fixed", "amount": 5000}` or `{"kind": "percent", "percent": 10, "max_amount": 20000}`.
+    discount: Discount,
+    /// The least the lines the coupon covers must come to, in KRW; default 0.
+    #[serde(default)]
+    min_order_amount: i64,
+    scope: ScopeRequest,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Which lines a new campaign's coupons apply to.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum ScopeRequest {
+    /// The whole store: admins only.
+    Store,
+    /// Every product of the calling seller.
+    Seller,
+    /// One product: the calling seller's own, or any for an admin.
+    Product { product_id: Uuid },
+}
+
+/// Creates a coupon campaign and its pool of `total` coupons: a seller for their own products
+/// (`seller` or `product` scope), an admin for the whole store (`store` scope) or any product.
+#[utoipa::path(
+    post,
+    path = "/api/v1/coupon-campaigns",
+    tag = "coupons",
+    security(("bearer" = [])),
+    request_body = CreateCampaign,
+    responses(
+        (status = 201, body = CampaignView),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a buyer, or a seller asking for the store scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such product of this seller", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with field details; `invalid_body` (an unknown discount or scope kind)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(body): Json<CreateCampaign>,
+) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
+    if user.role == Role::Buyer {
+        return Err(ApiError::forbidden());
+    }
+    let now = state.clock.now();
+    let terms = CampaignTerms {
+        name: &body.name,
+        total: body.total,
+        per_user_limit: body.per_user_limit,
+        claim_starts_at: body.claim_starts_at,
+        claim_ends_at: body.claim_ends_at,
+        valid_from: body.valid_from,
+        valid_until: body.valid_until,
+        discount: body.discount,
+        min_order_amount: body.min_order_amount,
+    };
+    let mut errors = terms.validate(now).err().unwrap_or_default();
+    let scope = scope(&state, user, body.scope, &mut errors).await?;
+    errors.into_result(|| ())?;
+    let campaign = CouponCampaign {
+        id: Uuid::now_v7(),
+        owner_id: user.id,
+        name: body.name.trim().to_owned(),
+        total: terms.total,
+        per_user_limit: i32::try_from(terms.per_user_limit).expect("validated"),
+        claim_starts_at: terms.claim_starts_at,
+        claim_ends_at: terms.claim_ends_at,
+        valid_from: terms.valid_from,
+        valid_until: terms.valid_until,
+        discount: terms.discount,
+        min_order_amount: terms.min_order_amount,
+        scope: scope.expect("no errors, so a scope"),
+        created_at: now,
+    };
+    state.store.create_campaign(&campaign).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CampaignView::of(&state, &campaign).await?),
+    ))
+}
+
+/// The scope `user` may give a campaign: None (with the reason in `errors`) when it makes no
+/// sense for their role; 403 or 404 when it is not theirs to give.
+async fn scope(
+    state: &AppState,
+    user: AuthUser,
+    requested: ScopeRequest,
+    errors: &mut FieldErrors,
+) -> Result<Option<CouponScope>, ApiError> {
+    match requested {
+        ScopeRequest::Store if user.is_admin() => Ok(Some(CouponScope::Store)),
+        ScopeRequest::Store => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an admin may create a campaign for the whole store",
+        )),
+        ScopeRequest::Seller if user.is_admin() => {
+            errors.add(
+                "scope.kind",
+                "an admin's campaign covers the store or a product",
+            );
+            Ok(None)
+        }
+        ScopeRequest::Seller => Ok(Some(CouponScope::Seller { seller_id: user.id })),
+        ScopeRequest::Product { product_id } => match state.store.product(product_id).await {
+            Ok(product)
+                if product.deleted_at.is_none()
+                    && (user.is_admin() || product.seller_id == user.id) =>
+            {
+                Ok(Some(CouponScope::Product { product_id }))
+            }
+            Ok(_) | Err(DbError::NotFound) => Err(ApiError::not_found()),
+            Err(e) => Err(e.into()),
+        },
+    }
+}

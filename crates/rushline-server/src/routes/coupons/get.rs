@@ -1,0 +1,24 @@
+use axum::extract::State;
+use uuid::Uuid;
+
+use super::CampaignView;
+use crate::{ApiError, AppState, ErrorBody, Json, Path};
+
+/// One campaign, with `remaining` from the claim gate. Public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/coupon-campaigns/{id}",
+    tag = "coupons",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = CampaignView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<CampaignView>, ApiError> {
+    let campaign = state.campaigns.get(&state.store, id).await?;
+    Ok(Json(CampaignView::of(&state, &campaign).await?))
+}
