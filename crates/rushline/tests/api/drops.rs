@@ -493,8 +493,13 @@ async fn a_flushed_redis_mid_sale_rebuilds_the_gate_and_never_oversells() {
             granted.push((buyer, response.json()));
         } else {
             let code = response.error_code();
+            // While nodes rebuild the lost pool, a claim may find it gone again and again and be
+            // told to retry (503); what matters is what was granted.
             assert!(
-                matches!(code.as_str(), "sold_out" | "limit_reached"),
+                matches!(
+                    code.as_str(),
+                    "sold_out" | "limit_reached" | "gate_unavailable"
+                ),
                 "unexpected refusal {code}"
             );
         }
