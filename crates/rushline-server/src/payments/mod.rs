@@ -298,11 +298,7 @@ async fn replay(
 ) -> Result<(Order, Payment), ApiError> {
     let order = state.store.order(payment.order_id).await?;
     if order.buyer_id != buyer.id || payment.order_id != order_id {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_mismatch",
-            "this Idempotency-Key was used with a different request",
-        ));
+        return Err(ApiError::idempotency_mismatch());
     }
     match payment.status {
         PaymentStatus::Approved => Ok((order, payment)),

@@ -124,7 +124,7 @@ pub(crate) async fn checkout(
                 let order = first_attempt(&state, order_id).await?;
                 return replay(order, buyer, &body, redeem);
             }
-            ClaimOutcome::Mismatch => mismatch(),
+            ClaimOutcome::Mismatch => ApiError::idempotency_mismatch(),
             ClaimOutcome::SoldOut | ClaimOutcome::LimitReached => sold_out(line.item.product_id),
         };
         undo(&state, &granted).await;
@@ -268,7 +268,7 @@ fn replay(
             .as_ref()
             .is_none_or(|wanted| wanted.iter().copied().collect::<BTreeSet<_>>() == ordered);
     if !same {
-        return Err(mismatch());
+        return Err(ApiError::idempotency_mismatch());
     }
     Ok((StatusCode::CREATED, Json(order.into())))
 }
@@ -276,12 +276,4 @@ fn replay(
 fn sold_out(product: Uuid) -> ApiError {
     ApiError::conflict("sold_out", "not enough units of a product remain")
         .with_details(json!({ "product_id": product }))
-}
-
-fn mismatch() -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_mismatch",
-        "this Idempotency-Key was used with a different request",
-    )
 }

@@ -90,7 +90,7 @@ pub(crate) async fn claim(
         ClaimOutcome::Replayed { .. } => {
             return replay(&state, buyer.id, &campaign, coupon_id).await;
         }
-        ClaimOutcome::Mismatch => return Err(mismatch()),
+        ClaimOutcome::Mismatch => return Err(ApiError::idempotency_mismatch()),
         ClaimOutcome::SoldOut => return Err(sold_out()),
         ClaimOutcome::LimitReached => return Err(limit_reached()),
     };
@@ -154,7 +154,7 @@ async fn replay(
                     }),
                 ));
             }
-            Ok(_) => return Err(mismatch()),
+            Ok(_) => return Err(ApiError::idempotency_mismatch()),
             Err(DbError::NotFound) => tokio::time::sleep(Duration::from_millis(5)).await,
             Err(e) => return Err(e.into()),
         }
@@ -173,13 +173,5 @@ fn limit_reached() -> ApiError {
     ApiError::conflict(
         "limit_reached",
         "this would exceed the campaign's per-buyer limit",
-    )
-}
-
-fn mismatch() -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_mismatch",
-        "this Idempotency-Key was used with a different request",
     )
 }

@@ -181,7 +181,7 @@ pub(crate) async fn purchase(
         ClaimOutcome::Replayed { .. } => {
             return replay(&state, buyer, &drop, quantity, redeem, order_id).await;
         }
-        ClaimOutcome::Mismatch => return Err(mismatch()),
+        ClaimOutcome::Mismatch => return Err(ApiError::idempotency_mismatch()),
         ClaimOutcome::SoldOut => return Err(sold_out()),
         ClaimOutcome::LimitReached => return Err(limit_reached()),
     };
@@ -271,7 +271,7 @@ async fn replay(
 ) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
     let order = crate::orders::first_attempt(state, order_id).await?;
     let [line] = order.lines.as_slice() else {
-        return Err(mismatch());
+        return Err(ApiError::idempotency_mismatch());
     };
     if order.buyer_id != buyer.id
         || line.drop_id != Some(drop.id)
@@ -279,7 +279,7 @@ async fn replay(
         || order.redemption.coupon_id != redeem.coupon_id
         || order.redemption.points != redeem.points
     {
-        return Err(mismatch());
+        return Err(ApiError::idempotency_mismatch());
     }
     Ok((
         StatusCode::CREATED,
@@ -308,13 +308,5 @@ fn limit_reached() -> ApiError {
     ApiError::conflict(
         "limit_reached",
         "this would exceed the drop's per-buyer limit",
-    )
-}
-
-fn mismatch() -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_mismatch",
-        "this Idempotency-Key was used with a different request",
     )
 }
