@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::{ProductStatus, Role};
 use rushline_gate::{Claim, ClaimOutcome, Gate, MemoryGate, PoolKey, RedisGate};
-use rushline_server::claims::{Claims, StorePools, fingerprint, request_id};
+use rushline_server::claims::{Claims, Creates, StorePools, fingerprint, request_id};
 use rushline_store::{
     ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Product, ProductDrop, Redemption,
     Store, User,
@@ -195,7 +195,7 @@ impl Claimer for OrderClaimer {
             .context("more claims than buyers: the gate granted more than the pool holds")?;
         let now = Utc::now();
         let key = format!("bench-{n}");
-        let order_id = request_id(buyer, &key);
+        let order_id = request_id(buyer, Creates::Order, &key);
         let claim = Claim {
             user: buyer,
             qty: 1,

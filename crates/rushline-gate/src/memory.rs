@@ -16,6 +16,9 @@ pub struct MemoryGate {
     // A cell per pool so that concurrent first uses wait for one load instead of each reading
     // the database.
     pools: DashMap<PoolKey, Arc<OnceCell<Arc<Pool>>>>,
+    /// The last seq each invalidated pool gave: grants still in flight from it may commit after
+    /// the rebuild's snapshot was read, so the rebuilt pool continues after it.
+    last_seqs: DashMap<PoolKey, u64>,
 }
 
 impl MemoryGate {
@@ -23,6 +26,7 @@ impl MemoryGate {
         Self {
             source,
             pools: DashMap::new(),
+            last_seqs: DashMap::new(),
         }
     }
 
@@ -35,11 +39,14 @@ impl MemoryGate {
             .map(|cell| Arc::clone(&cell))
             .unwrap_or_else(|| Arc::clone(&self.pools.entry(key.clone()).or_default()));
         cell.get_or_try_init(|| async {
-            let snapshot = self
+            let mut snapshot = self
                 .source
                 .load_pool(key)
                 .await?
                 .ok_or(GateError::UnknownPool)?;
+            if let Some(given) = self.last_seqs.get(key) {
+                snapshot.last_seq = snapshot.last_seq.max(*given);
+            }
             Pool::load(key, snapshot).map(Arc::new)
         })
         .await
@@ -70,7 +77,12 @@ impl Gate for MemoryGate {
     }
 
     async fn invalidate(&self, pool: &PoolKey) -> Result<(), GateError> {
-        self.pools.remove(pool);
+        if let Some((key, cell)) = self.pools.remove(pool)
+            && let Some(removed) = cell.get()
+        {
+            let mut given = self.last_seqs.entry(key).or_default();
+            *given = (*given).max(removed.last_seq());
+        }
         Ok(())
     }
 
@@ -263,6 +275,11 @@ impl Pool {
         self.state
             .fetch_sub(u64::from(grant.qty) << 32, Ordering::Relaxed);
         true
+    }
+
+    /// The last seq this pool gave (its load's `last_seq` when it gave none).
+    fn last_seq(&self) -> u64 {
+        self.base_seq + (self.state.load(Ordering::Acquire) & HALF)
     }
 
     fn remaining(&self) -> u64 {

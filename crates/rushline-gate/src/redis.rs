@@ -14,6 +14,8 @@ static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("re
 static REMAINING: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("redis/remaining.lua")));
 static LOAD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("redis/load.lua")));
+static INVALIDATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("redis/invalidate.lua")));
 
 /// Every script answers `{code, value}`; this code means the pool's state is not in Redis.
 const STATE_MISSING: i64 = 0;
@@ -31,7 +33,9 @@ const ATTEMPTS: usize = 5;
 /// - `<prefix>{pool:<key>}:meta`, a hash: `total`, `limit`, `held` (units granted and not
 ///   released), `seq` (the last seq given) and `gen` (which load installed this state);
 /// - `<prefix>{pool:<key>}:users`, a hash: user id → units held;
-/// - `<prefix>{pool:<key>}:grants`, a hash: request id → `seq:qty:fingerprint:user:active:at`.
+/// - `<prefix>{pool:<key>}:grants`, a hash: request id → `seq:qty:fingerprint:user:active:at`;
+/// - `<prefix>{pool:<key>}:last_seq`, the last seq a state deleted by `invalidate` gave, so that
+///   the reloaded state never gives a seq again that a grant still in flight holds.
 ///
 /// Redis may lose the state (FLUSHALL, a restart without persistence, an eviction; run it with
 /// `maxmemory-policy noeviction`). Every script then answers "state missing", and the gate
@@ -55,6 +59,7 @@ struct Keys {
     meta: String,
     users: String,
     grants: String,
+    last_seq: String,
 }
 
 impl RedisGate {
@@ -84,6 +89,7 @@ impl RedisGate {
             meta: format!("{base}:meta"),
             users: format!("{base}:users"),
             grants: format!("{base}:grants"),
+            last_seq: format!("{base}:last_seq"),
         }
     }
 
@@ -139,6 +145,7 @@ impl RedisGate {
             .key(&keys.meta)
             .key(&keys.users)
             .key(&keys.grants)
+            .key(&keys.last_seq)
             .arg(snapshot.total)
             .arg(snapshot.per_user_limit)
             .arg(snapshot.last_seq)
@@ -216,7 +223,12 @@ impl Gate for RedisGate {
     async fn invalidate(&self, pool: &PoolKey) -> Result<(), GateError> {
         let keys = self.keys(pool);
         let mut conn = self.conn.clone();
-        conn.del::<_, ()>(&[keys.meta, keys.users, keys.grants])
+        INVALIDATE
+            .key(&keys.meta)
+            .key(&keys.users)
+            .key(&keys.grants)
+            .key(&keys.last_seq)
+            .invoke_async::<()>(&mut conn)
             .await
             .map_err(unavailable)
     }

@@ -179,10 +179,16 @@ impl PoolSource for StorePools {
         };
         let count =
             |n: i64| u64::try_from(n).map_err(|_| GateError::Source(format!("negative count {n}")));
+        // The pool row and its claims are read one after the other: claims committed in
+        // between carry seqs past the row's `last_seq`.
+        let last_seq = claims
+            .iter()
+            .map(|claim| claim.seq)
+            .fold(pool.last_seq, i64::max);
         Ok(Some(PoolSnapshot {
             total: count(pool.total)?,
             per_user_limit: u32::try_from(pool.per_user_limit).unwrap_or(u32::MAX),
-            last_seq: count(pool.last_seq)?,
+            last_seq: count(last_seq)?,
             holds: claims
                 .into_iter()
                 .map(|claim| {
@@ -217,11 +223,25 @@ pub fn fingerprint(parts: &[&[u8]]) -> u64 {
     ) >> 1
 }
 
-/// The id of whatever a buyer's request creates, derived from the buyer and the idempotency key:
-/// every retry of one request, on any node, names the same order (or coupon), so the gate and the
-/// database both recognise it.
-pub fn request_id(user: Uuid, idempotency_key: &str) -> Uuid {
-    Uuid::new_v5(&user, idempotency_key.as_bytes())
+/// What a buyer's request creates; each kind names its ids apart from the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Creates {
+    Order,
+    Coupon,
+    Payment,
+}
+
+/// The id of whatever a buyer's request creates, derived from the buyer, the kind and the
+/// idempotency key: every retry of one request, on any node, names the same order (or coupon),
+/// so the gate and the database both recognise it. The kind keeps one key used for an order and
+/// for a coupon from naming one claim twice.
+pub fn request_id(user: Uuid, creates: Creates, idempotency_key: &str) -> Uuid {
+    let kind = match creates {
+        Creates::Order => "order",
+        Creates::Coupon => "coupon",
+        Creates::Payment => "payment",
+    };
+    Uuid::new_v5(&user, format!("{kind}:{idempotency_key}").as_bytes())
 }
 
 struct Pending {
@@ -271,18 +291,11 @@ async fn run(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
         metrics::histogram!("rushline_group_commit_batch_size").record(writes.len() as f64);
         metrics::histogram!("rushline_group_commit_duration_seconds")
             .record(started.elapsed().as_secs_f64());
-        match committed {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
+        for (reply, outcome) in replies.into_iter().zip(committed) {
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, "a write of the group commit failed");
             }
-            Err(e) => {
-                tracing::error!(error = %e, writes = writes.len(), "group commit failed");
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
+            let _ = reply.send(outcome);
         }
     }
 }
@@ -319,8 +332,18 @@ mod tests {
     #[test]
     fn request_ids_are_per_buyer_and_key() {
         let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
-        assert_eq!(request_id(alice, "k1"), request_id(alice, "k1"));
-        assert_ne!(request_id(alice, "k1"), request_id(alice, "k2"));
-        assert_ne!(request_id(alice, "k1"), request_id(bob, "k1"));
+        let order = |user, key| request_id(user, Creates::Order, key);
+        assert_eq!(order(alice, "k1"), order(alice, "k1"));
+        assert_ne!(order(alice, "k1"), order(alice, "k2"));
+        assert_ne!(order(alice, "k1"), order(bob, "k1"));
+        // A key that spells another kind's name still names something else.
+        assert_ne!(
+            order(alice, "coupon:k1"),
+            request_id(alice, Creates::Coupon, "k1")
+        );
+        assert_ne!(
+            request_id(alice, Creates::Coupon, "order:k1"),
+            order(alice, "order:k1")
+        );
     }
 }

@@ -189,6 +189,20 @@ async fn insert_order_lines(conn: &mut PgConnection, orders: &[&NewOrder]) -> Re
     Ok(())
 }
 
+impl PgStore {
+    /// Commits `writes` in one transaction if every invariant holds; else rolls it back.
+    async fn commit_together(&self, writes: &[ClaimWrite]) -> Result<Result<(), Refusal>, DbError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let written = write_all(&mut tx, writes).await?;
+        if written.is_ok() {
+            tx.commit().await.map_err(map_err)?;
+        } else {
+            tx.rollback().await.map_err(map_err)?;
+        }
+        Ok(written)
+    }
+}
+
 #[async_trait]
 impl ClaimStore for PgStore {
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError> {
@@ -221,28 +235,24 @@ impl ClaimStore for PgStore {
         Ok((pool, claims))
     }
 
-    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Result<Vec<CommitOutcome>, DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        if write_all(&mut tx, writes).await?.is_ok() {
-            tx.commit().await.map_err(map_err)?;
-            return Ok(vec![CommitOutcome::Committed; writes.len()]);
-        }
-        tx.rollback().await.map_err(map_err)?;
-        // Some write breaks an invariant: find which, one transaction per write.
-        let mut outcomes = Vec::with_capacity(writes.len());
-        for write in writes {
-            let mut tx = self.pool.begin().await.map_err(map_err)?;
-            match write_all(&mut tx, std::slice::from_ref(write)).await? {
-                Ok(()) => {
-                    tx.commit().await.map_err(map_err)?;
-                    outcomes.push(CommitOutcome::Committed);
+    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Vec<Result<CommitOutcome, DbError>> {
+        match self.commit_together(writes).await {
+            Ok(Ok(())) => vec![Ok(CommitOutcome::Committed); writes.len()],
+            // Unreachable now; deciding write by write would only wait on it once per write.
+            Err(e @ DbError::Unavailable(_)) => vec![Err(e); writes.len()],
+            // Some write breaks an invariant or a constraint: find which, one transaction per
+            // write, so that the others are decided (and committed ones answered) regardless.
+            Ok(Err(_)) | Err(_) => {
+                let mut outcomes = Vec::with_capacity(writes.len());
+                for write in writes {
+                    outcomes.push(
+                        self.commit_together(std::slice::from_ref(write))
+                            .await
+                            .map(|written| written.err().unwrap_or(CommitOutcome::Committed)),
+                    );
                 }
-                Err(refusal) => {
-                    tx.rollback().await.map_err(map_err)?;
-                    outcomes.push(refusal);
-                }
+                outcomes
             }
         }
-        Ok(outcomes)
     }
 }

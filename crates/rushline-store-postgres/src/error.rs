@@ -10,9 +10,11 @@ pub(crate) fn map_err(e: sqlx::Error) -> DbError {
                 };
             }
             match db.code().as_deref() {
-                // Class 08 (connection), 53 (insufficient resources), 57P (operator intervention).
+                // Class 08 (connection), 40 (transaction rollback: deadlock, serialization),
+                // 53 (insufficient resources), 57P (operator intervention).
                 Some(code)
                     if code.starts_with("08")
+                        || code.starts_with("40")
                         || code.starts_with("53")
                         || code.starts_with("57P") =>
                 {

@@ -84,7 +84,8 @@ pub trait ClaimStore: Send + Sync {
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError>;
 
     /// Makes a batch of granted writes durable in one transaction when every pool total,
-    /// per-user limit, coupon reservation and points balance holds; otherwise falls back to one write at a time so that only the writes
-    /// that break an invariant are refused. Answers one outcome per write, in order.
-    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Result<Vec<CommitOutcome>, DbError>;
+    /// per-user limit, coupon reservation and points balance holds; otherwise falls back to one
+    /// write at a time, so that only the writes that break an invariant are refused and one
+    /// write's error fails that write alone. Answers one result per write, in order.
+    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Vec<Result<CommitOutcome, DbError>>;
 }

@@ -1,6 +1,6 @@
 -- Installs a pool's state from a database snapshot, only if no state is there: two nodes
 -- racing to rebuild cannot both install, so nothing is counted twice.
--- KEYS: meta, users, grants.
+-- KEYS: meta, users, grants, last_seq (the last seq an invalidated state gave).
 -- ARGV: total, per_user_limit, last_seq, held, then per hold: request_id, user, qty, seq,
 -- fingerprint.
 -- Returns the new generation, or 0 when a state was already there.
@@ -14,7 +14,9 @@ redis.call('DEL', KEYS[2], KEYS[3])
 -- reset a counter.
 local now = redis.call('TIME')
 local generation = tonumber(now[1]) * 1000000 + tonumber(now[2])
-redis.call('HSET', KEYS[1], 'total', ARGV[1], 'limit', ARGV[2], 'seq', ARGV[3], 'held', ARGV[4],
+local last_seq = math.max(tonumber(ARGV[3]), tonumber(redis.call('GET', KEYS[4]) or '0'))
+redis.call('HSET', KEYS[1], 'total', ARGV[1], 'limit', ARGV[2], 'seq', string.format('%d', last_seq),
+  'held', ARGV[4],
   'gen', string.format('%d', generation))
 for i = 5, #ARGV, 5 do
   local request_id, user, qty, seq, fingerprint = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]

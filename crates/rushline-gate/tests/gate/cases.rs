@@ -327,6 +327,25 @@ pub async fn invalidate_reloads_from_source(new_gate: &NewGate) {
     );
 }
 
+pub async fn a_reloaded_pool_never_gives_a_seq_again(new_gate: &NewGate) {
+    let db = FakeDb::with_pool(10, u32::MAX);
+    let gate = new_gate(db.clone());
+    // Three grants still in their group commit: the database has none of them yet.
+    for _ in 0..3 {
+        gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
+            .await
+            .unwrap();
+    }
+    gate.invalidate(&pool()).await.unwrap();
+    assert_eq!(
+        gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
+            .await
+            .unwrap(),
+        Granted { seq: 4 },
+        "seqs 1 to 3 may still commit"
+    );
+}
+
 pub async fn concurrent_claims_limit_1(new_gate: &NewGate) {
     concurrent_claims(new_gate, 1).await;
 }

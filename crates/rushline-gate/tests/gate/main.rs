@@ -42,6 +42,7 @@ conformance!(
     unknown_pool,
     snapshot_holds_and_seq,
     invalidate_reloads_from_source,
+    a_reloaded_pool_never_gives_a_seq_again,
     concurrent_claims_limit_1,
     concurrent_claims_limit_3,
     concurrent_replays_grant_once,

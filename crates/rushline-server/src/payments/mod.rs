@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::claims::request_id;
+use crate::claims::{Creates, request_id};
 use crate::{ApiError, AppState};
 
 /// The providers this node can charge with; Toss only when its secret key is configured.
@@ -146,7 +146,7 @@ pub async fn pay(
     key: &str,
     method: PayMethod,
 ) -> Result<(Order, Payment), ApiError> {
-    let payment_id = request_id(buyer.id, &format!("pay:{key}"));
+    let payment_id = request_id(buyer.id, Creates::Payment, key);
     match state.store.payment(payment_id).await {
         Ok(existing) => return replay(state, buyer, order_id, existing).await,
         Err(DbError::NotFound) => {}

@@ -8,6 +8,7 @@ use rushline_domain::catalog::ProductChanges;
 use uuid::Uuid;
 
 use super::catalog::seller_with_product;
+use super::drops::commit;
 use super::jobs::t0;
 use super::users::user;
 use crate::{
@@ -117,10 +118,7 @@ pub async fn cart_regular_stock_is_a_pool_that_follows_the_product(store: Arc<dy
         }],
         redemption: crate::Redemption::default(),
     };
-    store
-        .commit_claims(&[ClaimWrite::Order(order)])
-        .await
-        .unwrap();
+    commit(&store, &[ClaimWrite::Order(order)]).await;
 
     let restock = ProductChanges {
         stock: Some(10),

@@ -7,7 +7,7 @@ use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus, PointKin
 use uuid::Uuid;
 
 use super::catalog::seller_with_product;
-use super::drops::{buyer, purchase, scheduled_drop};
+use super::drops::{buyer, commit, purchase, scheduled_drop};
 use super::jobs::t0;
 use super::users::user;
 use crate::{
@@ -192,7 +192,7 @@ pub async fn coupons_claims_commit_beside_orders_in_one_batch(store: Arc<dyn Sto
         claim(&campaign, alice, 3, at + Duration::seconds(1)),
     ];
     assert_eq!(
-        store.commit_claims(&writes).await.unwrap(),
+        commit(&store, &writes).await,
         vec![CommitOutcome::Committed; 4]
     );
 
@@ -235,7 +235,7 @@ pub async fn coupons_the_database_refuses_claims_past_the_total_or_the_limit(
     ];
     use CommitOutcome::*;
     assert_eq!(
-        store.commit_claims(&writes).await.unwrap(),
+        commit(&store, &writes).await,
         vec![Committed, LimitReached, Committed, SoldOut]
     );
     let (pool, claims) = store.pool_snapshot(&campaign.pool_key()).await.unwrap();
@@ -253,13 +253,10 @@ pub async fn coupons_a_claimed_coupon_is_not_issued_twice(store: Arc<dyn Store>)
     let alice = buyer(&store).await;
     let at = campaign.claim_starts_at;
     let write = claim(&campaign, alice, 1, at);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&write)).await;
     let other = claim(&campaign, alice, 2, at);
     assert_eq!(
-        store.commit_claims(&[write, other]).await.unwrap(),
+        commit(&store, &[write, other]).await,
         vec![CommitOutcome::Duplicate, CommitOutcome::Committed]
     );
     let (pool, claims) = store.pool_snapshot(&campaign.pool_key()).await.unwrap();
@@ -282,7 +279,7 @@ pub async fn coupons_wallets_list_by_the_status_shown_now_newest_first(store: Ar
         claim(&short, alice, 2, at + Duration::seconds(2)),
         claim(&short, bob, 3, at),
     ];
-    store.commit_claims(&writes).await.unwrap();
+    commit(&store, &writes).await;
     let ids: Vec<Uuid> = writes.iter().map(coupon_id).collect();
 
     let listed = |status, now, before, limit| {
@@ -411,10 +408,7 @@ const TO_COMPLETION: [(OrderStatus, OrderStatus); 4] = [
 /// Gives `buyer` `points` the way buyers get them: an order of `drop` that completes.
 async fn earn(store: &Arc<dyn Store>, drop: &ProductDrop, buyer: Uuid, seq: i64, points: i64) {
     let write = purchase(drop, buyer, 1, seq, drop.opens_at);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(store, std::slice::from_ref(&write)).await;
     walk(
         store,
         order_id(&write),
@@ -448,17 +442,14 @@ pub async fn coupons_are_reserved_with_the_order_used_when_paid_and_back_when_ca
     let alice = buyer(&store).await;
     let at = drop.opens_at;
     let claimed = claim(&campaign, alice, 1, campaign.claim_starts_at);
-    store
-        .commit_claims(std::slice::from_ref(&claimed))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&claimed)).await;
     let coupon = coupon_id(&claimed);
 
     let first = redeeming(&drop, alice, 1, at, Some((coupon, 5_000)), 0);
     let again = redeeming(&drop, alice, 2, at, Some((coupon, 5_000)), 0);
     use CommitOutcome::*;
     assert_eq!(
-        store.commit_claims(&[first.clone(), again]).await.unwrap(),
+        commit(&store, &[first.clone(), again]).await,
         vec![Committed, CouponUnavailable],
         "one coupon, one order"
     );
@@ -524,7 +515,7 @@ pub async fn coupons_are_reserved_with_the_order_used_when_paid_and_back_when_ca
         0,
     );
     assert_eq!(
-        store.commit_claims(&[next]).await.unwrap(),
+        commit(&store, &[next]).await,
         vec![Committed],
         "a coupon given back is usable again"
     );
@@ -537,10 +528,7 @@ pub async fn coupons_the_database_refuses_another_buyers_or_one_outside_its_vali
     let drop = scheduled_drop(&store, 10, 5).await;
     let (alice, bob) = (buyer(&store).await, buyer(&store).await);
     let claimed = claim(&campaign, alice, 1, campaign.claim_starts_at);
-    store
-        .commit_claims(std::slice::from_ref(&claimed))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&claimed)).await;
     let coupon = Some((coupon_id(&claimed), 1_000));
     let micro = Duration::microseconds(1);
     let writes = [
@@ -551,7 +539,7 @@ pub async fn coupons_the_database_refuses_another_buyers_or_one_outside_its_vali
     ];
     use CommitOutcome::*;
     assert_eq!(
-        store.commit_claims(&writes).await.unwrap(),
+        commit(&store, &writes).await,
         vec![
             CouponUnavailable,
             CouponUnavailable,
@@ -566,17 +554,11 @@ pub async fn coupons_come_back_expired_once_their_validity_has_ended(store: Arc<
     let drop = scheduled_drop(&store, 10, 5).await;
     let alice = buyer(&store).await;
     let claimed = claim(&campaign, alice, 1, campaign.claim_starts_at);
-    store
-        .commit_claims(std::slice::from_ref(&claimed))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&claimed)).await;
     let coupon = coupon_id(&claimed);
     let late = campaign.valid_until - Duration::minutes(1);
     let write = redeeming(&drop, alice, 1, late, Some((coupon, 1_000)), 0);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&write)).await;
     let expire = OrderTransition::new(
         order_id(&write),
         OrderStatus::PendingPayment,
@@ -607,7 +589,7 @@ pub async fn points_are_spent_with_the_order_and_never_below_zero(store: Arc<dyn
     ];
     use CommitOutcome::*;
     assert_eq!(
-        store.commit_claims(&writes).await.unwrap(),
+        commit(&store, &writes).await,
         vec![Committed, Committed, InsufficientPoints, InsufficientPoints]
     );
     assert_eq!(store.points_balance(bob).await.unwrap(), 0);
@@ -643,7 +625,7 @@ pub async fn points_are_refunded_and_earned_once_per_order(store: Arc<dyn Store>
         redeeming(&drop, alice, 3, at, None, 200),
         redeeming(&drop, alice, 4, at, None, 100),
     ];
-    store.commit_claims(&writes).await.unwrap();
+    commit(&store, &writes).await;
     assert_eq!(store.points_balance(alice).await.unwrap(), 400);
     let ids: Vec<Uuid> = writes.iter().map(order_id).collect();
 
@@ -680,10 +662,7 @@ pub async fn points_are_refunded_and_earned_once_per_order(store: Arc<dyn Store>
 
     // Earned at completion, once, even when a transition carries the points again.
     let write = purchase(&drop, alice, 1, 5, at);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&write)).await;
     walk(&store, order_id(&write), &TO_COMPLETION, at, 890).await;
     let mut replay = OrderTransition::new(order_id(&write), Delivered, Completed, at, "again");
     replay.earn_points = 890;

@@ -42,6 +42,16 @@ pub(super) async fn scheduled_drop(
     drop
 }
 
+/// Commits `writes` as the group-commit writer does; none of them may fail.
+pub(super) async fn commit(store: &Arc<dyn Store>, writes: &[ClaimWrite]) -> Vec<CommitOutcome> {
+    store
+        .commit_claims(writes)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
 pub(super) async fn buyer(store: &Arc<dyn Store>) -> Uuid {
     let buyer = user(&format!("{}@buyer.example", Uuid::now_v7()), Role::Buyer);
     store.insert_user(&buyer).await.unwrap();
@@ -230,7 +240,7 @@ pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Stor
         purchase(&drop, bob, 3, 2, at),
         purchase(&drop, alice, 1, 3, at),
     ];
-    let outcomes = store.commit_claims(&writes).await.unwrap();
+    let outcomes = commit(&store, &writes).await;
     assert_eq!(outcomes, vec![CommitOutcome::Committed; 3]);
 
     let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
@@ -276,7 +286,7 @@ pub async fn claims_the_database_refuses_what_would_oversell(store: Arc<dyn Stor
     for seq in 1..=4 {
         writes.push(purchase(&drop, buyer(&store).await, 1, seq, at));
     }
-    let outcomes = store.commit_claims(&writes).await.unwrap();
+    let outcomes = commit(&store, &writes).await;
     use CommitOutcome::*;
     assert_eq!(outcomes, vec![Committed, Committed, Committed, SoldOut]);
     let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
@@ -294,10 +304,7 @@ pub async fn claims_the_database_refuses_what_breaks_the_user_limit(store: Arc<d
     let drop = scheduled_drop(&store, 10, 2).await;
     let (alice, bob) = (buyer(&store).await, buyer(&store).await);
     let at = drop.opens_at;
-    store
-        .commit_claims(&[purchase(&drop, alice, 1, 1, at)])
-        .await
-        .unwrap();
+    commit(&store, &[purchase(&drop, alice, 1, 1, at)]).await;
     let writes = [
         purchase(&drop, alice, 1, 2, at),
         purchase(&drop, bob, 2, 3, at),
@@ -305,7 +312,7 @@ pub async fn claims_the_database_refuses_what_breaks_the_user_limit(store: Arc<d
     ];
     use CommitOutcome::*;
     assert_eq!(
-        store.commit_claims(&writes).await.unwrap(),
+        commit(&store, &writes).await,
         vec![Committed, Committed, LimitReached]
     );
     let (pool, _) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
@@ -317,17 +324,44 @@ pub async fn claims_a_committed_order_is_not_written_twice(store: Arc<dyn Store>
     let alice = buyer(&store).await;
     let write = purchase(&drop, alice, 1, 1, drop.opens_at);
     assert_eq!(
-        store
-            .commit_claims(std::slice::from_ref(&write))
-            .await
-            .unwrap(),
+        commit(&store, std::slice::from_ref(&write)).await,
         vec![CommitOutcome::Committed]
     );
     let other = purchase(&drop, alice, 1, 2, drop.opens_at);
     assert_eq!(
-        store.commit_claims(&[write, other]).await.unwrap(),
+        commit(&store, &[write, other]).await,
         vec![CommitOutcome::Duplicate, CommitOutcome::Committed]
     );
+    let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!((pool.held, claims.len()), (2, 2));
+}
+
+pub async fn claims_one_writes_error_fails_that_write_alone(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 5).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = drop.opens_at;
+    let first = purchase(&drop, alice, 1, 1, at);
+    commit(&store, std::slice::from_ref(&first)).await;
+    // Another order whose claim reuses the first one's id: a constraint, not an invariant.
+    let mut clash = purchase(&drop, alice, 1, 2, at);
+    let ClaimWrite::Order(order) = &mut clash else {
+        unreachable!("a purchase writes an order")
+    };
+    order.lines[0].claim.id = order_id(&first);
+    let fine = purchase(&drop, bob, 1, 3, at);
+    let outcomes = store.commit_claims(&[fine.clone(), clash.clone()]).await;
+    assert!(
+        matches!(
+            outcomes.as_slice(),
+            [Ok(CommitOutcome::Committed), Err(DbError::Conflict { .. })]
+        ),
+        "{outcomes:?}"
+    );
+    store.order(order_id(&fine)).await.unwrap();
+    assert!(matches!(
+        store.order(order_id(&clash)).await,
+        Err(DbError::NotFound)
+    ));
     let (pool, claims) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
     assert_eq!((pool.held, claims.len()), (2, 2));
 }
@@ -344,10 +378,7 @@ pub async fn orders_move_once_and_release_their_stock_when_they_leave_it(store: 
     let alice = buyer(&store).await;
     let at = drop.opens_at;
     let write = purchase(&drop, alice, 3, 1, at);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&write)).await;
     let id = order_id(&write);
 
     let paid_at = at + Duration::minutes(1);
@@ -427,10 +458,7 @@ pub async fn orders_move_once_and_release_their_stock_when_they_leave_it(store: 
 pub async fn orders_cannot_be_paid_once_the_hold_has_run_out(store: Arc<dyn Store>) {
     let drop = scheduled_drop(&store, 10, 5).await;
     let write = purchase(&drop, buyer(&store).await, 1, 1, drop.opens_at);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&write)).await;
     let ClaimWrite::Order(new) = &write else {
         unreachable!("a purchase writes an order")
     };
@@ -460,7 +488,7 @@ pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dy
         purchase(&drop, bob, 1, 2, at + Duration::seconds(1)),
         purchase(&drop, alice, 1, 3, at + Duration::seconds(2)),
     ];
-    store.commit_claims(&writes).await.unwrap();
+    commit(&store, &writes).await;
     let ids: Vec<Uuid> = writes.iter().map(order_id).collect();
 
     let holds_end = at + Duration::minutes(10);

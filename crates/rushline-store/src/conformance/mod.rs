@@ -41,6 +41,7 @@ macro_rules! conformance_tests {
             drops::claims_the_database_refuses_what_would_oversell,
             drops::claims_the_database_refuses_what_breaks_the_user_limit,
             drops::claims_a_committed_order_is_not_written_twice,
+            drops::claims_one_writes_error_fails_that_write_alone,
             drops::orders_move_once_and_release_their_stock_when_they_leave_it,
             drops::orders_cannot_be_paid_once_the_hold_has_run_out,
             drops::orders_due_and_listed_by_buyer_seller_drop_and_status,

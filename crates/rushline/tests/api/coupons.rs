@@ -503,3 +503,43 @@ async fn openapi_documents_the_coupon_and_points_endpoints_with_their_error_code
         assert!(schemas[schema].is_object(), "no {schema} schema");
     }
 }
+
+backend_test! {
+    async fn one_key_for_a_coupon_and_a_purchase_names_two_things(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let campaign = seller_campaign(&app, &seller, 10, 5).await;
+        let drop = crate::drops::create_drop(&app, &seller, 10, 5).await;
+        crate::drops::open(&app, &drop);
+        let client = app.client();
+
+        claim(&client, &buyer, &campaign, "k").await.assert_status(StatusCode::CREATED);
+        // Spelled like the coupon's namespaced key: still a purchase of its own.
+        crate::drops::purchase(&client, &buyer, &drop, 1, "coupon:k").await.assert_status(StatusCode::CREATED);
+        crate::drops::purchase(&client, &buyer, &drop, 1, "order:k").await.assert_status(StatusCode::CREATED);
+        claim(&client, &buyer, &campaign, "order:k").await.assert_status(StatusCode::CREATED);
+        assert_eq!(wallet(&app, &buyer, "").await["items"].as_array().unwrap().len(), 2);
+    }
+}
+
+backend_test! {
+    async fn a_claim_retried_after_the_window_closed_gets_its_coupon(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let campaign = seller_campaign(&app, &seller, 10, 5).await;
+        open_claims(&app, &campaign);
+        let client = app.client();
+        let first = claim(&client, &buyer, &campaign, "k").await;
+        first.assert_status(StatusCode::CREATED);
+
+        app.clock.set(time(&campaign["claim_ends_at"]));
+        let retry = claim(&client, &buyer, &campaign, "k").await;
+        retry.assert_status(StatusCode::CREATED);
+        assert_eq!(retry.json()["id"], first.json()["id"]);
+        let late = claim(&client, &buyer, &campaign, "new").await;
+        late.assert_status(StatusCode::CONFLICT);
+        assert_eq!(late.error_code(), "closed");
+    }
+}

@@ -216,11 +216,16 @@ backend_test! {
         assert_eq!(hold, opens_at + Duration::minutes(10));
 
         app.clock.set(closes_at - Duration::microseconds(1));
-        purchase(&client, &buyer, &drop, 1, "last").await.assert_status(StatusCode::CREATED);
+        let last = purchase(&client, &buyer, &drop, 1, "last").await;
+        last.assert_status(StatusCode::CREATED);
         app.clock.set(closes_at);
         let late = purchase(&client, &buyer, &drop, 1, "late").await;
         late.assert_status(StatusCode::CONFLICT);
         assert_eq!(late.error_code(), "closed");
+        // The retry of a purchase that went through still gets the first answer.
+        let retry = purchase(&client, &buyer, &drop, 1, "last").await;
+        retry.assert_status(StatusCode::CREATED);
+        assert_eq!(retry.json()["order_id"], last.json()["order_id"]);
         assert_eq!(remaining(&app, &drop).await, 8);
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::on_sale;
 use crate::auth::{AuthUser, Buyer};
-use crate::claims::request_id;
+use crate::claims::{Creates, request_id};
 use rushline_domain::pricing::PricedLine;
 
 use crate::coupons::Redeem;
@@ -68,7 +68,7 @@ pub(crate) async fn checkout(
     Json(body): Json<CheckoutBody>,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let now = state.clock.now();
-    let order_id = request_id(buyer.id, &key);
+    let order_id = request_id(buyer.id, Creates::Order, &key);
     let redeem = Redeem {
         coupon_id: body.coupon_id,
         points: body.points,
@@ -80,16 +80,29 @@ pub(crate) async fn checkout(
         Err(DbError::NotFound) => {}
         Err(e) => return Err(e.into()),
     }
-    let lines = chosen_lines(&state, buyer, body.product_ids.clone(), order_id).await?;
-    let priced: Vec<PricedLine> = lines
-        .iter()
-        .map(|line| PricedLine {
-            product_id: line.item.product_id,
-            seller_id: line.seller_id,
-            amount: line.unit_price * i64::from(line.item.quantity),
-        })
-        .collect();
-    let (total, redemption) = crate::coupons::price(&state, buyer.id, &priced, redeem, now).await?;
+    let chosen = async {
+        let lines = chosen_lines(&state, buyer, body.product_ids.clone(), order_id).await?;
+        let priced: Vec<PricedLine> = lines
+            .iter()
+            .map(|line| PricedLine {
+                product_id: line.item.product_id,
+                seller_id: line.seller_id,
+                amount: line.unit_price * i64::from(line.item.quantity),
+            })
+            .collect();
+        let (total, redemption) =
+            crate::coupons::price(&state, buyer.id, &priced, redeem, now).await?;
+        Ok::<_, ApiError>((lines, total, redemption))
+    };
+    let (lines, total, redemption) = match chosen.await {
+        Ok(chosen) => chosen,
+        // The first attempt may have committed since the lookup above, emptying the cart and
+        // taking the coupon or points this copy was just refused.
+        Err(refused) => match state.store.order(order_id).await {
+            Ok(order) => return replay(order, buyer, &body, redeem),
+            Err(_) => return Err(refused),
+        },
+    };
     let mut parts: Vec<Vec<u8>> = vec![b"checkout".to_vec()];
     for line in &lines {
         parts.push(line.item.product_id.as_bytes().to_vec());

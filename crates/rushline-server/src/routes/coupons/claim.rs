@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Buyer;
-use crate::claims::{fingerprint, request_id};
+use crate::claims::{Creates, fingerprint, request_id};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
 
 /// The coupon a claim put in the buyer's wallet. A retry with the same `Idempotency-Key`
@@ -59,24 +59,27 @@ pub(crate) async fn claim(
 ) -> Result<(StatusCode, Json<ClaimedCoupon>), ApiError> {
     let campaign = state.campaigns.get(&state.store, campaign_id).await?;
     let now = state.clock.now();
-    match window_status(now, campaign.claim_starts_at, campaign.claim_ends_at) {
-        DropStatus::Scheduled => {
-            return Err(ApiError::conflict(
-                "not_open",
-                "the campaign's claim window has not opened yet",
-            ));
-        }
-        DropStatus::Closed => {
-            return Err(ApiError::conflict(
-                "closed",
-                "the campaign's claim window has closed",
-            ));
-        }
-        DropStatus::Open | DropStatus::SoldOut => {}
-    }
-
     // Namespaced: the same key sent to a purchase names an order, not this coupon.
-    let coupon_id = request_id(buyer.id, &format!("coupon:{key}"));
+    let coupon_id = request_id(buyer.id, Creates::Coupon, &key);
+    let refusal = match window_status(now, campaign.claim_starts_at, campaign.claim_ends_at) {
+        DropStatus::Scheduled => Some(ApiError::conflict(
+            "not_open",
+            "the campaign's claim window has not opened yet",
+        )),
+        DropStatus::Closed => Some(ApiError::conflict(
+            "closed",
+            "the campaign's claim window has closed",
+        )),
+        DropStatus::Open | DropStatus::SoldOut => None,
+    };
+    if let Some(refusal) = refusal {
+        // A retry of a claim that went through before the window closed gets the first answer.
+        return match state.store.coupon(coupon_id).await {
+            Ok(_) => replay(&state, buyer.id, &campaign, coupon_id).await,
+            Err(DbError::NotFound) => Err(refusal),
+            Err(e) => Err(e.into()),
+        };
+    }
     let pool = PoolKey(campaign.pool_key());
     let claim = Claim {
         user: buyer.id,

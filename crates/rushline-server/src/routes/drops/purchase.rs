@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Buyer};
-use crate::claims::request_id;
+use crate::claims::{Creates, request_id};
 use crate::coupons::Redeem;
 use crate::rooms::{QueuePass, pass_invalid};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
@@ -112,28 +112,21 @@ pub(crate) async fn purchase(
         })?;
     let drop = state.drops.get(&state.store, drop_id).await?;
     let now = state.clock.now();
-    match window_status(now, drop.opens_at, drop.closes_at) {
-        DropStatus::Scheduled => {
-            return Err(ApiError::conflict(
-                "not_open",
-                "the drop has not opened yet",
-            ));
-        }
-        DropStatus::Closed => return Err(ApiError::conflict("closed", "the drop has closed")),
-        DropStatus::Open | DropStatus::SoldOut => {}
-    }
-    let has_room = drop.waiting_room.is_some();
-    if has_room {
-        state
-            .rooms
-            .check_pass(pass.as_deref(), drop.id, buyer.id, now)?;
-    }
-
-    let order_id = request_id(buyer.id, &key);
+    let order_id = request_id(buyer.id, Creates::Order, &key);
     let redeem = Redeem {
         coupon_id: body.coupon_id,
         points: body.points,
     };
+    if let Err(refusal) = admissible(&state, &drop, pass.as_deref(), buyer.id, now) {
+        // A retry of a purchase that went through (before the drop closed, with a pass now used
+        // or expired) gets the first answer.
+        return match state.store.order(order_id).await {
+            Ok(_) => replay(&state, buyer, &drop, quantity, redeem, order_id).await,
+            Err(DbError::NotFound) => Err(refusal),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let has_room = drop.waiting_room.is_some();
     if !redeem.is_nothing() {
         // A retry would find its coupon reserved and its points spent by its own first attempt:
         // it is answered from that order instead of judged again.
@@ -233,6 +226,28 @@ pub(crate) async fn purchase(
         CommitOutcome::LimitReached => Err(limit_reached()),
         CommitOutcome::CouponUnavailable => Err(crate::coupons::coupon_unavailable()),
         CommitOutcome::InsufficientPoints => Err(crate::coupons::insufficient_points()),
+    }
+}
+
+/// Whether the drop takes this purchase now: its window is open and, on a drop with a waiting
+/// room, the buyer's pass is valid.
+fn admissible(
+    state: &AppState,
+    drop: &ProductDrop,
+    pass: Option<&str>,
+    buyer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match window_status(now, drop.opens_at, drop.closes_at) {
+        DropStatus::Scheduled => Err(ApiError::conflict(
+            "not_open",
+            "the drop has not opened yet",
+        )),
+        DropStatus::Closed => Err(ApiError::conflict("closed", "the drop has closed")),
+        DropStatus::Open | DropStatus::SoldOut if drop.waiting_room.is_some() => {
+            state.rooms.check_pass(pass, drop.id, buyer, now)
+        }
+        DropStatus::Open | DropStatus::SoldOut => Ok(()),
     }
 }
 
