@@ -223,15 +223,18 @@ pub fn fingerprint(parts: &[&[u8]]) -> u64 {
     ) >> 1
 }
 
-/// What a buyer's request creates; each kind names its ids apart from the others.
+/// What a request creates; each kind names its ids apart from the others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Creates {
     Order,
     Coupon,
     Payment,
+    Drop,
+    Campaign,
+    Product,
 }
 
-/// The id of whatever a buyer's request creates, derived from the buyer, the kind and the
+/// The id of whatever a user's request creates, derived from the user, the kind and the
 /// idempotency key: every retry of one request, on any node, names the same order (or coupon),
 /// so the gate and the database both recognise it. The kind keeps one key used for an order and
 /// for a coupon from naming one claim twice.
@@ -240,6 +243,9 @@ pub fn request_id(user: Uuid, creates: Creates, idempotency_key: &str) -> Uuid {
         Creates::Order => "order",
         Creates::Coupon => "coupon",
         Creates::Payment => "payment",
+        Creates::Drop => "drop",
+        Creates::Campaign => "campaign",
+        Creates::Product => "product",
     };
     Uuid::new_v5(&user, format!("{kind}:{idempotency_key}").as_bytes())
 }

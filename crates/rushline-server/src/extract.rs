@@ -99,10 +99,27 @@ mod tests {
     }
 }
 
-/// The `Idempotency-Key` header that every creating POST requires: 1–255 visible ASCII
-/// characters. Missing → 400 `idempotency_key_required`.
+/// The `Idempotency-Key` header: 1–255 visible ASCII characters. Claiming and paying require
+/// it (missing → 400 `idempotency_key_required`); the other creating POSTs take
+/// `Option<IdempotencyKey>` and honour it when sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key("idempotency-key") {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;

@@ -543,3 +543,38 @@ backend_test! {
         assert_eq!(late.error_code(), "closed");
     }
 }
+
+backend_test! {
+    async fn a_campaign_created_again_with_its_key_is_the_same_campaign(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let now = app.clock.now();
+        let terms = |total: i64| json!({
+            "name": "Spring sale",
+            "total": total,
+            "per_user_limit": 1,
+            "claim_starts_at": now + Duration::minutes(1),
+            "claim_ends_at": now + Duration::hours(1),
+            "valid_from": now,
+            "valid_until": now + Duration::days(7),
+            "discount": {"kind": "fixed", "amount": 3_000},
+            "min_order_amount": 0,
+            "scope": {"kind": "seller"},
+        });
+        let create = |body: Value| {
+            let app = &app;
+            let bearer = seller.bearer();
+            async move {
+                app.send(Method::POST, "/api/v1/coupon-campaigns", Some(body), &[("authorization", &bearer), ("idempotency-key", "spring")]).await
+            }
+        };
+        let first = create(terms(100)).await;
+        first.assert_status(StatusCode::CREATED);
+        let again = create(terms(100)).await;
+        again.assert_status(StatusCode::CREATED);
+        assert_eq!(again.json()["id"], first.json()["id"]);
+        let other = create(terms(200)).await;
+        other.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(other.error_code(), "idempotency_mismatch");
+    }
+}

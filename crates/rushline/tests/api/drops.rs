@@ -578,3 +578,36 @@ backend_test! {
         assert_eq!(refused.error_code(), "limit_reached", "the rebuilt gate counts the buyer's kept units");
     }
 }
+
+backend_test! {
+    async fn a_drop_created_again_with_its_key_is_the_same_drop(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let product = app.product(&seller, 129_000, 0).await;
+        let now = app.clock.now();
+        let terms = |quantity: i64| json!({
+            "product_id": product.id,
+            "quantity": quantity,
+            "price": 99_000,
+            "opens_at": now + Duration::minutes(1),
+            "closes_at": now + Duration::hours(1),
+        });
+        let create = |body: Value, key: &'static str| {
+            let app = &app;
+            let bearer = seller.bearer();
+            async move {
+                app.send(Method::POST, "/api/v1/drops", Some(body), &[("authorization", &bearer), ("idempotency-key", key)]).await
+            }
+        };
+        let first = create(terms(100), "drop-1").await;
+        first.assert_status(StatusCode::CREATED);
+        let again = create(terms(100), "drop-1").await;
+        again.assert_status(StatusCode::CREATED);
+        assert_eq!(again.json()["id"], first.json()["id"]);
+        let other = create(terms(200), "drop-1").await;
+        other.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(other.error_code(), "idempotency_mismatch");
+        let mine = app.get(&format!("/api/v1/drops?seller_id={}", seller.id)).await;
+        assert_eq!(mine.json()["items"].as_array().unwrap().len(), 1);
+    }
+}

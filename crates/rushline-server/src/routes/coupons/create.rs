@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::CampaignView;
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::claims::{Creates, request_id};
+use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,18 +59,23 @@ pub(crate) enum ScopeRequest {
     path = "/api/v1/coupon-campaigns",
     tag = "coupons",
     security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the campaign the first attempt created"),
+    ),
     request_body = CreateCampaign,
     responses(
         (status = 201, body = CampaignView),
+        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: a buyer, or a seller asking for the store scope", body = ErrorBody),
         (status = 404, description = "`not_found`: no such product of this seller", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with field details; `invalid_body` (an unknown discount or scope kind)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with field details; `invalid_body` (an unknown discount or scope kind); `idempotency_mismatch`: the key created another campaign", body = ErrorBody),
     )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
     user: AuthUser,
+    key: Option<IdempotencyKey>,
     Json(body): Json<CreateCampaign>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
     if user.role == Role::Buyer {
@@ -91,7 +97,9 @@ pub(crate) async fn create(
     let scope = scope(&state, user, body.scope, &mut errors).await?;
     errors.into_result(|| ())?;
     let campaign = CouponCampaign {
-        id: Uuid::now_v7(),
+        id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
+            request_id(user.id, Creates::Campaign, &key.0)
+        }),
         owner_id: user.id,
         name: body.name.trim().to_owned(),
         total: terms.total,
@@ -105,10 +113,48 @@ pub(crate) async fn create(
         scope: scope.expect("no errors, so a scope"),
         created_at: now,
     };
-    state.store.create_campaign(&campaign).await?;
+    match state.store.create_campaign(&campaign).await {
+        Ok(()) => {}
+        Err(DbError::Conflict { .. }) if key.is_some() => return replay(&state, &campaign).await,
+        Err(e) => return Err(e.into()),
+    }
     Ok((
         StatusCode::CREATED,
         Json(CampaignView::of(&state, &campaign).await?),
+    ))
+}
+
+/// Answers a retried creation with the campaign its first attempt created, if it asked for the
+/// same.
+async fn replay(
+    state: &AppState,
+    asked: &CouponCampaign,
+) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
+    let first = state.store.campaign(asked.id).await?;
+    let terms = |campaign: &CouponCampaign| {
+        (
+            campaign.owner_id,
+            campaign.name.clone(),
+            campaign.total,
+            campaign.per_user_limit,
+            [
+                campaign.claim_starts_at,
+                campaign.claim_ends_at,
+                campaign.valid_from,
+                campaign.valid_until,
+            ]
+            .map(|at| at.timestamp_micros()),
+            campaign.discount,
+            campaign.min_order_amount,
+            campaign.scope,
+        )
+    };
+    if terms(&first) != terms(asked) {
+        return Err(ApiError::idempotency_mismatch());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(CampaignView::of(state, &first).await?),
     ))
 }
 

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::{DropView, WaitingRoom};
 use crate::auth::Seller;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::claims::{Creates, request_id};
+use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,18 +41,23 @@ fn one() -> i64 {
     path = "/api/v1/drops",
     tag = "drops",
     security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the drop the first attempt created"),
+    ),
     request_body = CreateDrop,
     responses(
         (status = 201, body = DropView),
+        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a seller", body = ErrorBody),
         (status = 404, description = "`not_found`: no such product of this seller", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with field details", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with field details; `idempotency_mismatch`: the key created another drop", body = ErrorBody),
     )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Seller(seller): Seller,
+    key: Option<IdempotencyKey>,
     Json(body): Json<CreateDrop>,
 ) -> Result<(StatusCode, Json<DropView>), ApiError> {
     let now = state.clock.now();
@@ -73,7 +79,9 @@ pub(crate) async fn create(
         Err(e) => return Err(e.into()),
     };
     let drop = ProductDrop {
-        id: Uuid::now_v7(),
+        id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
+            request_id(seller.id, Creates::Drop, &key.0)
+        }),
         product_id: product.id,
         seller_id: seller.id,
         quantity: terms.quantity,
@@ -88,9 +96,40 @@ pub(crate) async fn create(
         waiting_room,
         queue_seed: None,
     };
-    state.store.create_drop(&drop).await?;
+    match state.store.create_drop(&drop).await {
+        Ok(()) => {}
+        Err(DbError::Conflict { .. }) if key.is_some() => return replay(&state, &drop).await,
+        Err(e) => return Err(e.into()),
+    }
     Ok((
         StatusCode::CREATED,
         Json(DropView::of(&state, &drop).await?),
+    ))
+}
+
+/// Answers a retried creation with the drop its first attempt created, if it asked for the same.
+async fn replay(
+    state: &AppState,
+    asked: &ProductDrop,
+) -> Result<(StatusCode, Json<DropView>), ApiError> {
+    let first = state.store.drop_by_id(asked.id).await?;
+    let terms = |drop: &ProductDrop| {
+        (
+            drop.product_id,
+            drop.seller_id,
+            drop.quantity,
+            drop.price,
+            drop.opens_at.timestamp_micros(),
+            drop.closes_at.timestamp_micros(),
+            drop.per_user_limit,
+            drop.waiting_room,
+        )
+    };
+    if terms(&first) != terms(asked) {
+        return Err(ApiError::idempotency_mismatch());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(DropView::of(state, &first).await?),
     ))
 }
