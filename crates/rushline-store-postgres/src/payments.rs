@@ -1,7 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::PaymentStatus;
-use rushline_store::{DbError, NewJob, Order, OrderStore, OrderTransition, Payment, PaymentStore};
+use rushline_store::{
+    DbError, NewJob, Order, OrderStore, OrderTransition, PAYMENT_STATUS_CHANGED, Payment,
+    PaymentStore,
+};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
@@ -28,8 +31,38 @@ fn payment_from_row(row: &PgRow) -> Result<Payment, DbError> {
     })
 }
 
-const SETTLE: &str = "UPDATE payments SET status = $2, failure_code = COALESCE($3, failure_code), updated_at = $4 \
-                      WHERE id = $1";
+/// Moves a payment from `from` to `to`, or `Conflict { PAYMENT_STATUS_CHANGED }`.
+async fn settle<'e, E>(
+    executor: E,
+    id: Uuid,
+    from: PaymentStatus,
+    to: PaymentStatus,
+    failure_code: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
+    let updated = sqlx::query(
+        "UPDATE payments SET status = $3, failure_code = COALESCE($4, failure_code), updated_at = $5 \
+         WHERE id = $1 AND status = $2",
+    )
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(failure_code)
+    .bind(at)
+    .execute(executor)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    if updated == 0 {
+        return Err(DbError::Conflict {
+            constraint: PAYMENT_STATUS_CHANGED.to_owned(),
+        });
+    }
+    Ok(())
+}
 
 #[async_trait]
 impl PaymentStore for PgStore {
@@ -75,36 +108,26 @@ impl PaymentStore for PgStore {
     async fn settle_payment(
         &self,
         id: Uuid,
-        status: PaymentStatus,
+        from: PaymentStatus,
+        to: PaymentStatus,
         failure_code: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let updated = sqlx::query(SETTLE)
-            .bind(id)
-            .bind(status.as_str())
-            .bind(failure_code)
-            .bind(at)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        if updated == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        settle(&self.pool, id, from, to, failure_code, at).await
     }
 
     async fn approve_payment(&self, id: Uuid, change: &OrderTransition) -> Result<Order, DbError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
+        settle(
+            &mut *tx,
+            id,
+            PaymentStatus::Pending,
+            PaymentStatus::Approved,
+            None,
+            change.at,
+        )
+        .await?;
         apply_transition(&mut tx, change).await?;
-        sqlx::query(SETTLE)
-            .bind(id)
-            .bind(PaymentStatus::Approved.as_str())
-            .bind(None::<&str>)
-            .bind(change.at)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         self.order(change.order_id).await
     }
@@ -116,14 +139,15 @@ impl PaymentStore for PgStore {
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query(SETTLE)
-            .bind(id)
-            .bind(PaymentStatus::Refunding.as_str())
-            .bind(None::<&str>)
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        settle(
+            &mut *tx,
+            id,
+            PaymentStatus::Pending,
+            PaymentStatus::Refunding,
+            None,
+            at,
+        )
+        .await?;
         insert_job(&mut *tx, refund, at).await?;
         tx.commit().await.map_err(map_err)
     }

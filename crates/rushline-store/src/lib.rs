@@ -43,7 +43,7 @@ pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
     OrderStore, OrderTransition, Redemption,
 };
-pub use payments::{PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
+pub use payments::{PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 

@@ -12,6 +12,10 @@ use crate::orders::{Order, OrderTransition};
 /// An order has at most one payment that is pending, approved or being refunded.
 pub const PAYMENTS_ONE_LIVE_PER_ORDER: &str = "payments_one_live_per_order";
 
+/// A payment was not in the status a change expected: someone settled it first (the sweep of
+/// stale payments, a refund). Never a constraint of the schema; the stores report it.
+pub const PAYMENT_STATUS_CHANGED: &str = "payment_status_changed";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Payment {
     /// Derived from the buyer and the request's idempotency key.
@@ -41,19 +45,24 @@ pub trait PaymentStore: Send + Sync {
     /// Oldest first.
     async fn payments_for_order(&self, order_id: Uuid) -> Result<Vec<Payment>, DbError>;
 
+    /// Moves the payment from `from` to `to`. `Conflict { PAYMENT_STATUS_CHANGED }` when it is
+    /// not (or no longer) `from`.
     async fn settle_payment(
         &self,
         id: Uuid,
-        status: PaymentStatus,
+        from: PaymentStatus,
+        to: PaymentStatus,
         failure_code: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), DbError>;
 
-    /// Marks the payment approved and applies `change` (pending → paid) in one transaction:
-    /// both or neither. Errors as `transition_order`.
+    /// Marks the pending payment approved and applies `change` (pending → paid) in one
+    /// transaction: both or neither. `Conflict { PAYMENT_STATUS_CHANGED }` when the payment is
+    /// no longer pending (the sweep is refunding it); otherwise errors as `transition_order`.
     async fn approve_payment(&self, id: Uuid, change: &OrderTransition) -> Result<Order, DbError>;
 
-    /// Marks the payment `refunding` and enqueues `refund` in one transaction.
+    /// Marks the pending payment `refunding` and enqueues `refund` in one transaction. `Conflict
+    /// { PAYMENT_STATUS_CHANGED }`, and no job, when it is no longer pending.
     async fn refund_later(
         &self,
         id: Uuid,

@@ -2,6 +2,7 @@
 //! cancel, Basic auth with the secret key), so that the real client runs in tests. What it
 //! answers depends on the `paymentKey`'s prefix.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -27,8 +28,11 @@ pub struct TossCall {
     pub idempotency_key: Option<String>,
 }
 
-/// Payment keys starting with `decline` get 400 `REJECT_CARD_PAYMENT`, `down` get 500, and
-/// `late` move the given clock past a hold before approving; the rest are approved.
+/// Payment keys starting with `decline` get 400 `REJECT_CARD_PAYMENT`, `down` get 500, `busy`
+/// get 429, `late` move the given clock past a hold before approving, and `lost` are charged
+/// by the first confirm, which never answers, and refused with 400 `ALREADY_PROCESSED_PAYMENT`
+/// by the next ones; the rest are approved. Cancelling a key that was never charged answers 404
+/// `NOT_FOUND_PAYMENT`.
 #[derive(Clone)]
 pub struct FakeToss {
     pub url: String,
@@ -38,6 +42,8 @@ pub struct FakeToss {
 #[derive(Clone)]
 struct Fake {
     calls: Arc<Mutex<Vec<TossCall>>>,
+    /// The payment keys charged.
+    charged: Arc<Mutex<HashSet<String>>>,
     clock: ManualClock,
 }
 
@@ -51,6 +57,7 @@ impl FakeToss {
             .route("/v1/payments/{payment_key}/cancel", post(cancel))
             .with_state(Fake {
                 calls: calls.clone(),
+                charged: Arc::default(),
                 clock,
             });
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -88,15 +95,22 @@ async fn confirm(
         );
     }
     let key = body["paymentKey"].as_str().unwrap_or_default().to_owned();
-    fake.calls.lock().unwrap().push(TossCall {
-        endpoint: "confirm",
-        payment_key: key.clone(),
-        body: body.clone(),
-        idempotency_key: headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    });
+    let retried = {
+        let mut calls = fake.calls.lock().unwrap();
+        let retried = calls
+            .iter()
+            .any(|c| c.endpoint == "confirm" && c.payment_key == key);
+        calls.push(TossCall {
+            endpoint: "confirm",
+            payment_key: key.clone(),
+            body: body.clone(),
+            idempotency_key: headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        });
+        retried
+    };
     if key.starts_with("decline") {
         return error(
             StatusCode::BAD_REQUEST,
@@ -111,9 +125,28 @@ async fn confirm(
             "internal error",
         );
     }
+    if key.starts_with("busy") {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "too many requests",
+        );
+    }
+    if key.starts_with("lost") {
+        if retried {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "ALREADY_PROCESSED_PAYMENT",
+                "이미 처리된 결제 입니다.",
+            );
+        }
+        fake.charged.lock().unwrap().insert(key);
+        return std::future::pending().await;
+    }
     if key.starts_with("late") {
         fake.clock.advance(TimeDelta::days(2));
     }
+    fake.charged.lock().unwrap().insert(key.clone());
     (
         StatusCode::OK,
         Json(json!({
@@ -152,6 +185,13 @@ async fn cancel(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     });
+    if !fake.charged.lock().unwrap().contains(&payment_key) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND_PAYMENT",
+            "존재하지 않는 결제 정보 입니다.",
+        );
+    }
     if already {
         return error(
             StatusCode::BAD_REQUEST,

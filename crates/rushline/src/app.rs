@@ -266,7 +266,7 @@ fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-/// The sandbox always, Toss when its secret key is configured, each behind its own breaker.
+/// Toss when its secret key is configured, else the sandbox (never both), behind a breaker.
 fn payments(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Payments> {
     let settings = &config.payments;
     let guard = BreakerSettings {

@@ -168,10 +168,11 @@ impl Default for WaitingRoomConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaymentsConfig {
-    /// Each call to a provider must answer within this.
+    /// Each call to a provider must answer within this; all tries of a call, with the backoff
+    /// between them, within the five minutes after which a pending payment is refunded.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
-    /// Further tries after a timeout or a 5xx answer (never after a 4xx).
+    /// Further tries after a timeout or a 5xx answer (never after a 4xx, 429 included).
     pub retries: usize,
     /// The first retry's delay; each next one doubles.
     #[serde(with = "humantime_serde")]
@@ -189,7 +190,8 @@ pub struct PaymentsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TossConfig {
-    /// Unset: Toss Payments is off and only the sandbox takes payments.
+    /// Set: Toss Payments takes every payment and the sandbox is off. Unset: only the sandbox
+    /// takes payments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<Secret>,
     pub base_url: String,
@@ -633,6 +635,24 @@ impl Config {
                     .to_owned(),
             });
         }
+        let longest = rushline_server::payments::longest_call(
+            payments.timeout,
+            payments.retries,
+            payments.backoff,
+        );
+        let stale_after = rushline_server::payments::STALE_AFTER;
+        if longest >= stale_after {
+            return Err(ConfigError::Invalid {
+                key: "payments.timeout",
+                message: format!(
+                    "payments.timeout × (payments.retries + 1), plus the payments.backoff delays \
+                     between tries, can last {}; it must stay under {}, after which a pending \
+                     payment is refunded as abandoned",
+                    humantime::format_duration(longest),
+                    humantime::format_duration(stale_after),
+                ),
+            });
+        }
         if rushline_domain::EarnRate::from_fraction(self.points.earn_rate).is_none() {
             return Err(ConfigError::Invalid {
                 key: "points.earn_rate",
@@ -915,6 +935,29 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn a_pay_call_must_end_before_the_sweep_refunds_its_payment() {
+        // Three tries of two minutes; or ten short retries whose doubling delays (up to 60 s,
+        // doubled by jitter) add up to ten minutes.
+        for (timeout, retries, backoff) in [("2m", "2", "200ms"), ("1s", "10", "1s")] {
+            Jail::expect_with(|jail| {
+                jail.set_env("RUSHLINE_PAYMENTS__TIMEOUT", timeout);
+                jail.set_env("RUSHLINE_PAYMENTS__RETRIES", retries);
+                jail.set_env("RUSHLINE_PAYMENTS__BACKOFF", backoff);
+                let error = Config::load(None).unwrap_err().to_string();
+                assert!(error.starts_with("payments.timeout: "), "{error}");
+                assert!(error.contains("payments.retries"), "{error}");
+                Ok(())
+            });
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_PAYMENTS__TIMEOUT", "1m");
+            jail.set_env("RUSHLINE_PAYMENTS__RETRIES", "3");
+            Config::load(None).expect("four tries of a minute fit");
+            Ok(())
+        });
     }
 
     #[test]

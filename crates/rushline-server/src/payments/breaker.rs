@@ -27,7 +27,9 @@ pub struct BreakerSettings {
 ///
 /// Closed: calls go through and are recorded. When at least `failure_ratio` of a full window
 /// failed, it opens: calls are refused at once for `open_for`. Then it half-opens: one trial
-/// call goes through; its success closes the breaker, its failure opens it again.
+/// call goes through; its success closes the breaker, its failure opens it again. A trial that
+/// never finishes (its caller went away) counts as failed, or the breaker would wait for it
+/// forever.
 pub struct Breaker {
     provider: &'static str,
     settings: BreakerSettings,
@@ -60,18 +62,23 @@ impl Breaker {
         }
     }
 
-    /// Whether a call may go out now. Past `open_for`, the first caller becomes the trial.
-    pub fn allow(&self) -> bool {
+    /// Leave for a call to go out now, if any. Past `open_for`, the first caller becomes the
+    /// trial.
+    pub fn allow(&self) -> Option<Permit<'_>> {
         let mut state = self.state.lock().expect("breaker lock");
-        match *state {
-            State::Closed { .. } => true,
+        let trial = match *state {
+            State::Closed { .. } => false,
             State::Open { until } if self.clock.now() >= until => {
                 *state = State::HalfOpen;
                 self.publish(&state);
                 true
             }
-            State::Open { .. } | State::HalfOpen => false,
-        }
+            State::Open { .. } | State::HalfOpen => return None,
+        };
+        Some(Permit {
+            breaker: self,
+            trial,
+        })
     }
 
     pub fn is_open(&self) -> bool {
@@ -79,7 +86,7 @@ impl Breaker {
         matches!(*state, State::Open { until } if self.clock.now() < until)
     }
 
-    pub fn record(&self, failed: bool) {
+    fn record(&self, failed: bool) {
         let mut state = self.state.lock().expect("breaker lock");
         let open = State::Open {
             until: self.clock.now() + self.settings.open_for,
@@ -125,6 +132,29 @@ impl Breaker {
     }
 }
 
+/// One call's leave to go out; [`Permit::record`] reports how it went.
+pub struct Permit<'a> {
+    breaker: &'a Breaker,
+    /// The half-open trial, not yet recorded.
+    trial: bool,
+}
+
+impl Permit<'_> {
+    pub fn record(mut self, failed: bool) {
+        self.trial = false;
+        self.breaker.record(failed);
+    }
+}
+
+impl Drop for Permit<'_> {
+    /// A trial dropped unrecorded failed: its caller gave up mid-call.
+    fn drop(&mut self) {
+        if self.trial {
+            self.breaker.record(true);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rushline_domain::ManualClock;
@@ -148,27 +178,56 @@ mod tests {
         let clock = ManualClock::starting_now();
         let breaker = breaker(&clock);
         for i in 0..19 {
-            breaker.record(i % 2 == 1);
+            breaker.allow().unwrap().record(i % 2 == 1);
         }
-        assert!(breaker.allow(), "19 calls are not a full window");
-        breaker.record(false);
-        assert!(breaker.allow(), "9 of the last 20 failed");
-        breaker.record(true);
-        assert!(!breaker.allow(), "10 of the last 20 failed: half");
+        let call = breaker.allow().expect("19 calls are not a full window");
+        call.record(false);
+        let call = breaker.allow().expect("9 of the last 20 failed");
+        call.record(true);
+        assert!(breaker.allow().is_none(), "10 of the last 20 failed: half");
         assert!(breaker.is_open());
 
         clock.advance(TimeDelta::seconds(29));
-        assert!(!breaker.allow());
+        assert!(breaker.allow().is_none());
         clock.advance(TimeDelta::seconds(1));
-        assert!(breaker.allow(), "the trial call");
-        assert!(!breaker.allow(), "only one trial at a time");
-        breaker.record(true);
-        assert!(!breaker.allow(), "a failed trial opens it again");
+        let trial = breaker.allow().expect("the trial call");
+        assert!(breaker.allow().is_none(), "only one trial at a time");
+        trial.record(true);
+        assert!(breaker.allow().is_none(), "a failed trial opens it again");
 
         clock.advance(TimeDelta::seconds(30));
-        assert!(breaker.allow());
-        breaker.record(false);
-        assert!(breaker.allow() && breaker.allow(), "a good trial closes it");
+        breaker.allow().unwrap().record(false);
+        assert!(
+            breaker.allow().is_some() && breaker.allow().is_some(),
+            "a good trial closes it"
+        );
+    }
+
+    #[test]
+    fn a_trial_dropped_mid_call_opens_it_again_and_a_later_trial_decides() {
+        let clock = ManualClock::starting_now();
+        let breaker = breaker(&clock);
+        for _ in 0..20 {
+            breaker.allow().unwrap().record(true);
+        }
+        clock.advance(TimeDelta::seconds(30));
+        let trial = breaker.allow().expect("the trial call");
+        drop(trial);
+        assert!(breaker.is_open(), "an unfinished trial failed");
+
+        clock.advance(TimeDelta::seconds(30));
+        breaker.allow().expect("another trial").record(false);
+        assert!(breaker.allow().is_some(), "closed again");
+    }
+
+    #[test]
+    fn calls_dropped_while_closed_count_for_nothing() {
+        let clock = ManualClock::starting_now();
+        let breaker = breaker(&clock);
+        for _ in 0..40 {
+            drop(breaker.allow().unwrap());
+        }
+        assert!(!breaker.is_open());
     }
 
     #[test]
@@ -176,8 +235,8 @@ mod tests {
         let clock = ManualClock::starting_now();
         let breaker = breaker(&clock);
         for i in 0..100 {
-            breaker.record(i % 3 == 0);
+            breaker.allow().unwrap().record(i % 3 == 0);
         }
-        assert!(breaker.allow());
+        assert!(breaker.allow().is_some());
     }
 }

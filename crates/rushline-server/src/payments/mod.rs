@@ -13,14 +13,16 @@ use sandbox::Sandbox;
 pub use toss::Toss;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::StatusCode;
-use chrono::{DateTime, TimeDelta, Utc};
+use backon::BackoffBuilder;
+use chrono::{DateTime, Utc};
 use rushline_domain::{OrderStatus, PaymentStatus};
 use rushline_jobs::{Job, Registry, new_job};
 use rushline_store::{
-    DbError, NewJob, ORDER_STATUS_CHANGED, Order, OrderTransition, PAYMENTS_ONE_LIVE_PER_ORDER,
-    Payment,
+    DbError, NewJob, ORDER_STATUS_CHANGED, Order, OrderTransition, PAYMENT_STATUS_CHANGED,
+    PAYMENTS_ONE_LIVE_PER_ORDER, Payment,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -29,20 +31,31 @@ use crate::auth::AuthUser;
 use crate::claims::{Creates, request_id};
 use crate::{ApiError, AppState};
 
-/// The providers this node can charge with; Toss only when its secret key is configured.
-pub struct Payments {
-    pub sandbox: Guarded,
-    pub toss: Option<Guarded>,
+/// The provider this node charges with: Toss Payments when its secret key is configured, else
+/// the sandbox. Never both: a deployment that takes real payments must not accept test cards,
+/// which the sandbox approves for free.
+pub enum Payments {
+    Sandbox(Guarded),
+    Toss(Guarded),
 }
 
 impl Payments {
-    /// The provider a payment was made with.
-    pub fn provider(&self, name: &str) -> Option<&Guarded> {
-        match name {
-            "sandbox" => Some(&self.sandbox),
-            "toss" => self.toss.as_ref(),
-            _ => None,
+    /// Toss when given, else the sandbox, behind a breaker of its own.
+    pub fn new(
+        settings: BreakerSettings,
+        toss: Option<Toss>,
+        clock: Arc<dyn rushline_domain::Clock>,
+    ) -> Self {
+        match toss {
+            Some(toss) => Payments::Toss(Guarded::new(Arc::new(toss), settings, clock)),
+            None => Payments::Sandbox(Guarded::new(Arc::new(Sandbox), settings, clock)),
         }
+    }
+
+    /// The provider a payment was made with, if this node has it.
+    pub fn provider(&self, name: &str) -> Option<&Guarded> {
+        let (Payments::Sandbox(provider) | Payments::Toss(provider)) = self;
+        (provider.name() == name).then_some(provider)
     }
 }
 
@@ -71,7 +84,7 @@ pub fn register_jobs(registry: &mut Registry, state: &AppState) {
     let sweeper = state.clone();
     registry.every(
         "sweep_stale_payments",
-        std::time::Duration::from_secs(60),
+        Duration::from_secs(60),
         move |due| {
             let state = sweeper.clone();
             async move {
@@ -104,30 +117,23 @@ async fn refund(state: &AppState, job: RefundPayment) -> anyhow::Result<()> {
         Ok(()) | Err(ProviderError::NothingToCancel) => {}
         Err(e) => anyhow::bail!("refund of payment {} failed: {e}", payment.id),
     }
+    // From where it stood when read: a refund running twice settles it once.
     state
         .store
-        .settle_payment(payment.id, PaymentStatus::Refunded, None, state.clock.now())
+        .settle_payment(
+            payment.id,
+            payment.status,
+            PaymentStatus::Refunded,
+            None,
+            state.clock.now(),
+        )
         .await?;
     tracing::info!(payment = %payment.id, amount = payment.amount, "refunded");
     Ok(())
 }
 
-impl Payments {
-    /// The sandbox always; Toss when configured. Each provider has a breaker of its own.
-    pub fn new(
-        settings: BreakerSettings,
-        toss: Option<Toss>,
-        clock: Arc<dyn rushline_domain::Clock>,
-    ) -> Self {
-        Payments {
-            sandbox: Guarded::new(Arc::new(Sandbox), settings.clone(), clock.clone()),
-            toss: toss.map(|toss| Guarded::new(Arc::new(toss), settings, clock)),
-        }
-    }
-}
-
-/// How a buyer pays: a card through the sandbox, or a payment Toss's checkout already
-/// authorised, confirmed here.
+/// How a buyer pays: a test card through the sandbox, or a payment Toss's checkout already
+/// authorised, confirmed here. Each only where its provider is the node's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayMethod {
     Card { card_number: String },
@@ -173,16 +179,26 @@ pub async fn pay(
             ));
         }
     }
-    let (provider, payment_ref, card_number) = match method {
-        PayMethod::Card { card_number } => (
-            &state.payments.sandbox,
+    let (provider, payment_ref, card_number) = match (method, &state.payments) {
+        (PayMethod::Card { card_number }, Payments::Sandbox(sandbox)) => (
+            sandbox,
             format!("sandbox_{}", payment_id.simple()),
             Some(card_number),
         ),
-        PayMethod::Toss {
-            payment_key,
-            amount,
-        } => {
+        (PayMethod::Card { .. }, Payments::Toss(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "payment_method_unavailable",
+                "sandbox cards are not accepted here; pay with Toss Payments",
+            ));
+        }
+        (
+            PayMethod::Toss {
+                payment_key,
+                amount,
+            },
+            Payments::Toss(toss),
+        ) => {
             if amount != order.total {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -190,14 +206,14 @@ pub async fn pay(
                     format!("the order's total is {} won, not {amount}", order.total),
                 ));
             }
-            let toss = state.payments.toss.as_ref().ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "provider_not_configured",
-                    "Toss Payments is not configured",
-                )
-            })?;
             (toss, payment_key, None)
+        }
+        (PayMethod::Toss { .. }, Payments::Sandbox(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "provider_not_configured",
+                "Toss Payments is not configured",
+            ));
         }
     };
     if provider.is_open() {
@@ -248,6 +264,8 @@ pub async fn pay(
             change.within_hold = true;
             match state.store.approve_payment(payment_id, &change).await {
                 Ok(order) => Ok((order, state.store.payment(payment_id).await?)),
+                // The sweep gave up on this payment and is refunding the charge.
+                Err(e) if e.is_conflict_on(PAYMENT_STATUS_CHANGED) => Err(refunded()),
                 Err(e) if e.is_conflict_on(ORDER_STATUS_CHANGED) => {
                     refund_later(
                         state,
@@ -262,17 +280,30 @@ pub async fn pay(
             }
         }
         Err(ProviderError::Declined { code, message }) => {
-            state
-                .store
-                .settle_payment(payment_id, PaymentStatus::Declined, Some(&code), now)
-                .await?;
+            settle_uncharged(state, payment_id, PaymentStatus::Declined, &code, now).await?;
             Err(declined(&code, &message))
         }
         Err(ProviderError::CircuitOpen) => {
-            state
-                .store
-                .settle_payment(payment_id, PaymentStatus::Failed, Some("circuit_open"), now)
-                .await?;
+            settle_uncharged(
+                state,
+                payment_id,
+                PaymentStatus::Failed,
+                "circuit_open",
+                now,
+            )
+            .await?;
+            Err(unavailable())
+        }
+        // Toss asked us to slow down: it charged nothing, and is not failing.
+        Err(ProviderError::RateLimited) => {
+            settle_uncharged(
+                state,
+                payment_id,
+                PaymentStatus::Failed,
+                "rate_limited",
+                now,
+            )
+            .await?;
             Err(unavailable())
         }
         Err(e) => {
@@ -308,18 +339,39 @@ async fn replay(
             "the card was declined",
         )),
         PaymentStatus::Failed => Err(unavailable()),
-        PaymentStatus::Refunding | PaymentStatus::Refunded => Err(ApiError::conflict(
-            "payment_refunded",
-            "this payment could not complete its order and was refunded",
-        )),
+        PaymentStatus::Refunding | PaymentStatus::Refunded => Err(refunded()),
     }
 }
 
+/// Records that a pending payment charged nothing. If the sweep took it first, it is being
+/// refunded, and the buyer hears that, as a retry would.
+async fn settle_uncharged(
+    state: &AppState,
+    payment_id: Uuid,
+    status: PaymentStatus,
+    code: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match state
+        .store
+        .settle_payment(payment_id, PaymentStatus::Pending, status, Some(code), at)
+        .await
+    {
+        Err(e) if e.is_conflict_on(PAYMENT_STATUS_CHANGED) => Err(refunded()),
+        other => Ok(other?),
+    }
+}
+
+/// Refunds a pending payment through the outbox. One that is no longer pending was settled
+/// by someone else: the sweep (it is being refunded already) or, for the sweep, its request,
+/// which finished after all.
 async fn refund_later(state: &AppState, payment_id: Uuid, reason: &str) -> Result<(), ApiError> {
     let now = state.clock.now();
     let job = refund_job(payment_id, reason, now);
-    state.store.refund_later(payment_id, &job, now).await?;
-    Ok(())
+    match state.store.refund_later(payment_id, &job, now).await {
+        Err(e) if e.is_conflict_on(PAYMENT_STATUS_CHANGED) => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 pub fn refund_job(payment_id: Uuid, reason: &str, at: DateTime<Utc>) -> NewJob {
@@ -362,13 +414,39 @@ pub async fn sweep_stale(state: &AppState, now: DateTime<Utc>) -> Result<usize, 
     Ok(stale.len())
 }
 
-/// Longer than any payment request can take (timeouts × tries).
-const STALE_AFTER: TimeDelta = TimeDelta::minutes(5);
+/// How long a payment may stay `pending` before the sweep refunds it. Configuration keeps
+/// every pay request shorter (see [`longest_call`]): a sweep that refunded a payment whose
+/// request is still waiting for the provider would cancel before the charge.
+pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// The longest a guarded call can take: every try times out, and jitter doubles every delay
+/// between tries. Counting stops past [`STALE_AFTER`], which is all configuration needs to know.
+pub fn longest_call(timeout: Duration, retries: usize, backoff: Duration) -> Duration {
+    let tries = u32::try_from(retries.saturating_add(1)).unwrap_or(u32::MAX);
+    provider::retry_delays(backoff, retries)
+        .build()
+        .try_fold(timeout.saturating_mul(tries), |total, delay| {
+            let total = total.saturating_add(delay.saturating_mul(2));
+            if total > STALE_AFTER {
+                Err(total)
+            } else {
+                Ok(total)
+            }
+        })
+        .unwrap_or_else(|total| total)
+}
 
 fn hold_expired() -> ApiError {
     ApiError::conflict(
         "hold_expired",
         "the order's hold has run out; its stock went back on sale",
+    )
+}
+
+fn refunded() -> ApiError {
+    ApiError::conflict(
+        "payment_refunded",
+        "this payment could not complete its order and was refunded",
     )
 }
 

@@ -37,9 +37,13 @@ pub enum ProviderError {
     NothingToCancel,
     #[error("the provider did not answer in time")]
     Timeout,
-    /// A 5xx, or the provider could not be reached.
+    /// A 5xx, or the provider could not be reached; or the outcome is unknown because an
+    /// earlier try of the same call did not answer.
     #[error("the provider failed: {0}")]
     Unavailable(String),
+    /// The provider asked us to slow down (a 429): it did nothing, and is healthy.
+    #[error("the provider is rate limiting us")]
+    RateLimited,
     /// The circuit breaker is open: the call was not made.
     #[error("the provider is failing; calls are paused")]
     CircuitOpen,
@@ -118,35 +122,123 @@ impl Guarded {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
-        let attempted = AtomicBool::new(false);
+        // Whether a try timed out or failed: it may have gone through all the same.
+        let unanswered = AtomicBool::new(false);
         let attempt = || async {
-            if !self.breaker.allow() {
+            let Some(permit) = self.breaker.allow() else {
                 return Err(ProviderError::CircuitOpen);
-            }
-            attempted.store(true, Ordering::Relaxed);
+            };
             let outcome = tokio::time::timeout(self.timeout, operation())
                 .await
                 .unwrap_or(Err(ProviderError::Timeout));
-            self.breaker
-                .record(matches!(&outcome, Err(e) if e.is_transient()));
+            let failed = matches!(&outcome, Err(e) if e.is_transient());
+            permit.record(failed);
+            if failed {
+                unanswered.store(true, Ordering::Relaxed);
+            }
             outcome
         };
         let outcome = attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(self.backoff)
-                    .with_max_times(self.retries)
-                    .with_jitter(),
-            )
+            .retry(retry_delays(self.backoff, self.retries).with_jitter())
             .when(ProviderError::is_transient)
             .await;
         match outcome {
-            // The breaker opened between tries: an earlier try may have gone through, so the
-            // outcome is unknown, not "not called".
-            Err(ProviderError::CircuitOpen) if attempted.load(Ordering::Relaxed) => Err(
-                ProviderError::Unavailable("the breaker opened between tries".to_owned()),
-            ),
+            // An earlier try may have gone through, so a later refusal — by the breaker, which
+            // opened between tries, or by the provider, which may be refusing a second charge —
+            // leaves the outcome unknown: not "not called", nor "declined".
+            Err(
+                e @ (ProviderError::CircuitOpen
+                | ProviderError::Declined { .. }
+                | ProviderError::RateLimited),
+            ) if unanswered.load(Ordering::Relaxed) => Err(ProviderError::Unavailable(format!(
+                "{e}, after a try that did not answer"
+            ))),
             other => other,
         }
+    }
+}
+
+/// The delays between tries: `backoff`, doubling, before jitter (which adds up to as much again).
+pub(super) fn retry_delays(backoff: Duration, retries: usize) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(backoff)
+        .with_max_times(retries)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::TimeDelta;
+    use rushline_domain::ManualClock;
+
+    use super::*;
+
+    /// Answers every call with `answer`, or never when it is `None`.
+    struct Scripted {
+        answer: Mutex<Option<Result<Charge, ProviderError>>>,
+    }
+
+    #[async_trait]
+    impl PaymentProvider for Scripted {
+        fn name(&self) -> &'static str {
+            "scripted"
+        }
+
+        async fn confirm(&self, _request: &ChargeRequest) -> Result<Charge, ProviderError> {
+            let answer = self.answer.lock().unwrap().clone();
+            match answer {
+                Some(answer) => answer,
+                None => std::future::pending().await,
+            }
+        }
+
+        async fn cancel(&self, _: &str, _: i64, _: &str) -> Result<(), ProviderError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_trial_whose_caller_gives_up_opens_the_breaker_again() {
+        let clock = ManualClock::starting_now();
+        let down = Err(ProviderError::Unavailable("500".to_owned()));
+        let provider = Arc::new(Scripted {
+            answer: Mutex::new(Some(down.clone())),
+        });
+        let settings = BreakerSettings {
+            timeout: Duration::from_secs(24 * 3600),
+            retries: 0,
+            backoff: Duration::from_millis(1),
+            window: 2,
+            failure_ratio: 0.5,
+            open_for: TimeDelta::seconds(30),
+        };
+        let guarded = Guarded::new(provider.clone(), settings, Arc::new(clock.clone()));
+        let request = ChargeRequest {
+            payment_ref: "ref".to_owned(),
+            order_id: Uuid::nil(),
+            amount: 1000,
+            card_number: None,
+            idempotency_key: "key".to_owned(),
+        };
+        for _ in 0..2 {
+            assert_eq!(guarded.confirm(&request).await, down);
+        }
+        assert!(guarded.is_open());
+
+        // The trial call hangs and its caller goes away (a buyer who disconnected).
+        clock.advance(TimeDelta::seconds(30));
+        *provider.answer.lock().unwrap() = None;
+        let gave_up = tokio::time::timeout(Duration::from_millis(10), guarded.confirm(&request));
+        assert!(gave_up.await.is_err());
+        assert!(guarded.is_open(), "the unfinished trial failed");
+
+        clock.advance(TimeDelta::seconds(30));
+        let charge = Ok(Charge {
+            payment_ref: "ref".to_owned(),
+        });
+        *provider.answer.lock().unwrap() = Some(charge.clone());
+        assert_eq!(guarded.confirm(&request).await, charge, "the next trial");
+        assert_eq!(guarded.confirm(&request).await, charge, "closed again");
     }
 }

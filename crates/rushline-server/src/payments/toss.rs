@@ -53,6 +53,9 @@ impl Toss {
         if status.is_success() {
             return Ok(());
         }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(TossFailure::RateLimited);
+        }
         let error = response
             .json::<TossError>()
             .await
@@ -60,18 +63,18 @@ impl Toss {
                 code: status.as_u16().to_string(),
                 message: status.canonical_reason().unwrap_or("error").to_owned(),
             });
-        Err(
-            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-                TossFailure::Transport(format!("{status}: {} {}", error.code, error.message))
-            } else {
-                TossFailure::Refused(error)
-            },
-        )
+        Err(if status.is_server_error() {
+            TossFailure::Transport(format!("{status}: {} {}", error.code, error.message))
+        } else {
+            TossFailure::Refused(error)
+        })
     }
 }
 
 enum TossFailure {
     Transport(String),
+    /// A 429: Toss did nothing and asks us to slow down; not a sign it is failing.
+    RateLimited,
     Refused(TossError),
 }
 
@@ -95,6 +98,7 @@ impl PaymentProvider for Toss {
                 payment_ref: request.payment_ref.clone(),
             }),
             Err(TossFailure::Transport(e)) => Err(ProviderError::Unavailable(e)),
+            Err(TossFailure::RateLimited) => Err(ProviderError::RateLimited),
             Err(TossFailure::Refused(e)) => Err(ProviderError::Declined {
                 code: e.code,
                 message: e.message,
@@ -111,10 +115,11 @@ impl PaymentProvider for Toss {
         let body = json!({ "cancelReason": reason, "cancelAmount": amount });
         let path = format!("/v1/payments/{payment_ref}/cancel");
         // The payment key makes a cancel idempotent at Toss: cancelling twice answers
-        // ALREADY_CANCELED_PAYMENT.
+        // ALREADY_CANCELED_PAYMENT, and a payment that was never confirmed NOT_FOUND_PAYMENT.
         match self.post(&path, Some(payment_ref), body).await {
             Ok(()) => Ok(()),
             Err(TossFailure::Transport(e)) => Err(ProviderError::Unavailable(e)),
+            Err(TossFailure::RateLimited) => Err(ProviderError::RateLimited),
             Err(TossFailure::Refused(e))
                 if matches!(
                     e.code.as_str(),

@@ -11,6 +11,7 @@ pub mod drops;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod payments;
 pub mod users;
 pub mod waiting_rooms;
 
@@ -45,6 +46,7 @@ macro_rules! conformance_tests {
             drops::orders_move_once_and_release_their_stock_when_they_leave_it,
             drops::orders_cannot_be_paid_once_the_hold_has_run_out,
             drops::orders_due_and_listed_by_buyer_seller_drop_and_status,
+            payments::payments_change_only_from_the_status_they_expect,
             identity::identity_sign_up_writes_account_code_and_mail_together,
             identity::identity_verify_accepts_the_code_once,
             identity::identity_verify_counts_wrong_codes_until_the_code_dies,

@@ -317,6 +317,8 @@ async fn toss_app(backend: rushline_testkit::Backend) -> (TestApp, FakeToss) {
             c.orders.hold_for = std::time::Duration::from_secs(86_400);
             c.payments.retries = 1;
             c.payments.backoff = std::time::Duration::from_millis(1);
+            // A confirm whose answer is lost costs a timeout.
+            c.payments.timeout = std::time::Duration::from_secs(1);
         })
         .build()
         .await;
@@ -369,6 +371,74 @@ backend_test! {
         let mut statuses: Vec<_> = show(&app, &buyer, &order).await["payments"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap().to_owned()).collect();
         statuses.sort();
         assert_eq!(statuses, ["declined", "refunded"]);
+    }
+}
+
+backend_test! {
+    async fn a_deployment_takes_only_its_own_provider(backend: Backend) {
+        // With Toss, sandbox cards would be free orders.
+        let (app, toss) = toss_app(backend).await;
+        let (buyer, _, order) = ordered(&app, 1).await;
+        let card = pay_card(&app, &buyer, &order, "4111111111111111", "card").await;
+        card.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(card.error_code(), "payment_method_unavailable");
+        assert!(show(&app, &buyer, &order).await.get("payments").is_none(), "nothing was recorded or charged");
+        assert!(toss.calls().is_empty());
+
+        let app = TestApp::new(backend).await;
+        let (buyer, _, order) = ordered(&app, 1).await;
+        let toss = pay_toss(&app, &buyer, &order, "ok-1", order["total"].as_i64().unwrap()).await;
+        toss.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(toss.error_code(), "provider_not_configured");
+    }
+}
+
+backend_test! {
+    async fn a_toss_429_is_neither_retried_nor_counted_by_the_breaker(backend: Backend) {
+        let (app, toss) = toss_app(backend).await;
+        // Counted and retried once each, ten of them would fill the window of 20 with failures.
+        let mut orders = Vec::new();
+        for _ in 0..11 {
+            orders.push(ordered(&app, 1).await);
+        }
+        for (i, (buyer, _, order)) in orders[..10].iter().enumerate() {
+            let key = format!("busy-{i}");
+            let busy = pay_toss(&app, buyer, order, &key, order["total"].as_i64().unwrap()).await;
+            busy.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(busy.error_code(), "payment_unavailable");
+            assert!(busy.headers.contains_key("retry-after"));
+            assert_eq!(toss.calls().iter().filter(|c| c.payment_key == key).count(), 1, "not retried");
+            assert_eq!(show(&app, buyer, order).await["payments"][0]["status"], "failed", "nothing to refund");
+        }
+        let (buyer, _, order) = &orders[10];
+        pay_toss(&app, buyer, order, "ok-1", order["total"].as_i64().unwrap()).await.assert_status(StatusCode::OK);
+    }
+}
+
+backend_test! {
+    async fn a_refusal_after_a_lost_answer_is_refunded_not_declined(backend: Backend) {
+        let (app, toss) = toss_app(backend).await;
+        let (buyer, _, order) = ordered(&app, 1).await;
+        let total = order["total"].as_i64().unwrap();
+        // The first confirm charges but its answer is lost; the retry is refused as a second
+        // charge. The buyer was charged once, and the charge goes back.
+        let lost = pay_toss(&app, &buyer, &order, "lost-1", total).await;
+        lost.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(lost.error_code(), "payment_unavailable");
+        assert_eq!(toss.calls().iter().filter(|c| c.payment_key == "lost-1").count(), 2);
+        assert_eq!(show(&app, &buyer, &order).await["payments"][0]["status"], "refunding");
+        app.worker().run_due().await.unwrap();
+        assert_eq!(show(&app, &buyer, &order).await["payments"][0]["status"], "refunded");
+        assert!(toss.calls().iter().any(|c| c.endpoint == "cancel" && c.payment_key == "lost-1"));
+
+        // A refund of a charge that never happened ends too: Toss knows no such payment.
+        let down = pay_toss(&app, &buyer, &order, "down-1", total).await;
+        assert_eq!(down.error_code(), "payment_unavailable");
+        app.worker().run_due().await.unwrap();
+        assert!(toss.calls().iter().any(|c| c.endpoint == "cancel" && c.payment_key == "down-1"));
+        let statuses: Vec<_> = show(&app, &buyer, &order).await["payments"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(statuses, ["refunded", "refunded"]);
+        pay_toss(&app, &buyer, &order, "ok-1", total).await.assert_status(StatusCode::OK);
     }
 }
 

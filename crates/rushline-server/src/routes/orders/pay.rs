@@ -8,8 +8,9 @@ use crate::orders::{OrderView, PaymentView};
 use crate::payments::PayMethod;
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
 
-/// `{"method": "card", "card_number": "…"}` for the sandbox, or
-/// `{"provider": "toss", "payment_key": "…", "amount": 129000}` to confirm a Toss payment.
+/// `{"method": "card", "card_number": "…"}` for the sandbox (only where Toss is not configured),
+/// or `{"provider": "toss", "payment_key": "…", "amount": 129000}` to confirm a Toss payment
+/// (only where it is).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub(crate) enum PayRequest {
@@ -46,9 +47,10 @@ pub(crate) struct PayResponse {
     payment: PaymentView,
 }
 
-/// Pays a `pending_payment` order of the caller while its hold lasts. The sandbox approves any
-/// card except numbers ending in 0002 (declined), 0003 (insufficient funds) and 0004 (times
-/// out). A retry with the same `Idempotency-Key` answers where that payment stands.
+/// Pays a `pending_payment` order of the caller while its hold lasts, with the deployment's one
+/// provider: Toss Payments where it is configured, else the sandbox, which approves any card
+/// except numbers ending in 0002 (declined), 0003 (insufficient funds) and 0004 (times out).
+/// A retry with the same `Idempotency-Key` answers where that payment stands.
 #[utoipa::path(
     post,
     path = "/api/v1/orders/{id}/pay",
@@ -64,9 +66,9 @@ pub(crate) struct PayResponse {
         (status = 400, description = "`idempotency_key_required`", body = ErrorBody),
         (status = 402, description = "`card_declined`, `insufficient_funds`, `payment_declined` (with `details.provider_code`)", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`already_paid`, `payment_in_progress`, `hold_expired`, `invalid_transition`, `request_in_progress`, `payment_refunded`", body = ErrorBody),
-        (status = 422, description = "`invalid_body`, `amount_mismatch`, `provider_not_configured`, `idempotency_mismatch`", body = ErrorBody),
-        (status = 503, description = "`payment_unavailable`: the provider timed out or failed, or its breaker is open", body = ErrorBody),
+        (status = 409, description = "`already_paid`, `payment_in_progress`, `hold_expired`, `invalid_transition`, `request_in_progress`, `payment_refunded` (the charge could not complete the order and is refunded)", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `amount_mismatch`, `idempotency_mismatch`; `payment_method_unavailable`: a sandbox card where Toss is configured; `provider_not_configured`: Toss where it is not", body = ErrorBody),
+        (status = 503, description = "`payment_unavailable`: the provider timed out, failed or rate-limited us, or its breaker is open", body = ErrorBody),
     )
 )]
 pub(crate) async fn pay(
