@@ -8,7 +8,7 @@ use rushline_domain::{OrderStatus, PaymentStatus};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::drops::{buyer, purchase, scheduled_drop};
+use super::drops::{buyer, commit, purchase, scheduled_drop};
 use crate::{
     ClaimWrite, NewJob, ORDER_STATUS_CHANGED, OrderTransition, PAYMENT_STATUS_CHANGED, Payment,
     Store,
@@ -18,10 +18,7 @@ pub async fn payments_change_only_from_the_status_they_expect(store: Arc<dyn Sto
     let drop = scheduled_drop(&store, 10, 5).await;
     let at = drop.opens_at;
     let write = purchase(&drop, buyer(&store).await, 1, 1, at);
-    store
-        .commit_claims(std::slice::from_ref(&write))
-        .await
-        .unwrap();
+    commit(&store, std::slice::from_ref(&write)).await;
     let ClaimWrite::Order(order) = &write else {
         unreachable!("a purchase writes an order")
     };
