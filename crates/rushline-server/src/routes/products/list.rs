@@ -49,6 +49,7 @@ pub(crate) struct ProductPage {
     get,
     path = "/api/v1/products",
     tag = "catalog",
+    security((), ("bearer" = [])),
     params(ListParams),
     responses(
         (status = 200, body = ProductPage),
