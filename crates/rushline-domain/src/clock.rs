@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 
 /// A source of the current time, truncated to microseconds so that a time written to SQLite or
 /// PostgreSQL reads back equal.
@@ -10,9 +10,11 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
-fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::microseconds(1))
-        .expect("a microsecond always divides a time")
+/// `t` without its nanoseconds below a microsecond, which neither database keeps. Works for
+/// every time, unlike `duration_trunc`, which needs nanoseconds since 1970 to fit an `i64`.
+pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = t.nanosecond();
+    t.with_nanosecond(nanos - nanos % 1_000).unwrap_or(t)
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,7 +22,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        truncate(Utc::now())
+        to_micros(Utc::now())
     }
 }
 
@@ -30,7 +32,7 @@ pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self(Arc::new(Mutex::new(truncate(start))))
+        Self(Arc::new(Mutex::new(to_micros(start))))
     }
 
     /// Starts at the current system time, so times look real in logs and databases.
@@ -40,11 +42,11 @@ impl ManualClock {
 
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().expect("clock lock poisoned");
-        *now = truncate(*now + by);
+        *now = to_micros(*now + by);
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().expect("clock lock poisoned") = truncate(to);
+        *self.0.lock().expect("clock lock poisoned") = to_micros(to);
     }
 }
 

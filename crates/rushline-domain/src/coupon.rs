@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::catalog::MAX_PRICE;
 use crate::drop::DropStatus;
-use crate::validation::FieldErrors;
+use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_storable_time};
 
 /// The most coupons one campaign may issue.
 pub const MAX_CAMPAIGN_TOTAL: i64 = 10_000_000;
@@ -119,6 +119,7 @@ impl CampaignTerms<'_> {
             "name",
             format!("must be 1 to {CAMPAIGN_NAME_MAX_CHARS} characters"),
         );
+        errors.check(is_plain_line(name), "name", CONTROL_CHARACTERS);
         errors.check(
             (1..=MAX_CAMPAIGN_TOTAL).contains(&self.total),
             "total",
@@ -156,6 +157,18 @@ impl CampaignTerms<'_> {
             "min_order_amount",
             format!("must be between 0 and {MAX_PRICE} won"),
         );
+        for (field, t) in [
+            ("claim_starts_at", self.claim_starts_at),
+            ("claim_ends_at", self.claim_ends_at),
+            ("valid_from", self.valid_from),
+            ("valid_until", self.valid_until),
+        ] {
+            errors.check(
+                is_storable_time(t),
+                field,
+                "must be between the years 0001 and 9999",
+            );
+        }
         errors.into_result(|| ())
     }
 }
@@ -349,6 +362,19 @@ mod tests {
         let errors = fixed.validate(now).unwrap_err();
         assert!(errors.get("discount.amount").is_some());
         assert!(errors.get("total").is_some());
+        let far = CampaignTerms {
+            claim_starts_at: DateTime::<Utc>::MIN_UTC,
+            valid_until: DateTime::<Utc>::MAX_UTC,
+            ..terms(now)
+        };
+        let far = CampaignTerms {
+            name: "Spring\0",
+            ..far
+        };
+        let errors = far.validate(now).unwrap_err();
+        for field in ["name", "claim_starts_at", "valid_until"] {
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, is_storable_time};
 
 /// The most units one drop may sell.
 pub const MAX_DROP_QUANTITY: i64 = 10_000_000;
@@ -39,6 +39,13 @@ impl DropTerms {
             "must be after opens_at",
         );
         errors.check(self.closes_at > now, "closes_at", "must be in the future");
+        for (field, t) in [("opens_at", self.opens_at), ("closes_at", self.closes_at)] {
+            errors.check(
+                is_storable_time(t),
+                field,
+                "must be between the years 0001 and 9999",
+            );
+        }
         errors.into_result(|| ())
     }
 }
@@ -132,6 +139,14 @@ mod tests {
             assert!(errors.get(field).is_some(), "{field}: {errors:?}");
         }
         assert_eq!(errors.get("closes_at").unwrap().len(), 2);
+        let far = DropTerms {
+            closes_at: DateTime::<Utc>::MAX_UTC,
+            ..terms(now)
+        };
+        assert_eq!(
+            far.validate(now).unwrap_err().get("closes_at").unwrap(),
+            ["must be between the years 0001 and 9999"]
+        );
         let too_many = DropTerms {
             quantity: MAX_DROP_QUANTITY + 1,
             ..terms(now)

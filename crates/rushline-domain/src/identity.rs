@@ -1,6 +1,8 @@
 //! The rules of accounts: how e-mail addresses are compared, which passwords and names are
 //! acceptable. Each check answers with the messages a client shows next to the field.
 
+use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line};
+
 /// Passwords are counted in characters (Unicode scalar values), not bytes.
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 64;
@@ -13,6 +15,15 @@ const EMAIL_LOCAL_MAX_LEN: usize = 64;
 /// `Minji@Example.com` and `minji@example.com` are one account.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// An address a client gave to find its account by, normalized. One with a control character
+/// cannot be any account's, and is refused on `email` before it reaches a query.
+pub fn email_to_look_up(email: &str) -> Result<String, FieldErrors> {
+    let email = normalize_email(email);
+    let mut errors = FieldErrors::new();
+    errors.check(is_plain_line(&email), "email", CONTROL_CHARACTERS);
+    errors.into_result(|| email)
 }
 
 /// Checks a normalized address. Deliberately narrower than RFC 5322 (no quoted local parts, no
@@ -93,8 +104,8 @@ pub fn validate_name(name: &str) -> Result<(), Vec<&'static str>> {
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(vec!["must be at most 100 characters long"]);
     }
-    if name.chars().any(char::is_control) {
-        return Err(vec!["must not contain control characters"]);
+    if !is_plain_line(name) {
+        return Err(vec![CONTROL_CHARACTERS]);
     }
     Ok(())
 }
@@ -109,6 +120,16 @@ mod tests {
             normalize_email("  Minji.Kim@Example.COM\n"),
             "minji.kim@example.com"
         );
+    }
+
+    #[test]
+    fn addresses_to_look_up_are_normalized_and_free_of_control_characters() {
+        assert_eq!(
+            email_to_look_up(" Minji@Example.com\n").unwrap(),
+            "minji@example.com"
+        );
+        let errors = email_to_look_up("minji\0@example.com").unwrap_err();
+        assert_eq!(errors.get("email").unwrap(), [CONTROL_CHARACTERS]);
     }
 
     #[test]

@@ -2,7 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
+
+use crate::clock::to_micros;
+
+/// The message for text with a control character in it.
+pub const CONTROL_CHARACTERS: &str = "must not contain control characters";
 
 /// Messages per field, serialised as `{"name": ["must be 1 to 100 characters"]}`.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -60,6 +66,39 @@ pub fn required<T>(errors: &mut FieldErrors, field: &'static str, value: Option<
     value
 }
 
+/// One line of text that may be stored and compared: no control characters. None belongs in a
+/// name, an address or a filter, and PostgreSQL refuses NUL in text outright.
+pub fn is_plain_line(text: &str) -> bool {
+    !text.chars().any(char::is_control)
+}
+
+/// Like [`is_plain_line`], but line breaks and tabs are allowed.
+pub fn is_plain_text(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Whether a client's time can be stored: its year has the four digits RFC 3339 allows, so both
+/// stores keep it, compare it and give it back unchanged.
+pub fn is_storable_time(t: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&t.year())
+}
+
+/// `t` to the microsecond, as every stored time is, or an error on `field` when it is not
+/// [storable](is_storable_time).
+pub fn time(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    t: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if !is_storable_time(t) {
+        errors.add(field, "must be between the years 0001 and 9999");
+        return None;
+    }
+    Some(to_micros(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +121,36 @@ mod tests {
             r#"{"name":["is required"],"price":["must be positive","must be an integer"]}"#
         );
         assert!(errors.into_result(|| 1).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_line_breaks_and_tabs_in_text() {
+        for bad in ["a\0b", "\u{7}", "line\nbreak", "tab\t", "\u{9b}"] {
+            assert!(!is_plain_line(bad), "{bad:?}");
+        }
+        assert!(is_plain_line("Aurora sneakers · 한정판"));
+        assert!(is_plain_text("two\r\nlines\tand a tab"));
+        assert!(!is_plain_text("nul\0"));
+        assert!(!is_plain_text("escape\u{1b}[0m"));
+    }
+
+    #[test]
+    fn times_outside_four_digit_years_are_refused_not_panicked_on() {
+        let mut errors = FieldErrors::new();
+        let far = "+20000-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let early = "1600-01-01T00:00:00.000000999Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap();
+        assert_eq!(time(&mut errors, "ends_at", far), None);
+        assert_eq!(errors.get("ends_at").unwrap().len(), 1);
+        assert_eq!(
+            time(&mut errors, "starts_at", early),
+            Some("1600-01-01T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            time(&mut errors, "starts_at", DateTime::<Utc>::MIN_UTC),
+            None
+        );
+        assert!(errors.get("starts_at").is_some());
     }
 }

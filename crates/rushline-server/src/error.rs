@@ -224,6 +224,12 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "expected a request with `Content-Type: application/json`",
             ),
+            // Over the body limit (axum's default, 2 MiB): not malformed, just too much.
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            ),
             other => Self::bad_request("malformed_json", other.body_text()),
         }
     }

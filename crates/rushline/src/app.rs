@@ -3,10 +3,12 @@
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rushline_domain::{Clock, EarnRate};
 use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
 use rushline_jobs::{Worker, WorkerOptions};
@@ -198,12 +200,28 @@ async fn open_room(config: &Config) -> anyhow::Result<Arc<dyn WaitingRoom>> {
     )))
 }
 
-async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<redis::aio::ConnectionManager> {
+/// How long start-up waits for a Redis: one that is down fails `serve` within seconds, with the
+/// key at fault, rather than after minutes of silent retries.
+const REDIS_START_TIMEOUT: Duration = Duration::from_secs(5);
+/// Each connection attempt, at start and on every reconnect, gives up on a silent host after this
+/// instead of the operating system's minutes.
+const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<ConnectionManager> {
     let client = redis::Client::open(url.expose()).with_context(|| format!("invalid URL {url}"))?;
-    client
-        .get_connection_manager()
-        .await
-        .with_context(|| format!("cannot reach Redis at {url}"))
+    let config = ConnectionManagerConfig::new().set_connection_timeout(REDIS_CONNECT_TIMEOUT);
+    tokio::time::timeout(
+        REDIS_START_TIMEOUT,
+        ConnectionManager::new_with_config(client, config),
+    )
+    .await
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "Redis at {url} did not answer within {} s",
+            REDIS_START_TIMEOUT.as_secs()
+        )
+    })?
+    .with_context(|| format!("cannot reach Redis at {url}"))
 }
 
 /// SMTP when `mail.smtp_url` is set, else the development sink in `data_dir/mail`.

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -520,6 +521,39 @@ impl Serialize for Secret {
     }
 }
 
+/// Environment variables as they are written. figment's `Env` guesses each value's type, which
+/// turns `RUSHLINE_REDIS__KEY_PREFIX=123` into a number that a string key then refuses; here every
+/// value stays a string, and [`Figment::extract_lossy`] reads numbers from them where a key wants one.
+struct RawEnv(Env);
+
+impl Provider for RawEnv {
+    fn metadata(&self) -> Metadata {
+        self.0.metadata()
+    }
+
+    fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        for (key, value) in self.0.iter() {
+            if let Value::Dict(_, nested) = figment::util::nest(key.as_str(), value.into()) {
+                merge(&mut dict, nested);
+            }
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// Adds `new` to `dict`, merging nested tables key by key.
+fn merge(dict: &mut Dict, new: Dict) {
+    for (key, value) in new {
+        match (dict.get_mut(&key), value) {
+            (Some(Value::Dict(_, old)), Value::Dict(_, new)) => merge(old, new),
+            (_, value) => {
+                dict.insert(key, value);
+            }
+        }
+    }
+}
+
 /// Why a configuration was refused; the message names the offending key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -566,18 +600,24 @@ impl Config {
         )
     }
 
-    /// `RUSHLINE_*` variables, except the test harness's `RUSHLINE_TEST_*` and the password
-    /// `RUSHLINE_ADMIN_PASSWORD` of `rushline admin create-user`.
-    fn env() -> Env {
+    /// `RUSHLINE_*` variables, except the test harness's `RUSHLINE_TEST_*` and the credentials
+    /// `RUSHLINE_ADMIN_EMAIL` and `RUSHLINE_ADMIN_PASSWORD` that commands take as arguments.
+    fn env() -> RawEnv {
         // Lowercased first, so that errors name keys as the file spells them (`http.addr`).
-        Env::prefixed("RUSHLINE_")
-            .map(|key| key.as_str().to_ascii_lowercase().into())
-            .filter(|key| !key.as_str().starts_with("test_") && key.as_str() != "admin_password")
-            .split("__")
+        RawEnv(
+            Env::prefixed("RUSHLINE_")
+                .map(|key| key.as_str().to_ascii_lowercase().into())
+                .filter(|key| {
+                    !key.as_str().starts_with("test_")
+                        && !matches!(key.as_str(), "admin_email" | "admin_password")
+                })
+                .split("__"),
+        )
     }
 
+    /// Lossy, so that numbers and durations are read out of the environment's strings.
     pub(crate) fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = figment.extract().map_err(Box::new)?;
+        let config: Config = figment.extract_lossy().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
     }
@@ -841,6 +881,33 @@ mod tests {
     }
 
     #[test]
+    fn digits_in_the_environment_are_strings_where_a_key_wants_one() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_REDIS__KEY_PREFIX", "0123");
+            jail.set_env("RUSHLINE_AUTH__JWT_SECRET", "1".repeat(32));
+            jail.set_env("RUSHLINE_DATABASE__MAX_CONNECTIONS", "7");
+            jail.set_env("RUSHLINE_POINTS__EARN_RATE", "0.5");
+            jail.set_env("RUSHLINE_AUTH__RESEND_AFTER", "90s");
+            let config = Config::load(None).unwrap();
+            assert_eq!(config.redis.key_prefix, "0123");
+            assert_eq!(config.auth.jwt_secret.unwrap().expose(), "1".repeat(32));
+            assert_eq!(config.database.max_connections, 7);
+            assert_eq!(config.points.earn_rate, 0.5);
+            assert_eq!(config.auth.resend_after, Duration::from_secs(90));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_DATABASE__MAX_CONNECTIONS", "many");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.starts_with("database.max_connections: ") && error.contains("RUSHLINE_"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn identity_keys_come_from_nested_environment_variables() {
         Jail::expect_with(|jail| {
             jail.set_env("RUSHLINE_AUTH__ARGON2__MEMORY_KIB", "65536");
@@ -851,8 +918,9 @@ mod tests {
                 "RUSHLINE_MAIL__SMTP_URL",
                 "smtps://mailer:hunter2@smtp.example.com:465",
             );
-            // The password of `admin create-user`, not a configuration key.
+            // Credentials of `admin create-user` and `loadtest`, not configuration keys.
             jail.set_env("RUSHLINE_ADMIN_PASSWORD", "s3cret!pw");
+            jail.set_env("RUSHLINE_ADMIN_EMAIL", "admin@example.com");
             let config = Config::load(None).unwrap();
             assert_eq!(
                 config.auth.argon2,

@@ -1,5 +1,5 @@
 use crate::ProductStatus;
-use crate::validation::{FieldErrors, required};
+use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_plain_text, required};
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 5000;
@@ -109,6 +109,10 @@ fn name(errors: &mut FieldErrors, name: &str) -> Option<String> {
         errors.add("name", format!("must be 1 to {NAME_MAX_CHARS} characters"));
         return None;
     }
+    if !is_plain_line(name) {
+        errors.add("name", CONTROL_CHARACTERS);
+        return None;
+    }
     Some(name.to_owned())
 }
 
@@ -117,6 +121,13 @@ fn description(errors: &mut FieldErrors, description: String) -> Option<String> 
         errors.add(
             "description",
             format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+        );
+        return None;
+    }
+    if !is_plain_text(&description) {
+        errors.add(
+            "description",
+            "must not contain control characters other than line breaks and tabs",
         );
         return None;
     }
@@ -131,6 +142,10 @@ fn category(errors: &mut FieldErrors, category: &str) -> Option<String> {
             "category",
             format!("must be 1 to {CATEGORY_MAX_CHARS} characters"),
         );
+        return None;
+    }
+    if !is_plain_line(&category) {
+        errors.add("category", CONTROL_CHARACTERS);
         return None;
     }
     Some(category)
@@ -247,6 +262,40 @@ mod tests {
         for field in ["name", "category", "price"] {
             assert!(errors.get(field).is_some(), "{field} passed");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_a_description_keeps_its_lines() {
+        let with_nul = ProductFields {
+            name: Some("Aurora\0".to_owned()),
+            description: Some("soft\0".to_owned()),
+            category: Some("sho\u{1b}es".to_owned()),
+            ..complete()
+        };
+        let errors = with_nul.validate_new().unwrap_err();
+        for field in ["name", "description", "category"] {
+            assert_eq!(errors.get(field).unwrap().len(), 1, "{field} passed");
+        }
+        let changes = ProductFields {
+            name: Some("two\nlines".to_owned()),
+            ..ProductFields::default()
+        };
+        assert!(
+            changes
+                .validate_changes()
+                .unwrap_err()
+                .get("name")
+                .is_some()
+        );
+
+        let lines = ProductFields {
+            description: Some("Light.\r\n\tBreathable.\n".to_owned()),
+            ..complete()
+        };
+        assert_eq!(
+            lines.validate_new().unwrap().description,
+            "Light.\r\n\tBreathable.\n"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::fields::normalize_category;
-use crate::validation::FieldErrors;
+use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_storable_time};
 
 pub const LIMIT_DEFAULT: u32 = 20;
 pub const LIMIT_MAX: u32 = 100;
@@ -112,7 +112,8 @@ impl ProductCursor {
         URL_SAFE_NO_PAD.encode(text)
     }
 
-    /// Reads a cursor for a listing in `sort`.
+    /// Reads a cursor for a listing in `sort`. A time no product can have been created at is
+    /// malformed too: a database would refuse it.
     pub fn decode(cursor: &str, sort: ProductSort) -> Result<Self, CursorError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
@@ -132,7 +133,9 @@ impl ProductCursor {
         }
         Ok(match sort {
             ProductSort::Newest => ProductCursor::Newest {
-                created_at: DateTime::from_timestamp_micros(key).ok_or(CursorError::Malformed)?,
+                created_at: DateTime::from_timestamp_micros(key)
+                    .filter(|t| is_storable_time(*t))
+                    .ok_or(CursorError::Malformed)?,
                 id,
             },
             ProductSort::PriceAsc => ProductCursor::PriceAsc { price: key, id },
@@ -172,6 +175,9 @@ impl ListingRequest {
             errors.add("limit", format!("must be from 1 to {LIMIT_MAX}"));
         }
         let category = category.map(normalize_category).filter(|c| !c.is_empty());
+        if category.as_deref().is_some_and(|c| !is_plain_line(c)) {
+            errors.add("category", CONTROL_CHARACTERS);
+        }
         let terms = match q {
             None => Vec::new(),
             Some(q) if q.chars().count() > SEARCH_MAX_CHARS => {
@@ -265,6 +271,9 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("newest|soon|x"),
             &URL_SAFE_NO_PAD.encode(format!("newest|1|{id}|extra")),
             &URL_SAFE_NO_PAD.encode(format!("newest|{}|{id}", i64::MAX)),
+            // Valid for chrono, out of range for PostgreSQL.
+            &URL_SAFE_NO_PAD.encode(format!("newest|{}|{id}", 8_000_000_000_000_000_000_i64)),
+            &URL_SAFE_NO_PAD.encode(format!("newest|{}|{id}", -8_000_000_000_000_000_000_i64)),
         ] {
             assert_eq!(
                 ProductCursor::decode(garbage, ProductSort::Newest),
@@ -295,6 +304,13 @@ mod tests {
 
         let errors =
             ListingRequest::validate(Some("cheap"), Some(0), None, Some("?!")).unwrap_err();
+        assert_eq!(
+            ListingRequest::validate(None, None, Some("shoes\0"), None)
+                .unwrap_err()
+                .get("category")
+                .unwrap(),
+            [CONTROL_CHARACTERS]
+        );
         for field in ["sort", "limit", "q"] {
             assert!(errors.get(field).is_some(), "{field} passed");
         }

@@ -1,6 +1,6 @@
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::validation::{FieldErrors, required};
+use crate::validation::{FieldErrors, required, time};
 
 /// A time sale's price and window. The window is half-open, `[starts_at, ends_at)`: the sale
 /// price applies from `starts_at` and no longer at `ends_at`, so back-to-back sales never overlap.
@@ -31,7 +31,8 @@ pub struct TimeSaleFields {
 
 impl TimeSaleFields {
     /// A sale must cost less than the list price it discounts, end after it starts, and not be
-    /// over already. Times are kept to the microsecond, as every stored time is.
+    /// over already. Times are kept to the microsecond, as every stored time is, and must be
+    /// [storable](crate::validation::is_storable_time).
     pub fn validate(self, list_price: i64, now: DateTime<Utc>) -> Result<SaleWindow, FieldErrors> {
         let mut errors = FieldErrors::new();
         let price = required(&mut errors, "price", self.price);
@@ -43,8 +44,10 @@ impl TimeSaleFields {
                 format!("must be from 1 to below the list price ({list_price})"),
             );
         }
-        let starts_at = required(&mut errors, "starts_at", self.starts_at).map(to_micros);
-        let ends_at = required(&mut errors, "ends_at", self.ends_at).map(to_micros);
+        let starts_at = required(&mut errors, "starts_at", self.starts_at)
+            .and_then(|t| time(&mut errors, "starts_at", t));
+        let ends_at = required(&mut errors, "ends_at", self.ends_at)
+            .and_then(|t| time(&mut errors, "ends_at", t));
         if let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at)
             && ends_at <= starts_at
         {
@@ -64,11 +67,6 @@ impl TimeSaleFields {
             _ => Err(errors),
         }
     }
-}
-
-fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::microseconds(1))
-        .expect("a microsecond always divides a time")
 }
 
 /// What a product costs: the lower of its list price and the price of the sale active now.
@@ -91,6 +89,8 @@ pub fn next_price_change<'a>(
 
 #[cfg(test)]
 mod tests {
+    use chrono::Duration;
+
     use super::*;
 
     fn t(secs: i64) -> DateTime<Utc> {
@@ -174,5 +174,33 @@ mod tests {
         .unwrap_err();
         assert!(errors.get("price").is_some());
         assert_eq!(errors.get("ends_at").unwrap(), ["must be in the future"]);
+    }
+
+    #[test]
+    fn times_beyond_the_nanosecond_range_are_kept_or_refused_never_a_panic() {
+        let now = t(0);
+        // Beyond the years an `i64` of nanoseconds spans: refused or kept, never a panic.
+        let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        let errors = TimeSaleFields {
+            price: Some(99),
+            starts_at: at("1600-01-01T00:00:00.0000019Z"),
+            ends_at: at("+10000-01-01T00:00:00Z"),
+        }
+        .validate(100, now)
+        .unwrap_err();
+        assert_eq!(errors.get("starts_at"), None);
+        assert_eq!(
+            errors.get("ends_at").unwrap(),
+            ["must be between the years 0001 and 9999"]
+        );
+        let old = TimeSaleFields {
+            price: Some(99),
+            starts_at: at("1600-01-01T00:00:00.0000019Z"),
+            ends_at: at("9999-12-31T23:59:59.9999999Z"),
+        }
+        .validate(100, now)
+        .unwrap();
+        assert_eq!(old.starts_at, at("1600-01-01T00:00:00.000001Z").unwrap());
+        assert_eq!(old.ends_at, at("9999-12-31T23:59:59.999999Z").unwrap());
     }
 }

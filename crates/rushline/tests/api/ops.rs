@@ -70,3 +70,15 @@ async fn every_response_carries_a_request_id() {
         .await;
     assert_eq!(given.headers["x-request-id"], "trace-me-42");
 }
+
+#[tokio::test]
+async fn an_oversized_json_body_is_413_not_malformed() {
+    let app = TestApp::new(rushline_testkit::Backend::Sqlite).await;
+    // Well-formed JSON, larger than the 2 MiB a JSON body may have.
+    let name = "a".repeat(3 << 20);
+    let body =
+        serde_json::json!({"email": "big@example.com", "password": "s3cret!pw", "name": name});
+    let response = app.post("/api/v1/auth/signup", body).await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.error_code(), "payload_too_large");
+}

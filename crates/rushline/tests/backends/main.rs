@@ -5,4 +5,5 @@ mod chaos;
 mod crash;
 mod jobs;
 mod ratelimit;
+mod startup;
 mod store;

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use rushline_domain::identity::normalize_email;
+use rushline_domain::validation::is_plain_line;
 use rushline_store::{DbError, User};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -64,13 +65,20 @@ pub(crate) async fn login(
     Ok(Json(start_session(&state, &user, now).await?))
 }
 
-/// The account, when it exists and `password` is its password.
+/// The account, when it exists and `password` is its password. An address with a control
+/// character cannot be an account's and is not looked up, but the password is still hashed, so
+/// it is answered like any unknown address.
 async fn check_password(
     state: &AppState,
     email: &str,
     password: &str,
 ) -> Result<Option<User>, ApiError> {
-    let user = match state.store.user_by_email(email).await {
+    let found = if is_plain_line(email) {
+        state.store.user_by_email(email).await
+    } else {
+        Err(DbError::NotFound)
+    };
+    let user = match found {
         Ok(user) => Some(user),
         Err(DbError::NotFound) => None,
         Err(e) => return Err(e.into()),

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_domain::identity::normalize_email;
+use rushline_domain::identity::email_to_look_up;
 use rushline_jobs::new_job;
 use rushline_store::{DbError, ResendOutcome, VerificationCode};
 use serde::Deserialize;
@@ -29,17 +29,16 @@ pub(crate) struct ResendRequest {
         (status = 202, description = "a new code is on its way (if the account needs one)"),
         (status = 429, description = "`rate_limited`: the last code went out less than a minute \
                                       ago; `Retry-After` says when to ask again", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the address has a control character",
+         body = ErrorBody),
     )
 )]
 pub(crate) async fn resend(
     State(state): State<AppState>,
     Json(request): Json<ResendRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let user = match state
-        .store
-        .user_by_email(&normalize_email(&request.email))
-        .await
-    {
+    let email = email_to_look_up(&request.email)?;
+    let user = match state.store.user_by_email(&email).await {
         Ok(user) if user.verified_at.is_none() => user,
         Ok(_) | Err(DbError::NotFound) => return Ok(StatusCode::ACCEPTED),
         Err(e) => return Err(e.into()),

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_domain::identity::normalize_email;
+use rushline_domain::identity::email_to_look_up;
 use rushline_store::{DbError, VerifyOutcome};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -30,6 +30,8 @@ pub(crate) struct VerifyRequest {
         (status = 400, description = "`invalid_code`: wrong code, or no such account", body = ErrorBody),
         (status = 410, description = "`code_expired`: after 5 wrong codes or 5 minutes; ask \
                                       `/auth/resend` for a new one", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the address has a control character",
+         body = ErrorBody),
     )
 )]
 pub(crate) async fn verify(
@@ -37,11 +39,8 @@ pub(crate) async fn verify(
     Json(request): Json<VerifyRequest>,
 ) -> Result<Json<Profile>, ApiError> {
     let invalid_code = || ApiError::bad_request("invalid_code", "the code is not right");
-    let user = match state
-        .store
-        .user_by_email(&normalize_email(&request.email))
-        .await
-    {
+    let email = email_to_look_up(&request.email)?;
+    let user = match state.store.user_by_email(&email).await {
         Ok(user) => user,
         Err(DbError::NotFound) => return Err(invalid_code()),
         Err(e) => return Err(e.into()),

@@ -39,6 +39,7 @@ pub(crate) struct NewProductBody {
     post,
     path = "/api/v1/products",
     tag = "catalog",
+    security(("bearer" = [])),
     request_body = NewProductBody,
     responses(
         (status = 201, description = "created; `Location` names it", body = ProductView),

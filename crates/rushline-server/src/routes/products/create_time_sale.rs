@@ -30,6 +30,7 @@ pub(crate) struct NewTimeSaleBody {
     post,
     path = "/api/v1/products/{id}/time-sales",
     tag = "catalog",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body = NewTimeSaleBody,
     responses(

@@ -13,6 +13,7 @@ use crate::{ApiError, AppState, ErrorBody, Path};
     delete,
     path = "/api/v1/products/{id}",
     tag = "catalog",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     responses(
         (status = 204, description = "deleted"),

@@ -49,13 +49,14 @@ pub(crate) struct ProductPage {
     get,
     path = "/api/v1/products",
     tag = "catalog",
+    security((), ("bearer" = [])),
     params(ListParams),
     responses(
         (status = 200, body = ProductPage),
         (status = 400, description = "`invalid_cursor` or `invalid_query`", body = ErrorBody),
         (status = 401, description = "`mine=true` without a valid token (`unauthorized`)", body = ErrorBody),
         (status = 403, description = "`mine=true` for an account that is not a seller (`forbidden`)", body = ErrorBody),
-        (status = 422, description = "`validation_failed` on `limit`, `sort` or `q`", body = ErrorBody),
+        (status = 422, description = "`validation_failed` on `limit`, `sort`, `q` or `category` (a control character)", body = ErrorBody),
     )
 )]
 pub(crate) async fn list(

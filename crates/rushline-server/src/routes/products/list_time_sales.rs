@@ -18,6 +18,7 @@ pub(crate) struct TimeSaleList {
     get,
     path = "/api/v1/products/{id}/time-sales",
     tag = "catalog",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     responses(
         (status = 200, body = TimeSaleList),

@@ -29,6 +29,7 @@ pub(crate) struct ProductChangesBody {
     patch,
     path = "/api/v1/products/{id}",
     tag = "catalog",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body = ProductChangesBody,
     responses(

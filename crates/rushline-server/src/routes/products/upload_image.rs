@@ -28,6 +28,7 @@ pub(crate) struct ImageUpload {
     post,
     path = "/api/v1/products/{id}/images",
     tag = "catalog",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body(content = inline(ImageUpload), content_type = "multipart/form-data"),
     responses(

@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use chrono::Duration;
 use rushline_domain::Role;
+use rushline_domain::catalog::{ProductCursor, ProductSort};
 use rushline_testkit::{TestApp, backend_test};
 use serde_json::{Value, json};
 
@@ -94,6 +95,7 @@ backend_test! {
             ("limit=101", "limit"),
             ("sort=cheapest", "sort"),
             ("q=%3F%21", "q"),
+            ("category=shoes%00", "category"),
         ] {
             let response = get_as(&app, &format!("/api/v1/products?{query}"), None).await;
             assert_eq!(invalid_fields(&response), [field], "{query}");
@@ -112,6 +114,9 @@ backend_test! {
             "cursor=garbage".to_owned(),
             format!("cursor={cursor}&sort=price_asc"),
             format!("cursor={}", &cursor[..cursor.len() - 2]),
+            // Forged: a time chrono reads but no database stores.
+            format!("cursor={}", forged_newest_cursor(i64::MAX / 2)),
+            format!("cursor={}", forged_newest_cursor(i64::MIN / 2)),
         ] {
             let response = get_as(&app, &format!("/api/v1/products?{query}"), None).await;
             response.assert_status(StatusCode::BAD_REQUEST);
@@ -170,4 +175,10 @@ backend_test! {
             assert_eq!(seen_originals, expected, "{sort}: every earlier product, once, in order");
         }
     }
+}
+
+/// A `newest` cursor after `micros` since 1970, as a client could forge it.
+fn forged_newest_cursor(micros: i64) -> String {
+    let created_at = chrono::DateTime::from_timestamp_micros(micros).unwrap();
+    ProductCursor::after(ProductSort::Newest, created_at, 0, uuid::Uuid::now_v7()).encode()
 }

@@ -80,6 +80,25 @@ backend_test! {
 }
 
 backend_test! {
+    async fn control_characters_in_product_text_are_validation_errors(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let mut body = product_body("Aurora\u{0}", "sho\u{0}es", 1_000);
+        body["description"] = json!("soft\u{0}sole");
+        let created = call(&app, Method::POST, "/api/v1/products", Some(body), Some(&seller)).await;
+        assert_eq!(invalid_fields(&created), ["category", "description", "name"]);
+
+        let mut lines = product_body("Aurora", "shoes", 1_000);
+        lines["description"] = json!("Light.\r\n\tBreathable.");
+        let product = create(&app, &seller, lines).await;
+        assert_eq!(product["description"], "Light.\r\n\tBreathable.");
+        let path = format!("/api/v1/products/{}", id_of(&product));
+        let changed = call(&app, Method::PATCH, &path, Some(json!({"name": "bell\u{7}", "category": "a\nb", "description": "\u{1b}[2J"})), Some(&seller)).await;
+        assert_eq!(invalid_fields(&changed), ["category", "description", "name"]);
+    }
+}
+
+backend_test! {
     async fn only_the_owner_or_an_admin_changes_a_product_and_others_are_told_404(backend: Backend) {
         let app = TestApp::new(backend).await;
         let (owner, other, buyer, admin) = (

@@ -145,6 +145,14 @@ backend_test! {
         let not_a_time = call(&app, Method::POST, &path, Some(json!({"price": 1, "starts_at": "soon", "ends_at": "later"})), Some(&seller)).await;
         not_a_time.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(not_a_time.error_code(), "invalid_body");
+        let far_future = call(&app, Method::POST, &path, Some(json!({"price": 1, "starts_at": rfc3339(at(300)), "ends_at": "+10000-01-01T00:00:00Z"})), Some(&seller)).await;
+        assert_eq!(invalid_fields(&far_future), ["ends_at"]);
+        // Outside the years a count of nanoseconds spans, within those both stores keep.
+        let other_product = id_of(&create(&app, &seller, product_body("Aurora boots", "shoes", 100_000)).await);
+        let other_path = format!("/api/v1/products/{other_product}/time-sales");
+        let long_ago = call(&app, Method::POST, &other_path, Some(json!({"price": 1, "starts_at": "1600-01-01T00:00:00Z", "ends_at": "2300-01-01T00:00:00.0000005Z"})), Some(&seller)).await;
+        long_ago.assert_status(StatusCode::CREATED);
+        assert_eq!(long_ago.json()["ends_at"], "2300-01-01T00:00:00Z");
 
         schedule(&app, &other, &product, 1_000, at(200), at(210)).await.assert_status(StatusCode::NOT_FOUND);
         schedule(&app, &buyer, &product, 1_000, at(200), at(210)).await.assert_status(StatusCode::FORBIDDEN);

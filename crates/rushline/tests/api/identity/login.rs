@@ -59,6 +59,19 @@ backend_test! {
 }
 
 backend_test! {
+    async fn login_answers_an_address_with_control_characters_like_an_unknown_one(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        let unknown_email = log_in(&app, "nobody@example.com", PASSWORD).await;
+        for email in ["minji\u{0}@example.com", "minji@example.com\u{0}x", "mi\u{7}nji@example.com"] {
+            let response = log_in(&app, email, PASSWORD).await;
+            response.assert_status(StatusCode::UNAUTHORIZED);
+            assert_eq!(response.json(), unknown_email.json(), "{email:?}");
+        }
+    }
+}
+
+backend_test! {
     async fn login_throttles_an_account_after_five_failures_in_fifteen_minutes(backend: Backend) {
         let app = TestApp::new(backend).await;
         verified_account(&app, "minji@example.com").await;

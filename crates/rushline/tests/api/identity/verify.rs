@@ -31,6 +31,25 @@ backend_test! {
 }
 
 backend_test! {
+    async fn verify_and_resend_refuse_an_address_with_control_characters(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
+        let code = mailed_code(&app, "minji@example.com").await;
+        let email = "minji@example.com\u{0}";
+        let verified = verify(&app, email, &code).await;
+        let resent = app.post("/api/v1/auth/resend", json!({"email": email})).await;
+        for response in [verified, resent] {
+            response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(response.error_code(), "validation_failed");
+            assert_eq!(
+                response.json()["error"]["details"]["fields"]["email"],
+                json!(["must not contain control characters"])
+            );
+        }
+    }
+}
+
+backend_test! {
     async fn verify_code_dies_after_five_wrong_tries(backend: Backend) {
         let app = TestApp::new(backend).await;
         sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
