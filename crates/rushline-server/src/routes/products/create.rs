@@ -2,14 +2,15 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rushline_domain::catalog::ProductFields;
-use rushline_store::{Product, ProductDetails};
+use rushline_store::{DbError, Product, ProductDetails};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ProductView, json_bytes, json_response};
 use crate::auth::Seller;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::claims::{Creates, request_id};
+use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
 
 /// A new product. Every field but `status` is required.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,17 +41,22 @@ pub(crate) struct NewProductBody {
     path = "/api/v1/products",
     tag = "catalog",
     security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the product the first attempt created"),
+    ),
     request_body = NewProductBody,
     responses(
         (status = 201, description = "created; `Location` names it", body = ProductView),
+        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
         (status = 401, description = "no valid access token (`unauthorized`)", body = ErrorBody),
         (status = 403, description = "not a seller (`forbidden`)", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with `details.fields`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, with `details.fields`; `idempotency_mismatch`: the key created another product", body = ErrorBody),
     )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Seller(seller): Seller,
+    key: Option<IdempotencyKey>,
     Json(body): Json<NewProductBody>,
 ) -> Result<Response, ApiError> {
     let fields = ProductFields {
@@ -64,7 +70,9 @@ pub(crate) async fn create(
     let new = fields.validate_new()?;
     let now = state.clock.now();
     let product = Product {
-        id: Uuid::now_v7(),
+        id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
+            request_id(seller.id, Creates::Product, &key.0)
+        }),
         seller_id: seller.id,
         name: new.name,
         description: new.description,
@@ -76,14 +84,37 @@ pub(crate) async fn create(
         updated_at: now,
         deleted_at: None,
     };
-    state.store.insert_product(&product).await?;
-    state.catalog.cache.invalidate(product.id).await;
-    let location = format!("/api/v1/products/{}", product.id);
-    let details = ProductDetails {
-        product,
-        images: Vec::new(),
-        time_sales: Vec::new(),
+    let details = match state.store.insert_product(&product).await {
+        Ok(()) => {
+            state.catalog.cache.invalidate(product.id).await;
+            ProductDetails {
+                product,
+                images: Vec::new(),
+                time_sales: Vec::new(),
+            }
+        }
+        // A retry: answered with what the first attempt created, if it asked for the same.
+        Err(DbError::Conflict { .. }) if key.is_some() => {
+            let first = state.store.product_details(product.id, now).await?;
+            let terms = |p: &Product| {
+                (
+                    p.seller_id,
+                    p.name.clone(),
+                    p.description.clone(),
+                    p.category.clone(),
+                    p.price,
+                    p.stock,
+                    p.status,
+                )
+            };
+            if terms(&first.product) != terms(&product) {
+                return Err(ApiError::idempotency_mismatch());
+            }
+            first
+        }
+        Err(e) => return Err(e.into()),
     };
+    let location = format!("/api/v1/products/{}", details.product.id);
     let body = json_bytes(&ProductView::new(&details, now));
     Ok((
         [(header::LOCATION, location)],

@@ -269,3 +269,33 @@ async fn the_catalog_is_described_in_the_openapi_document() {
             .any(|t| t["name"] == "catalog")
     );
 }
+
+backend_test! {
+    async fn a_product_created_again_with_its_key_is_the_same_product(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let bearer = seller.bearer();
+        let post = |price: i64| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move {
+                app.send(
+                    Method::POST,
+                    "/api/v1/products",
+                    Some(product_body("Aurora", "shoes", price)),
+                    &[("authorization", &bearer), ("idempotency-key", "aurora")],
+                )
+                .await
+            }
+        };
+        let first = post(129_000).await;
+        first.assert_status(StatusCode::CREATED);
+        let again = post(129_000).await;
+        again.assert_status(StatusCode::CREATED);
+        assert_eq!(id_of(&again.json()), id_of(&first.json()));
+        let other = post(99_000).await;
+        other.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(other.error_code(), "idempotency_mismatch");
+        let mine = call(&app, Method::GET, "/api/v1/products?mine=true", None, Some(&seller)).await;
+        assert_eq!(mine.json()["items"].as_array().unwrap().len(), 1);
+    }
+}
