@@ -31,33 +31,63 @@ impl MemoryGate {
     }
 
     async fn pool(&self, key: &PoolKey) -> Result<Arc<Pool>, GateError> {
-        // A shard read lock on the hot path; the write lock and the key's clone only on first
-        // use.
-        let cell = self
-            .pools
-            .get(key)
-            .map(|cell| Arc::clone(&cell))
-            .unwrap_or_else(|| Arc::clone(&self.pools.entry(key.clone()).or_default()));
-        cell.get_or_try_init(|| async {
-            let mut snapshot = self
-                .source
-                .load_pool(key)
-                .await?
-                .ok_or(GateError::UnknownPool)?;
-            if let Some(given) = self.last_seqs.get(key) {
-                snapshot.last_seq = snapshot.last_seq.max(*given);
+        loop {
+            // A shard read lock on the hot path; the write lock and the key's clone only on
+            // first use.
+            let cell = self
+                .pools
+                .get(key)
+                .map(|cell| Arc::clone(&cell))
+                .unwrap_or_else(|| Arc::clone(&self.pools.entry(key.clone()).or_default()));
+            let pool = cell
+                .get_or_try_init(|| async {
+                    let mut snapshot = self
+                        .source
+                        .load_pool(key)
+                        .await?
+                        .ok_or(GateError::UnknownPool)?;
+                    if let Some(given) = self.last_seqs.get(key) {
+                        snapshot.last_seq = snapshot.last_seq.max(*given);
+                    }
+                    Pool::load(key, snapshot).map(Arc::new)
+                })
+                .await?;
+            // Invalidated while it loaded, it may miss seqs its successor must count past: only
+            // the pool in the map serves.
+            if self
+                .pools
+                .get(key)
+                .is_some_and(|current| Arc::ptr_eq(&current, &cell))
+            {
+                return Ok(Arc::clone(pool));
             }
-            Pool::load(key, snapshot).map(Arc::new)
-        })
-        .await
-        .cloned()
+        }
+    }
+
+    /// Takes `pool` out of service if it still serves `key`: it grants no more, its last seq is
+    /// kept for its successor, and the next use loads the successor.
+    fn retire(&self, key: &PoolKey, pool: &Arc<Pool>) {
+        if let Some(last_seq) = pool.retire() {
+            let mut given = self.last_seqs.entry(key.clone()).or_default();
+            *given = (*given).max(last_seq);
+        }
+        self.pools.remove_if(key, |_, cell| {
+            cell.get().is_some_and(|p| Arc::ptr_eq(p, pool))
+        });
     }
 }
 
 #[async_trait]
 impl Gate for MemoryGate {
     async fn claim(&self, pool: &PoolKey, claim: &Claim) -> Result<ClaimOutcome, GateError> {
-        self.pool(pool).await?.claim(claim)
+        loop {
+            let current = self.pool(pool).await?;
+            match current.claim(claim) {
+                Ok(outcome) => return Ok(outcome),
+                // Invalidated between the lookup and the claim: claim from its successor.
+                Err(Retired) => self.retire(pool, &current),
+            }
+        }
     }
 
     async fn release(&self, pool: &PoolKey, request_id: Uuid) -> Result<bool, GateError> {
@@ -77,11 +107,13 @@ impl Gate for MemoryGate {
     }
 
     async fn invalidate(&self, pool: &PoolKey) -> Result<(), GateError> {
-        if let Some((key, cell)) = self.pools.remove(pool)
-            && let Some(removed) = cell.get()
-        {
-            let mut given = self.last_seqs.entry(key).or_default();
-            *given = (*given).max(removed.last_seq());
+        let loaded = self.pools.get(pool).and_then(|cell| cell.get().cloned());
+        match loaded {
+            Some(current) => self.retire(pool, &current),
+            // Still loading, or not used yet: nothing granted from it.
+            None => {
+                self.pools.remove(pool);
+            }
         }
         Ok(())
     }
@@ -111,6 +143,9 @@ impl Gate for MemoryGate {
             .collect())
     }
 }
+
+/// A pool taken out of service by `invalidate`: its claims go to its successor.
+struct Retired;
 
 /// The low half of [`Pool::state`], and the largest value either half can hold.
 const HALF: u64 = u32::MAX as u64;
@@ -179,7 +214,7 @@ impl Pool {
         })
     }
 
-    fn claim(&self, claim: &Claim) -> Result<ClaimOutcome, GateError> {
+    fn claim(&self, claim: &Claim) -> Result<ClaimOutcome, Retired> {
         // The request id's entry stays locked for the whole step, so concurrent replays of one
         // request serialise on it and only the first can grant. Lock order is always grants,
         // then the user's count (release follows it too), so the two maps cannot deadlock.
@@ -220,19 +255,17 @@ impl Pool {
     }
 
     /// Takes `qty` units and the next seq in one step; None when fewer than `qty` remain.
-    fn take(&self, qty: u32) -> Result<Option<u64>, GateError> {
+    fn take(&self, qty: u32) -> Result<Option<u64>, Retired> {
         // Relaxed is enough: the word is only ever read-modify-written as a whole, and every
         // such update is ordered by the word's own modification order.
         let mut current = self.state.load(Ordering::Relaxed);
         loop {
             let (held, grants) = (current >> 32, current & HALF);
+            if grants == HALF {
+                return Err(Retired);
+            }
             if held + u64::from(qty) > self.total {
                 return Ok(None);
-            }
-            if grants == HALF {
-                return Err(GateError::Unavailable(
-                    "memory gate: seq space of this load exhausted; invalidate the pool".into(),
-                ));
             }
             let next = ((held + u64::from(qty)) << 32) | (grants + 1);
             match self.state.compare_exchange_weak(
@@ -277,9 +310,12 @@ impl Pool {
         true
     }
 
-    /// The last seq this pool gave (its load's `last_seq` when it gave none).
-    fn last_seq(&self) -> u64 {
-        self.base_seq + (self.state.load(Ordering::Acquire) & HALF)
+    /// Ends this pool's grants in the same atomic word they are taken from, so none can follow;
+    /// returns the last seq it gave, or None when it was retired already (or gave all 2³² − 1
+    /// seqs of its load, which also retires it).
+    fn retire(&self) -> Option<u64> {
+        let previous = self.state.fetch_or(HALF, Ordering::Relaxed) & HALF;
+        (previous != HALF).then_some(self.base_seq + previous)
     }
 
     fn remaining(&self) -> u64 {

@@ -190,25 +190,31 @@ impl WaitingRooms {
         drop: Uuid,
         user: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), PassRefused> {
         let pass = pass.ok_or_else(|| {
-            ApiError::new(
+            PassRefused::Invalid(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "queue_pass_required",
                 "this drop has a waiting room: join it and send the pass you get on admission in X-Queue-Pass",
-            )
+            ))
         })?;
         let claims =
             jsonwebtoken::decode::<PassClaims>(pass.trim(), &self.decoding, &self.validation)
-                .map_err(|_| pass_invalid("the queue pass is not one this service signed"))?
+                .map_err(|_| {
+                    PassRefused::Invalid(pass_invalid(
+                        "the queue pass is not one this service signed",
+                    ))
+                })?
                 .claims;
         if claims.drop != drop || claims.user != user {
-            return Err(pass_invalid(
+            return Err(PassRefused::Invalid(pass_invalid(
                 "the queue pass is for another buyer or another drop",
-            ));
+            )));
         }
         if claims.exp <= now.timestamp() {
-            return Err(pass_invalid("the queue pass has expired"));
+            return Err(PassRefused::Expired(pass_invalid(
+                "the queue pass has expired",
+            )));
         }
         Ok(())
     }
@@ -257,6 +263,14 @@ enum SeedError {
 /// The room of a drop: named like its pool.
 pub(crate) fn room_key(drop: Uuid) -> RoomKey {
     RoomKey(rushline_store::drop_pool_key(drop))
+}
+
+/// Why [`WaitingRooms::check_pass`] refused a pass.
+pub enum PassRefused {
+    /// Missing, not signed by this deployment, or for another buyer or drop.
+    Invalid(ApiError),
+    /// A pass that was valid: its session has ended since.
+    Expired(ApiError),
 }
 
 pub(crate) fn pass_invalid(message: &'static str) -> ApiError {

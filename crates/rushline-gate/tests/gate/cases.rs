@@ -346,6 +346,40 @@ pub async fn a_reloaded_pool_never_gives_a_seq_again(new_gate: &NewGate) {
     );
 }
 
+/// Claims racing with invalidations of their pool, none of them committed yet: every grant still
+/// gets a seq of its own.
+pub async fn seqs_stay_unique_while_the_pool_is_invalidated(new_gate: &NewGate) {
+    let gate = new_gate(FakeDb::with_pool(100_000, u32::MAX));
+    let claims = (0..2_000).map(|_| {
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
+                .await
+                .unwrap()
+        })
+    });
+    let invalidations = (0..50).map(|_| {
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            gate.invalidate(&pool()).await.unwrap();
+        })
+    });
+    let invalidated = join_all(invalidations);
+    let (outcomes, _) = tokio::join!(join_all(claims), invalidated);
+    let mut seqs: Vec<u64> = outcomes
+        .into_iter()
+        .map(|outcome| match outcome.unwrap() {
+            Granted { seq } => seq,
+            other => panic!("every claim is granted: {other:?}"),
+        })
+        .collect();
+    seqs.sort_unstable();
+    let granted = seqs.len();
+    seqs.dedup();
+    assert_eq!(seqs.len(), granted, "a seq was given twice");
+}
+
 pub async fn concurrent_claims_limit_1(new_gate: &NewGate) {
     concurrent_claims(new_gate, 1).await;
 }

@@ -43,6 +43,7 @@ conformance!(
     snapshot_holds_and_seq,
     invalidate_reloads_from_source,
     a_reloaded_pool_never_gives_a_seq_again,
+    seqs_stay_unique_while_the_pool_is_invalidated,
     concurrent_claims_limit_1,
     concurrent_claims_limit_3,
     concurrent_replays_grant_once,

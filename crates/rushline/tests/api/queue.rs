@@ -432,6 +432,9 @@ backend_test! {
 
         app.clock.advance(Duration::minutes(5));
         refused(buy(&client, &bob, &first, Some(&bobs), "b1").await, "queue_pass_invalid");
+        let late_retry = buy(&client, &alice, &first, Some(&alices), "a1").await;
+        late_retry.assert_status(StatusCode::CREATED);
+        assert_eq!(late_retry.json()["order_id"], bought.json()["order_id"], "a retry after the pass expired still answers the first order");
         let stock = app.get(&path(&first, "")).await.json();
         assert_eq!(stock["remaining"], 999, "refused purchases hold nothing");
     }

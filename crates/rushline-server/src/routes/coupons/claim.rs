@@ -30,7 +30,8 @@ pub(crate) struct ClaimedCoupon {
 
 /// Claims a coupon of an open campaign: JWT → claim window → one atomic step in the claim gate
 /// (the campaign's pool, its per-buyer limit) → group-committed coupon → 201. No database read
-/// on the way, except on the campaign's first use on this node and on a retry.
+/// on the way, except on the campaign's first use on this node, on a retry, and after the window
+/// closed (a retry of a claim that went through is answered with its coupon).
 #[utoipa::path(
     post,
     path = "/api/v1/coupon-campaigns/{id}/claim",
@@ -61,24 +62,25 @@ pub(crate) async fn claim(
     let now = state.clock.now();
     // Namespaced: the same key sent to a purchase names an order, not this coupon.
     let coupon_id = request_id(buyer.id, Creates::Coupon, &key);
-    let refusal = match window_status(now, campaign.claim_starts_at, campaign.claim_ends_at) {
-        DropStatus::Scheduled => Some(ApiError::conflict(
-            "not_open",
-            "the campaign's claim window has not opened yet",
-        )),
-        DropStatus::Closed => Some(ApiError::conflict(
-            "closed",
-            "the campaign's claim window has closed",
-        )),
-        DropStatus::Open | DropStatus::SoldOut => None,
-    };
-    if let Some(refusal) = refusal {
+    match window_status(now, campaign.claim_starts_at, campaign.claim_ends_at) {
+        DropStatus::Scheduled => {
+            return Err(ApiError::conflict(
+                "not_open",
+                "the campaign's claim window has not opened yet",
+            ));
+        }
         // A retry of a claim that went through before the window closed gets the first answer.
-        return match state.store.coupon(coupon_id).await {
-            Ok(_) => replay(&state, buyer.id, &campaign, coupon_id).await,
-            Err(DbError::NotFound) => Err(refusal),
-            Err(e) => Err(e.into()),
-        };
+        DropStatus::Closed => {
+            return match state.store.coupon(coupon_id).await {
+                Ok(_) => replay(&state, buyer.id, &campaign, coupon_id).await,
+                Err(DbError::NotFound) => Err(ApiError::conflict(
+                    "closed",
+                    "the campaign's claim window has closed",
+                )),
+                Err(e) => Err(e.into()),
+            };
+        }
+        DropStatus::Open | DropStatus::SoldOut => {}
     }
     let pool = PoolKey(campaign.pool_key());
     let claim = Claim {

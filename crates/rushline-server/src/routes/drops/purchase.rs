@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, Buyer};
 use crate::claims::{Creates, request_id};
 use crate::coupons::Redeem;
-use crate::rooms::{QueuePass, pass_invalid};
+use crate::rooms::{PassRefused, QueuePass, pass_invalid};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
 
 /// The most units one purchase may ask for; the drop's per-user limit usually binds first.
@@ -62,7 +62,8 @@ pub(crate) struct PurchaseResponse {
 
 /// Buys units of an open drop: JWT → window check → (waiting room: pass check) → one atomic step
 /// in the claim gate → (pass used up) → group-committed order → 201. No database read on the way,
-/// except on a retry, and for a coupon or points: the coupon (owner, status, validity, scope,
+/// except on a retry (also one refused as `closed` or for an expired pass, which may follow a
+/// purchase that went through), and for a coupon or points: the coupon (owner, status, validity, scope,
 /// minimum) and the balance are checked first, and the group commit reserves the coupon and
 /// spends the points with the order, in its transaction.
 ///
@@ -117,14 +118,17 @@ pub(crate) async fn purchase(
         coupon_id: body.coupon_id,
         points: body.points,
     };
-    if let Err(refusal) = admissible(&state, &drop, pass.as_deref(), buyer.id, now) {
-        // A retry of a purchase that went through (before the drop closed, with a pass now used
-        // or expired) gets the first answer.
-        return match state.store.order(order_id).await {
-            Ok(_) => replay(&state, buyer, &drop, quantity, redeem, order_id).await,
-            Err(DbError::NotFound) => Err(refusal),
-            Err(e) => Err(e.into()),
-        };
+    match admissible(&state, &drop, pass.as_deref(), buyer.id, now) {
+        Ok(()) => {}
+        Err(Refused::Now(refusal)) => return Err(refusal),
+        // Only these may be the retry of a purchase that went through: it gets the first answer.
+        Err(Refused::UnlessRetried(refusal)) => {
+            return match state.store.order(order_id).await {
+                Ok(_) => replay(&state, buyer, &drop, quantity, redeem, order_id).await,
+                Err(DbError::NotFound) => Err(refusal),
+                Err(e) => Err(e.into()),
+            };
+        }
     }
     let has_room = drop.waiting_room.is_some();
     if !redeem.is_nothing() {
@@ -229,6 +233,15 @@ pub(crate) async fn purchase(
     }
 }
 
+/// A purchase refused before the gate, answered without I/O unless it may be the retry of one
+/// that went through.
+enum Refused {
+    /// Not open yet, or without a pass this buyer was ever given for this drop.
+    Now(ApiError),
+    /// The drop has closed, or the pass has expired, since a first attempt may have bought.
+    UnlessRetried(ApiError),
+}
+
 /// Whether the drop takes this purchase now: its window is open and, on a drop with a waiting
 /// room, the buyer's pass is valid.
 fn admissible(
@@ -237,16 +250,23 @@ fn admissible(
     pass: Option<&str>,
     buyer: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), Refused> {
     match window_status(now, drop.opens_at, drop.closes_at) {
-        DropStatus::Scheduled => Err(ApiError::conflict(
+        DropStatus::Scheduled => Err(Refused::Now(ApiError::conflict(
             "not_open",
             "the drop has not opened yet",
-        )),
-        DropStatus::Closed => Err(ApiError::conflict("closed", "the drop has closed")),
-        DropStatus::Open | DropStatus::SoldOut if drop.waiting_room.is_some() => {
-            state.rooms.check_pass(pass, drop.id, buyer, now)
-        }
+        ))),
+        DropStatus::Closed => Err(Refused::UnlessRetried(ApiError::conflict(
+            "closed",
+            "the drop has closed",
+        ))),
+        DropStatus::Open | DropStatus::SoldOut if drop.waiting_room.is_some() => state
+            .rooms
+            .check_pass(pass, drop.id, buyer, now)
+            .map_err(|refused| match refused {
+                PassRefused::Invalid(e) => Refused::Now(e),
+                PassRefused::Expired(e) => Refused::UnlessRetried(e),
+            }),
         DropStatus::Open | DropStatus::SoldOut => Ok(()),
     }
 }
