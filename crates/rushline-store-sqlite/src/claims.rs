@@ -192,20 +192,6 @@ async fn insert_order_lines(
     Ok(())
 }
 
-impl SqliteStore {
-    /// Commits `writes` in one transaction if every invariant holds; else rolls it back.
-    async fn commit_together(&self, writes: &[ClaimWrite]) -> Result<Result<(), Refusal>, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
-        let written = write_all(&mut tx, writes).await?;
-        if written.is_ok() {
-            tx.commit().await.map_err(map_err)?;
-        } else {
-            tx.rollback().await.map_err(map_err)?;
-        }
-        Ok(written)
-    }
-}
-
 #[async_trait]
 impl ClaimStore for SqliteStore {
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError> {
@@ -238,29 +224,14 @@ impl ClaimStore for SqliteStore {
         Ok((pool, claims))
     }
 
-    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Vec<Result<CommitOutcome, DbError>> {
-        match self.commit_together(writes).await {
-            Ok(Ok(())) => vec![Ok(CommitOutcome::Committed); writes.len()],
-            // Unreachable: deciding write by write would only wait for it once per write.
-            Err(e @ DbError::Unavailable(_)) => vec![Err(e); writes.len()],
-            // Some write breaks an invariant or a constraint: find which, one transaction per
-            // write, so that the others are decided (and committed ones answered) regardless.
-            Ok(Err(_)) | Err(_) => {
-                let mut outcomes: Vec<Result<CommitOutcome, DbError>> =
-                    Vec::with_capacity(writes.len());
-                for write in writes {
-                    let outcome = match outcomes.last() {
-                        // Gone meanwhile: the rest would each wait for it in vain.
-                        Some(Err(e @ DbError::Unavailable(_))) => Err(e.clone()),
-                        _ => self
-                            .commit_together(std::slice::from_ref(write))
-                            .await
-                            .map(|written| written.err().unwrap_or(CommitOutcome::Committed)),
-                    };
-                    outcomes.push(outcome);
-                }
-                outcomes
-            }
+    async fn commit_together(&self, writes: &[ClaimWrite]) -> Result<Result<(), Refusal>, DbError> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let written = write_all(&mut tx, writes).await?;
+        if written.is_ok() {
+            tx.commit().await.map_err(map_err)?;
+        } else {
+            tx.rollback().await.map_err(map_err)?;
         }
+        Ok(written)
     }
 }

@@ -83,9 +83,40 @@ pub trait ClaimStore: Send + Sync {
     /// A pool and its active claims, from which the gate rebuilds its state.
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError>;
 
-    /// Makes a batch of granted writes durable in one transaction when every pool total,
-    /// per-user limit, coupon reservation and points balance holds; otherwise falls back to one
-    /// write at a time, so that only the writes that break an invariant are refused and one
-    /// write's error fails that write alone. Answers one result per write, in order.
-    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Vec<Result<CommitOutcome, DbError>>;
+    /// Commits `writes` in one transaction when every pool total, per-user limit, coupon
+    /// reservation and points balance holds; otherwise rolls it back and says what was refused.
+    async fn commit_together(
+        &self,
+        writes: &[ClaimWrite],
+    ) -> Result<Result<(), CommitOutcome>, DbError>;
+
+    /// Makes a batch of granted writes durable, in one transaction when they all can be;
+    /// otherwise falls back to one write at a time, so that only the writes that break an
+    /// invariant are refused and one write's error fails that write alone. Answers one result
+    /// per write, in order.
+    async fn commit_claims(&self, writes: &[ClaimWrite]) -> Vec<Result<CommitOutcome, DbError>> {
+        match self.commit_together(writes).await {
+            Ok(Ok(())) => vec![Ok(CommitOutcome::Committed); writes.len()],
+            // Unreachable: deciding write by write would only wait for it once per write.
+            Err(e @ DbError::Unavailable(_)) => vec![Err(e); writes.len()],
+            // Some write breaks an invariant or a constraint: find which, one transaction per
+            // write, so that the others are decided (and committed ones answered) regardless.
+            Ok(Err(_)) | Err(_) => {
+                let mut outcomes: Vec<Result<CommitOutcome, DbError>> =
+                    Vec::with_capacity(writes.len());
+                for write in writes {
+                    let outcome = match outcomes.last() {
+                        // Gone meanwhile: the rest would each wait for it in vain.
+                        Some(Err(e @ DbError::Unavailable(_))) => Err(e.clone()),
+                        _ => self
+                            .commit_together(std::slice::from_ref(write))
+                            .await
+                            .map(|written| written.err().unwrap_or(CommitOutcome::Committed)),
+                    };
+                    outcomes.push(outcome);
+                }
+                outcomes
+            }
+        }
+    }
 }
