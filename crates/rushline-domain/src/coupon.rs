@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::catalog::MAX_PRICE;
 use crate::drop::DropStatus;
-use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_storable_time};
+use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, time};
 
 /// The most coupons one campaign may issue.
 pub const MAX_CAMPAIGN_TOTAL: i64 = 10_000_000;
@@ -110,8 +110,9 @@ pub struct CampaignTerms<'a> {
 }
 
 impl CampaignTerms<'_> {
-    /// Every rule the terms must meet at `now`, all failures at once.
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
+    /// Every rule the terms must meet at `now`, all failures at once; the terms as stored (times
+    /// to the microsecond) when they all hold.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = self.name.trim();
         errors.check(
@@ -157,19 +158,17 @@ impl CampaignTerms<'_> {
             "min_order_amount",
             format!("must be between 0 and {MAX_PRICE} won"),
         );
-        for (field, t) in [
-            ("claim_starts_at", self.claim_starts_at),
-            ("claim_ends_at", self.claim_ends_at),
-            ("valid_from", self.valid_from),
-            ("valid_until", self.valid_until),
-        ] {
-            errors.check(
-                is_storable_time(t),
-                field,
-                "must be between the years 0001 and 9999",
-            );
-        }
-        errors.into_result(|| ())
+        let claim_starts_at = time(&mut errors, "claim_starts_at", self.claim_starts_at);
+        let claim_ends_at = time(&mut errors, "claim_ends_at", self.claim_ends_at);
+        let valid_from = time(&mut errors, "valid_from", self.valid_from);
+        let valid_until = time(&mut errors, "valid_until", self.valid_until);
+        errors.into_result(|| Self {
+            claim_starts_at: claim_starts_at.expect("no errors"),
+            claim_ends_at: claim_ends_at.expect("no errors"),
+            valid_from: valid_from.expect("no errors"),
+            valid_until: valid_until.expect("no errors"),
+            ..*self
+        })
     }
 }
 
@@ -327,7 +326,7 @@ mod tests {
     #[test]
     fn valid_terms_pass_and_every_broken_rule_is_named() {
         let now = Utc::now();
-        assert_eq!(terms(now).validate(now), Ok(()));
+        assert_eq!(terms(now).validate(now).map(|_| ()), Ok(()));
         let broken = CampaignTerms {
             name: "   ",
             total: 0,

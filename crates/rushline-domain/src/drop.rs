@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{FieldErrors, is_storable_time};
+use crate::validation::{FieldErrors, time};
 
 /// The most units one drop may sell.
 pub const MAX_DROP_QUANTITY: i64 = 10_000_000;
@@ -19,8 +19,9 @@ pub struct DropTerms {
 }
 
 impl DropTerms {
-    /// Every rule a drop's terms must meet at `now`, all failures at once.
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
+    /// Every rule a drop's terms must meet at `now`, all failures at once; the terms as stored
+    /// (times to the microsecond) when they all hold.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         errors.check(
             (1..=MAX_DROP_QUANTITY).contains(&self.quantity),
@@ -39,14 +40,13 @@ impl DropTerms {
             "must be after opens_at",
         );
         errors.check(self.closes_at > now, "closes_at", "must be in the future");
-        for (field, t) in [("opens_at", self.opens_at), ("closes_at", self.closes_at)] {
-            errors.check(
-                is_storable_time(t),
-                field,
-                "must be between the years 0001 and 9999",
-            );
-        }
-        errors.into_result(|| ())
+        let opens_at = time(&mut errors, "opens_at", self.opens_at);
+        let closes_at = time(&mut errors, "closes_at", self.closes_at);
+        errors.into_result(|| Self {
+            opens_at: opens_at.expect("no errors"),
+            closes_at: closes_at.expect("no errors"),
+            ..*self
+        })
     }
 }
 
@@ -120,12 +120,18 @@ mod tests {
     #[test]
     fn valid_terms_pass_and_every_broken_rule_is_named() {
         let now = Utc::now();
-        assert_eq!(terms(now).validate(now), Ok(()));
+        assert_eq!(terms(now).validate(now).map(|_| ()), Ok(()));
+        let stored = terms(now).validate(now).unwrap();
+        assert_eq!(
+            stored.opens_at.timestamp_subsec_nanos() % 1_000,
+            0,
+            "to the microsecond"
+        );
         let edge = DropTerms {
             quantity: MAX_DROP_QUANTITY,
             ..terms(now)
         };
-        assert_eq!(edge.validate(now), Ok(()));
+        assert_eq!(edge.validate(now).map(|_| ()), Ok(()));
 
         let broken = DropTerms {
             quantity: 0,

@@ -39,6 +39,10 @@ impl MemoryGate {
                 .get(key)
                 .map(|cell| Arc::clone(&cell))
                 .unwrap_or_else(|| Arc::clone(&self.pools.entry(key.clone()).or_default()));
+            // Loaded: should `invalidate` retire it from here on, its claims find out.
+            if let Some(pool) = cell.get() {
+                return Ok(Arc::clone(pool));
+            }
             let pool = cell
                 .get_or_try_init(|| async {
                     let mut snapshot = self
@@ -52,8 +56,8 @@ impl MemoryGate {
                     Pool::load(key, snapshot).map(Arc::new)
                 })
                 .await?;
-            // Invalidated while it loaded, it may miss seqs its successor must count past: only
-            // the pool in the map serves.
+            // Invalidated while it loaded, it never serves: it may miss seqs its successor must
+            // count past.
             if self
                 .pools
                 .get(key)
@@ -64,15 +68,20 @@ impl MemoryGate {
         }
     }
 
-    /// Takes `pool` out of service if it still serves `key`: it grants no more, its last seq is
-    /// kept for its successor, and the next use loads the successor.
-    fn retire(&self, key: &PoolKey, pool: &Arc<Pool>) {
-        if let Some(last_seq) = pool.retire() {
-            let mut given = self.last_seqs.entry(key.clone()).or_default();
-            *given = (*given).max(last_seq);
-        }
+    /// Takes the pool serving `key` out of service (only if it is `pool`, when given): it grants
+    /// no more, its last seq is kept for its successor, and the next use loads the successor.
+    /// All of it under the shard's write lock, so no successor loads before the last seq is kept.
+    fn retire(&self, key: &PoolKey, pool: Option<&Arc<Pool>>) {
         self.pools.remove_if(key, |_, cell| {
-            cell.get().is_some_and(|p| Arc::ptr_eq(p, pool))
+            let current = cell.get();
+            if pool.is_some_and(|pool| !current.is_some_and(|c| Arc::ptr_eq(c, pool))) {
+                return false;
+            }
+            if let Some(last_seq) = current.and_then(|c| c.retire()) {
+                let mut given = self.last_seqs.entry(key.clone()).or_default();
+                *given = (*given).max(last_seq);
+            }
+            true
         });
     }
 }
@@ -85,7 +94,7 @@ impl Gate for MemoryGate {
             match current.claim(claim) {
                 Ok(outcome) => return Ok(outcome),
                 // Invalidated between the lookup and the claim: claim from its successor.
-                Err(Retired) => self.retire(pool, &current),
+                Err(Retired) => self.retire(pool, Some(&current)),
             }
         }
     }
@@ -107,14 +116,7 @@ impl Gate for MemoryGate {
     }
 
     async fn invalidate(&self, pool: &PoolKey) -> Result<(), GateError> {
-        let loaded = self.pools.get(pool).and_then(|cell| cell.get().cloned());
-        match loaded {
-            Some(current) => self.retire(pool, &current),
-            // Still loading, or not used yet: nothing granted from it.
-            None => {
-                self.pools.remove(pool);
-            }
-        }
+        self.retire(pool, None);
         Ok(())
     }
 

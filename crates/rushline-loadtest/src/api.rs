@@ -319,13 +319,8 @@ impl Api {
         answer.json(&step)
     }
 
-    /// Every order with a line of `drop`, as its seller sees them; `None` when the server has no
-    /// `GET /api/v1/orders` (404).
-    pub async fn drop_orders(
-        &self,
-        seller: &str,
-        drop: Uuid,
-    ) -> Result<Option<Vec<ServerOrder>>, Error> {
+    /// Every order with a line of `drop`, as its seller sees them.
+    pub async fn drop_orders(&self, seller: &str, drop: Uuid) -> Result<Vec<ServerOrder>, Error> {
         let step = "listing the drop's orders (GET /api/v1/orders)";
         let mut orders = Vec::new();
         let mut cursor: Option<String> = None;
@@ -340,16 +335,14 @@ impl Api {
                         .query(&query)
                 })
                 .await?;
-            match answer.status {
-                StatusCode::OK => {}
-                StatusCode::NOT_FOUND if cursor.is_none() => return Ok(None),
-                _ => return Err(answer.refused(step)),
+            if answer.status != StatusCode::OK {
+                return Err(answer.refused(step));
             }
             let page: OrderPage = answer.json(step)?;
             orders.extend(page.items);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
-                None => return Ok(Some(orders)),
+                None => return Ok(orders),
             }
         }
     }

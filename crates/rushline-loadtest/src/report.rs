@@ -40,7 +40,6 @@ impl Summary {
             let (class, mark) = match check.outcome {
                 CheckOutcome::Passed => ("ok", "passed"),
                 CheckOutcome::Failed => ("fail", "FAILED"),
-                CheckOutcome::Skipped => ("skip", "skipped"),
             };
             let _ = write!(
                 page,
@@ -205,7 +204,7 @@ fn escape(text: &str) -> String {
 const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;max-width:820px}\
 table{border-collapse:collapse}td{padding:2px 10px;border-bottom:1px solid #eee}\
 tr.ok td:first-child{color:#197a2e}tr.fail td:first-child{color:#b3261e;font-weight:bold}\
-tr.skip td:first-child{color:#777}svg text{font-size:11px;fill:#444}\
+svg text{font-size:11px;fill:#444}\
 rect.req,.legend .req{fill:#8fb3de;color:#8fb3de}rect.created,.legend .created{fill:#e07b39;color:#e07b39}";
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub async fn ratelimit_window_slides(limiter: Arc<dyn RateLimiter>) {
 
 pub async fn ratelimit_release_takes_an_event_back(limiter: Arc<dyn RateLimiter>) {
     let first = allowed(&limiter, "k", t0()).await;
-    allowed(&limiter, "k", t0()).await;
+    let second = allowed(&limiter, "k", t0()).await;
     let third = allowed(&limiter, "k", t0() + TimeDelta::seconds(1)).await;
     refused_for(&limiter, "k", t0() + TimeDelta::seconds(2)).await;
 
@@ -92,8 +92,18 @@ pub async fn ratelimit_release_takes_an_event_back(limiter: Arc<dyn RateLimiter>
 
     limiter.release("k", first).await.unwrap();
     allowed(&limiter, "k", t0() + TimeDelta::seconds(3)).await;
-    // Releasing an event that already left the window changes nothing.
+    // Releasing a key that holds nothing is no error.
     limiter.release("never-used", first).await.unwrap();
+
+    // Releasing an event that already left the window changes nothing: the two events of 2 s
+    // and 3 s still count, so one more fits.
+    let later = t0() + TimeDelta::seconds(61);
+    limiter.release("k", second).await.unwrap();
+    allowed(&limiter, "k", later).await;
+    assert_eq!(
+        refused_for(&limiter, "k", later).await,
+        TimeDelta::seconds(1)
+    );
 }
 
 pub async fn ratelimit_keys_are_independent(limiter: Arc<dyn RateLimiter>) {

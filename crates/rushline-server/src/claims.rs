@@ -129,7 +129,7 @@ impl Claims {
             return Ok(CommitOutcome::Committed);
         }
         for (pool, id) in &grants {
-            self.gate.abort(pool, *id).await?;
+            self.undo(pool, *id).await;
         }
         let outcome = committed?;
         if matches!(
@@ -137,13 +137,23 @@ impl Claims {
             CommitOutcome::SoldOut | CommitOutcome::LimitReached
         ) {
             for (pool, _) in &grants {
-                self.rebuild(pool).await?;
+                self.rebuild(pool).await;
             }
         }
         Ok(outcome)
     }
 
-    async fn rebuild(&self, pool: &PoolKey) -> Result<(), ApiError> {
+    /// Undoes a grant that no order holds. Should the gate be out of reach, the caller's answer
+    /// stands and reconciliation undoes the grant once it is older than `gate.orphan_after`.
+    pub async fn undo(&self, pool: &PoolKey, id: Uuid) {
+        if let Err(e) = self.gate.abort(pool, id).await {
+            tracing::warn!(pool = %pool.0, request = %id, error = %e, "could not undo a grant; reconciliation will");
+        }
+    }
+
+    /// Rebuilds a pool the database contradicted, at most every [`REBUILD_AT_MOST_EVERY`]; should
+    /// the gate be out of reach, reconciliation rebuilds it.
+    async fn rebuild(&self, pool: &PoolKey) {
         let now = Instant::now();
         let mut due = false;
         self.rebuilt
@@ -160,10 +170,28 @@ impl Claims {
             });
         if due {
             tracing::warn!(pool = %pool.0, "the database refused a grant; rebuilding the gate's pool");
-            self.gate.invalidate(pool).await?;
+            if let Err(e) = self.gate.invalidate(pool).await {
+                tracing::warn!(pool = %pool.0, error = %e, "could not rebuild a pool; reconciliation will");
+            }
         }
-        Ok(())
     }
+}
+
+/// What a retried request's first attempt created (its order, its coupon), once durable:
+/// `fetch` reads it, and that attempt may still be in its group commit, a few milliseconds away.
+/// 409 `request_in_progress` if it does not appear within a second.
+pub async fn first_attempt<T, F>(mut fetch: impl FnMut() -> F) -> Result<T, ApiError>
+where
+    F: Future<Output = Result<T, DbError>>,
+{
+    for _ in 0..200 {
+        match fetch().await {
+            Ok(found) => return Ok(found),
+            Err(DbError::NotFound) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::request_in_progress())
 }
 
 /// Lets the gate (re)build a pool from the database, the truth.
@@ -331,8 +359,8 @@ mod tests {
         assert_eq!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"ab", b"c"]));
         assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
         assert!(i64::try_from(fingerprint(&[b"anything"])).is_ok());
-        // Pinned: nodes of different builds must agree.
-        assert_eq!(fingerprint(&[b"drop", b"1"]), fingerprint(&[b"drop", b"1"]));
+        // Pinned: nodes of different builds, and the claims they stored, must agree.
+        assert_eq!(fingerprint(&[b"drop", b"1"]), 630_047_615_160_972_758);
     }
 
     #[test]

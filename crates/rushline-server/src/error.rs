@@ -108,6 +108,14 @@ impl ApiError {
         )
     }
 
+    /// A retry that arrived while its first attempt is still being processed.
+    pub fn request_in_progress() -> Self {
+        Self::conflict(
+            "request_in_progress",
+            "a request with this Idempotency-Key is still being processed",
+        )
+    }
+
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
@@ -141,8 +149,8 @@ impl ApiError {
         self.code
     }
 
-    /// The body this error answers with, for channels other than a response of its own (an
-    /// event in a server-sent stream). Internal causes stay out, as in a response.
+    /// The body this error answers with, in its response or on another channel (an event in a
+    /// server-sent stream). Internal causes stay out.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
@@ -161,14 +169,7 @@ impl IntoResponse for ApiError {
         } else if self.status.is_server_error() {
             tracing::warn!(code = self.code, message = %self.message, "request failed");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-                details: self.details,
-            },
-        };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(secs) = self.retry_after_secs {
             response
                 .headers_mut()

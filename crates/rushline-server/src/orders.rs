@@ -48,23 +48,6 @@ async fn release(state: &AppState, order: &Order) {
     }
 }
 
-/// The order a retried request's first attempt created, once it is durable: that attempt may
-/// still be in its group commit, a few milliseconds away. 409 `request_in_progress` if it does
-/// not appear within a second.
-pub async fn first_attempt(state: &AppState, id: Uuid) -> Result<Order, ApiError> {
-    for _ in 0..200 {
-        match state.store.order(id).await {
-            Ok(order) => return Ok(order),
-            Err(DbError::NotFound) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict(
-        "request_in_progress",
-        "a request with this Idempotency-Key is still being processed",
-    ))
-}
-
 /// The order if `user` may see it: its buyer, a seller of one of its lines, or an admin. Anyone
 /// else gets 404, as if it did not exist.
 pub async fn visible_order(state: &AppState, user: AuthUser, id: Uuid) -> Result<Order, ApiError> {

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::OrderStatus;
@@ -40,39 +42,50 @@ fn order_from_row(row: &SqliteRow) -> Result<Order, DbError> {
     })
 }
 
-/// Fills in the lines of `order`.
-async fn with_lines(pool: &SqlitePool, mut order: Order) -> Result<Order, DbError> {
-    let lines = sqlx::query(
-        "SELECT l.line_no, l.product_id, p.seller_id, l.drop_id, l.qty, l.unit_price, l.claim_id, c.pool_key, c.seq \
+/// Fills in the lines of `orders`, in one query.
+async fn with_lines(pool: &SqlitePool, mut orders: Vec<Order>) -> Result<Vec<Order>, DbError> {
+    if orders.is_empty() {
+        return Ok(orders);
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT l.order_id, l.line_no, l.product_id, p.seller_id, l.drop_id, l.qty, l.unit_price, l.claim_id, c.pool_key, c.seq \
          FROM order_lines l JOIN claims c ON c.id = l.claim_id JOIN products p ON p.id = l.product_id \
-         WHERE l.order_id = $1 ORDER BY l.line_no",
-    )
-    .bind(order.id)
-    .fetch_all(pool)
-    .await
-    .map_err(map_err)?;
-    order.lines = lines
-        .iter()
-        .map(|row| {
-            Ok(OrderLine {
-                line_no: row.try_get("line_no").map_err(map_err)?,
-                product_id: row.try_get("product_id").map_err(map_err)?,
-                seller_id: row.try_get("seller_id").map_err(map_err)?,
-                drop_id: row.try_get("drop_id").map_err(map_err)?,
-                qty: row.try_get("qty").map_err(map_err)?,
-                unit_price: row.try_get("unit_price").map_err(map_err)?,
-                claim_id: row.try_get("claim_id").map_err(map_err)?,
-                pool_key: row.try_get("pool_key").map_err(map_err)?,
-                seq: row.try_get("seq").map_err(map_err)?,
-            })
-        })
-        .collect::<Result<_, DbError>>()?;
-    Ok(order)
+         WHERE l.order_id IN (",
+    );
+    let mut ids = query.separated(", ");
+    for order in &orders {
+        ids.push_bind(order.id);
+    }
+    query.push(") ORDER BY l.order_id, l.line_no");
+    let rows = query.build().fetch_all(pool).await.map_err(map_err)?;
+    let mut lines: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
+    for row in &rows {
+        let order_id: Uuid = row.try_get("order_id").map_err(map_err)?;
+        let line = OrderLine {
+            line_no: row.try_get("line_no").map_err(map_err)?,
+            product_id: row.try_get("product_id").map_err(map_err)?,
+            seller_id: row.try_get("seller_id").map_err(map_err)?,
+            drop_id: row.try_get("drop_id").map_err(map_err)?,
+            qty: row.try_get("qty").map_err(map_err)?,
+            unit_price: row.try_get("unit_price").map_err(map_err)?,
+            claim_id: row.try_get("claim_id").map_err(map_err)?,
+            pool_key: row.try_get("pool_key").map_err(map_err)?,
+            seq: row.try_get("seq").map_err(map_err)?,
+        };
+        lines.entry(order_id).or_default().push(line);
+    }
+    for order in &mut orders {
+        order.lines = lines.remove(&order.id).unwrap_or_default();
+    }
+    Ok(orders)
 }
 
 /// Fills in the lines and the history of `order`.
 async fn complete(pool: &SqlitePool, order: Order) -> Result<Order, DbError> {
-    let mut order = with_lines(pool, order).await?;
+    let mut order = with_lines(pool, vec![order])
+        .await?
+        .pop()
+        .expect("one order in, one out");
     let events =
         sqlx::query("SELECT status, at, cause FROM order_events WHERE order_id = $1 ORDER BY id")
             .bind(order.id)
@@ -177,22 +190,6 @@ impl OrderStore for SqliteStore {
         complete(&self.reader, order_from_row(&row)?).await
     }
 
-    async fn orders_for_drop(&self, drop_id: Uuid) -> Result<Vec<Order>, DbError> {
-        let rows = sqlx::query(&format!(
-            "SELECT DISTINCT {COLUMNS} FROM orders o JOIN order_lines l ON l.order_id = o.id \
-             WHERE l.drop_id = $1 ORDER BY o.created_at, o.id"
-        ))
-        .bind(drop_id)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            orders.push(complete(&self.reader, order_from_row(row)?).await?);
-        }
-        Ok(orders)
-    }
-
     async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError> {
         let mut tx = self.writer.begin().await.map_err(map_err)?;
         apply_transition(&mut tx, change).await?;
@@ -257,10 +254,7 @@ impl OrderStore for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(map_err)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            orders.push(with_lines(&self.reader, order_from_row(row)?).await?);
-        }
-        Ok(orders)
+        let orders = rows.iter().map(order_from_row).collect::<Result<_, _>>()?;
+        with_lines(&self.reader, orders).await
     }
 }

@@ -97,16 +97,15 @@ pub trait ClaimStore: Send + Sync {
     async fn commit_claims(&self, writes: &[ClaimWrite]) -> Vec<Result<CommitOutcome, DbError>> {
         match self.commit_together(writes).await {
             Ok(Ok(())) => vec![Ok(CommitOutcome::Committed); writes.len()],
-            // Unreachable: deciding write by write would only wait for it once per write.
-            Err(e @ DbError::Unavailable(_)) => vec![Err(e); writes.len()],
-            // Some write breaks an invariant or a constraint: find which, one transaction per
-            // write, so that the others are decided (and committed ones answered) regardless.
+            // Some write breaks an invariant or a constraint, or the batch lost a deadlock: decide
+            // one transaction per write, so that the others are decided (and committed ones
+            // answered) regardless.
             Ok(Err(_)) | Err(_) => {
                 let mut outcomes: Vec<Result<CommitOutcome, DbError>> =
                     Vec::with_capacity(writes.len());
                 for write in writes {
                     let outcome = match outcomes.last() {
-                        // Gone meanwhile: the rest would each wait for it in vain.
+                        // Unreachable: the rest would each wait for it in vain.
                         Some(Err(e @ DbError::Unavailable(_))) => Err(e.clone()),
                         _ => self
                             .commit_together(std::slice::from_ref(write))

@@ -177,7 +177,4 @@ pub trait OrderStore: Send + Sync {
 
     /// Orders with their lines (no history), newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>, DbError>;
-
-    /// Every order with a line of the drop, oldest first.
-    async fn orders_for_drop(&self, drop_id: Uuid) -> Result<Vec<Order>, DbError>;
 }

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use rushline_store::Store;
+use rushline_store::{Order, OrderFilter, Store};
 use rushline_store_postgres::PgStore;
 use rushline_store_sqlite::SqliteStore;
 use sqlx::Connection;
@@ -115,4 +115,17 @@ impl Drop for TestDb {
             eprintln!("could not drop test schema {schema}: {e}");
         }
     }
+}
+
+/// Every order with a line of `drop`, newest first: what the store lists for the drop.
+pub async fn orders_of_drop(store: &Arc<dyn Store>, drop: Uuid) -> Vec<Order> {
+    let filter = OrderFilter {
+        drop_id: Some(drop),
+        limit: u32::MAX,
+        ..OrderFilter::default()
+    };
+    store
+        .list_orders(&filter)
+        .await
+        .expect("list the drop's orders")
 }

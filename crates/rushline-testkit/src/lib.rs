@@ -15,7 +15,7 @@ mod toss;
 
 pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestStream, TestUser};
 pub use chaos::ChaosProxy;
-pub use db::{TestDb, postgres_url};
+pub use db::{TestDb, orders_of_drop, postgres_url};
 pub use private_redis::PrivateRedis;
 pub use redis_prefix::{TestRedis, redis_url};
 pub use smtp::{ReceivedMail, SmtpServer};

@@ -45,7 +45,7 @@ impl Rushline {
         };
         let secret = jwt_secret(&config)?;
         let payments = payments(&config, clock.clone())?;
-        let gate = open_gate(&config, store.clone()).await?;
+        let (gate, room) = open_gate(&config, store.clone()).await?;
         let argon2 = &config.auth.argon2;
         let passwords = Passwords::new(argon2.memory_kib, argon2.iterations, argon2.parallelism)
             .map_err(|e| anyhow::anyhow!("auth.argon2: {e}"))?;
@@ -56,7 +56,6 @@ impl Rushline {
             )),
             None => Arc::new(MemoryRateLimiter::new()),
         };
-        let room = open_room(&config).await?;
         let catalog = crate::catalog::open_catalog(&config, redis.as_ref())?;
         let state = AppState::new(App {
             claims: Claims::new(
@@ -173,31 +172,26 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     })
 }
 
-/// The claim gate named by `gate.url`; either way it rebuilds pools from the store.
-async fn open_gate(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<dyn Gate>> {
+/// The claim gate named by `gate.url` (either way it rebuilds pools from the store) and the
+/// waiting rooms beside it: in process when `gate.url` is `memory`, else on one connection to
+/// the gate's Redis, under the same key prefix.
+async fn open_gate(
+    config: &Config,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<(Arc<dyn Gate>, Arc<dyn WaitingRoom>)> {
     let source = Arc::new(StorePools(store));
     if config.gate.url.expose() == "memory" {
-        return Ok(Arc::new(MemoryGate::new(source)));
+        return Ok((
+            Arc::new(MemoryGate::new(source)),
+            Arc::new(MemoryRoom::new()),
+        ));
     }
     let conn = connect_redis(&config.gate.url).await.context("gate.url")?;
-    Ok(Arc::new(RedisGate::new(
-        conn,
-        config.redis.key_prefix.clone(),
-        source,
-    )))
-}
-
-/// The waiting rooms, beside the gate: in process when `gate.url` is `memory`, else in the
-/// gate's Redis, under the same key prefix.
-async fn open_room(config: &Config) -> anyhow::Result<Arc<dyn WaitingRoom>> {
-    if config.gate.url.expose() == "memory" {
-        return Ok(Arc::new(MemoryRoom::new()));
-    }
-    let conn = connect_redis(&config.gate.url).await.context("gate.url")?;
-    Ok(Arc::new(RedisRoom::new(
-        conn,
-        config.redis.key_prefix.clone(),
-    )))
+    let prefix = &config.redis.key_prefix;
+    Ok((
+        Arc::new(RedisGate::new(conn.clone(), prefix.clone(), source)),
+        Arc::new(RedisRoom::new(conn, prefix.clone())),
+    ))
 }
 
 /// How long start-up waits for a Redis: one that is down fails `serve` within seconds, with the

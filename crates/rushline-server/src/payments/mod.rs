@@ -238,7 +238,7 @@ pub async fn pay(
                 "the order already has a payment",
             ));
         }
-        Err(DbError::Conflict { .. }) => return Err(in_progress()),
+        Err(DbError::Conflict { .. }) => return Err(ApiError::request_in_progress()),
         Err(e) => return Err(e.into()),
     }
 
@@ -333,7 +333,7 @@ async fn replay(
     }
     match payment.status {
         PaymentStatus::Approved => Ok((order, payment)),
-        PaymentStatus::Pending => Err(in_progress()),
+        PaymentStatus::Pending => Err(ApiError::request_in_progress()),
         PaymentStatus::Declined => Err(declined(
             payment.failure_code.as_deref().unwrap_or_default(),
             "the card was declined",
@@ -447,13 +447,6 @@ fn refunded() -> ApiError {
     ApiError::conflict(
         "payment_refunded",
         "this payment could not complete its order and was refunded",
-    )
-}
-
-fn in_progress() -> ApiError {
-    ApiError::conflict(
-        "request_in_progress",
-        "a payment with this Idempotency-Key is still being processed",
     )
 }
 

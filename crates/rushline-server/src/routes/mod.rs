@@ -14,8 +14,8 @@ mod queue;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
 use crate::openapi::ApiDoc;
+use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -29,4 +29,16 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(queue::router())
         .merge(admin::router())
         .merge(products::router())
+}
+
+/// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).
+fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 100",
+        ));
+    }
+    Ok(limit)
 }

@@ -660,13 +660,18 @@ pub async fn points_are_refunded_and_earned_once_per_order(store: Arc<dyn Store>
     assert_eq!(refunds, [(100, ids[2]), (200, ids[1]), (300, ids[0])]);
     assert_eq!(store.points_balance(alice).await.unwrap(), 1_000);
 
-    // Earned at completion, once, even when a transition carries the points again.
+    // Earned once per order, even when two transitions that apply both carry the points.
     let write = purchase(&drop, alice, 1, 5, at);
     commit(&store, std::slice::from_ref(&write)).await;
-    walk(&store, order_id(&write), &TO_COMPLETION, at, 890).await;
+    walk(&store, order_id(&write), &TO_COMPLETION[..3], at, 890).await;
+    let mut complete = OrderTransition::new(order_id(&write), Delivered, Completed, at, "test");
+    complete.earn_points = 890;
+    store.transition_order(&complete).await.unwrap();
     let mut replay = OrderTransition::new(order_id(&write), Delivered, Completed, at, "again");
     replay.earn_points = 890;
     assert!(store.transition_order(&replay).await.is_err());
+    let again = store.transition_order(&replay).await.unwrap_err();
+    assert!(again.is_conflict_on(ORDER_STATUS_CHANGED), "{again:?}");
     assert_eq!(store.points_balance(alice).await.unwrap(), 1_890);
     assert_eq!(ledger(&store, alice).await.len(), 8);
 }

@@ -272,7 +272,12 @@ pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Stor
         (order.history[0].at, order.history[0].cause.as_str()),
         (at, "purchase")
     );
-    assert_eq!(store.orders_for_drop(drop.id).await.unwrap().len(), 3);
+    let of_drop = OrderFilter {
+        drop_id: Some(drop.id),
+        limit: 10,
+        ..OrderFilter::default()
+    };
+    assert_eq!(store.list_orders(&of_drop).await.unwrap().len(), 3);
     assert!(matches!(
         store.order(Uuid::now_v7()).await,
         Err(DbError::NotFound)
@@ -578,7 +583,21 @@ pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dy
         .unwrap();
     let expired = OrderFilter {
         status: Some(OrderStatus::Expired),
-        ..all
+        ..all.clone()
     };
     assert_eq!(listed(store.list_orders(&expired).await.unwrap()), [ids[1]]);
+
+    // An order of another drop stays out of this drop's list.
+    let other = scheduled_drop(&store, 10, 5).await;
+    let elsewhere = purchase(&other, alice, 1, 1, other.opens_at);
+    commit(&store, std::slice::from_ref(&elsewhere)).await;
+    let of_drop = |drop_id| OrderFilter {
+        drop_id: Some(drop_id),
+        ..all.clone()
+    };
+    assert_eq!(store.list_orders(&of_drop(drop.id)).await.unwrap().len(), 3);
+    assert_eq!(
+        listed(store.list_orders(&of_drop(other.id)).await.unwrap()),
+        [order_id(&elsewhere)]
+    );
 }

@@ -10,7 +10,7 @@ use chrono::{TimeDelta, Utc};
 use rushline_domain::{ProductStatus, Role};
 use rushline_server::auth::AccessTokens;
 use rushline_store::{Product, ProductDrop, Store, User};
-use rushline_testkit::{Backend, TestDb, TestRedis};
+use rushline_testkit::{Backend, TestDb, TestRedis, orders_of_drop};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
@@ -183,7 +183,7 @@ async fn kill_mid_burst_then_restart(backend: Backend) {
     let mut orders = Vec::new();
     for _ in 0..60 {
         burst(restarted.url.clone(), drop, buyers.clone(), Arc::default()).await;
-        orders = db.store.orders_for_drop(drop).await.unwrap();
+        orders = orders_of_drop(&db.store, drop).await;
         if orders.len() as i64 >= QUANTITY {
             break;
         }

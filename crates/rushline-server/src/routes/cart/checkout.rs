@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use super::on_sale;
 use crate::auth::{AuthUser, Buyer};
-use crate::claims::{Creates, request_id};
+use crate::claims::{Creates, first_attempt, request_id};
 use rushline_domain::pricing::PricedLine;
 
 use crate::coupons::Redeem;
-use crate::orders::{OrderView, first_attempt};
+use crate::orders::OrderView;
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
 
 #[derive(Debug, Default, Clone, Deserialize, ToSchema)]
@@ -134,7 +134,7 @@ pub(crate) async fn checkout(
             }
             ClaimOutcome::Replayed { .. } => {
                 undo(&state, &granted).await;
-                let order = first_attempt(&state, order_id).await?;
+                let order = first_attempt(|| state.store.order(order_id)).await?;
                 return replay(order, buyer, &body, redeem);
             }
             ClaimOutcome::Mismatch => ApiError::idempotency_mismatch(),
@@ -177,7 +177,7 @@ pub(crate) async fn checkout(
     match state.claims.commit(ClaimWrite::Order(order)).await? {
         CommitOutcome::Committed => {}
         CommitOutcome::Duplicate => {
-            let order = first_attempt(&state, order_id).await?;
+            let order = first_attempt(|| state.store.order(order_id)).await?;
             return replay(order, buyer, &body, redeem);
         }
         CommitOutcome::SoldOut | CommitOutcome::LimitReached => {
@@ -258,9 +258,7 @@ async fn chosen_lines(
 /// Undoes the grants this request made before one of its lines was refused.
 async fn undo(state: &AppState, granted: &[(PoolKey, Uuid, u64)]) {
     for (pool, claim_id, _) in granted {
-        if let Err(e) = state.claims.gate.abort(pool, *claim_id).await {
-            tracing::warn!(pool = %pool.0, error = %e, "could not undo a checkout grant; reconciliation will");
-        }
+        state.claims.undo(pool, *claim_id).await;
     }
 }
 

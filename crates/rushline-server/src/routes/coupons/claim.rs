@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -12,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Buyer;
-use crate::claims::{Creates, fingerprint, request_id};
+use crate::claims::{Creates, fingerprint, first_attempt, request_id};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
 
 /// The coupon a claim put in the buyer's wallet. A retry with the same `Idempotency-Key`
@@ -143,30 +141,20 @@ async fn replay(
     campaign: &CouponCampaign,
     coupon_id: Uuid,
 ) -> Result<(StatusCode, Json<ClaimedCoupon>), ApiError> {
-    // The first attempt may still be in its group commit, a few milliseconds away.
-    for _ in 0..200 {
-        match state.store.coupon(coupon_id).await {
-            Ok(coupon) if coupon.user_id == buyer && coupon.campaign_id == campaign.id => {
-                return Ok((
-                    StatusCode::CREATED,
-                    Json(ClaimedCoupon {
-                        id: coupon.id,
-                        campaign_id: coupon.campaign_id,
-                        status: CouponStatus::Available,
-                        valid_from: coupon.valid_from,
-                        valid_until: coupon.valid_until,
-                        claimed_at: coupon.claimed_at,
-                    }),
-                ));
-            }
-            Ok(_) => return Err(ApiError::idempotency_mismatch()),
-            Err(DbError::NotFound) => tokio::time::sleep(Duration::from_millis(5)).await,
-            Err(e) => return Err(e.into()),
-        }
+    let coupon = first_attempt(|| state.store.coupon(coupon_id)).await?;
+    if coupon.user_id != buyer || coupon.campaign_id != campaign.id {
+        return Err(ApiError::idempotency_mismatch());
     }
-    Err(ApiError::conflict(
-        "request_in_progress",
-        "a request with this Idempotency-Key is still being processed",
+    Ok((
+        StatusCode::CREATED,
+        Json(ClaimedCoupon {
+            id: coupon.id,
+            campaign_id: coupon.campaign_id,
+            status: CouponStatus::Available,
+            valid_from: coupon.valid_from,
+            valid_until: coupon.valid_until,
+            claimed_at: coupon.claimed_at,
+        }),
     ))
 }
 

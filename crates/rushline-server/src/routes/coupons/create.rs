@@ -93,9 +93,11 @@ pub(crate) async fn create(
         discount: body.discount,
         min_order_amount: body.min_order_amount,
     };
-    let mut errors = terms.validate(now).err().unwrap_or_default();
+    let checked = terms.validate(now);
+    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
     let scope = scope(&state, user, body.scope, &mut errors).await?;
     errors.into_result(|| ())?;
+    let terms = checked.expect("no errors");
     let campaign = CouponCampaign {
         id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
             request_id(user.id, Creates::Campaign, &key.0)
@@ -142,8 +144,7 @@ async fn replay(
                 campaign.claim_ends_at,
                 campaign.valid_from,
                 campaign.valid_until,
-            ]
-            .map(|at| at.timestamp_micros()),
+            ],
             campaign.discount,
             campaign.min_order_amount,
             campaign.scope,

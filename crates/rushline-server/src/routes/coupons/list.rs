@@ -40,13 +40,7 @@ pub(crate) async fn list(
     Query(query): Query<ListCampaigns>,
 ) -> Result<Json<CampaignList>, ApiError> {
     let now = state.clock.now();
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let limit = crate::routes::page_limit(query.limit, 50)?;
     let window = query.status.map(|status| match status {
         CampaignStatus::Scheduled => DropWindow::Scheduled { now },
         CampaignStatus::Open | CampaignStatus::SoldOut => DropWindow::Open { now },

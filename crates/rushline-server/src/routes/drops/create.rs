@@ -68,11 +68,13 @@ pub(crate) async fn create(
         closes_at: body.closes_at,
         per_user_limit: body.per_user_limit,
     };
-    let mut errors = terms.validate(now).err().unwrap_or_default();
+    let checked = terms.validate(now);
+    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
     let waiting_room = body
         .waiting_room
         .and_then(|room| room.settings(&mut errors));
     errors.into_result(|| ())?;
+    let terms = checked.expect("no errors");
     let product = match state.store.product(body.product_id).await {
         Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
         Ok(_) | Err(DbError::NotFound) => return Err(ApiError::not_found()),
@@ -119,8 +121,8 @@ async fn replay(
             drop.seller_id,
             drop.quantity,
             drop.price,
-            drop.opens_at.timestamp_micros(),
-            drop.closes_at.timestamp_micros(),
+            drop.opens_at,
+            drop.closes_at,
             drop.per_user_limit,
             drop.waiting_room,
         )

@@ -39,13 +39,7 @@ pub(crate) async fn list(
     Query(query): Query<ListDrops>,
 ) -> Result<Json<DropList>, ApiError> {
     let now = state.clock.now();
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let limit = crate::routes::page_limit(query.limit, 50)?;
     let window = query.status.map(|status| match status {
         DropStatus::Scheduled => DropWindow::Scheduled { now },
         DropStatus::Open | DropStatus::SoldOut => DropWindow::Open { now },

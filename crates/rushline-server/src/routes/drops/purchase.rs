@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Buyer};
-use crate::claims::{Creates, request_id};
+use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::Redeem;
 use crate::rooms::{PassRefused, QueuePass, pass_invalid};
 use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
@@ -63,9 +63,9 @@ pub(crate) struct PurchaseResponse {
 /// Buys units of an open drop: JWT → window check → (waiting room: pass check) → one atomic step
 /// in the claim gate → (pass used up) → group-committed order → 201. No database read on the way,
 /// except on a retry (also one refused as `closed` or for an expired pass, which may follow a
-/// purchase that went through), and for a coupon or points: the coupon (owner, status, validity, scope,
-/// minimum) and the balance are checked first, and the group commit reserves the coupon and
-/// spends the points with the order, in its transaction.
+/// purchase that went through), and for a coupon or points: the coupon (owner, status,
+/// validity, scope, minimum) and the balance are checked first, and the group commit reserves
+/// the coupon and spends the points with the order, in its transaction.
 ///
 /// On a drop with a waiting room, the buyer's pass from `GET /drops/{id}/queue/me` goes in
 /// `X-Queue-Pass`. The pass is used up when the gate grants the units (freeing its `max_active`
@@ -131,15 +131,6 @@ pub(crate) async fn purchase(
         }
     }
     let has_room = drop.waiting_room.is_some();
-    if !redeem.is_nothing() {
-        // A retry would find its coupon reserved and its points spent by its own first attempt:
-        // it is answered from that order instead of judged again.
-        match state.store.order(order_id).await {
-            Ok(_) => return replay(&state, buyer, &drop, quantity, redeem, order_id).await,
-            Err(DbError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
     let subtotal = drop.price * i64::from(quantity);
     let line = PricedLine {
         product_id: drop.product_id,
@@ -149,8 +140,8 @@ pub(crate) async fn purchase(
     let (total, redemption) =
         match crate::coupons::price(&state, buyer.id, &[line], redeem, now).await {
             Ok(priced) => priced,
-            // Only a coupon or points are refused here, and the first attempt may have
-            // committed since the lookup above, taking what this copy was just refused.
+            // Only a coupon or points are refused here: a retry finds them taken by its own
+            // first attempt, and is answered from that order.
             Err(refused) => match state.store.order(order_id).await {
                 Ok(_) => return replay(&state, buyer, &drop, quantity, redeem, order_id).await,
                 Err(_) => return Err(refused),
@@ -285,10 +276,7 @@ async fn use_pass(
     if matches!(used, Ok(true)) {
         return Ok(());
     }
-    if let Err(e) = state.claims.gate.abort(pool, order_id).await {
-        // Reconciliation undoes it once it is older than `gate.orphan_after`.
-        tracing::error!(error = %e, order = %order_id, "undoing a grant without a pass failed");
-    }
+    state.claims.undo(pool, order_id).await;
     match used {
         Err(e) => Err(e),
         _ => Err(pass_invalid("the queue pass was used or has expired")),
@@ -304,7 +292,7 @@ async fn replay(
     redeem: Redeem,
     order_id: Uuid,
 ) -> Result<(StatusCode, Json<PurchaseResponse>), ApiError> {
-    let order = crate::orders::first_attempt(state, order_id).await?;
+    let order = first_attempt(|| state.store.order(order_id)).await?;
     let [line] = order.lines.as_slice() else {
         return Err(ApiError::idempotency_mismatch());
     };

@@ -67,13 +67,15 @@ pub(crate) async fn update(
             .per_user_limit
             .unwrap_or(i64::from(current.per_user_limit)),
     };
-    let mut errors = terms.validate(now).err().unwrap_or_default();
+    let checked = terms.validate(now);
+    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
     let waiting_room = match body.waiting_room {
         None => current.waiting_room,
         Some(None) => None,
         Some(Some(room)) => room.settings(&mut errors),
     };
     errors.into_result(|| ())?;
+    let terms = checked.expect("no errors");
     let drop = ProductDrop {
         quantity: terms.quantity,
         price: terms.price,

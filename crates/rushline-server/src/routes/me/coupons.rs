@@ -67,13 +67,7 @@ pub(crate) async fn list_coupons(
     caller: AuthUser,
     Query(query): Query<ListCoupons>,
 ) -> Result<Json<CouponList>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let limit = crate::routes::page_limit(query.limit, 20)?;
     let now = state.clock.now();
     let coupons = state
         .store

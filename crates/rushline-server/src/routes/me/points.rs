@@ -57,13 +57,7 @@ pub(crate) async fn points(
     caller: AuthUser,
     Query(query): Query<ListEntries>,
 ) -> Result<Json<Points>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let limit = crate::routes::page_limit(query.limit, 20)?;
     let before = query
         .cursor
         .as_deref()

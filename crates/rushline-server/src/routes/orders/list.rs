@@ -51,13 +51,7 @@ pub(crate) async fn list(
     user: AuthUser,
     Query(query): Query<ListOrders>,
 ) -> Result<Json<OrderList>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
-    }
+    let limit = crate::routes::page_limit(query.limit, 20)?;
     let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let mut filter = OrderFilter {
         drop_id: query.drop_id,

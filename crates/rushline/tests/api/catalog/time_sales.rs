@@ -30,17 +30,6 @@ async fn schedule(
     .await
 }
 
-/// `user` with an access token issued now: moving the clock by hours expires the old one.
-fn signed_in_now(app: &TestApp, user: &TestUser) -> TestUser {
-    TestUser {
-        token: app
-            .state()
-            .tokens
-            .issue(user.id, user.role, app.clock.now()),
-        ..user.clone()
-    }
-}
-
 backend_test! {
     async fn a_time_sale_changes_the_price_exactly_at_its_boundaries(backend: Backend) {
         let app = TestApp::new(backend).await;
@@ -86,7 +75,6 @@ backend_test! {
 
         // A later, back-to-back sale takes over at the instant the first one ended.
         app.clock.set(starts_at);
-        let seller = signed_in_now(&app, &seller);
         schedule(&app, &seller, &product, 89_000, ends_at, ends_at + Duration::hours(1))
             .await
             .assert_status(StatusCode::CREATED);
@@ -94,7 +82,6 @@ backend_test! {
         assert_eq!(price_at(ends_at).await.0, json!(89_000));
 
         // Lowering the list price below the sale price makes the list price the price.
-        let seller = signed_in_now(&app, &seller);
         call(&app, Method::PATCH, &path, Some(json!({"price": 50_000})), Some(&seller))
             .await
             .assert_status(StatusCode::OK);
