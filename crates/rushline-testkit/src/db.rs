@@ -1,8 +1,7 @@
 use std::sync::Arc;
 
 use rushline_store::{Order, OrderFilter, Store};
-use rushline_store_postgres::PgStore;
-use rushline_store_sqlite::SqliteStore;
+use rushline_store_sql::{PgStore, SqliteStore};
 use sqlx::Connection;
 use uuid::Uuid;
 

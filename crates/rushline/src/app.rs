@@ -20,8 +20,7 @@ use rushline_server::identity::{IdentityPolicy, Passwords};
 use rushline_server::payments::{BreakerSettings, Payments, Toss};
 use rushline_server::{App, AppState, CampaignCache, DropCache, OrderSettings, WaitingRooms};
 use rushline_store::Store;
-use rushline_store_postgres::PgStore;
-use rushline_store_sqlite::SqliteStore;
+use rushline_store_sql::{PgStore, SqliteStore};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

@@ -1,14 +1,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_store::{CartItem, CartStore, DbError};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::SqliteStore;
-use crate::error::map_err;
+use super::{Db, DbRow, SqlStore, map_err, push_one_of};
 
-fn item_from_row(row: &SqliteRow) -> Result<CartItem, DbError> {
+fn item_from_row(row: &DbRow) -> Result<CartItem, DbError> {
     Ok(CartItem {
         product_id: row.try_get("product_id").map_err(map_err)?,
         quantity: row.try_get("quantity").map_err(map_err)?,
@@ -20,7 +18,7 @@ fn item_from_row(row: &SqliteRow) -> Result<CartItem, DbError> {
 const RETURNING: &str = "RETURNING product_id, quantity, added_at, updated_at";
 
 #[async_trait]
-impl CartStore for SqliteStore {
+impl CartStore for SqlStore {
     async fn add_to_cart(
         &self,
         user: Uuid,
@@ -37,7 +35,7 @@ impl CartStore for SqliteStore {
         .bind(product)
         .bind(quantity)
         .bind(now)
-        .fetch_one(&self.writer)
+        .fetch_one(self.writer())
         .await
         .map_err(map_err)?;
         item_from_row(&row)
@@ -57,7 +55,7 @@ impl CartStore for SqliteStore {
         .bind(product)
         .bind(quantity)
         .bind(now)
-        .fetch_one(&self.writer)
+        .fetch_one(self.writer())
         .await
         .map_err(map_err)?;
         item_from_row(&row)
@@ -67,7 +65,7 @@ impl CartStore for SqliteStore {
         let removed = sqlx::query("DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2")
             .bind(user)
             .bind(product)
-            .execute(&self.writer)
+            .execute(self.writer())
             .await
             .map_err(map_err)?
             .rows_affected();
@@ -83,7 +81,7 @@ impl CartStore for SqliteStore {
              ORDER BY added_at, product_id",
         )
         .bind(user)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?;
         rows.iter().map(item_from_row).collect()
@@ -93,14 +91,14 @@ impl CartStore for SqliteStore {
         if products.is_empty() {
             return Ok(());
         }
-        let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM cart_items WHERE user_id = ");
-        query.push_bind(user).push(" AND product_id IN (");
-        let mut list = query.separated(", ");
-        for product in products {
-            list.push_bind(*product);
-        }
-        query.push(")");
-        query.build().execute(&self.writer).await.map_err(map_err)?;
+        let mut query = QueryBuilder::<Db>::new("DELETE FROM cart_items WHERE user_id = ");
+        query.push_bind(user).push(" AND ");
+        push_one_of(&mut query, "product_id", products);
+        query
+            .build()
+            .execute(self.writer())
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 }

@@ -4,18 +4,16 @@ use rushline_store::{
     DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, DropWindow, ProductDrop,
     WaitingRoomSettings,
 };
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::PgStore;
-use crate::error::map_err;
+use super::{Db, DbConnection, DbRow, SqlStore, map_err};
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
                        created_at, updated_at, opened_at, closed_at, room_admit_per_minute, room_max_active, \
                        room_session_minutes, room_prequeue_minutes, queue_seed";
 
-fn drop_from_row(row: &PgRow) -> Result<ProductDrop, DbError> {
+fn drop_from_row(row: &DbRow) -> Result<ProductDrop, DbError> {
     Ok(ProductDrop {
         id: row.try_get("id").map_err(map_err)?,
         product_id: row.try_get("product_id").map_err(map_err)?,
@@ -34,7 +32,7 @@ fn drop_from_row(row: &PgRow) -> Result<ProductDrop, DbError> {
     })
 }
 
-fn room_from_row(row: &PgRow) -> Result<Option<WaitingRoomSettings>, DbError> {
+fn room_from_row(row: &DbRow) -> Result<Option<WaitingRoomSettings>, DbError> {
     let Some(admit_per_minute) = row.try_get("room_admit_per_minute").map_err(map_err)? else {
         return Ok(None);
     };
@@ -47,7 +45,7 @@ fn room_from_row(row: &PgRow) -> Result<Option<WaitingRoomSettings>, DbError> {
 }
 
 /// `NotFound` when the drop does not exist, `DROP_NOT_SCHEDULED` when it exists but has opened.
-async fn not_scheduled(conn: &mut sqlx::PgConnection, id: Uuid) -> DbError {
+async fn not_scheduled(conn: &mut DbConnection, id: Uuid) -> DbError {
     match sqlx::query("SELECT 1 FROM drops WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
@@ -62,9 +60,9 @@ async fn not_scheduled(conn: &mut sqlx::PgConnection, id: Uuid) -> DbError {
 }
 
 #[async_trait]
-impl DropStore for PgStore {
+impl DropStore for SqlStore {
     async fn create_drop(&self, drop: &ProductDrop) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO drops ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
@@ -102,15 +100,14 @@ impl DropStore for PgStore {
     async fn drop_by_id(&self, id: Uuid) -> Result<ProductDrop, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM drops WHERE id = $1"))
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
         drop_from_row(&row)
     }
 
     async fn list_drops(&self, filter: &DropFilter) -> Result<Vec<ProductDrop>, DbError> {
-        let mut query =
-            QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM drops WHERE 1 = 1"));
+        let mut query = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM drops WHERE 1 = 1"));
         if let Some(seller) = filter.seller_id {
             query.push(" AND seller_id = ").push_bind(seller);
         }
@@ -130,12 +127,16 @@ impl DropStore for PgStore {
         query
             .push(" ORDER BY opens_at, id LIMIT ")
             .push_bind(i64::from(filter.limit));
-        let rows = query.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let rows = query
+            .build()
+            .fetch_all(self.reader())
+            .await
+            .map_err(map_err)?;
         rows.iter().map(drop_from_row).collect()
     }
 
     async fn update_drop(&self, drop: &ProductDrop, now: DateTime<Utc>) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let updated = sqlx::query(
             "UPDATE drops SET quantity = $2, price = $3, opens_at = $4, closes_at = $5, \
              per_user_limit = $6, updated_at = $7, room_admit_per_minute = $9, \
@@ -172,7 +173,7 @@ impl DropStore for PgStore {
     }
 
     async fn delete_drop(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let deleted = sqlx::query("DELETE FROM drops WHERE id = $1 AND opens_at > $2")
             .bind(id)
             .bind(now)
@@ -192,7 +193,7 @@ impl DropStore for PgStore {
     }
 
     async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let mut changed: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE drops SET opened_at = $1 WHERE opened_at IS NULL AND opens_at <= $1 RETURNING id",
         )
@@ -220,7 +221,7 @@ impl DropStore for PgStore {
         )
         .bind(id)
         .bind(seed)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await
         .map_err(map_err)?;
         recorded.ok_or(DbError::NotFound)
@@ -232,7 +233,7 @@ impl DropStore for PgStore {
              AND opens_at <= $1 AND closes_at > $1 ORDER BY opens_at, id"
         ))
         .bind(now)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?;
         rows.iter().map(drop_from_row).collect()

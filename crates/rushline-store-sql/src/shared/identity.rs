@@ -1,22 +1,22 @@
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
+use const_format::formatcp;
 use rushline_store::{
     DbError, IdentityStore, NewJob, ResendOutcome, RotateOutcome, User, VerificationCode,
     VerifyOutcome,
 };
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 use uuid::Uuid;
 
-use crate::SqliteStore;
-use crate::error::map_err;
-use crate::jobs::insert_job;
-use crate::users::{COLUMNS as USER_COLUMNS, insert_user_row, user_from_row};
+use super::jobs::insert_job;
+use super::users::{COLUMNS as USER_COLUMNS, insert_user_row, user_from_row};
+use super::{DbConnection, FOR_UPDATE, SqlStore, map_err};
 
-// Every transaction here runs on the single writer connection, which serialises them: a row
-// read inside one cannot change before it commits, so no row locks are needed (PostgreSQL takes
-// them with FOR UPDATE).
+// Concurrent transactions on one account or token serialise: verification and resend lock the
+// user row, rotation the presented token's row (FOR_UPDATE), so that every wrong code is counted
+// and a token is rotated at most once.
 
-async fn user_in(conn: &mut SqliteConnection, id: Uuid) -> Result<User, DbError> {
+async fn user_in(conn: &mut DbConnection, id: Uuid) -> Result<User, DbError> {
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_one(conn)
@@ -25,7 +25,18 @@ async fn user_in(conn: &mut SqliteConnection, id: Uuid) -> Result<User, DbError>
     user_from_row(&row)
 }
 
-async fn upsert_code(conn: &mut SqliteConnection, code: &VerificationCode) -> Result<(), DbError> {
+async fn locked_user(conn: &mut DbConnection, id: Uuid) -> Result<User, DbError> {
+    let row = sqlx::query(formatcp!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1{FOR_UPDATE}"
+    ))
+    .bind(id)
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    user_from_row(&row)
+}
+
+async fn upsert_code(conn: &mut DbConnection, code: &VerificationCode) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO verification_codes (user_id, code_hash, expires_at, attempts, sent_at) \
          VALUES ($1, $2, $3, $4, $5) \
@@ -44,7 +55,7 @@ async fn upsert_code(conn: &mut SqliteConnection, code: &VerificationCode) -> Re
 }
 
 #[async_trait]
-impl IdentityStore for SqliteStore {
+impl IdentityStore for SqlStore {
     async fn sign_up(
         &self,
         user: &User,
@@ -52,7 +63,7 @@ impl IdentityStore for SqliteStore {
         mail: &NewJob,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         insert_user_row(&mut *tx, user).await?;
         upsert_code(&mut tx, code).await?;
         insert_job(&mut *tx, mail, now).await?;
@@ -66,8 +77,8 @@ impl IdentityStore for SqliteStore {
         max_attempts: i32,
         now: DateTime<Utc>,
     ) -> Result<VerifyOutcome, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
-        let user = user_in(&mut tx, user_id).await?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        let user = locked_user(&mut tx, user_id).await?;
         if user.verified_at.is_some() {
             return Ok(VerifyOutcome::AlreadyVerified(user));
         }
@@ -120,8 +131,8 @@ impl IdentityStore for SqliteStore {
         resend_after: TimeDelta,
         now: DateTime<Utc>,
     ) -> Result<ResendOutcome, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
-        let user = user_in(&mut tx, code.user_id).await?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        let user = locked_user(&mut tx, code.user_id).await?;
         if user.verified_at.is_some() {
             return Ok(ResendOutcome::AlreadyVerified);
         }
@@ -160,7 +171,7 @@ impl IdentityStore for SqliteStore {
         .bind(token_hash)
         .bind(expires_at)
         .bind(now)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(session)
@@ -173,11 +184,11 @@ impl IdentityStore for SqliteStore {
         next_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<RotateOutcome, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
-        let Some(row) = sqlx::query(
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        let Some(row) = sqlx::query(formatcp!(
             "SELECT id, user_id, family_id, expires_at, spent_at, revoked_at \
-             FROM refresh_tokens WHERE token_hash = $1",
-        )
+             FROM refresh_tokens WHERE token_hash = $1{FOR_UPDATE}"
+        ))
         .bind(presented_hash)
         .fetch_optional(&mut *tx)
         .await
@@ -240,7 +251,7 @@ impl IdentityStore for SqliteStore {
         )
         .bind(token_hash)
         .bind(now)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -258,7 +269,7 @@ impl IdentityStore for SqliteStore {
         .bind(user_id)
         .bind(name)
         .bind(now)
-        .fetch_one(&self.writer)
+        .fetch_one(self.writer())
         .await
         .map_err(map_err)?;
         user_from_row(&row)
@@ -271,7 +282,7 @@ impl IdentityStore for SqliteStore {
         keep_session: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let updated =
             sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                 .bind(user_id)
@@ -298,7 +309,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn purge_expired_credentials(&self, before: DateTime<Utc>) -> Result<u64, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
             .bind(before)
             .execute(&mut *tx)

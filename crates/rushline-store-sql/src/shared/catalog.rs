@@ -1,23 +1,24 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use const_format::formatcp;
 use rushline_domain::catalog::{ProductChanges, ProductCursor, ProductSort};
 use rushline_store::{
     CatalogStore, DbError, ListScope, NO_USER_LIMIT, PRODUCT_IMAGES_LIMIT, Product, ProductDetails,
     ProductImage, ProductQuery, TIME_SALES_NO_OVERLAP, TimeSale, product_pool_key,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::SqliteStore;
-use crate::error::{map_err, parse_column};
+use super::{
+    Db, DbConnection, DbRow, FOR_UPDATE, SqlStore, map_err, parse_column, push_one_of, push_search,
+};
 
 const COLUMNS: &str = "id, seller_id, name, description, category, price, stock, status, \
                        created_at, updated_at, deleted_at";
 const IMAGE_COLUMNS: &str = "id, product_id, content_type, size_bytes, sha256, created_at";
 const SALE_COLUMNS: &str = "id, product_id, price, starts_at, ends_at, created_at";
 
-pub(crate) fn product_from_row(row: &SqliteRow) -> Result<Product, DbError> {
+pub(crate) fn product_from_row(row: &DbRow) -> Result<Product, DbError> {
     Ok(Product {
         id: row.try_get("id").map_err(map_err)?,
         seller_id: row.try_get("seller_id").map_err(map_err)?,
@@ -33,7 +34,7 @@ pub(crate) fn product_from_row(row: &SqliteRow) -> Result<Product, DbError> {
     })
 }
 
-fn image_from_row(row: &SqliteRow) -> Result<ProductImage, DbError> {
+fn image_from_row(row: &DbRow) -> Result<ProductImage, DbError> {
     Ok(ProductImage {
         id: row.try_get("id").map_err(map_err)?,
         product_id: row.try_get("product_id").map_err(map_err)?,
@@ -44,7 +45,7 @@ fn image_from_row(row: &SqliteRow) -> Result<ProductImage, DbError> {
     })
 }
 
-fn time_sale_from_row(row: &SqliteRow) -> Result<TimeSale, DbError> {
+fn time_sale_from_row(row: &DbRow) -> Result<TimeSale, DbError> {
     Ok(TimeSale {
         id: row.try_get("id").map_err(map_err)?,
         product_id: row.try_get("product_id").map_err(map_err)?,
@@ -55,16 +56,7 @@ fn time_sale_from_row(row: &SqliteRow) -> Result<TimeSale, DbError> {
     })
 }
 
-/// FTS5 query text: every term quoted (terms are letters and digits only), all required.
-fn fts_match(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{t}\""))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-impl SqliteStore {
+impl SqlStore {
     /// Images and pending time sales of `products`, attached in the products' order.
     async fn with_details(
         &self,
@@ -74,36 +66,27 @@ impl SqliteStore {
         if products.is_empty() {
             return Ok(Vec::new());
         }
-        let mut images = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {IMAGE_COLUMNS} FROM product_images WHERE product_id IN ("
-        ));
-        let mut ids = images.separated(", ");
-        for product in &products {
-            ids.push_bind(product.id);
-        }
-        images.push(") ORDER BY created_at, id");
+        let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+        let mut images =
+            QueryBuilder::<Db>::new(format!("SELECT {IMAGE_COLUMNS} FROM product_images WHERE "));
+        push_one_of(&mut images, "product_id", &ids);
+        images.push(" ORDER BY created_at, id");
         let images = images
             .build()
-            .fetch_all(&self.reader)
+            .fetch_all(self.reader())
             .await
             .map_err(map_err)?
             .iter()
             .map(image_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-
-        let mut sales = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SALE_COLUMNS} FROM time_sales WHERE product_id IN ("
-        ));
-        let mut ids = sales.separated(", ");
-        for product in &products {
-            ids.push_bind(product.id);
-        }
-        sales.push(") AND ends_at > ");
-        sales.push_bind(now);
+        let mut sales =
+            QueryBuilder::<Db>::new(format!("SELECT {SALE_COLUMNS} FROM time_sales WHERE "));
+        push_one_of(&mut sales, "product_id", &ids);
+        sales.push(" AND ends_at > ").push_bind(now);
         sales.push(" ORDER BY starts_at");
         let sales = sales
             .build()
-            .fetch_all(&self.reader)
+            .fetch_all(self.reader())
             .await
             .map_err(map_err)?
             .iter()
@@ -127,28 +110,25 @@ impl SqliteStore {
             })
             .collect())
     }
+}
 
-    /// Why a conditional insert into a product's children inserted nothing: the product is gone,
-    /// or else the condition (`constraint`) refused it.
-    async fn refusal(&self, product_id: Uuid, constraint: &str) -> DbError {
-        let live = sqlx::query("SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL")
-            .bind(product_id)
-            .fetch_optional(&self.writer)
-            .await;
-        match live {
-            Ok(Some(_)) => DbError::Conflict {
-                constraint: constraint.to_owned(),
-            },
-            Ok(None) => DbError::NotFound,
-            Err(e) => map_err(e),
-        }
-    }
+/// Finds a product that is not deleted and locks it for the rest of `tx`, so that checks on its
+/// children (image count, time-sale overlap) hold until the insert that depends on them commits.
+async fn lock_live_product(tx: &mut DbConnection, product_id: Uuid) -> Result<(), DbError> {
+    sqlx::query(formatcp!(
+        "SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL{FOR_UPDATE}"
+    ))
+    .bind(product_id)
+    .fetch_one(tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }
 
 #[async_trait]
-impl CatalogStore for SqliteStore {
+impl CatalogStore for SqlStore {
     async fn insert_product(&self, product: &Product) -> Result<(), DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -180,7 +160,7 @@ impl CatalogStore for SqliteStore {
     async fn product(&self, id: Uuid) -> Result<Product, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
             .bind(id)
-            .fetch_one(&self.reader)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
         product_from_row(&row)
@@ -192,7 +172,7 @@ impl CatalogStore for SqliteStore {
         changes: &ProductChanges,
         now: DateTime<Utc>,
     ) -> Result<Product, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let row = sqlx::query(&format!(
             "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), \
              category = COALESCE($4, category), price = COALESCE($5, price), \
@@ -230,7 +210,7 @@ impl CatalogStore for SqliteStore {
         )
         .bind(id)
         .bind(now)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .map_err(map_err)?
         .rows_affected();
@@ -257,7 +237,7 @@ impl CatalogStore for SqliteStore {
     ) -> Result<Vec<ProductDetails>, DbError> {
         // Only the conditions in use are written out, so that the planner sees the same shape
         // as the index built for it (see 0004_catalog.sql).
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+        let mut sql = QueryBuilder::<Db>::new(format!(
             "SELECT {COLUMNS} FROM products WHERE deleted_at IS NULL"
         ));
         match query.scope {
@@ -275,11 +255,8 @@ impl CatalogStore for SqliteStore {
             sql.push(" AND seller_id = ").push_bind(seller);
         }
         if !query.terms.is_empty() {
-            sql.push(
-                " AND search_rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ",
-            )
-            .push_bind(fts_match(&query.terms))
-            .push(")");
+            sql.push(" AND ");
+            push_search(&mut sql, &query.terms);
         }
         match query.after {
             None => {}
@@ -313,7 +290,7 @@ impl CatalogStore for SqliteStore {
         sql.push(" LIMIT ").push_bind(i64::from(query.limit));
         let products = sql
             .build()
-            .fetch_all(&self.reader)
+            .fetch_all(self.reader())
             .await
             .map_err(map_err)?
             .iter()
@@ -327,13 +304,21 @@ impl CatalogStore for SqliteStore {
         image: &ProductImage,
         max_per_product: u32,
     ) -> Result<(), DbError> {
-        // One statement is one write transaction on the single writer: the count it checks
-        // cannot change before its insert.
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO product_images ({IMAGE_COLUMNS}) \
-             SELECT $1, $2, $3, $4, $5, $6 \
-             WHERE EXISTS (SELECT 1 FROM products WHERE id = $2 AND deleted_at IS NULL) \
-             AND (SELECT COUNT(*) FROM product_images WHERE product_id = $2) < $7"
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        lock_live_product(&mut tx, image.product_id).await?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM product_images WHERE product_id = $1")
+                .bind(image.product_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if count >= i64::from(max_per_product) {
+            return Err(DbError::Conflict {
+                constraint: PRODUCT_IMAGES_LIMIT.to_owned(),
+            });
+        }
+        sqlx::query(&format!(
+            "INSERT INTO product_images ({IMAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
         ))
         .bind(image.id)
         .bind(image.product_id)
@@ -341,15 +326,10 @@ impl CatalogStore for SqliteStore {
         .bind(image.size_bytes)
         .bind(&image.sha256)
         .bind(image.created_at)
-        .bind(i64::from(max_per_product))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
-        .map_err(map_err)?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(self.refusal(image.product_id, PRODUCT_IMAGES_LIMIT).await);
-        }
-        Ok(())
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn product_image(
@@ -364,20 +344,32 @@ impl CatalogStore for SqliteStore {
         )
         .bind(image_id)
         .bind(product_id)
-        .fetch_one(&self.reader)
+        .fetch_one(self.reader())
         .await
         .map_err(map_err)?;
         image_from_row(&row)
     }
 
     async fn insert_time_sale(&self, sale: &TimeSale) -> Result<(), DbError> {
-        // As with images: the overlap check and the insert are one write transaction.
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO time_sales ({SALE_COLUMNS}) \
-             SELECT $1, $2, $3, $4, $5, $6 \
-             WHERE EXISTS (SELECT 1 FROM products WHERE id = $2 AND deleted_at IS NULL) \
-             AND NOT EXISTS (SELECT 1 FROM time_sales \
-                             WHERE product_id = $2 AND ends_at > $4 AND starts_at < $5)"
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        lock_live_product(&mut tx, sale.product_id).await?;
+        let overlaps: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM time_sales \
+                            WHERE product_id = $1 AND ends_at > $2 AND starts_at < $3)",
+        )
+        .bind(sale.product_id)
+        .bind(sale.starts_at)
+        .bind(sale.ends_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if overlaps {
+            return Err(DbError::Conflict {
+                constraint: TIME_SALES_NO_OVERLAP.to_owned(),
+            });
+        }
+        sqlx::query(&format!(
+            "INSERT INTO time_sales ({SALE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
         ))
         .bind(sale.id)
         .bind(sale.product_id)
@@ -385,14 +377,10 @@ impl CatalogStore for SqliteStore {
         .bind(sale.starts_at)
         .bind(sale.ends_at)
         .bind(sale.created_at)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
-        .map_err(map_err)?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(self.refusal(sale.product_id, TIME_SALES_NO_OVERLAP).await);
-        }
-        Ok(())
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn time_sales(&self, product_id: Uuid) -> Result<Vec<TimeSale>, DbError> {
@@ -400,7 +388,7 @@ impl CatalogStore for SqliteStore {
             "SELECT {SALE_COLUMNS} FROM time_sales WHERE product_id = $1 ORDER BY starts_at"
         ))
         .bind(product_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?
         .iter()

@@ -6,18 +6,16 @@ use rushline_store::{
     PaymentStore,
 };
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use crate::SqliteStore;
-use crate::error::{map_err, parse_column};
-use crate::jobs::insert_job;
-use crate::orders::apply_transition;
+use super::jobs::insert_job;
+use super::orders::apply_transition;
+use super::{Db, DbRow, SqlStore, map_err, parse_column};
 
 const COLUMNS: &str =
     "id, order_id, provider, amount, status, provider_ref, failure_code, created_at, updated_at";
 
-fn payment_from_row(row: &SqliteRow) -> Result<Payment, DbError> {
+fn payment_from_row(row: &DbRow) -> Result<Payment, DbError> {
     Ok(Payment {
         id: row.try_get("id").map_err(map_err)?,
         order_id: row.try_get("order_id").map_err(map_err)?,
@@ -41,7 +39,7 @@ async fn settle<'e, E>(
     at: DateTime<Utc>,
 ) -> Result<(), DbError>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = Db>,
 {
     let updated = sqlx::query(
         "UPDATE payments SET status = $3, failure_code = COALESCE($4, failure_code), updated_at = $5 \
@@ -65,7 +63,7 @@ where
 }
 
 #[async_trait]
-impl PaymentStore for SqliteStore {
+impl PaymentStore for SqlStore {
     async fn begin_payment(&self, payment: &Payment) -> Result<(), DbError> {
         sqlx::query(&format!(
             "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -79,7 +77,7 @@ impl PaymentStore for SqliteStore {
         .bind(&payment.failure_code)
         .bind(payment.created_at)
         .bind(payment.updated_at)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -88,7 +86,7 @@ impl PaymentStore for SqliteStore {
     async fn payment(&self, id: Uuid) -> Result<Payment, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
             .bind(id)
-            .fetch_one(&self.reader)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
         payment_from_row(&row)
@@ -99,7 +97,7 @@ impl PaymentStore for SqliteStore {
             "SELECT {COLUMNS} FROM payments WHERE order_id = $1 ORDER BY created_at, id"
         ))
         .bind(order_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?;
         rows.iter().map(payment_from_row).collect()
@@ -113,11 +111,11 @@ impl PaymentStore for SqliteStore {
         failure_code: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        settle(&self.writer, id, from, to, failure_code, at).await
+        settle(self.writer(), id, from, to, failure_code, at).await
     }
 
     async fn approve_payment(&self, id: Uuid, change: &OrderTransition) -> Result<Order, DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         settle(
             &mut *tx,
             id,
@@ -138,7 +136,7 @@ impl PaymentStore for SqliteStore {
         refund: &NewJob,
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         settle(
             &mut *tx,
             id,
@@ -157,7 +155,7 @@ impl PaymentStore for SqliteStore {
             "SELECT id FROM payments WHERE status = 'pending' AND created_at < $1 ORDER BY created_at",
         )
         .bind(before)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)
     }

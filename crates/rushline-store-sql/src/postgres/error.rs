@@ -31,14 +31,3 @@ pub(crate) fn map_err(e: sqlx::Error) -> DbError {
         other => DbError::Other(other.to_string()),
     }
 }
-
-/// Reads a text column holding a domain enum (`role`, `status`).
-pub(crate) fn parse_column<T>(row: &sqlx::postgres::PgRow, column: &str) -> Result<T, DbError>
-where
-    T: std::str::FromStr<Err = String>,
-{
-    use sqlx::Row;
-    let text: String = row.try_get(column).map_err(map_err)?;
-    text.parse()
-        .map_err(|e| DbError::Other(format!("column {column}: {e}")))
-}

@@ -4,12 +4,10 @@ use rushline_store::{
     CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, DbError, DropWindow,
     NewCoupon, NewOrder, OrderTransition,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::SqliteStore;
-use crate::error::{map_err, parse_column};
+use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column};
 
 const CAMPAIGN_COLUMNS: &str = "id, owner_id, name, total, per_user_limit, claim_starts_at, \
                                 claim_ends_at, valid_from, valid_until, discount_kind, \
@@ -18,7 +16,7 @@ const CAMPAIGN_COLUMNS: &str = "id, owner_id, name, total, per_user_limit, claim
 const COUPON_COLUMNS: &str = "id, campaign_id, user_id, status, valid_from, valid_until, \
                               reserved_by_order, claimed_at, updated_at";
 
-fn campaign_from_row(row: &SqliteRow) -> Result<CouponCampaign, DbError> {
+fn campaign_from_row(row: &DbRow) -> Result<CouponCampaign, DbError> {
     let kind: String = row.try_get("discount_kind").map_err(map_err)?;
     let amount: i64 = row.try_get("discount_amount").map_err(map_err)?;
     let percent: Option<i64> = row.try_get("discount_percent").map_err(map_err)?;
@@ -55,7 +53,7 @@ fn campaign_from_row(row: &SqliteRow) -> Result<CouponCampaign, DbError> {
     })
 }
 
-fn coupon_from_row(row: &SqliteRow) -> Result<Coupon, DbError> {
+fn coupon_from_row(row: &DbRow) -> Result<Coupon, DbError> {
     Ok(Coupon {
         id: row.try_get("id").map_err(map_err)?,
         campaign_id: row.try_get("campaign_id").map_err(map_err)?,
@@ -72,14 +70,13 @@ fn coupon_from_row(row: &SqliteRow) -> Result<Coupon, DbError> {
 /// Issues `coupons` in the group commit's transaction; false when one of them exists already
 /// (a replayed claim), and the transaction must be rolled back.
 pub(crate) async fn insert_coupons(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     coupons: &[&NewCoupon],
 ) -> Result<bool, DbError> {
     if coupons.is_empty() {
         return Ok(true);
     }
-    let mut insert =
-        QueryBuilder::<Sqlite>::new(format!("INSERT INTO coupons ({COUPON_COLUMNS}) "));
+    let mut insert = QueryBuilder::<Db>::new(format!("INSERT INTO coupons ({COUPON_COLUMNS}) "));
     insert.push_values(coupons, |mut row, coupon| {
         row.push_bind(coupon.id)
             .push_bind(coupon.campaign_id)
@@ -105,7 +102,7 @@ pub(crate) async fn insert_coupons(
 /// one is no longer the buyer's, `available` and valid at the order's creation (another order
 /// took it), and the transaction must be rolled back.
 pub(crate) async fn reserve_coupons(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     orders: &[&NewOrder],
 ) -> Result<bool, DbError> {
     let mut reserving: Vec<(Uuid, &NewOrder)> = orders
@@ -140,7 +137,7 @@ pub(crate) async fn reserve_coupons(
 /// the order is paid; given back once it no longer holds stock (cancelled, expired, returned),
 /// `available` while still valid at the change and `expired` after.
 pub(crate) async fn follow_order(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     change: &OrderTransition,
 ) -> Result<(), DbError> {
     if change.to == OrderStatus::Paid {
@@ -172,7 +169,7 @@ pub(crate) async fn follow_order(
 }
 
 #[async_trait]
-impl CouponStore for SqliteStore {
+impl CouponStore for SqlStore {
     async fn create_campaign(&self, campaign: &CouponCampaign) -> Result<(), DbError> {
         let (discount_kind, discount_amount, discount_percent) = match campaign.discount {
             Discount::Fixed { amount } => ("fixed", amount, None),
@@ -186,7 +183,7 @@ impl CouponStore for SqliteStore {
             CouponScope::Seller { seller_id } => ("seller", Some(seller_id)),
             CouponScope::Product { product_id } => ("product", Some(product_id)),
         };
-        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO coupon_campaigns ({CAMPAIGN_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
@@ -225,7 +222,7 @@ impl CouponStore for SqliteStore {
             "SELECT {CAMPAIGN_COLUMNS} FROM coupon_campaigns WHERE id = $1"
         ))
         .bind(id)
-        .fetch_one(&self.reader)
+        .fetch_one(self.reader())
         .await
         .map_err(map_err)?;
         campaign_from_row(&row)
@@ -235,7 +232,7 @@ impl CouponStore for SqliteStore {
         &self,
         filter: &CampaignFilter,
     ) -> Result<Vec<CouponCampaign>, DbError> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = QueryBuilder::<Db>::new(format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM coupon_campaigns WHERE 1 = 1"
         ));
         if let Some(owner) = filter.owner_id {
@@ -259,7 +256,7 @@ impl CouponStore for SqliteStore {
             .push_bind(i64::from(filter.limit));
         let rows = query
             .build()
-            .fetch_all(&self.reader)
+            .fetch_all(self.reader())
             .await
             .map_err(map_err)?;
         rows.iter().map(campaign_from_row).collect()
@@ -270,14 +267,14 @@ impl CouponStore for SqliteStore {
             "SELECT {COUPON_COLUMNS} FROM coupons WHERE id = $1"
         ))
         .bind(id)
-        .fetch_one(&self.reader)
+        .fetch_one(self.reader())
         .await
         .map_err(map_err)?;
         coupon_from_row(&row)
     }
 
     async fn list_coupons(&self, filter: &CouponFilter) -> Result<Vec<Coupon>, DbError> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = QueryBuilder::<Db>::new(format!(
             "SELECT {COUPON_COLUMNS} FROM coupons WHERE user_id = "
         ));
         query.push_bind(filter.user_id);
@@ -311,7 +308,7 @@ impl CouponStore for SqliteStore {
             .push_bind(i64::from(filter.limit));
         let rows = query
             .build()
-            .fetch_all(&self.reader)
+            .fetch_all(self.reader())
             .await
             .map_err(map_err)?;
         rows.iter().map(coupon_from_row).collect()

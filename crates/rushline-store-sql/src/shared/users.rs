@@ -1,16 +1,14 @@
 use async_trait::async_trait;
 use rushline_store::{DbError, User, UserStore};
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::PgStore;
-use crate::error::{map_err, parse_column};
+use super::{Db, DbRow, SqlStore, map_err, parse_column};
 
 pub(crate) const COLUMNS: &str =
     "id, email, name, role, password_hash, verified_at, created_at, updated_at";
 
-pub(crate) fn user_from_row(row: &PgRow) -> Result<User, DbError> {
+pub(crate) fn user_from_row(row: &DbRow) -> Result<User, DbError> {
     Ok(User {
         id: row.try_get("id").map_err(map_err)?,
         email: row.try_get("email").map_err(map_err)?,
@@ -26,7 +24,7 @@ pub(crate) fn user_from_row(row: &PgRow) -> Result<User, DbError> {
 /// Inserts `user` through `executor`: a pool, or a transaction that writes more.
 pub(crate) async fn insert_user_row<'e, E>(executor: E, user: &User) -> Result<(), DbError>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+    E: sqlx::Executor<'e, Database = Db>,
 {
     sqlx::query(&format!(
         "INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -46,8 +44,8 @@ where
 }
 
 /// One multi-row `INSERT` of `users`.
-fn insert_many(users: &[User]) -> QueryBuilder<'_, Postgres> {
-    let mut insert = QueryBuilder::<Postgres>::new(format!("INSERT INTO users ({COLUMNS}) "));
+fn insert_many(users: &[User]) -> QueryBuilder<'_, Db> {
+    let mut insert = QueryBuilder::<Db>::new(format!("INSERT INTO users ({COLUMNS}) "));
     insert.push_values(users, |mut row, user| {
         row.push_bind(user.id)
             .push_bind(&user.email)
@@ -62,13 +60,13 @@ fn insert_many(users: &[User]) -> QueryBuilder<'_, Postgres> {
 }
 
 #[async_trait]
-impl UserStore for PgStore {
+impl UserStore for SqlStore {
     async fn insert_user(&self, user: &User) -> Result<(), DbError> {
-        insert_user_row(&self.pool, user).await
+        insert_user_row(self.writer(), user).await
     }
 
     async fn insert_users(&self, users: &[User]) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         // Chunks keep each statement under the backends' bind-parameter limits.
         for chunk in users.chunks(1_000) {
             insert_many(chunk)
@@ -81,7 +79,7 @@ impl UserStore for PgStore {
     }
 
     async fn insert_new_users(&self, users: &[User]) -> Result<Vec<Uuid>, DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let mut inserted = Vec::with_capacity(users.len());
         for chunk in users.chunks(1_000) {
             let mut insert = insert_many(chunk);
@@ -100,7 +98,7 @@ impl UserStore for PgStore {
     async fn user_by_id(&self, id: Uuid) -> Result<User, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
         user_from_row(&row)
@@ -109,7 +107,7 @@ impl UserStore for PgStore {
     async fn user_by_email(&self, email: &str) -> Result<User, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
             .bind(email)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
         user_from_row(&row)

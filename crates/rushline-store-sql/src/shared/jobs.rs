@@ -1,20 +1,18 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use const_format::formatcp;
 use rushline_store::{DbError, JobRow, JobStatus, JobStore, NewJob};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::PgStore;
-use crate::error::map_err;
+use super::{CLAIM_JOBS, Db, DbRow, SqlStore, map_err};
 
-const COLUMNS: &str = "id, kind, payload, status, run_at, attempts, max_attempts, last_error, \
+/// `jobs.id`: a backend's job claim may join `jobs` with another table.
+const COLUMNS: &str = "jobs.id, kind, payload, status, run_at, attempts, max_attempts, last_error, \
                        locked_until, dedupe_key, created_at, updated_at";
-const RETURNING: &str = "jobs.id, kind, payload, status, run_at, attempts, max_attempts, last_error, \
-                         locked_until, dedupe_key, created_at, updated_at";
 
-fn job_from_row(row: &PgRow) -> Result<JobRow, DbError> {
+fn job_from_row(row: &DbRow) -> Result<JobRow, DbError> {
     let status: String = row.try_get("status").map_err(map_err)?;
     let Json(payload) = row.try_get("payload").map_err(map_err)?;
     Ok(JobRow {
@@ -41,7 +39,7 @@ pub(crate) async fn insert_job<'e, E>(
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, DbError>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+    E: sqlx::Executor<'e, Database = Db>,
 {
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
@@ -63,9 +61,9 @@ where
 }
 
 #[async_trait]
-impl JobStore for PgStore {
+impl JobStore for SqlStore {
     async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError> {
-        insert_job(&self.pool, job, now).await
+        insert_job(self.writer(), job, now).await
     }
 
     async fn claim_jobs(
@@ -74,22 +72,13 @@ impl JobStore for PgStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<JobRow>, DbError> {
-        // SKIP LOCKED: concurrent workers each take different rows instead of queueing on the
-        // first one; the row locks last until this statement's implicit commit.
-        let rows = sqlx::query(&format!(
-            "WITH due AS (SELECT id FROM jobs \
-                          WHERE (status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until <= $1) \
-                          ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, updated_at = $1 \
-             FROM due WHERE jobs.id = due.id \
-             RETURNING {RETURNING}"
-        ))
-        .bind(now)
-        .bind(now + lease)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query(formatcp!("{CLAIM_JOBS} RETURNING {COLUMNS}"))
+            .bind(now)
+            .bind(now + lease)
+            .bind(i64::from(limit))
+            .fetch_all(self.writer())
+            .await
+            .map_err(map_err)?;
         let mut jobs = rows
             .iter()
             .map(job_from_row)
@@ -104,7 +93,7 @@ impl JobStore for PgStore {
         )
         .bind(id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -118,7 +107,7 @@ impl JobStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE jobs SET status = CASE WHEN $3::timestamptz IS NULL THEN 'dead' ELSE 'queued' END, \
+            "UPDATE jobs SET status = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'queued' END, \
              run_at = COALESCE($3, run_at), last_error = $2, locked_until = NULL, updated_at = $4 \
              WHERE id = $1",
         )
@@ -126,7 +115,7 @@ impl JobStore for PgStore {
         .bind(error)
         .bind(retry_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -135,7 +124,7 @@ impl JobStore for PgStore {
     async fn get_job(&self, id: Uuid) -> Result<JobRow, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
         job_from_row(&row)
@@ -147,12 +136,12 @@ impl JobStore for PgStore {
         limit: u32,
     ) -> Result<Vec<JobRow>, DbError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE $1::text IS NULL OR status = $1 \
+            "SELECT {COLUMNS} FROM jobs WHERE $1 IS NULL OR status = $1 \
              ORDER BY created_at DESC, id DESC LIMIT $2"
         ))
         .bind(status.map(JobStatus::as_str))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?;
         rows.iter().map(job_from_row).collect()
@@ -161,7 +150,7 @@ impl JobStore for PgStore {
     async fn purge_done_jobs(&self, before: DateTime<Utc>) -> Result<u64, DbError> {
         let deleted = sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(map_err)?
             .rows_affected();

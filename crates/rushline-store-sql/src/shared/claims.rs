@@ -1,16 +1,15 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use const_format::formatcp;
 use rushline_store::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, DbError, NewOrder, Pool};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 
-use crate::PgStore;
-use crate::coupons::{insert_coupons, reserve_coupons};
-use crate::error::map_err;
-use crate::points::spend_points;
+use super::coupons::{insert_coupons, reserve_coupons};
+use super::points::spend_points;
+use super::{Db, DbConnection, DbRow, GREATEST, SqlStore, map_err};
 
-pub(crate) fn claim_from_row(row: &PgRow) -> Result<ClaimRow, DbError> {
+pub(crate) fn claim_from_row(row: &DbRow) -> Result<ClaimRow, DbError> {
     Ok(ClaimRow {
         id: row.try_get("id").map_err(map_err)?,
         pool_key: row.try_get("pool_key").map_err(map_err)?,
@@ -29,7 +28,7 @@ type Refusal = CommitOutcome;
 /// Writes `writes` in the open transaction, checking every invariant the gate should already
 /// have kept; `Ok(Err(_))` means the transaction must be rolled back.
 async fn write_all(
-    conn: &mut PgConnection,
+    conn: &mut DbConnection,
     writes: &[ClaimWrite],
 ) -> Result<Result<(), Refusal>, DbError> {
     // Pool totals first, in key order, so that concurrent writers lock pools in one order.
@@ -40,10 +39,10 @@ async fn write_all(
         *seq = (*seq).max(claim.seq);
     }
     for (key, (units, max_seq)) in &per_pool {
-        let updated = sqlx::query(
-            "UPDATE pools SET held = held + $2, last_seq = GREATEST(last_seq, $3) \
-             WHERE key = $1 AND held + $2 <= total",
-        )
+        let updated = sqlx::query(formatcp!(
+            "UPDATE pools SET held = held + $2, last_seq = {GREATEST}(last_seq, $3) \
+             WHERE key = $1 AND held + $2 <= total"
+        ))
         .bind(key)
         .bind(units)
         .bind(max_seq)
@@ -69,7 +68,7 @@ async fn write_all(
     }
 
     let claims: Vec<_> = writes.iter().flat_map(ClaimWrite::claims).collect();
-    let mut insert = QueryBuilder::<Postgres>::new(
+    let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO claims (id, pool_key, user_id, qty, seq, fingerprint, claimed_at) ",
     );
     insert.push_values(&claims, |mut row, claim| {
@@ -92,7 +91,7 @@ async fn write_all(
     }
 
     // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched.
-    let mut check = QueryBuilder::<Postgres>::new(
+    let mut check = QueryBuilder::<Db>::new(
         "SELECT 1 FROM claims c JOIN pools p ON p.key = c.pool_key \
          WHERE c.released_at IS NULL AND (c.pool_key, c.user_id) IN (",
     );
@@ -115,11 +114,11 @@ async fn write_all(
 
 /// Writes `orders` in the open transaction; false when one of them exists already (a replay),
 /// and the transaction must be rolled back.
-async fn insert_orders(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<bool, DbError> {
+async fn insert_orders(conn: &mut DbConnection, orders: &[&NewOrder]) -> Result<bool, DbError> {
     if orders.is_empty() {
         return Ok(true);
     }
-    let mut insert = QueryBuilder::<Postgres>::new(
+    let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO orders (id, buyer_id, status, idempotency_key, total, hold_expires_at, created_at, \
          updated_at, status_changed_at, coupon_id, discount, points_spent) ",
     );
@@ -148,7 +147,7 @@ async fn insert_orders(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<
 }
 
 /// Writes the lines and the first history entry of `orders`, once their rows are in.
-async fn insert_order_lines(conn: &mut PgConnection, orders: &[&NewOrder]) -> Result<(), DbError> {
+async fn insert_order_lines(conn: &mut DbConnection, orders: &[&NewOrder]) -> Result<(), DbError> {
     if orders.is_empty() {
         return Ok(());
     }
@@ -162,7 +161,7 @@ async fn insert_order_lines(conn: &mut PgConnection, orders: &[&NewOrder]) -> Re
                 .map(move |(i, line)| (order.id, i, line))
         })
         .collect();
-    let mut insert = QueryBuilder::<Postgres>::new(
+    let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO order_lines (order_id, line_no, product_id, drop_id, qty, unit_price, claim_id) ",
     );
     insert.push_values(&lines, |mut row, (order_id, i, line)| {
@@ -177,7 +176,7 @@ async fn insert_order_lines(conn: &mut PgConnection, orders: &[&NewOrder]) -> Re
     insert.build().execute(&mut *conn).await.map_err(map_err)?;
 
     let mut insert =
-        QueryBuilder::<Postgres>::new("INSERT INTO order_events (order_id, at, status, cause) ");
+        QueryBuilder::<Db>::new("INSERT INTO order_events (order_id, at, status, cause) ");
     insert.push_values(orders, |mut row, order| {
         row.push_bind(order.id)
             .push_bind(order.created_at)
@@ -190,13 +189,13 @@ async fn insert_order_lines(conn: &mut PgConnection, orders: &[&NewOrder]) -> Re
 }
 
 #[async_trait]
-impl ClaimStore for PgStore {
+impl ClaimStore for SqlStore {
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError> {
         let row = sqlx::query(
             "SELECT key, total, per_user_limit, held, last_seq FROM pools WHERE key = $1",
         )
         .bind(key)
-        .fetch_one(&self.pool)
+        .fetch_one(self.reader())
         .await
         .map_err(map_err)?;
         let pool = Pool {
@@ -211,7 +210,7 @@ impl ClaimStore for PgStore {
              FROM claims WHERE pool_key = $1 AND released_at IS NULL",
         )
         .bind(key)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?;
         let claims = claims
@@ -222,7 +221,7 @@ impl ClaimStore for PgStore {
     }
 
     async fn commit_together(&self, writes: &[ClaimWrite]) -> Result<Result<(), Refusal>, DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         let written = write_all(&mut tx, writes).await?;
         if written.is_ok() {
             tx.commit().await.map_err(map_err)?;

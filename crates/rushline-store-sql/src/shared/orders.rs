@@ -7,19 +7,17 @@ use rushline_store::{
     DbError, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine, OrderStore,
     OrderTransition, Redemption,
 };
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::PgStore;
-use crate::error::{map_err, parse_column};
-use crate::jobs::insert_job;
+use super::jobs::insert_job;
+use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column, push_one_of};
 
 const COLUMNS: &str = "o.id, o.buyer_id, o.status, o.idempotency_key, o.total, o.hold_expires_at, \
                        o.created_at, o.updated_at, o.status_changed_at, o.return_reason, o.return_note, \
                        o.coupon_id, o.discount, o.points_spent";
 
-fn order_from_row(row: &PgRow) -> Result<Order, DbError> {
+fn order_from_row(row: &DbRow) -> Result<Order, DbError> {
     Ok(Order {
         id: row.try_get("id").map_err(map_err)?,
         buyer_id: row.try_get("buyer_id").map_err(map_err)?,
@@ -43,20 +41,19 @@ fn order_from_row(row: &PgRow) -> Result<Order, DbError> {
 }
 
 /// Fills in the lines of `orders`, in one query.
-async fn with_lines(pool: &PgPool, mut orders: Vec<Order>) -> Result<Vec<Order>, DbError> {
+async fn with_lines(pool: &sqlx::Pool<Db>, mut orders: Vec<Order>) -> Result<Vec<Order>, DbError> {
     if orders.is_empty() {
         return Ok(orders);
     }
-    let ids: Vec<Uuid> = orders.iter().map(|order| order.id).collect();
-    let rows = sqlx::query(
+    let mut query = QueryBuilder::<Db>::new(
         "SELECT l.order_id, l.line_no, l.product_id, p.seller_id, l.drop_id, l.qty, l.unit_price, l.claim_id, c.pool_key, c.seq \
          FROM order_lines l JOIN claims c ON c.id = l.claim_id JOIN products p ON p.id = l.product_id \
-         WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no",
-    )
-    .bind(&ids)
-    .fetch_all(pool)
-    .await
-    .map_err(map_err)?;
+         WHERE ",
+    );
+    let ids: Vec<Uuid> = orders.iter().map(|order| order.id).collect();
+    push_one_of(&mut query, "l.order_id", &ids);
+    query.push(" ORDER BY l.order_id, l.line_no");
+    let rows = query.build().fetch_all(pool).await.map_err(map_err)?;
     let mut lines: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
     for row in &rows {
         let order_id: Uuid = row.try_get("order_id").map_err(map_err)?;
@@ -80,7 +77,7 @@ async fn with_lines(pool: &PgPool, mut orders: Vec<Order>) -> Result<Vec<Order>,
 }
 
 /// Fills in the lines and the history of `order`.
-async fn complete(pool: &PgPool, order: Order) -> Result<Order, DbError> {
+async fn complete(pool: &sqlx::Pool<Db>, order: Order) -> Result<Order, DbError> {
     let mut order = with_lines(pool, vec![order])
         .await?
         .pop()
@@ -108,7 +105,7 @@ async fn complete(pool: &PgPool, order: Order) -> Result<Order, DbError> {
 /// `change.from`), its history entry, the release of the order's claims when it leaves a status
 /// that holds stock, and the jobs it causes.
 pub(crate) async fn apply_transition(
-    conn: &mut PgConnection,
+    conn: &mut DbConnection,
     change: &OrderTransition,
 ) -> Result<(), DbError> {
     let (reason, note) = change.return_request.clone().unzip();
@@ -170,8 +167,8 @@ pub(crate) async fn apply_transition(
                 .map_err(map_err)?;
         }
     }
-    crate::coupons::follow_order(&mut *conn, change).await?;
-    crate::points::follow_order(&mut *conn, change).await?;
+    super::coupons::follow_order(&mut *conn, change).await?;
+    super::points::follow_order(&mut *conn, change).await?;
     for job in &change.jobs {
         insert_job(&mut *conn, job, change.at).await?;
     }
@@ -179,18 +176,18 @@ pub(crate) async fn apply_transition(
 }
 
 #[async_trait]
-impl OrderStore for PgStore {
+impl OrderStore for SqlStore {
     async fn order(&self, id: Uuid) -> Result<Order, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM orders o WHERE o.id = $1"))
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reader())
             .await
             .map_err(map_err)?;
-        complete(&self.pool, order_from_row(&row)?).await
+        complete(self.reader(), order_from_row(&row)?).await
     }
 
     async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
         apply_transition(&mut tx, change).await?;
         tx.commit().await.map_err(map_err)?;
         self.order(change.order_id).await
@@ -213,14 +210,14 @@ impl OrderStore for PgStore {
         .bind(status.as_str())
         .bind(changed_before)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)
     }
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>, DbError> {
         let mut query =
-            QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM orders o WHERE 1 = 1"));
+            QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM orders o WHERE 1 = 1"));
         if let Some(buyer) = filter.buyer_id {
             query.push(" AND o.buyer_id = ").push_bind(buyer);
         }
@@ -248,8 +245,12 @@ impl OrderStore for PgStore {
         query
             .push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .push_bind(i64::from(filter.limit));
-        let rows = query.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let rows = query
+            .build()
+            .fetch_all(self.reader())
+            .await
+            .map_err(map_err)?;
         let orders = rows.iter().map(order_from_row).collect::<Result<_, _>>()?;
-        with_lines(&self.pool, orders).await
+        with_lines(self.reader(), orders).await
     }
 }

@@ -4,14 +4,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::PointKind;
 use rushline_store::{DbError, NewOrder, OrderTransition, PointEntry, PointStore};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::SqliteStore;
-use crate::error::{map_err, parse_column};
+use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column};
 
-fn entry_from_row(row: &SqliteRow) -> Result<PointEntry, DbError> {
+fn entry_from_row(row: &DbRow) -> Result<PointEntry, DbError> {
     Ok(PointEntry {
         id: row.try_get("id").map_err(map_err)?,
         user_id: row.try_get("user_id").map_err(map_err)?,
@@ -26,7 +24,7 @@ fn entry_from_row(row: &SqliteRow) -> Result<PointEntry, DbError> {
 /// balance does not cover their orders' points (other orders spent them), and the transaction
 /// must be rolled back.
 pub(crate) async fn spend_points(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     orders: &[&NewOrder],
 ) -> Result<bool, DbError> {
     let spending: Vec<&NewOrder> = orders
@@ -57,7 +55,7 @@ pub(crate) async fn spend_points(
             return Ok(false);
         }
     }
-    let mut insert = QueryBuilder::<Sqlite>::new(
+    let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO point_entries (user_id, kind, amount, order_id, created_at) ",
     );
     insert.push_values(&spending, |mut row, order| {
@@ -75,7 +73,7 @@ pub(crate) async fn spend_points(
 /// the points it spent come back once it no longer holds stock, and `change.earn_points` are
 /// credited. Each at most once per order, whatever runs twice.
 pub(crate) async fn follow_order(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     change: &OrderTransition,
 ) -> Result<(), DbError> {
     let refunds = change.from.holds_stock() && !change.to.holds_stock();
@@ -116,7 +114,7 @@ pub(crate) async fn follow_order(
 /// Adds `amount` points of `kind` for `order_id`, unless the order has an entry of that kind
 /// already, with the balance in step.
 async fn credit(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     user_id: Uuid,
     kind: PointKind,
     amount: i64,
@@ -150,12 +148,12 @@ async fn credit(
 }
 
 #[async_trait]
-impl PointStore for SqliteStore {
+impl PointStore for SqlStore {
     async fn points_balance(&self, user_id: Uuid) -> Result<i64, DbError> {
         let balance: Option<i64> =
             sqlx::query_scalar("SELECT balance FROM point_balances WHERE user_id = $1")
                 .bind(user_id)
-                .fetch_optional(&self.reader)
+                .fetch_optional(self.reader())
                 .await
                 .map_err(map_err)?;
         Ok(balance.unwrap_or(0))
@@ -167,14 +165,14 @@ impl PointStore for SqliteStore {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<PointEntry>, DbError> {
-        let rows = sqlx::query::<Sqlite>(
+        let rows = sqlx::query::<Db>(
             "SELECT id, user_id, kind, amount, order_id, created_at FROM point_entries \
              WHERE user_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         )
         .bind(user_id)
         .bind(before)
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .map_err(map_err)?;
         rows.iter().map(entry_from_row).collect()

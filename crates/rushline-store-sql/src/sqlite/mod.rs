@@ -1,0 +1,108 @@
+//! SQLite: one file in WAL mode, the default when rushline runs on one machine with zero setup.
+//!
+//! Writes go through a single writer connection (SQLite allows one writer at a time; queueing in
+//! the pool is cheaper than `SQLITE_BUSY` retries), reads through a small pool of readers that WAL
+//! lets run beside the writer. `synchronous = FULL` makes every commit durable before it returns:
+//! the group-commit writer amortises that fsync over a whole batch.
+//!
+//! This module is SQLite's side of the seam: connection set-up, migrations, error mapping and the
+//! few fragments of SQL that differ from PostgreSQL's. The store traits are implemented once, in
+//! `shared`, which is compiled here against these items.
+
+mod error;
+#[path = "../shared/mod.rs"]
+mod shared;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use rushline_store::DbError;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, SqlitePool};
+use uuid::Uuid;
+
+use error::map_err;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const BACKEND: &str = "sqlite";
+
+type Db = sqlx::Sqlite;
+type SqlStore = SqliteStore;
+
+/// PostgreSQL's `GREATEST`: SQLite's scalar `MAX` of two values.
+const GREATEST: &str = "MAX";
+
+/// Every transaction runs on the one writer connection, so no other transaction can change a row
+/// it has read before it commits: SQLite needs no row locks (and has none).
+const FOR_UPDATE: &str = "";
+
+/// The job claim, before its `RETURNING`: the writer connection serialises claims, so the
+/// sub-select cannot hand one job to two workers.
+const CLAIM_JOBS: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+                          locked_until = $2, updated_at = $1 \
+                          WHERE id IN (SELECT id FROM jobs \
+                          WHERE (status = 'queued' AND run_at <= $1) \
+                          OR (status = 'running' AND locked_until <= $1) \
+                          ORDER BY run_at LIMIT $3)";
+
+/// `column IN ($n, …)`: one bound parameter per id, as SQLite has no arrays.
+fn push_one_of(query: &mut QueryBuilder<'_, Db>, column: &str, ids: &[Uuid]) {
+    query.push(column).push(" IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+}
+
+/// Products whose name or description holds every term, through the FTS5 index of
+/// `0004_catalog.sql`. Each term is quoted, so that FTS5 reads it as a word, never as syntax
+/// (terms are letters and digits only).
+fn push_search(query: &mut QueryBuilder<'_, Db>, terms: &[String]) {
+    let all_of: Vec<String> = terms.iter().map(|t| format!("\"{t}\"")).collect();
+    query
+        .push("search_rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ")
+        .push_bind(all_of.join(" "))
+        .push(")");
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite://` URL. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(map_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await
+            .map_err(map_err)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(map_err)?;
+        Ok(Self { reader, writer })
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+}
