@@ -1,9 +1,9 @@
-//! Every backend against the same expectations: the storage and rate-limit conformance suites,
-//! the job queue across several workers, and behaviour while a dependency is cut off.
+//! Every backend against the same expectations: the rate-limit conformance suite, the job queue
+//! across several workers, and behaviour while a dependency is cut off. The storage conformance
+//! suite has a test binary of its own (`tests/store.rs`).
 
 mod chaos;
 mod crash;
 mod jobs;
 mod ratelimit;
 mod startup;
-mod store;
