@@ -14,3 +14,6 @@ pub mod sqlite;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+
+#[cfg(test)]
+mod schema_parity;

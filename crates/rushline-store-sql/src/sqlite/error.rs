@@ -12,7 +12,21 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
     ("order_lines.claim_id", "order_lines_claim_key"),
     ("payments.order_id", "payments_one_live_per_order"),
     ("refresh_tokens.token_hash", "refresh_tokens_token_hash_key"),
+    ("coupons.reserved_by_order", "coupons_reserved_by_order"),
+    (
+        "point_entries.order_id, point_entries.kind",
+        "point_entries_once_per_order",
+    ),
 ];
+
+/// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message
+/// (`table.a, table.b`); the columns themselves where the table has no name for them.
+pub(crate) fn unique_constraint(columns: &str) -> &str {
+    UNIQUE_NAMES
+        .iter()
+        .find(|(cols, _)| *cols == columns)
+        .map_or(columns, |(_, name)| name)
+}
 
 pub(crate) fn map_err(e: sqlx::Error) -> DbError {
     match e {
@@ -20,12 +34,8 @@ pub(crate) fn map_err(e: sqlx::Error) -> DbError {
         sqlx::Error::Database(db) => {
             let message = db.message();
             if let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") {
-                let constraint = UNIQUE_NAMES
-                    .iter()
-                    .find(|(cols, _)| *cols == columns)
-                    .map_or(columns, |(_, name)| name);
                 return DbError::Conflict {
-                    constraint: constraint.to_owned(),
+                    constraint: unique_constraint(columns).to_owned(),
                 };
             }
             if let Some(name) = message.strip_prefix("CHECK constraint failed: ") {

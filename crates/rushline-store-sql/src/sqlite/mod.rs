@@ -9,7 +9,7 @@
 //! few fragments of SQL that differ from PostgreSQL's. The store traits are implemented once, in
 //! `shared`, which is compiled here against these items.
 
-mod error;
+pub(crate) mod error;
 #[path = "../shared/mod.rs"]
 mod shared;
 
