@@ -1,8 +1,8 @@
 //! The storage port: the traits every system-of-record backend implements, the rows they return
 //! and [`DbError`].
 //!
-//! Backends (`rushline-store-sqlite`, `rushline-store-postgres`) live in crates of their own and
-//! must pass the shared [`conformance`] suite. Nothing here knows SQL or HTTP; callers pass the
+//! The backends (SQLite and PostgreSQL, both in `rushline-store-sql`) live in a crate of their own
+//! and must pass the shared [`conformance`] suite. Nothing here knows SQL or HTTP; callers pass the
 //! current time in, so that the manual clock of the tests rules every stored time.
 
 pub mod cart;

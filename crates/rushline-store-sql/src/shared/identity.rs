@@ -12,9 +12,9 @@ use super::jobs::insert_job;
 use super::users::{COLUMNS as USER_COLUMNS, insert_user_row, user_from_row};
 use super::{DbConnection, FOR_UPDATE, SqlStore, map_err};
 
-// Concurrent transactions on one account or token serialise: verification and resend lock the
-// user row, rotation the presented token's row (FOR_UPDATE), so that every wrong code is counted
-// and a token is rotated at most once.
+// Concurrent transactions on one account or token serialise, so that every wrong code is
+// counted and a token is rotated at most once: verification and resend lock the user row,
+// rotation the presented token's row (FOR_UPDATE; on SQLite the one writer runs them in turn).
 
 async fn user_in(conn: &mut DbConnection, id: Uuid) -> Result<User, DbError> {
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
