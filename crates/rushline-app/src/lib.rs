@@ -1,33 +1,49 @@
-use std::ops::Deref;
+//! The application of rushline, between the store and gate below and HTTP above: the claims
+//! engine (claim, group commit, reconcile, placing a claim), the order lifecycle, payments and
+//! their providers, identity, the caches of drops, campaigns and the catalog, the waiting rooms
+//! and their passes, mail, and the handlers of the jobs.
+//!
+//! It knows no HTTP: no axum, no status codes, no OpenAPI. Every refusal is an [`AppError`] with
+//! an [`ErrorCode`], which the server turns into a response in one place.
+
+pub mod cart;
+pub mod catalog;
+pub mod claims;
+pub mod coupons;
+pub mod drops;
+mod error;
+pub mod identity;
+pub mod jobs;
+pub mod mail;
+pub mod orders;
+pub mod payments;
+pub mod rooms;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use metrics_exporter_prometheus::PrometheusHandle;
 use rushline_domain::{Clock, EarnRate};
 use rushline_mail::Mailer;
 use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
 
-use crate::auth::AccessTokens;
 use crate::catalog::Catalog;
 use crate::claims::Claims;
 use crate::coupons::CampaignCache;
 use crate::drops::DropCache;
-use crate::identity::{IdentityPolicy, Passwords};
+use crate::identity::{AccessTokens, IdentityPolicy, Passwords};
 use crate::payments::Payments;
 use crate::rooms::WaitingRooms;
 
-/// Everything a handler may use, shared by all requests of a node.
-#[derive(Clone)]
-pub struct AppState(Arc<App>);
+pub use error::{AppError, ErrorCode};
 
+/// Everything the application uses, shared by all requests and jobs of a node.
 pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     /// Present when `redis.url` is configured: caches, rate limits and pub/sub use it.
     pub redis: Option<redis::aio::ConnectionManager>,
-    pub metrics: PrometheusHandle,
     pub tokens: AccessTokens,
     /// Every claim on limited stock: the gate (memory or Redis) and the group-commit writer.
     pub claims: Claims,
@@ -65,22 +81,8 @@ pub struct OrderSettings {
     pub return_process: TimeDelta,
 }
 
-impl AppState {
-    pub fn new(app: App) -> Self {
-        Self(Arc::new(app))
-    }
-}
-
-impl Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
-
 /// What `/readyz` found: each dependency `ok` or the reason it is not.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize)]
 pub struct Readiness {
     pub database: String,
     /// Absent when Redis is not configured.

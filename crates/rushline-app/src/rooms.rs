@@ -1,5 +1,5 @@
-//! The waiting rooms in front of drops, as the HTTP layer uses them: the room backend (memory or
-//! Redis), the passes admitted buyers carry, the published shuffle seed, and admission.
+//! The waiting rooms in front of drops: the room backend (memory or Redis), the passes admitted
+//! buyers carry, the published shuffle seed, and admission.
 //!
 //! The room itself (`rushline_gate::room`) decides order and admission; this module turns a
 //! drop's settings into the room's [`RoomSpec`], signs and checks passes, and records the seed
@@ -7,14 +7,10 @@
 //! (`/queue`, `/queue/me`, each event of `/queue/events`) and once per second from the
 //! `admit_waiting_rooms` job, so a room keeps its pace even when nobody polls.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
-use axum::http::request::Parts;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use moka::future::Cache;
@@ -24,10 +20,7 @@ use rushline_store::{DbError, ProductDrop};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ApiError, App, AppState};
-
-/// The header a purchase on a drop with a waiting room carries the buyer's pass in.
-pub const PASS_HEADER: &str = "x-queue-pass";
+use crate::{App, AppError, ErrorCode};
 
 /// Sets passes apart from every other token signed with the same secret.
 const PASS_AUDIENCE: &str = "rushline:queue-pass";
@@ -106,7 +99,7 @@ impl WaitingRooms {
         drop: &ProductDrop,
         spec: &RoomSpec,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let admission = self
             .room
             .admit(&room_key(drop.id), spec, now)
@@ -125,7 +118,7 @@ impl WaitingRooms {
         &self,
         app: &App,
         drop: &ProductDrop,
-    ) -> Result<Option<String>, ApiError> {
+    ) -> Result<Option<String>, AppError> {
         if let Some(seed) = &drop.queue_seed {
             return Ok(Some(seed.clone()));
         }
@@ -164,7 +157,7 @@ impl WaitingRooms {
             .await
             .map_err(|e: Arc<SeedError>| match &*e {
                 SeedError::Room => room_unavailable(),
-                SeedError::Db(e) => ApiError::from(e.clone()),
+                SeedError::Db(e) => AppError::from(e.clone()),
             })?;
         Ok(Some(seed.to_string()))
     }
@@ -192,9 +185,8 @@ impl WaitingRooms {
         now: DateTime<Utc>,
     ) -> Result<(), PassRefused> {
         let pass = pass.ok_or_else(|| {
-            PassRefused::Invalid(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "queue_pass_required",
+            PassRefused::Invalid(AppError::new(
+                ErrorCode::QueuePassRequired,
                 "this drop has a waiting room: join it and send the pass you get on admission in X-Queue-Pass",
             ))
         })?;
@@ -226,7 +218,7 @@ impl WaitingRooms {
         drop: Uuid,
         user: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, AppError> {
         self.room
             .consume(&room_key(drop), user, now)
             .await
@@ -234,7 +226,7 @@ impl WaitingRooms {
     }
 
     /// Counts an open `/queue/events` stream until the guard is dropped with the stream.
-    pub(crate) fn stream_opened(&self) -> StreamGuard {
+    pub fn stream_opened(&self) -> StreamGuard {
         self.open_streams.fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("rushline_queue_event_streams").increment(1.0);
         StreamGuard(self.open_streams.clone())
@@ -246,7 +238,7 @@ impl WaitingRooms {
     }
 }
 
-pub(crate) struct StreamGuard(Arc<AtomicUsize>);
+pub struct StreamGuard(Arc<AtomicUsize>);
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
@@ -261,60 +253,46 @@ enum SeedError {
 }
 
 /// The room of a drop: named like its pool.
-pub(crate) fn room_key(drop: Uuid) -> RoomKey {
+pub fn room_key(drop: Uuid) -> RoomKey {
     RoomKey(rushline_store::drop_pool_key(drop))
 }
 
 /// Why [`WaitingRooms::check_pass`] refused a pass.
 pub enum PassRefused {
     /// Missing, not signed by this deployment, or for another buyer or drop.
-    Invalid(ApiError),
+    Invalid(AppError),
     /// A pass that was valid: its session has ended since.
-    Expired(ApiError),
+    Expired(AppError),
 }
 
-pub(crate) fn pass_invalid(message: &'static str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "queue_pass_invalid", message)
+pub fn pass_invalid(message: &'static str) -> AppError {
+    AppError::new(ErrorCode::QueuePassInvalid, message)
 }
 
-pub(crate) fn room_error(e: GateError) -> ApiError {
+pub fn room_error(e: GateError) -> AppError {
     tracing::error!(error = %e, "waiting room failed");
     room_unavailable()
 }
 
-fn room_unavailable() -> ApiError {
-    ApiError::unavailable(
-        "room_unavailable",
+fn room_unavailable() -> AppError {
+    AppError::new(
+        ErrorCode::RoomUnavailable,
         "the waiting room is unavailable; retry later",
     )
     .with_retry_after(1)
 }
 
-/// The `X-Queue-Pass` header, when sent. A value that is not text counts as a pass that fails
-/// the check.
-pub(crate) struct QueuePass(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for QueuePass {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Self(parts.headers.get(PASS_HEADER).map(|value| {
-            value.to_str().unwrap_or_default().to_owned()
-        })))
-    }
-}
-
 /// The `admit_waiting_rooms` job: one admission step for every open drop with a room, and the
 /// seed of each room that opened published.
-pub async fn admit_open_rooms(state: &AppState) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    for drop in state.store.drops_with_open_rooms(now).await? {
-        let Some(spec) = state.rooms.spec(&drop) else {
+pub async fn admit_open_rooms(app: &App) -> Result<(), AppError> {
+    let now = app.clock.now();
+    for drop in app.store.drops_with_open_rooms(now).await? {
+        let Some(spec) = app.rooms.spec(&drop) else {
             continue;
         };
-        state.rooms.admit(&drop, &spec, now).await?;
+        app.rooms.admit(&drop, &spec, now).await?;
         if drop.queue_seed.is_none() {
-            state.rooms.published_seed(state, &drop).await?;
+            app.rooms.published_seed(app, &drop).await?;
         }
     }
     Ok(())

@@ -1,0 +1,99 @@
+//! Placing a claim: the one sequence every claim on limited stock goes through — claim in the
+//! gate, build the rows, group commit, map the outcome, answer a retry with the first answer —
+//! for a drop purchase, a cart checkout and a coupon claim alike. What differs between them is
+//! a [`Placement`].
+
+use rushline_gate::{Claim, ClaimOutcome, PoolKey};
+use rushline_store::{ClaimWrite, CommitOutcome};
+use smallvec::SmallVec;
+
+use crate::coupons::{coupon_unavailable, insufficient_points};
+use crate::{App, AppError};
+
+/// Why the gate or the database refused a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    SoldOut,
+    LimitReached,
+}
+
+/// One kind of claim: the pools it claims from, what it writes, how it answers.
+pub(crate) trait Placement {
+    /// What the request is answered with, the first time and on every retry.
+    type Answer;
+    /// The kind of pool, as the claims metric labels it: `drop`, `product`, `coupon`.
+    const POOL: &'static str;
+
+    /// One claim per pool, in the order they are made.
+    fn claims(&self) -> &[(PoolKey, Claim)];
+
+    /// The answer to a refusal by the gate (of the claim at `line`) or, with `None`, by the
+    /// database.
+    fn refused(&self, refusal: Refusal, line: Option<usize>) -> AppError;
+
+    /// Runs once every claim is granted, before the write; an error undoes the grants.
+    async fn granted(&self, _app: &App) -> Result<(), AppError> {
+        Ok(())
+    }
+
+    /// The rows that make the grants durable, given each claim's `seq`, in order. Called once,
+    /// so it may move out what it writes.
+    fn write(&mut self, seqs: &[u64]) -> ClaimWrite;
+
+    /// The answer once the rows have committed.
+    async fn committed(&self, app: &App, seqs: &[u64]) -> Result<Self::Answer, AppError>;
+
+    /// The answer to a retry: what its first attempt created, once that is durable.
+    async fn replay(&self, app: &App) -> Result<Self::Answer, AppError>;
+}
+
+/// Claims every pool of `placement` in the gate, all or none, then writes the grants through the
+/// group commit and answers only once they are durable. A request the gate or the database
+/// recognises as a retry is answered like its first attempt.
+pub(crate) async fn place<P: Placement>(
+    app: &App,
+    placement: &mut P,
+) -> Result<P::Answer, AppError> {
+    // A purchase and a coupon claim have one claim, a checkout a few: no allocation for them.
+    let mut seqs: SmallVec<[u64; 4]> = SmallVec::with_capacity(placement.claims().len());
+    for (line, (pool, claim)) in placement.claims().iter().enumerate() {
+        let outcome = app.claims.claim(P::POOL, pool, claim).await;
+        let refusal = match outcome {
+            Ok(ClaimOutcome::Granted { seq }) => {
+                seqs.push(seq);
+                continue;
+            }
+            Ok(ClaimOutcome::Replayed { .. }) => None,
+            Ok(ClaimOutcome::Mismatch) => Some(AppError::idempotency_mismatch()),
+            Ok(ClaimOutcome::SoldOut) => Some(placement.refused(Refusal::SoldOut, Some(line))),
+            Ok(ClaimOutcome::LimitReached) => {
+                Some(placement.refused(Refusal::LimitReached, Some(line)))
+            }
+            Err(e) => Some(e),
+        };
+        undo(app, &placement.claims()[..line]).await;
+        return match refusal {
+            Some(refusal) => Err(refusal),
+            None => placement.replay(app).await,
+        };
+    }
+    if let Err(e) = placement.granted(app).await {
+        undo(app, placement.claims()).await;
+        return Err(e);
+    }
+    match app.claims.commit(placement.write(&seqs)).await? {
+        CommitOutcome::Committed => placement.committed(app, &seqs).await,
+        CommitOutcome::Duplicate => placement.replay(app).await,
+        CommitOutcome::SoldOut => Err(placement.refused(Refusal::SoldOut, None)),
+        CommitOutcome::LimitReached => Err(placement.refused(Refusal::LimitReached, None)),
+        CommitOutcome::CouponUnavailable => Err(coupon_unavailable()),
+        CommitOutcome::InsufficientPoints => Err(insufficient_points()),
+    }
+}
+
+/// Undoes the grants a request made before it was refused.
+async fn undo(app: &App, granted: &[(PoolKey, Claim)]) {
+    for (pool, claim) in granted {
+        app.claims.undo(pool, claim.request_id).await;
+    }
+}
