@@ -11,7 +11,7 @@ use rushline::{Config, Rushline};
 use rushline_domain::{Clock, ManualClock, ProductStatus, Role};
 use rushline_jobs::Worker;
 use rushline_server::AppState;
-use rushline_server::auth::AccessTokens;
+use rushline_app::identity::AccessTokens;
 use rushline_store::{Product, User};
 use serde_json::Value;
 use tokio::net::TcpListener;

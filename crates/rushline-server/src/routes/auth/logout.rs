@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::identity::secrets::refresh_token_hash;
+use rushline_app::identity::secrets::refresh_token_hash;
 use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]

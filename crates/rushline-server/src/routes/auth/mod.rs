@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::identity::secrets::{new_refresh_token, refresh_token_hash};
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

@@ -1,4 +1,5 @@
 use axum::extract::State;
+use rushline_app::ErrorCode;
 use axum::http::StatusCode;
 use rushline_store::CART_ITEMS_QUANTITY_CHECK;
 use serde::Deserialize;
@@ -6,8 +7,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CartView, buyable, quantity, view};
+use crate::openapi::errors;
 use crate::auth::Buyer;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +18,8 @@ pub(crate) struct AddItem {
     /// 1–999; added to what the cart already holds of the product.
     quantity: i64,
 }
+
+errors!(AddErrors: [Unauthorized, Forbidden, NotFound, CartLineFull, ValidationFailed]);
 
 /// Puts units of an active product in the cart; the same product merges into one line.
 #[utoipa::path(
@@ -26,11 +30,7 @@ pub(crate) struct AddItem {
     request_body = AddItem,
     responses(
         (status = 201, body = CartView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such product on sale", body = ErrorBody),
-        (status = 409, description = "`cart_line_full`: more than 999 units of one product", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        AddErrors,
     )
 )]
 pub(crate) async fn add(
@@ -46,7 +46,7 @@ pub(crate) async fn add(
         .await
         .map_err(|e| {
             if e.is_conflict_on(CART_ITEMS_QUANTITY_CHECK) {
-                ApiError::conflict("cart_line_full", "a cart line holds at most 999 units")
+                ApiError::new(ErrorCode::CartLineFull, "a cart line holds at most 999 units")
             } else {
                 e.into()
             }

@@ -1,8 +1,11 @@
 use axum::extract::State;
 
 use super::{CartView, view};
+use crate::openapi::errors;
 use crate::auth::Buyer;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::{ApiError, AppState, Json};
+
+errors!(ShowErrors: [Unauthorized, Forbidden]);
 
 /// The caller's cart, at current prices and stock.
 #[utoipa::path(
@@ -12,8 +15,7 @@ use crate::{ApiError, AppState, ErrorBody, Json};
     security(("bearer" = [])),
     responses(
         (status = 200, body = CartView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
+        ShowErrors,
     )
 )]
 pub(crate) async fn show(

@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::CampaignView;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -24,6 +25,8 @@ pub(crate) struct CampaignList {
     items: Vec<CampaignView>,
 }
 
+errors!(ListErrors: [InvalidQuery]);
+
 /// Campaigns, soonest claim window first. Public.
 #[utoipa::path(
     get,
@@ -32,7 +35,7 @@ pub(crate) struct CampaignList {
     params(ListCampaigns),
     responses(
         (status = 200, body = CampaignList),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        ListErrors,
     )
 )]
 pub(crate) async fn list(

@@ -6,6 +6,7 @@ mod create;
 mod get;
 mod list;
 
+use rushline_app::AppError;
 use chrono::{DateTime, Utc};
 use rushline_domain::{CampaignStatus, CouponScope, Discount};
 use rushline_gate::PoolKey;
@@ -57,7 +58,7 @@ impl CampaignView {
             .gate
             .remaining(&PoolKey(campaign.pool_key()))
             .await?
-            .ok_or_else(ApiError::not_found)?;
+            .ok_or_else(AppError::not_found)?;
         Ok(Self {
             id: campaign.id,
             owner_id: campaign.owner_id,

@@ -2,7 +2,10 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::DropView;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
+
+errors!(GetErrors: [NotFound]);
 
 /// One drop, with `remaining` from the claim gate, and `queue_seed` once a drop with a waiting
 /// room has opened. Public.
@@ -13,7 +16,7 @@ use crate::{ApiError, AppState, ErrorBody, Json, Path};
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = DropView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
+        GetErrors,
     )
 )]
 pub(crate) async fn get(

@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::DropView;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -23,6 +24,8 @@ pub(crate) struct DropList {
     items: Vec<DropView>,
 }
 
+errors!(ListErrors: [InvalidQuery]);
+
 /// Drops, soonest opening first. Public.
 #[utoipa::path(
     get,
@@ -31,7 +34,7 @@ pub(crate) struct DropList {
     params(ListDrops),
     responses(
         (status = 200, body = DropList),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        ListErrors,
     )
 )]
 pub(crate) async fn list(

@@ -7,6 +7,7 @@ mod list;
 mod purchase;
 mod update;
 
+use rushline_app::AppError;
 use chrono::{DateTime, Utc};
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
 use rushline_domain::{DropStatus, FieldErrors, WaitingRoomTerms};
@@ -121,7 +122,7 @@ impl DropView {
             .gate
             .remaining(&PoolKey(drop.pool_key()))
             .await?
-            .ok_or_else(ApiError::not_found)?;
+            .ok_or_else(AppError::not_found)?;
         Ok(Self {
             id: drop.id,
             product_id: drop.product_id,

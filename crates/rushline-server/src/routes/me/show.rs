@@ -1,9 +1,12 @@
 use axum::extract::State;
 
 use super::own_account;
+use crate::openapi::errors;
 use crate::auth::AuthUser;
 use crate::routes::auth::Profile;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::{ApiError, AppState, Json};
+
+errors!(ShowErrors: [Unauthorized]);
 
 /// The caller's profile.
 #[utoipa::path(
@@ -13,7 +16,7 @@ use crate::{ApiError, AppState, ErrorBody, Json};
     security(("bearer" = [])),
     responses(
         (status = 200, body = Profile),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        ShowErrors,
     )
 )]
 pub(crate) async fn show(

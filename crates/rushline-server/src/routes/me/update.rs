@@ -1,14 +1,16 @@
 use axum::extract::State;
+use rushline_app::AppError;
 use rushline_domain::identity::validate_name;
 use rushline_store::DbError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::own_account;
+use crate::openapi::errors;
 use crate::auth::AuthUser;
-use crate::identity::FieldErrors;
+use rushline_app::identity::FieldErrors;
 use crate::routes::auth::Profile;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateProfileRequest {
@@ -16,6 +18,8 @@ pub(crate) struct UpdateProfileRequest {
     #[schema(example = "Minji Kim")]
     name: Option<String>,
 }
+
+errors!(UpdateErrors: [Unauthorized, ValidationFailed]);
 
 /// Changes the caller's profile. The e-mail address and role cannot be changed here.
 #[utoipa::path(
@@ -26,8 +30,7 @@ pub(crate) struct UpdateProfileRequest {
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, body = Profile),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        UpdateErrors,
     )
 )]
 pub(crate) async fn update(
@@ -46,7 +49,7 @@ pub(crate) async fn update(
         .update_profile(caller.id, name, state.clock.now())
         .await
         .map_err(|e| match e {
-            DbError::NotFound => ApiError::unauthorized(),
+            DbError::NotFound => AppError::unauthorized(),
             other => other.into(),
         })?;
     Ok(Json(user.into()))

@@ -1,9 +1,12 @@
 use axum::extract::State;
 use uuid::Uuid;
 
+use crate::openapi::errors;
 use crate::auth::AuthUser;
-use crate::orders::{OrderView, visible_order};
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use super::{OrderView, visible_order};
+use crate::{ApiError, AppState, Json, Path};
+
+errors!(GetErrors: [Unauthorized, NotFound]);
 
 /// One order with its lines and the history of its statuses: for its buyer, a seller of one of
 /// its lines, or an admin; anyone else gets 404.
@@ -15,8 +18,7 @@ use crate::{ApiError, AppState, ErrorBody, Json, Path};
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
+        GetErrors,
     )
 )]
 pub(crate) async fn get(

@@ -1,4 +1,5 @@
 use axum::extract::State;
+use rushline_app::ErrorCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -8,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::openapi::errors;
 use crate::auth::AuthUser;
-use crate::orders::OrderView;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use super::OrderView;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -32,6 +34,8 @@ pub(crate) struct OrderList {
     next_cursor: Option<String>,
 }
 
+errors!(ListErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
+
 /// Orders, newest first: a buyer's own; for a seller, the orders with a line of their products;
 /// for an admin, all.
 #[utoipa::path(
@@ -42,8 +46,7 @@ pub(crate) struct OrderList {
     params(ListOrders),
     responses(
         (status = 200, body = OrderList),
-        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        ListErrors,
     )
 )]
 pub(crate) async fn list(
@@ -85,7 +88,7 @@ pub(crate) fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
 
 pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
     let invalid =
-        || ApiError::bad_request("invalid_cursor", "this cursor did not come from this list");
+        || ApiError::new(ErrorCode::InvalidCursor, "this cursor did not come from this list");
     let text = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

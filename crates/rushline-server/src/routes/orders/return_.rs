@@ -1,13 +1,16 @@
 use axum::extract::State;
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::OrderStatus;
 use rushline_store::OrderTransition;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::openapi::errors;
 use crate::auth::Buyer;
-use crate::orders::{OrderView, transition};
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use super::OrderView;
+use rushline_app::orders::transition;
+use crate::{ApiError, AppState, Json, Path};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +42,8 @@ pub(crate) struct ReturnRequest {
     note: Option<String>,
 }
 
+errors!(RequestReturnErrors: [Unauthorized, NotFound, InvalidTransition, ReturnWindowClosed, ValidationFailed, InvalidBody]);
+
 /// Asks to return a delivered order within the return window. After `orders.return_process`
 /// it is `returned`: its stock goes back on sale and the payment is refunded.
 #[utoipa::path(
@@ -50,10 +55,7 @@ pub(crate) struct ReturnRequest {
     request_body = ReturnRequest,
     responses(
         (status = 200, body = OrderView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`invalid_transition` (not delivered), `return_window_closed`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, `invalid_body` (unknown reason)", body = ErrorBody),
+        RequestReturnErrors,
     )
 )]
 pub(crate) async fn request_return(
@@ -73,18 +75,18 @@ pub(crate) async fn request_return(
     }
     let order = state.store.order(id).await?;
     if order.buyer_id != buyer.id {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     let now = state.clock.now();
     if order.status != OrderStatus::Delivered {
-        return Err(ApiError::conflict(
-            "invalid_transition",
+        return Err(ApiError::new(
+            ErrorCode::InvalidTransition,
             format!("a {} order cannot be returned", order.status),
         ));
     }
     if now >= order.status_changed_at + state.orders.return_window {
-        return Err(ApiError::conflict(
-            "return_window_closed",
+        return Err(ApiError::new(
+            ErrorCode::ReturnWindowClosed,
             "the return window of this order has closed",
         ));
     }

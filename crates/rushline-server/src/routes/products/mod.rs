@@ -13,6 +13,7 @@ mod show;
 mod update;
 mod upload_image;
 
+use rushline_app::AppError;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
@@ -28,7 +29,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::catalog::CachedProduct;
+use rushline_app::catalog::CachedProduct;
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -186,7 +187,7 @@ async fn owned_product(
     let product = state.store.product(id).await?;
     let allowed = user.id == product.seller_id || (admins && user.is_admin());
     if !allowed || product.deleted_at.is_some() {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     Ok(product)
 }

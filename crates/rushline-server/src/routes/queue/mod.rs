@@ -7,9 +7,9 @@ mod join;
 mod me;
 mod stats;
 
+use rushline_app::{AppError, ErrorCode};
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_gate::room::{ExpiryReason, RoomSpec, Status, Ticket, TicketState};
 use rushline_store::ProductDrop;
@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::rooms::{room_error, room_key};
+use rushline_app::rooms::{room_error, room_key};
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -95,8 +95,7 @@ async fn room_of(state: &AppState, id: Uuid) -> Result<(Arc<ProductDrop>, RoomSp
     let drop = state.drops.get(&state.store, id).await?;
     let spec = state.rooms.spec(&drop).ok_or_else(|| {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_waiting_room",
+            ErrorCode::NoWaitingRoom,
             "this drop has no waiting room: buy directly",
         )
     })?;
@@ -129,12 +128,12 @@ async fn poll(state: &AppState, id: Uuid, user: Uuid) -> Result<QueueTicket, Api
                     "the pass expired unused; join again to queue at the back",
                 ),
             };
-            Err(ApiError::new(StatusCode::GONE, "queue_expired", message)
-                .with_details(json!({ "ticket": ticket, "reason": reason })))
+            Err(AppError::new(ErrorCode::QueueExpired, message)
+                .with_details(json!({ "ticket": ticket, "reason": reason }))
+                .into())
         }
         Status::NotInQueue => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_in_queue",
+            ErrorCode::NotInQueue,
             "you hold no place in this waiting room: join it first",
         )),
     }

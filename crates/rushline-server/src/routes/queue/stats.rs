@@ -1,12 +1,14 @@
 use axum::extract::State;
+use rushline_app::AppError;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::room_of;
+use crate::openapi::errors;
 use crate::auth::AuthUser;
-use crate::rooms::{room_error, room_key};
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use rushline_app::rooms::{room_error, room_key};
+use crate::{ApiError, AppState, Json, Path};
 
 /// The waiting room's numbers.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,6 +25,8 @@ pub(crate) struct QueueStats {
     abandoned: u64,
 }
 
+errors!(StatsErrors: [Unauthorized, NotFound, NoWaitingRoom, RoomUnavailable, DatabaseUnavailable]);
+
 /// The room's numbers, for the drop's seller or an admin.
 #[utoipa::path(
     get,
@@ -32,9 +36,7 @@ pub(crate) struct QueueStats {
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = QueueStats),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such drop, or not the caller's; `no_waiting_room`: the drop has no waiting room", body = ErrorBody),
-        (status = 503, description = "`room_unavailable`, `database_unavailable`", body = ErrorBody),
+        StatsErrors,
     )
 )]
 pub(crate) async fn stats(
@@ -44,7 +46,7 @@ pub(crate) async fn stats(
 ) -> Result<Json<QueueStats>, ApiError> {
     let drop = state.drops.get(&state.store, id).await?;
     if drop.seller_id != user.id && !user.is_admin() {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     let (drop, spec) = room_of(&state, drop.id).await?;
     let stats = state

@@ -9,7 +9,8 @@ use chrono::{Duration, TimeDelta};
 use http_body_util::BodyExt;
 use rushline_domain::Clock;
 use rushline_domain::Role;
-use rushline_server::auth::{AccessTokens, Admin, AuthUser, Buyer, Seller};
+use rushline_app::identity::AccessTokens;
+use rushline_server::auth::{Admin, AuthUser, Buyer, Seller};
 use rushline_testkit::{TestApp, backend_test};
 use tower::ServiceExt;
 
