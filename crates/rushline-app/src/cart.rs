@@ -190,14 +190,13 @@ impl Asked<'_> {
     fn same(&self, order: Order) -> Result<Order, AppError> {
         let ordered: BTreeSet<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
         let redeem = self.request.redeem;
-        let same = order.buyer_id == self.buyer
-            && order.redemption.coupon_id == redeem.coupon_id
-            && order.redemption.points == redeem.points
-            && self
-                .request
-                .product_ids
-                .as_ref()
-                .is_none_or(|wanted| wanted.iter().copied().collect::<BTreeSet<_>>() == ordered);
+        let same =
+            order.buyer_id == self.buyer
+                && order.redemption.coupon_id == redeem.coupon_id
+                && order.redemption.points == redeem.points
+                && self.request.product_ids.as_ref().is_none_or(|wanted| {
+                    wanted.iter().copied().collect::<BTreeSet<_>>() == ordered
+                });
         if !same {
             return Err(AppError::idempotency_mismatch());
         }
@@ -230,11 +229,8 @@ impl Placement for Checkout<'_> {
 
     fn refused(&self, _refusal: Refusal, line: Option<usize>) -> AppError {
         match line {
-            Some(line) => AppError::new(
-                ErrorCode::SoldOut,
-                "not enough units of a product remain",
-            )
-            .with_details(json!({ "product_id": self.lines[line].item.product_id })),
+            Some(line) => AppError::new(ErrorCode::SoldOut, "not enough units of a product remain")
+                .with_details(json!({ "product_id": self.lines[line].item.product_id })),
             None => AppError::new(ErrorCode::SoldOut, "some lines are no longer in stock"),
         }
     }

@@ -47,8 +47,7 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
     registry.every("reconcile_gate", reconcile_every, move |due| {
         let app = reconcile.clone();
         async move {
-            app
-                .claims
+            app.claims
                 .reconcile(&app.store, due)
                 .await
                 .map_err(|e| anyhow::anyhow!("reconciling the gate failed: {e:?}"))?;

@@ -140,10 +140,9 @@ impl From<JsonRejection> for ApiError {
                 "expected a request with `Content-Type: application/json`",
             ),
             // Over the body limit (axum's default, 2 MiB): not malformed, just too much.
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                ErrorCode::PayloadTooLarge,
-                "the request body is too large",
-            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(ErrorCode::PayloadTooLarge, "the request body is too large")
+            }
             other => Self::new(ErrorCode::MalformedJson, other.body_text()),
         }
     }

@@ -36,7 +36,10 @@ pub(crate) use errors;
 pub(crate) fn error_responses(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Response>> {
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for &code in codes {
-        by_status.entry(status_of(code).as_u16()).or_default().push(code);
+        by_status
+            .entry(status_of(code).as_u16())
+            .or_default()
+            .push(code);
     }
     by_status
         .into_iter()

@@ -153,10 +153,7 @@ async fn usable_coupon(
             ));
         }
     }
-    let campaign = app
-        .campaigns
-        .get(&app.store, coupon.campaign_id)
-        .await?;
+    let campaign = app.campaigns.get(&app.store, coupon.campaign_id).await?;
     Ok(CouponTerms {
         discount: campaign.discount,
         min_order_amount: campaign.min_order_amount,

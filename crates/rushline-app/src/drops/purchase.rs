@@ -119,7 +119,11 @@ pub async fn purchase(
         user: buyer,
         qty: quantity,
         request_id: order_id,
-        fingerprint: redeem.fingerprint(&[b"purchase", drop.id.as_bytes(), &quantity.to_be_bytes()]),
+        fingerprint: redeem.fingerprint(&[
+            b"purchase",
+            drop.id.as_bytes(),
+            &quantity.to_be_bytes(),
+        ]),
         at: now.timestamp_micros(),
     };
     let mut purchase = DropPurchase {
@@ -216,7 +220,11 @@ impl Placement for DropPurchase<'_> {
         if self.drop.waiting_room.is_none() {
             return Ok(());
         }
-        match app.rooms.use_pass(self.drop.id, self.asked.buyer, self.now).await? {
+        match app
+            .rooms
+            .use_pass(self.drop.id, self.asked.buyer, self.now)
+            .await?
+        {
             true => Ok(()),
             false => Err(pass_invalid("the queue pass was used or has expired")),
         }
@@ -234,17 +242,18 @@ impl Placement for DropPurchase<'_> {
             created_at: self.now,
             cause: "purchase",
             lines: vec![NewOrderLine {
-            product_id: self.drop.product_id,
-            drop_id: Some(self.drop.id),
-            qty,
-            unit_price: self.drop.price,
-            claim: ClaimRow {
-                id: claim.request_id,
-                pool_key: pool.0.clone(),
-                user_id: claim.user,
+                product_id: self.drop.product_id,
+                drop_id: Some(self.drop.id),
                 qty,
-                seq: i64::try_from(seqs[0]).expect("seq fits in i64"),
-                fingerprint: i64::try_from(claim.fingerprint).expect("fingerprints have 63 bits"),
+                unit_price: self.drop.price,
+                claim: ClaimRow {
+                    id: claim.request_id,
+                    pool_key: pool.0.clone(),
+                    user_id: claim.user,
+                    qty,
+                    seq: i64::try_from(seqs[0]).expect("seq fits in i64"),
+                    fingerprint: i64::try_from(claim.fingerprint)
+                        .expect("fingerprints have 63 bits"),
                     claimed_at: self.now,
                     released_at: None,
                 },

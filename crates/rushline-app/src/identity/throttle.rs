@@ -57,8 +57,7 @@ impl PasswordAttempt {
     /// The password was right (or never checked): the attempt does not count.
     pub async fn not_a_failure(self, app: &App) -> Result<(), AppError> {
         for (key, ticket) in self.places {
-            app
-                .limiter
+            app.limiter
                 .release(&key, ticket)
                 .await
                 .map_err(limiter_down)?;

@@ -116,8 +116,7 @@ async fn refund(app: &App, job: RefundPayment) -> anyhow::Result<()> {
         Err(e) => anyhow::bail!("refund of payment {} failed: {e}", payment.id),
     }
     // From where it stood when read: a refund running twice settles it once.
-    app
-        .store
+    app.store
         .settle_payment(
             payment.id,
             payment.status,
@@ -279,26 +278,12 @@ pub async fn pay(
             Err(declined(&code, &message))
         }
         Err(ProviderError::CircuitOpen) => {
-            settle_uncharged(
-                app,
-                payment_id,
-                PaymentStatus::Failed,
-                "circuit_open",
-                now,
-            )
-            .await?;
+            settle_uncharged(app, payment_id, PaymentStatus::Failed, "circuit_open", now).await?;
             Err(unavailable())
         }
         // Toss asked us to slow down: it charged nothing, and is not failing.
         Err(ProviderError::RateLimited) => {
-            settle_uncharged(
-                app,
-                payment_id,
-                PaymentStatus::Failed,
-                "rate_limited",
-                now,
-            )
-            .await?;
+            settle_uncharged(app, payment_id, PaymentStatus::Failed, "rate_limited", now).await?;
             Err(unavailable())
         }
         Err(e) => {

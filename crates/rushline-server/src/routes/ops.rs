@@ -1,9 +1,9 @@
 //! Liveness, readiness and metrics: what load balancers and Prometheus poll.
 
-use rushline_app::{AppError, ErrorCode};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use rushline_app::{AppError, ErrorCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -59,9 +59,11 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Readine
         return Ok(Json(readiness));
     }
     let details = serde_json::to_value(&readiness).expect("readiness serialises");
-    Err(AppError::new(ErrorCode::NotReady, "a dependency is unreachable")
-        .with_details(details)
-        .into())
+    Err(
+        AppError::new(ErrorCode::NotReady, "a dependency is unreachable")
+            .with_details(details)
+            .into(),
+    )
 }
 
 /// Prometheus text format: request counts and latency by route and status, process metrics,

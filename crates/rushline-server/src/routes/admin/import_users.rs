@@ -1,14 +1,14 @@
 use axum::body::Body;
-use rushline_app::ErrorCode;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
+use rushline_app::ErrorCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::errors;
 use crate::auth::Admin;
-use rushline_app::identity::{ImportRecord, Importer, Outcome};
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
+use rushline_app::identity::{ImportRecord, Importer, Outcome};
 
 /// The largest body accepted: tens of thousands of lines with hashes.
 pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

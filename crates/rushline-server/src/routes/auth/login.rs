@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::{TokenPair, start_session};
 use crate::openapi::errors;
-use rushline_app::identity::throttle::PasswordAttempt;
 use crate::{ApiError, AppState, ClientIp, Json};
+use rushline_app::identity::throttle::PasswordAttempt;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct LoginRequest {

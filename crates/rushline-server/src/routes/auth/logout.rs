@@ -3,8 +3,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use rushline_app::identity::secrets::refresh_token_hash;
 use crate::{ApiError, AppState, Json};
+use rushline_app::identity::secrets::refresh_token_hash;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct LogoutRequest {

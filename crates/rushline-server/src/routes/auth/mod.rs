@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use crate::{ApiError, AppState};
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use super::TokenPair;
 use crate::openapi::errors;
-use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use crate::{ApiError, AppState, Json};
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RefreshRequest {

@@ -8,10 +8,12 @@ use utoipa::ToSchema;
 
 use super::Profile;
 use crate::openapi::errors;
-use rushline_app::identity::secrets::{code_hash, new_code};
-use rushline_app::identity::{FieldErrors, check_new_account, email_taken, new_user, verification_mail};
-use rushline_app::mail::SendMail;
 use crate::{ApiError, AppState, Json};
+use rushline_app::identity::secrets::{code_hash, new_code};
+use rushline_app::identity::{
+    FieldErrors, check_new_account, email_taken, new_user, verification_mail,
+};
+use rushline_app::mail::SendMail;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SignupRequest {

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::Profile;
 use crate::openapi::errors;
-use rushline_app::identity::secrets::code_hash;
 use crate::{ApiError, AppState, Json};
+use rushline_app::identity::secrets::code_hash;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct VerifyRequest {

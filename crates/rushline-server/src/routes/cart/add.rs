@@ -1,14 +1,14 @@
 use axum::extract::State;
-use rushline_app::ErrorCode;
 use axum::http::StatusCode;
+use rushline_app::ErrorCode;
 use rushline_store::CART_ITEMS_QUANTITY_CHECK;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CartView, buyable, quantity, view};
-use crate::openapi::errors;
 use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -46,7 +46,10 @@ pub(crate) async fn add(
         .await
         .map_err(|e| {
             if e.is_conflict_on(CART_ITEMS_QUANTITY_CHECK) {
-                ApiError::new(ErrorCode::CartLineFull, "a cart line holds at most 999 units")
+                ApiError::new(
+                    ErrorCode::CartLineFull,
+                    "a cart line holds at most 999 units",
+                )
             } else {
                 e.into()
             }

@@ -6,8 +6,8 @@ mod remove;
 mod show;
 mod update;
 
-use rushline_app::AppError;
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::{FieldErrors, ProductStatus};
 use rushline_gate::PoolKey;
 use rushline_store::{CartItem, DbError, ProductDetails, product_pool_key};

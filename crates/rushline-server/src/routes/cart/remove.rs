@@ -2,8 +2,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::openapi::errors;
 use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
 
 errors!(RemoveErrors: [Unauthorized, NotFound]);

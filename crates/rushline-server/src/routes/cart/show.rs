@@ -1,8 +1,8 @@
 use axum::extract::State;
 
 use super::{CartView, view};
-use crate::openapi::errors;
 use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
 
 errors!(ShowErrors: [Unauthorized, Forbidden]);

@@ -2,8 +2,8 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::{CartView, QuantityBody, quantity, view};
-use crate::openapi::errors;
 use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 errors!(UpdateErrors: [Unauthorized, NotFound, ValidationFailed]);

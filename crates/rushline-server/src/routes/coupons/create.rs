@@ -1,7 +1,7 @@
 use axum::extract::State;
-use rushline_app::{AppError, ErrorCode};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::{CampaignTerms, CouponScope, Discount, FieldErrors, Role};
 use rushline_store::{CouponCampaign, DbError};
 use serde::Deserialize;
@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::CampaignView;
-use crate::openapi::errors;
 use crate::auth::AuthUser;
-use rushline_app::claims::{Creates, request_id};
+use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
+use rushline_app::claims::{Creates, request_id};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,8 @@ mod create;
 mod get;
 mod list;
 
-use rushline_app::AppError;
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::{CampaignStatus, CouponScope, Discount};
 use rushline_gate::PoolKey;
 use rushline_store::CouponCampaign;

@@ -1,7 +1,7 @@
 use axum::extract::State;
-use rushline_app::AppError;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::DropTerms;
 use rushline_store::{DbError, ProductDrop};
 use serde::Deserialize;
@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{DropView, WaitingRoom};
-use crate::openapi::errors;
 use crate::auth::Seller;
-use rushline_app::claims::{Creates, request_id};
+use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
+use rushline_app::claims::{Creates, request_id};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,8 +5,8 @@ use rushline_store::drop_pool_key;
 use uuid::Uuid;
 
 use super::update::{not_scheduled, owned_drop};
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
 
 errors!(DeleteErrors: [Unauthorized, NotFound, NotScheduled]);

@@ -7,8 +7,8 @@ mod list;
 mod purchase;
 mod update;
 
-use rushline_app::AppError;
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
 use rushline_domain::{DropStatus, FieldErrors, WaitingRoomTerms};
 use rushline_gate::PoolKey;

@@ -1,6 +1,6 @@
 use axum::extract::State;
-use rushline_app::{AppError, ErrorCode};
 use chrono::{DateTime, Utc};
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::DropTerms;
 use rushline_gate::PoolKey;
 use rushline_store::{DROP_NOT_SCHEDULED, ProductDrop};
@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{DropView, WaitingRoom};
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,7 +116,10 @@ pub(super) async fn owned_drop(
 
 pub(super) fn not_scheduled(e: rushline_store::DbError) -> ApiError {
     if e.is_conflict_on(DROP_NOT_SCHEDULED) {
-        ApiError::new(ErrorCode::NotScheduled, "a drop can change only before it opens")
+        ApiError::new(
+            ErrorCode::NotScheduled,
+            "a drop can change only before it opens",
+        )
     } else {
         e.into()
     }

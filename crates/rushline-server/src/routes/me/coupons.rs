@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::routes::orders::list::{decode_cursor, encode_cursor};
 use crate::{ApiError, AppState, Json, Query};
 

@@ -1,17 +1,17 @@
 use axum::extract::State;
-use rushline_app::AppError;
 use axum::http::StatusCode;
+use rushline_app::AppError;
 use rushline_domain::identity::validate_password;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::own_account;
-use crate::openapi::errors;
 use crate::auth::AuthSession;
+use crate::openapi::errors;
+use crate::{ApiError, AppState, ClientIp, Json};
 use rushline_app::identity::FieldErrors;
 use rushline_app::identity::throttle::PasswordAttempt;
-use crate::{ApiError, AppState, ClientIp, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ChangePasswordRequest {
@@ -59,9 +59,9 @@ pub(crate) async fn change_password(
         attempt.not_a_failure(&state).await?;
     }
     if !matches? {
-        return Err(AppError::validation(
-            json!({ "current_password": ["is not your password"] }),
-        ).into());
+        return Err(
+            AppError::validation(json!({ "current_password": ["is not your password"] })).into(),
+        );
     }
 
     let password_hash = state.passwords.hash(&request.new_password).await?;

@@ -1,13 +1,13 @@
 use axum::extract::State;
-use rushline_app::ErrorCode;
 use chrono::{DateTime, Utc};
+use rushline_app::ErrorCode;
 use rushline_domain::PointKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,7 +66,10 @@ pub(crate) async fn points(
         .as_deref()
         .map(|cursor| {
             cursor.parse::<i64>().map_err(|_| {
-                ApiError::new(ErrorCode::InvalidCursor, "this cursor did not come from this list")
+                ApiError::new(
+                    ErrorCode::InvalidCursor,
+                    "this cursor did not come from this list",
+                )
             })
         })
         .transpose()?;

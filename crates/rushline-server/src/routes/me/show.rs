@@ -1,8 +1,8 @@
 use axum::extract::State;
 
 use super::own_account;
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::routes::auth::Profile;
 use crate::{ApiError, AppState, Json};
 

@@ -6,11 +6,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::own_account;
-use crate::openapi::errors;
 use crate::auth::AuthUser;
-use rushline_app::identity::FieldErrors;
+use crate::openapi::errors;
 use crate::routes::auth::Profile;
 use crate::{ApiError, AppState, Json};
+use rushline_app::identity::FieldErrors;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateProfileRequest {

@@ -4,11 +4,11 @@ use rushline_domain::OrderStatus;
 use rushline_store::OrderTransition;
 use uuid::Uuid;
 
-use crate::openapi::errors;
-use crate::auth::Buyer;
 use super::OrderView;
-use rushline_app::orders::transition;
+use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
+use rushline_app::orders::transition;
 
 errors!(CancelErrors: [Unauthorized, Forbidden, NotFound, InvalidTransition]);
 

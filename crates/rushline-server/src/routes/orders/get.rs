@@ -1,9 +1,9 @@
 use axum::extract::State;
 use uuid::Uuid;
 
-use crate::openapi::errors;
-use crate::auth::AuthUser;
 use super::{OrderView, visible_order};
+use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 errors!(GetErrors: [Unauthorized, NotFound]);

@@ -1,17 +1,17 @@
 use axum::extract::State;
-use rushline_app::ErrorCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use rushline_app::ErrorCode;
 use rushline_domain::{OrderStatus, Role};
 use rushline_store::OrderFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::openapi::errors;
-use crate::auth::AuthUser;
 use super::OrderView;
+use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -87,8 +87,12 @@ pub(crate) fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
 }
 
 pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let invalid =
-        || ApiError::new(ErrorCode::InvalidCursor, "this cursor did not come from this list");
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidCursor,
+            "this cursor did not come from this list",
+        )
+    };
     let text = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

@@ -3,11 +3,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::openapi::errors;
-use crate::auth::Buyer;
 use super::{OrderView, PaymentView};
-use rushline_app::payments::PayMethod;
+use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json, Path};
+use rushline_app::payments::PayMethod;
 
 /// `{"method": "card", "card_number": "…"}` for the sandbox (only where Toss is not configured),
 /// or `{"provider": "toss", "payment_key": "…", "amount": 129000}` to confirm a Toss payment

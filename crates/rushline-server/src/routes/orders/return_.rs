@@ -6,11 +6,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::openapi::errors;
-use crate::auth::Buyer;
 use super::OrderView;
-use rushline_app::orders::transition;
+use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
+use rushline_app::orders::transition;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,7 +1,7 @@
 use axum::extract::State;
-use rushline_app::AppError;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_app::AppError;
 use rushline_domain::catalog::ProductFields;
 use rushline_store::{DbError, Product, ProductDetails};
 use serde::Deserialize;
@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ProductView, json_bytes, json_response};
-use crate::openapi::errors;
 use crate::auth::Seller;
-use rushline_app::claims::{Creates, request_id};
+use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
+use rushline_app::claims::{Creates, request_id};
 
 /// A new product. Every field but `status` is required.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,7 +1,7 @@
 use axum::extract::State;
-use rushline_app::ErrorCode;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::ErrorCode;
 use rushline_domain::catalog::TimeSaleFields;
 use rushline_store::{TIME_SALES_NO_OVERLAP, TimeSale};
 use serde::Deserialize;
@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{TimeSaleView, owned_product};
-use crate::openapi::errors;
 use crate::auth::Seller;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 /// A time sale: `price` applies from `starts_at` until just before `ends_at`.

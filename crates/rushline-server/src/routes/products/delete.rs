@@ -1,12 +1,12 @@
 use axum::extract::State;
-use rushline_app::AppError;
 use axum::http::StatusCode;
+use rushline_app::AppError;
 use rushline_domain::Role;
 use uuid::Uuid;
 
 use super::owned_product;
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
 
 errors!(DeleteErrors: [Unauthorized, Forbidden, NotFound]);

@@ -1,7 +1,7 @@
 use axum::extract::State;
-use rushline_app::{AppError, ErrorCode};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_app::{AppError, ErrorCode};
 use uuid::Uuid;
 
 use super::image_key;
@@ -60,8 +60,11 @@ pub(crate) async fn image(
             }
             e => {
                 tracing::error!(error = %e, %key, "could not read an image");
-                AppError::new(ErrorCode::ImageStoreUnavailable, "images cannot be read right now")
-                    .with_retry_after(1)
+                AppError::new(
+                    ErrorCode::ImageStoreUnavailable,
+                    "images cannot be read right now",
+                )
+                .with_retry_after(1)
             }
         })?;
     let content_type = HeaderValue::from_str(&image.content_type)

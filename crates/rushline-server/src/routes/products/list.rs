@@ -1,9 +1,9 @@
 use axum::body::Bytes;
-use rushline_app::{AppError, ErrorCode};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::Role;
 use rushline_domain::catalog::{ListingRequest, ProductCursor};
 use rushline_store::{ListScope, ProductQuery};
@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{ProductView, json_bytes, json_response, valid_until};
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]

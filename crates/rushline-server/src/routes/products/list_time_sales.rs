@@ -5,8 +5,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{TimeSaleView, is_public, may_see};
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,12 +13,12 @@ mod show;
 mod update;
 mod upload_image;
 
-use rushline_app::AppError;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::ProductStatus;
 use rushline_domain::catalog::{effective_price, next_price_change};
 use rushline_store::{Product, ProductDetails, ProductImage, TimeSale};
@@ -29,8 +29,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use rushline_app::catalog::CachedProduct;
 use crate::{ApiError, AppState};
+use rushline_app::catalog::CachedProduct;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,12 +1,12 @@
 use axum::extract::State;
-use rushline_app::AppError;
 use axum::http::StatusCode;
 use axum::response::Response;
+use rushline_app::AppError;
 use uuid::Uuid;
 
 use super::{ProductView, json_response, may_see, product_page};
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
 
 errors!(ShowErrors: [InvalidPath, NotFound]);

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ProductView, owned_product};
-use crate::openapi::errors;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 /// Changes to a product; absent (or null) fields stay as they are.
@@ -68,7 +68,10 @@ pub(crate) async fn update(
         .await
         .map_err(|e| {
             if e.is_conflict_on(POOLS_HELD_CHECK) {
-                ApiError::new(ErrorCode::StockBelowHeld, "orders hold more units than this stock")
+                ApiError::new(
+                    ErrorCode::StockBelowHeld,
+                    "orders hold more units than this stock",
+                )
             } else {
                 e.into()
             }

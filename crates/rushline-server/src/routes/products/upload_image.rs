@@ -1,9 +1,9 @@
 use axum::body::Bytes;
-use rushline_app::{AppError, ErrorCode};
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::FieldErrors;
 use rushline_domain::catalog::ImageFormat;
 use rushline_store::{PRODUCT_IMAGES_LIMIT, ProductImage};
@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ImageView, image_key, image_url, owned_product};
-use crate::openapi::errors;
 use crate::auth::Seller;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 /// The multipart form: one part named `file`.

@@ -7,10 +7,10 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::{QueueTicket, poll};
-use crate::openapi::errors;
 use crate::auth::Buyer;
-use rushline_app::rooms::StreamGuard;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
+use rushline_app::rooms::StreamGuard;
 
 errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);
 

@@ -1,15 +1,15 @@
 use axum::extract::State;
-use rushline_app::{AppError, ErrorCode};
 use axum::http::StatusCode;
+use rushline_app::{AppError, ErrorCode};
 use rushline_gate::room::JoinOutcome;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{QueueTicket, room_of};
-use crate::openapi::errors;
 use crate::auth::Buyer;
-use rushline_app::rooms::{room_error, room_key};
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
+use rushline_app::rooms::{room_error, room_key};
 
 errors!(JoinErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotOpen, Closed, RoomUnavailable, DatabaseUnavailable]);
 

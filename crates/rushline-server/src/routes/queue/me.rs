@@ -2,8 +2,8 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::{QueueTicket, poll};
-use crate::openapi::errors;
 use crate::auth::Buyer;
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
 errors!(MeErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);

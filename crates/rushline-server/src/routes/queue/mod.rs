@@ -20,8 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use rushline_app::rooms::{room_error, room_key};
 use crate::{ApiError, AppState};
+use rushline_app::rooms::{room_error, room_key};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -5,10 +5,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::room_of;
-use crate::openapi::errors;
 use crate::auth::AuthUser;
-use rushline_app::rooms::{room_error, room_key};
+use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
+use rushline_app::rooms::{room_error, room_key};
 
 /// The waiting room's numbers.
 #[derive(Debug, Serialize, ToSchema)]
