@@ -2,13 +2,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use rushline_app::ErrorCode;
+use rushline_app::identity::{ImportRecord, Importer, Outcome};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Admin;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::{ImportRecord, Importer, Outcome};
 
 /// The largest body accepted: tens of thousands of lines with hashes.
 pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

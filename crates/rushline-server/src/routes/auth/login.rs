@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::ErrorCode;
+use rushline_app::identity::throttle::PasswordAttempt;
 use rushline_domain::identity::normalize_email;
 use rushline_domain::validation::is_plain_line;
 use rushline_store::{DbError, User};
@@ -9,7 +10,6 @@ use utoipa::ToSchema;
 use super::{TokenPair, start_session};
 use crate::openapi::errors;
 use crate::{ApiError, AppState, ClientIp, Json};
-use rushline_app::identity::throttle::PasswordAttempt;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct LoginRequest {

@@ -1,10 +1,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::identity::secrets::refresh_token_hash;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::secrets::refresh_token_hash;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct LogoutRequest {

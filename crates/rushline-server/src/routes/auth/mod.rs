@@ -8,6 +8,7 @@ mod signup;
 mod verify;
 
 use chrono::{DateTime, Utc};
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use rushline_store::User;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,7 +17,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::{ApiError, AppState};
-use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::AppError;
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use rushline_store::RotateOutcome;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -7,7 +8,6 @@ use utoipa::ToSchema;
 use super::TokenPair;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RefreshRequest {

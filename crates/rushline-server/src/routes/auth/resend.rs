@@ -1,6 +1,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use rushline_app::AppError;
+use rushline_app::identity::secrets::{code_hash, new_code};
+use rushline_app::identity::throttle::whole_seconds;
+use rushline_app::identity::verification_mail;
+use rushline_app::mail::SendMail;
 use rushline_domain::identity::email_to_look_up;
 use rushline_jobs::new_job;
 use rushline_store::{DbError, ResendOutcome, VerificationCode};
@@ -9,10 +13,6 @@ use utoipa::ToSchema;
 
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::secrets::{code_hash, new_code};
-use rushline_app::identity::throttle::whole_seconds;
-use rushline_app::identity::verification_mail;
-use rushline_app::mail::SendMail;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ResendRequest {

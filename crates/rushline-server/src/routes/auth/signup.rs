@@ -1,5 +1,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::identity::secrets::{code_hash, new_code};
+use rushline_app::identity::{
+    FieldErrors, check_new_account, email_taken, new_user, verification_mail,
+};
+use rushline_app::mail::SendMail;
 use rushline_domain::Role;
 use rushline_jobs::new_job;
 use rushline_store::{USERS_EMAIL_KEY, VerificationCode};
@@ -9,11 +14,6 @@ use utoipa::ToSchema;
 use super::Profile;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::secrets::{code_hash, new_code};
-use rushline_app::identity::{
-    FieldErrors, check_new_account, email_taken, new_user, verification_mail,
-};
-use rushline_app::mail::SendMail;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SignupRequest {

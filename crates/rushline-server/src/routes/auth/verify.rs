@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::ErrorCode;
+use rushline_app::identity::secrets::code_hash;
 use rushline_domain::identity::email_to_look_up;
 use rushline_store::{DbError, VerifyOutcome};
 use serde::Deserialize;
@@ -8,7 +9,6 @@ use utoipa::ToSchema;
 use super::Profile;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::secrets::code_hash;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct VerifyRequest {

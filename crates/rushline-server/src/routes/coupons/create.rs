@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::claims::{Creates, request_id};
 use rushline_app::{AppError, ErrorCode};
 use rushline_domain::{CampaignTerms, CouponScope, Discount, FieldErrors, Role};
 use rushline_store::{CouponCampaign, DbError};
@@ -12,7 +13,6 @@ use super::CampaignView;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
-use rushline_app::claims::{Creates, request_id};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
+use rushline_app::claims::{Creates, request_id};
 use rushline_domain::DropTerms;
 use rushline_store::{DbError, ProductDrop};
 use serde::Deserialize;
@@ -12,7 +13,6 @@ use super::{DropView, WaitingRoom};
 use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
-use rushline_app::claims::{Creates, request_id};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

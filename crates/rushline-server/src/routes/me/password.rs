@@ -1,6 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use rushline_app::AppError;
+use rushline_app::identity::FieldErrors;
+use rushline_app::identity::throttle::PasswordAttempt;
 use rushline_domain::identity::validate_password;
 use serde::Deserialize;
 use serde_json::json;
@@ -10,8 +12,6 @@ use super::own_account;
 use crate::auth::AuthSession;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, ClientIp, Json};
-use rushline_app::identity::FieldErrors;
-use rushline_app::identity::throttle::PasswordAttempt;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ChangePasswordRequest {

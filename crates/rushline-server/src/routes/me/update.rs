@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::AppError;
+use rushline_app::identity::FieldErrors;
 use rushline_domain::identity::validate_name;
 use rushline_store::DbError;
 use serde::Deserialize;
@@ -10,7 +11,6 @@ use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::routes::auth::Profile;
 use crate::{ApiError, AppState, Json};
-use rushline_app::identity::FieldErrors;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateProfileRequest {

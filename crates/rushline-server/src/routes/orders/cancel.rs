@@ -1,4 +1,5 @@
 use axum::extract::State;
+use rushline_app::orders::transition;
 use rushline_app::{AppError, ErrorCode};
 use rushline_domain::OrderStatus;
 use rushline_store::OrderTransition;
@@ -8,7 +9,6 @@ use super::OrderView;
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
-use rushline_app::orders::transition;
 
 errors!(CancelErrors: [Unauthorized, Forbidden, NotFound, InvalidTransition]);
 

@@ -1,4 +1,5 @@
 use axum::extract::State;
+use rushline_app::payments::PayMethod;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -7,7 +8,6 @@ use super::{OrderView, PaymentView};
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json, Path};
-use rushline_app::payments::PayMethod;
 
 /// `{"method": "card", "card_number": "…"}` for the sandbox (only where Toss is not configured),
 /// or `{"provider": "toss", "payment_key": "…", "amount": 129000}` to confirm a Toss payment

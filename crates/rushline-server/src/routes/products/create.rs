@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rushline_app::AppError;
+use rushline_app::claims::{Creates, request_id};
 use rushline_domain::catalog::ProductFields;
 use rushline_store::{DbError, Product, ProductDetails};
 use serde::Deserialize;
@@ -12,7 +13,6 @@ use super::{ProductView, json_bytes, json_response};
 use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
-use rushline_app::claims::{Creates, request_id};
 
 /// A new product. Every field but `status` is required.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -19,6 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
+use rushline_app::catalog::CachedProduct;
 use rushline_domain::ProductStatus;
 use rushline_domain::catalog::{effective_price, next_price_change};
 use rushline_store::{Product, ProductDetails, ProductImage, TimeSale};
@@ -30,7 +31,6 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::{ApiError, AppState};
-use rushline_app::catalog::CachedProduct;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -3,6 +3,7 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use futures::Stream;
+use rushline_app::rooms::StreamGuard;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use uuid::Uuid;
 
@@ -10,7 +11,6 @@ use super::{QueueTicket, poll};
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
-use rushline_app::rooms::StreamGuard;
 
 errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);
 

@@ -1,5 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::rooms::{room_error, room_key};
 use rushline_app::{AppError, ErrorCode};
 use rushline_gate::room::JoinOutcome;
 use serde_json::json;
@@ -9,7 +10,6 @@ use super::{QueueTicket, room_of};
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
-use rushline_app::rooms::{room_error, room_key};
 
 errors!(JoinErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotOpen, Closed, RoomUnavailable, DatabaseUnavailable]);
 

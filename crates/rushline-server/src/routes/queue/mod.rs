@@ -7,10 +7,11 @@ mod join;
 mod me;
 mod stats;
 
-use rushline_app::{AppError, ErrorCode};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rushline_app::rooms::{room_error, room_key};
+use rushline_app::{AppError, ErrorCode};
 use rushline_gate::room::{ExpiryReason, RoomSpec, Status, Ticket, TicketState};
 use rushline_store::ProductDrop;
 use serde::Serialize;
@@ -21,7 +22,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::{ApiError, AppState};
-use rushline_app::rooms::{room_error, room_key};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

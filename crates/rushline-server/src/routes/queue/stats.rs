@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::AppError;
+use rushline_app::rooms::{room_error, room_key};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -8,7 +9,6 @@ use super::room_of;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
-use rushline_app::rooms::{room_error, room_key};
 
 /// The waiting room's numbers.
 #[derive(Debug, Serialize, ToSchema)]
