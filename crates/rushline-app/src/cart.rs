@@ -6,18 +6,16 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use rushline_domain::ProductStatus;
 use rushline_domain::pricing::PricedLine;
 use rushline_gate::{Claim, PoolKey};
 use rushline_store::{
-    CartItem, ClaimRow, ClaimWrite, DbError, NewOrder, NewOrderLine, Order, ProductDetails,
-    Redemption, product_pool_key,
+    CartItem, ClaimWrite, DbError, NewOrderLine, Order, ProductDetails, product_pool_key,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::claims::place::{Placement, Refusal, place};
+use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::Redeem;
 use crate::{App, AppError, ErrorCode};
@@ -103,14 +101,18 @@ pub async fn checkout(
         .collect();
     let mut checkout = Checkout {
         asked,
-        key,
+        order: OrderDraft {
+            id: order_id,
+            buyer,
+            key,
+            total,
+            redemption,
+            created_at: now,
+            hold_expires_at: now + app.orders.hold_for,
+            cause: "checkout",
+        },
         claims,
-        fingerprint,
         lines,
-        total,
-        redemption,
-        now,
-        hold_expires_at: now + app.orders.hold_for,
     };
     place(app, &mut checkout).await
 }
@@ -207,16 +209,9 @@ impl Asked<'_> {
 /// A checkout past its checks: one claim per line, in its product's pool, and one order.
 struct Checkout<'a> {
     asked: Asked<'a>,
-    /// The idempotency key, moved into the order when it is written.
-    key: String,
+    order: OrderDraft,
     claims: Vec<(PoolKey, Claim)>,
-    /// One for the whole request, on every line's claim.
-    fingerprint: u64,
     lines: Vec<Line>,
-    total: i64,
-    redemption: Redemption,
-    now: DateTime<Utc>,
-    hold_expires_at: DateTime<Utc>,
 }
 
 impl Placement for Checkout<'_> {
@@ -236,39 +231,20 @@ impl Placement for Checkout<'_> {
     }
 
     fn write(&mut self, seqs: &[u64]) -> ClaimWrite {
-        ClaimWrite::Order(NewOrder {
-            id: self.asked.order_id,
-            buyer_id: self.asked.buyer,
-            idempotency_key: std::mem::take(&mut self.key),
-            total: self.total,
-            hold_expires_at: self.hold_expires_at,
-            created_at: self.now,
-            cause: "checkout",
-            lines: self
-                .lines
-                .iter()
-                .zip(&self.claims)
-                .zip(seqs)
-                .map(|((line, (pool, _)), seq)| NewOrderLine {
-                    product_id: line.item.product_id,
-                    drop_id: None,
-                    qty: line.item.quantity,
-                    unit_price: line.unit_price,
-                    claim: ClaimRow {
-                        id: line.claim_id,
-                        pool_key: pool.0.clone(),
-                        user_id: self.asked.buyer,
-                        qty: line.item.quantity,
-                        seq: i64::try_from(*seq).expect("seq fits in i64"),
-                        fingerprint: i64::try_from(self.fingerprint)
-                            .expect("fingerprints have 63 bits"),
-                        claimed_at: self.now,
-                        released_at: None,
-                    },
-                })
-                .collect(),
-            redemption: self.redemption,
-        })
+        let lines = self
+            .lines
+            .iter()
+            .zip(&self.claims)
+            .zip(seqs)
+            .map(|((line, (pool, claim)), &seq)| NewOrderLine {
+                product_id: line.item.product_id,
+                drop_id: None,
+                qty: line.item.quantity,
+                unit_price: line.unit_price,
+                claim: claim_row(pool, claim, seq, self.order.created_at),
+            })
+            .collect();
+        self.order.write(lines)
     }
 
     /// The order is made: the lines leave the cart, and the order is answered as stored.

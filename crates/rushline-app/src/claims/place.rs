@@ -3,9 +3,11 @@
 //! for a drop purchase, a cart checkout and a coupon claim alike. What differs between them is
 //! a [`Placement`].
 
+use chrono::{DateTime, Utc};
 use rushline_gate::{Claim, ClaimOutcome, PoolKey};
-use rushline_store::{ClaimWrite, CommitOutcome};
+use rushline_store::{ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Redemption};
 use smallvec::SmallVec;
+use uuid::Uuid;
 
 use crate::coupons::{coupon_unavailable, insufficient_points};
 use crate::{App, AppError};
@@ -88,6 +90,51 @@ pub(crate) async fn place<P: Placement>(
         CommitOutcome::LimitReached => Err(placement.refused(Refusal::LimitReached, None)),
         CommitOutcome::CouponUnavailable => Err(coupon_unavailable()),
         CommitOutcome::InsufficientPoints => Err(insufficient_points()),
+    }
+}
+
+/// The row that makes a granted claim durable.
+pub(crate) fn claim_row(pool: &PoolKey, claim: &Claim, seq: u64, at: DateTime<Utc>) -> ClaimRow {
+    ClaimRow {
+        id: claim.request_id,
+        pool_key: pool.0.clone(),
+        user_id: claim.user,
+        qty: i32::try_from(claim.qty).expect("claims are for an i32 of units"),
+        seq: i64::try_from(seq).expect("seq fits in i64"),
+        fingerprint: i64::try_from(claim.fingerprint).expect("fingerprints have 63 bits"),
+        claimed_at: at,
+        released_at: None,
+    }
+}
+
+/// An order a purchase or a checkout writes, but for its lines, which carry the claims' seqs.
+pub(crate) struct OrderDraft {
+    pub id: Uuid,
+    pub buyer: Uuid,
+    /// The idempotency key, moved into the order when it is written.
+    pub key: String,
+    pub total: i64,
+    pub redemption: Redemption,
+    pub created_at: DateTime<Utc>,
+    pub hold_expires_at: DateTime<Utc>,
+    /// `purchase` or `checkout`, the cause of its first status.
+    pub cause: &'static str,
+}
+
+impl OrderDraft {
+    /// The order with its `lines`, for [`Placement::write`], which is called once.
+    pub(crate) fn write(&mut self, lines: Vec<NewOrderLine>) -> ClaimWrite {
+        ClaimWrite::Order(NewOrder {
+            id: self.id,
+            buyer_id: self.buyer,
+            idempotency_key: std::mem::take(&mut self.key),
+            total: self.total,
+            hold_expires_at: self.hold_expires_at,
+            created_at: self.created_at,
+            cause: self.cause,
+            lines,
+            redemption: self.redemption,
+        })
     }
 }
 

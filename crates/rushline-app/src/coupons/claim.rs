@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use rushline_domain::drop::window_status;
 use rushline_domain::{CouponStatus, DropStatus};
 use rushline_gate::{Claim, PoolKey};
-use rushline_store::{ClaimRow, ClaimWrite, CouponCampaign, DbError, NewCoupon};
+use rushline_store::{ClaimWrite, CouponCampaign, DbError, NewCoupon};
 use uuid::Uuid;
 
-use crate::claims::place::{Placement, Refusal, place};
+use crate::claims::place::{Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, fingerprint, first_attempt, request_id};
 use crate::{App, AppError, ErrorCode};
 
@@ -114,16 +114,7 @@ impl Placement for CouponClaim<'_> {
             valid_from: self.campaign.valid_from,
             valid_until: self.campaign.valid_until,
             claimed_at: self.now,
-            claim: ClaimRow {
-                id: self.coupon_id,
-                pool_key: pool.0.clone(),
-                user_id: self.buyer,
-                qty: 1,
-                seq: i64::try_from(seqs[0]).expect("seq fits in i64"),
-                fingerprint: i64::try_from(claim.fingerprint).expect("fingerprints have 63 bits"),
-                claimed_at: self.now,
-                released_at: None,
-            },
+            claim: claim_row(pool, claim, seqs[0], self.now),
         })
     }
 

@@ -9,12 +9,10 @@ use rushline_domain::drop::window_status;
 use rushline_domain::pricing::PricedLine;
 use rushline_domain::{DropStatus, FieldErrors, OrderStatus};
 use rushline_gate::{Claim, PoolKey};
-use rushline_store::{
-    ClaimRow, ClaimWrite, DbError, NewOrder, NewOrderLine, ProductDrop, Redemption,
-};
+use rushline_store::{ClaimWrite, DbError, NewOrderLine, ProductDrop};
 use uuid::Uuid;
 
-use crate::claims::place::{Placement, Refusal, place};
+use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::Redeem;
 use crate::rooms::{PassRefused, pass_invalid};
@@ -129,13 +127,18 @@ pub async fn purchase(
     let mut purchase = DropPurchase {
         claims: [(PoolKey(drop.pool_key()), claim)],
         asked,
-        key,
+        order: OrderDraft {
+            id: order_id,
+            buyer,
+            key,
+            total,
+            redemption,
+            created_at: now,
+            hold_expires_at: now + app.orders.hold_for,
+            cause: "purchase",
+        },
         drop: &drop,
         subtotal,
-        total,
-        redemption,
-        now,
-        hold_expires_at: now + app.orders.hold_for,
     };
     place(app, &mut purchase).await
 }
@@ -186,14 +189,9 @@ impl Asked {
 struct DropPurchase<'a> {
     claims: [(PoolKey, Claim); 1],
     asked: Asked,
-    /// The idempotency key, moved into the order when it is written.
-    key: String,
+    order: OrderDraft,
     drop: &'a ProductDrop,
     subtotal: i64,
-    total: i64,
-    redemption: Redemption,
-    now: DateTime<Utc>,
-    hold_expires_at: DateTime<Utc>,
 }
 
 impl Placement for DropPurchase<'_> {
@@ -222,7 +220,7 @@ impl Placement for DropPurchase<'_> {
         }
         match app
             .rooms
-            .use_pass(self.drop.id, self.asked.buyer, self.now)
+            .use_pass(self.drop.id, self.asked.buyer, self.order.created_at)
             .await?
         {
             true => Ok(()),
@@ -232,38 +230,18 @@ impl Placement for DropPurchase<'_> {
 
     fn write(&mut self, seqs: &[u64]) -> ClaimWrite {
         let (pool, claim) = &self.claims[0];
-        let qty = i32::try_from(claim.qty).expect("at most MAX_QUANTITY");
-        ClaimWrite::Order(NewOrder {
-            id: self.asked.order_id,
-            buyer_id: self.asked.buyer,
-            idempotency_key: std::mem::take(&mut self.key),
-            total: self.total,
-            hold_expires_at: self.hold_expires_at,
-            created_at: self.now,
-            cause: "purchase",
-            lines: vec![NewOrderLine {
-                product_id: self.drop.product_id,
-                drop_id: Some(self.drop.id),
-                qty,
-                unit_price: self.drop.price,
-                claim: ClaimRow {
-                    id: claim.request_id,
-                    pool_key: pool.0.clone(),
-                    user_id: claim.user,
-                    qty,
-                    seq: i64::try_from(seqs[0]).expect("seq fits in i64"),
-                    fingerprint: i64::try_from(claim.fingerprint)
-                        .expect("fingerprints have 63 bits"),
-                    claimed_at: self.now,
-                    released_at: None,
-                },
-            }],
-            redemption: self.redemption,
-        })
+        let row = claim_row(pool, claim, seqs[0], self.order.created_at);
+        self.order.write(vec![NewOrderLine {
+            product_id: self.drop.product_id,
+            drop_id: Some(self.drop.id),
+            qty: row.qty,
+            unit_price: self.drop.price,
+            claim: row,
+        }])
     }
 
     async fn committed(&self, _app: &App, seqs: &[u64]) -> Result<Purchased, AppError> {
-        let redemption = self.redemption;
+        let redemption = self.order.redemption;
         Ok(Purchased {
             order_id: self.asked.order_id,
             drop_id: self.drop.id,
@@ -273,9 +251,9 @@ impl Placement for DropPurchase<'_> {
             discount: redemption.discount,
             points: redemption.points,
             coupon_id: redemption.coupon_id,
-            total: self.total,
+            total: self.order.total,
             status: OrderStatus::PendingPayment,
-            hold_expires_at: self.hold_expires_at,
+            hold_expires_at: self.order.hold_expires_at,
             seq: seqs[0],
         })
     }

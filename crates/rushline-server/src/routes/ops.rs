@@ -44,10 +44,7 @@ errors!(ReadyzErrors: [NotReady]);
     get,
     path = "/readyz",
     tag = "ops",
-    responses(
-        (status = 200, body = Readiness),
-        ReadyzErrors,
-    )
+    responses((status = 200, body = Readiness), ReadyzErrors)
 )]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let found = state.readiness().await;

@@ -31,10 +31,7 @@ errors!(LoginErrors: [InvalidCredentials, EmailUnverified, RateLimited]);
     path = "/api/v1/auth/login",
     tag = "auth",
     request_body = LoginRequest,
-    responses(
-        (status = 200, body = TokenPair),
-        LoginErrors,
-    )
+    responses((status = 200, body = TokenPair), LoginErrors)
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,

@@ -23,10 +23,7 @@ errors!(RefreshErrors: [Unauthorized]);
     path = "/api/v1/auth/refresh",
     tag = "auth",
     request_body = RefreshRequest,
-    responses(
-        (status = 200, body = TokenPair),
-        RefreshErrors,
-    )
+    responses((status = 200, body = TokenPair), RefreshErrors)
 )]
 pub(crate) async fn refresh(
     State(state): State<AppState>,

@@ -28,10 +28,7 @@ errors!(AddErrors: [Unauthorized, Forbidden, NotFound, CartLineFull, ValidationF
     tag = "cart",
     security(("bearer" = [])),
     request_body = AddItem,
-    responses(
-        (status = 201, body = CartView),
-        AddErrors,
-    )
+    responses((status = 201, body = CartView), AddErrors)
 )]
 pub(crate) async fn add(
     State(state): State<AppState>,

@@ -35,10 +35,7 @@ errors!(CheckoutErrors: [IdempotencyKeyRequired, Unauthorized, Forbidden, SoldOu
     security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters")),
     request_body = CheckoutBody,
-    responses(
-        (status = 201, body = OrderView),
-        CheckoutErrors,
-    )
+    responses((status = 201, body = OrderView), CheckoutErrors)
 )]
 pub(crate) async fn checkout(
     State(state): State<AppState>,

@@ -13,10 +13,7 @@ errors!(ShowErrors: [Unauthorized, Forbidden]);
     path = "/api/v1/cart",
     tag = "cart",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = CartView),
-        ShowErrors,
-    )
+    responses((status = 200, body = CartView), ShowErrors)
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,

@@ -16,10 +16,7 @@ errors!(UpdateErrors: [Unauthorized, NotFound, ValidationFailed]);
     security(("bearer" = [])),
     params(("product_id" = Uuid, Path)),
     request_body = QuantityBody,
-    responses(
-        (status = 200, body = CartView),
-        UpdateErrors,
-    )
+    responses((status = 200, body = CartView), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,

@@ -39,10 +39,7 @@ errors!(ClaimErrors: [IdempotencyKeyRequired, InvalidIdempotencyKey, Unauthorize
         ("id" = Uuid, Path),
         ("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the first answer"),
     ),
-    responses(
-        (status = 201, body = ClaimedCoupon),
-        ClaimErrors,
-    )
+    responses((status = 201, body = ClaimedCoupon), ClaimErrors)
 )]
 pub(crate) async fn claim(
     State(state): State<AppState>,

@@ -67,10 +67,7 @@ errors!(CreateErrors: [InvalidIdempotencyKey, Unauthorized, Forbidden, NotFound,
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the campaign the first attempt created"),
     ),
     request_body = CreateCampaign,
-    responses(
-        (status = 201, body = CampaignView),
-        CreateErrors,
-    )
+    responses((status = 201, body = CampaignView), CreateErrors)
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,

@@ -13,10 +13,7 @@ errors!(GetErrors: [NotFound]);
     path = "/api/v1/coupon-campaigns/{id}",
     tag = "coupons",
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = CampaignView),
-        GetErrors,
-    )
+    responses((status = 200, body = CampaignView), GetErrors)
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,

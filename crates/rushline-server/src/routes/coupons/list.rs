@@ -33,10 +33,7 @@ errors!(ListErrors: [InvalidQuery]);
     path = "/api/v1/coupon-campaigns",
     tag = "coupons",
     params(ListCampaigns),
-    responses(
-        (status = 200, body = CampaignList),
-        ListErrors,
-    )
+    responses((status = 200, body = CampaignList), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,

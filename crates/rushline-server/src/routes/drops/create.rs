@@ -49,10 +49,7 @@ errors!(CreateErrors: [InvalidIdempotencyKey, Unauthorized, Forbidden, NotFound,
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the drop the first attempt created"),
     ),
     request_body = CreateDrop,
-    responses(
-        (status = 201, body = DropView),
-        CreateErrors,
-    )
+    responses((status = 201, body = DropView), CreateErrors)
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,

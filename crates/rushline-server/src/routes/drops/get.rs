@@ -14,10 +14,7 @@ errors!(GetErrors: [NotFound]);
     path = "/api/v1/drops/{id}",
     tag = "drops",
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = DropView),
-        GetErrors,
-    )
+    responses((status = 200, body = DropView), GetErrors)
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,

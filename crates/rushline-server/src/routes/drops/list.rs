@@ -32,10 +32,7 @@ errors!(ListErrors: [InvalidQuery]);
     path = "/api/v1/drops",
     tag = "drops",
     params(ListDrops),
-    responses(
-        (status = 200, body = DropList),
-        ListErrors,
-    )
+    responses((status = 200, body = DropList), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,

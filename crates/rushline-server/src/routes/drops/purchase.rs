@@ -77,10 +77,7 @@ errors!(PurchaseErrors: [IdempotencyKeyRequired, InvalidIdempotencyKey, Unauthor
         ("X-Queue-Pass" = Option<String>, Header, description = "Required on a drop with a waiting room: the buyer's pass for this drop"),
     ),
     request_body = PurchaseRequest,
-    responses(
-        (status = 201, body = PurchaseResponse),
-        PurchaseErrors,
-    )
+    responses((status = 201, body = PurchaseResponse), PurchaseErrors)
 )]
 pub(crate) async fn purchase(
     State(state): State<AppState>,

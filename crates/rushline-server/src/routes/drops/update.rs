@@ -46,10 +46,7 @@ errors!(UpdateErrors: [Unauthorized, NotFound, NotScheduled, ValidationFailed]);
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = UpdateDrop,
-    responses(
-        (status = 200, body = DropView),
-        UpdateErrors,
-    )
+    responses((status = 200, body = DropView), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,

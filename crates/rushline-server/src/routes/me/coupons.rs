@@ -59,10 +59,7 @@ errors!(ListCouponsErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
     tag = "coupons",
     security(("bearer" = [])),
     params(ListCoupons),
-    responses(
-        (status = 200, body = CouponList),
-        ListCouponsErrors,
-    )
+    responses((status = 200, body = CouponList), ListCouponsErrors)
 )]
 pub(crate) async fn list_coupons(
     State(state): State<AppState>,

@@ -50,10 +50,7 @@ errors!(PointsErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
     tag = "points",
     security(("bearer" = [])),
     params(ListEntries),
-    responses(
-        (status = 200, body = Points),
-        PointsErrors,
-    )
+    responses((status = 200, body = Points), PointsErrors)
 )]
 pub(crate) async fn points(
     State(state): State<AppState>,

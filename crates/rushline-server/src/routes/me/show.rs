@@ -14,10 +14,7 @@ errors!(ShowErrors: [Unauthorized]);
     path = "/api/v1/me",
     tag = "me",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Profile),
-        ShowErrors,
-    )
+    responses((status = 200, body = Profile), ShowErrors)
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,

@@ -28,10 +28,7 @@ errors!(UpdateErrors: [Unauthorized, ValidationFailed]);
     tag = "me",
     security(("bearer" = [])),
     request_body = UpdateProfileRequest,
-    responses(
-        (status = 200, body = Profile),
-        UpdateErrors,
-    )
+    responses((status = 200, body = Profile), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,

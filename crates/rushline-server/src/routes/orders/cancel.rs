@@ -20,10 +20,7 @@ errors!(CancelErrors: [Unauthorized, Forbidden, NotFound, InvalidTransition]);
     tag = "orders",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = OrderView),
-        CancelErrors,
-    )
+    responses((status = 200, body = OrderView), CancelErrors)
 )]
 pub(crate) async fn cancel(
     State(state): State<AppState>,

@@ -16,10 +16,7 @@ errors!(GetErrors: [Unauthorized, NotFound]);
     tag = "orders",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = OrderView),
-        GetErrors,
-    )
+    responses((status = 200, body = OrderView), GetErrors)
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,

@@ -44,10 +44,7 @@ errors!(ListErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
     tag = "orders",
     security(("bearer" = [])),
     params(ListOrders),
-    responses(
-        (status = 200, body = OrderList),
-        ListErrors,
-    )
+    responses((status = 200, body = OrderList), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,

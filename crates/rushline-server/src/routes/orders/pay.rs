@@ -64,10 +64,7 @@ errors!(PayErrors: [IdempotencyKeyRequired, CardDeclined, InsufficientFunds, Pay
         ("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters"),
     ),
     request_body = PayRequest,
-    responses(
-        (status = 200, body = PayResponse),
-        PayErrors,
-    )
+    responses((status = 200, body = PayResponse), PayErrors)
 )]
 pub(crate) async fn pay(
     State(state): State<AppState>,

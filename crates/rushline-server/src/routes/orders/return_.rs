@@ -53,10 +53,7 @@ errors!(RequestReturnErrors: [Unauthorized, NotFound, InvalidTransition, ReturnW
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReturnRequest,
-    responses(
-        (status = 200, body = OrderView),
-        RequestReturnErrors,
-    )
+    responses((status = 200, body = OrderView), RequestReturnErrors)
 )]
 pub(crate) async fn request_return(
     State(state): State<AppState>,

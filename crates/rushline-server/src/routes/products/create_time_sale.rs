@@ -37,10 +37,7 @@ errors!(CreateTimeSaleErrors: [Unauthorized, Forbidden, NotFound, TimeSaleOverla
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body = NewTimeSaleBody,
-    responses(
-        (status = 201, body = TimeSaleView),
-        CreateTimeSaleErrors,
-    )
+    responses((status = 201, body = TimeSaleView), CreateTimeSaleErrors)
 )]
 pub(crate) async fn create_time_sale(
     State(state): State<AppState>,

@@ -55,10 +55,7 @@ errors!(ListErrors: [InvalidCursor, InvalidQuery, Unauthorized, Forbidden, Valid
     tag = "catalog",
     security((), ("bearer" = [])),
     params(ListParams),
-    responses(
-        (status = 200, body = ProductPage),
-        ListErrors,
-    )
+    responses((status = 200, body = ProductPage), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,

@@ -24,10 +24,7 @@ errors!(ListTimeSalesErrors: [NotFound]);
     tag = "catalog",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
-    responses(
-        (status = 200, body = TimeSaleList),
-        ListTimeSalesErrors,
-    )
+    responses((status = 200, body = TimeSaleList), ListTimeSalesErrors)
 )]
 pub(crate) async fn list_time_sales(
     State(state): State<AppState>,

@@ -19,10 +19,7 @@ errors!(ShowErrors: [InvalidPath, NotFound]);
     tag = "catalog",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
-    responses(
-        (status = 200, body = ProductView),
-        ShowErrors,
-    )
+    responses((status = 200, body = ProductView), ShowErrors)
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,

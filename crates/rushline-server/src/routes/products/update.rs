@@ -36,10 +36,7 @@ errors!(UpdateErrors: [Unauthorized, Forbidden, NotFound, StockBelowHeld, Valida
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body = ProductChangesBody,
-    responses(
-        (status = 200, body = ProductView),
-        UpdateErrors,
-    )
+    responses((status = 200, body = ProductView), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,

@@ -17,10 +17,7 @@ errors!(MeErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue,
     tag = "queue",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = QueueTicket),
-        MeErrors,
-    )
+    responses((status = 200, body = QueueTicket), MeErrors)
 )]
 pub(crate) async fn me(
     State(state): State<AppState>,

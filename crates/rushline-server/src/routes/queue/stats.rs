@@ -34,10 +34,7 @@ errors!(StatsErrors: [Unauthorized, NotFound, NoWaitingRoom, RoomUnavailable, Da
     tag = "queue",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = QueueStats),
-        StatsErrors,
-    )
+    responses((status = 200, body = QueueStats), StatsErrors)
 )]
 pub(crate) async fn stats(
     State(state): State<AppState>,
