@@ -16,11 +16,6 @@ impl AppState {
     pub fn new(app: Arc<App>, metrics: PrometheusHandle) -> Self {
         Self { app, metrics }
     }
-
-    /// The application, for what outlives a request (the job worker).
-    pub fn app(&self) -> &Arc<App> {
-        &self.app
-    }
 }
 
 impl Deref for AppState {

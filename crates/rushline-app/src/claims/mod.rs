@@ -20,7 +20,8 @@ use rushline_store::{ClaimWrite, CommitOutcome, Store};
 use uuid::Uuid;
 
 pub use gate_source::StorePools;
-pub use request::{Creates, fingerprint, first_attempt, request_id};
+pub(crate) use request::first_attempt;
+pub use request::{Creates, fingerprint, request_id};
 use writer::ClaimWriter;
 
 use crate::AppError;

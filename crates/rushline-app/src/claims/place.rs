@@ -65,19 +65,17 @@ pub(crate) async fn place<P: Placement>(
                 seqs.push(seq);
                 continue;
             }
-            Ok(ClaimOutcome::Replayed { .. }) => None,
-            Ok(ClaimOutcome::Mismatch) => Some(AppError::idempotency_mismatch()),
-            Ok(ClaimOutcome::SoldOut) => Some(placement.refused(Refusal::SoldOut, Some(line))),
-            Ok(ClaimOutcome::LimitReached) => {
-                Some(placement.refused(Refusal::LimitReached, Some(line)))
+            Ok(ClaimOutcome::Replayed { .. }) => {
+                undo(app, &placement.claims()[..line]).await;
+                return placement.replay(app).await;
             }
-            Err(e) => Some(e),
+            Ok(ClaimOutcome::Mismatch) => AppError::idempotency_mismatch(),
+            Ok(ClaimOutcome::SoldOut) => placement.refused(Refusal::SoldOut, Some(line)),
+            Ok(ClaimOutcome::LimitReached) => placement.refused(Refusal::LimitReached, Some(line)),
+            Err(e) => e,
         };
         undo(app, &placement.claims()[..line]).await;
-        return match refusal {
-            Some(refusal) => Err(refusal),
-            None => placement.replay(app).await,
-        };
+        return Err(refusal);
     }
     if let Err(e) = placement.granted(app).await {
         undo(app, placement.claims()).await;
