@@ -2,9 +2,10 @@
 //! the order's stock back to the gate when it leaves a status that holds stock.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rushline_domain::OrderStatus;
+use rushline_domain::{FieldErrors, OrderStatus};
 use rushline_gate::PoolKey;
 use rushline_store::{DbError, ORDER_STATUS_CHANGED, Order, OrderTransition};
+use uuid::Uuid;
 
 use crate::{App, AppError, ErrorCode};
 
@@ -42,6 +43,88 @@ async fn release(app: &App, order: &Order) {
             tracing::warn!(order = %order.id, pool = %pool.0, error = %e, "could not release a claim in the gate; reconciliation will");
         }
     }
+}
+
+/// Cancels `buyer`'s order while it is `pending_payment` or `paid`: its stock goes back on sale,
+/// and a paid order is refunded.
+pub async fn cancel(app: &App, buyer: Uuid, id: Uuid) -> Result<Order, AppError> {
+    let order = buyers_order(app, buyer, id).await?;
+    if !order.status.can_become(OrderStatus::Cancelled) {
+        return Err(AppError::new(
+            ErrorCode::InvalidTransition,
+            format!("a {} order cannot be cancelled", order.status),
+        ));
+    }
+    let now = app.clock.now();
+    let mut change = OrderTransition::new(id, order.status, OrderStatus::Cancelled, now, "buyer");
+    if order.status == OrderStatus::Paid {
+        change.jobs = crate::payments::refunds_for(app, id, "cancelled by the buyer", now).await?;
+    }
+    transition(app, &change).await
+}
+
+/// Asks to return `buyer`'s delivered order within the return window, for `reason` (a word
+/// such as `defective`) with an optional `note` of at most 1000 characters.
+pub async fn request_return(
+    app: &App,
+    buyer: Uuid,
+    id: Uuid,
+    reason: &str,
+    note: Option<String>,
+) -> Result<Order, AppError> {
+    if note
+        .as_ref()
+        .is_some_and(|note| note.chars().count() > 1000)
+    {
+        let mut errors = FieldErrors::new();
+        errors.add("note", "must be at most 1000 characters");
+        return Err(errors.into());
+    }
+    let order = buyers_order(app, buyer, id).await?;
+    let now = app.clock.now();
+    if order.status != OrderStatus::Delivered {
+        return Err(AppError::new(
+            ErrorCode::InvalidTransition,
+            format!("a {} order cannot be returned", order.status),
+        ));
+    }
+    if now >= order.status_changed_at + app.orders.return_window {
+        return Err(AppError::new(
+            ErrorCode::ReturnWindowClosed,
+            "the return window of this order has closed",
+        ));
+    }
+    let mut change = OrderTransition::new(
+        id,
+        OrderStatus::Delivered,
+        OrderStatus::ReturnRequested,
+        now,
+        format!("buyer: {reason}"),
+    );
+    change.return_request = Some((reason.to_owned(), note));
+    transition(app, &change).await
+}
+
+/// The order if `viewer` may see it: its buyer, a seller of one of its lines, or an admin.
+/// Anyone else gets 404, as if it did not exist.
+pub async fn visible(app: &App, viewer: Uuid, admin: bool, id: Uuid) -> Result<Order, AppError> {
+    let order = app.store.order(id).await?;
+    let visible =
+        admin || order.buyer_id == viewer || order.lines.iter().any(|l| l.seller_id == viewer);
+    if visible {
+        Ok(order)
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
+/// `buyer`'s order; anyone else's is as unknown as a missing one.
+async fn buyers_order(app: &App, buyer: Uuid, id: Uuid) -> Result<Order, AppError> {
+    let order = app.store.order(id).await?;
+    if order.buyer_id != buyer {
+        return Err(AppError::not_found());
+    }
+    Ok(order)
 }
 
 /// The time-driven steps of the lifecycle, in the order the job applies them.

@@ -14,10 +14,13 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use moka::future::Cache;
-use rushline_gate::room::{RoomKey, RoomSpec};
+use rushline_gate::room::{
+    ExpiryReason, JoinOutcome, RoomKey, RoomSpec, RoomStats, Status, Ticket,
+};
 use rushline_gate::{GateError, WaitingRoom};
 use rushline_store::{DbError, ProductDrop};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::{App, AppError, ErrorCode};
@@ -253,7 +256,7 @@ enum SeedError {
 }
 
 /// The room of a drop: named like its pool.
-pub fn room_key(drop: Uuid) -> RoomKey {
+fn room_key(drop: Uuid) -> RoomKey {
     RoomKey(rushline_store::drop_pool_key(drop))
 }
 
@@ -269,7 +272,7 @@ pub fn pass_invalid(message: &'static str) -> AppError {
     AppError::new(ErrorCode::QueuePassInvalid, message)
 }
 
-pub fn room_error(e: GateError) -> AppError {
+fn room_error(e: GateError) -> AppError {
     tracing::error!(error = %e, "waiting room failed");
     room_unavailable()
 }
@@ -280,6 +283,98 @@ fn room_unavailable() -> AppError {
         "the waiting room is unavailable; retry later",
     )
     .with_retry_after(1)
+}
+
+/// The drop and its room spec; 404 `no_waiting_room` for a drop without one.
+async fn room_of(app: &App, id: Uuid) -> Result<(Arc<ProductDrop>, RoomSpec), AppError> {
+    let drop = app.drops.get(&app.store, id).await?;
+    let spec = app.rooms.spec(&drop).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::NoWaitingRoom,
+            "this drop has no waiting room: buy directly",
+        )
+    })?;
+    Ok((drop, spec))
+}
+
+/// Takes `buyer`'s place in the drop's waiting room, from `prequeue_minutes` before `opens_at`
+/// until the drop closes; joining again answers with the same ticket (and counts as a poll).
+pub async fn join(app: &App, drop_id: Uuid, buyer: Uuid) -> Result<Ticket, AppError> {
+    let (drop, spec) = room_of(app, drop_id).await?;
+    let now = app.clock.now();
+    if now >= drop.closes_at {
+        return Err(AppError::new(ErrorCode::Closed, "the drop has closed"));
+    }
+    app.rooms.admit(&drop, &spec, now).await?;
+    let outcome = app
+        .rooms
+        .room
+        .join(&room_key(drop.id), &spec, buyer, now)
+        .await
+        .map_err(room_error)?;
+    match outcome {
+        JoinOutcome::Joined(ticket) => Ok(ticket),
+        JoinOutcome::NotOpenYet { queue_opens_at } => Err(AppError::new(
+            ErrorCode::NotOpen,
+            "the waiting room has not opened yet",
+        )
+        .with_details(json!({ "queue_opens_at": queue_opens_at }))),
+    }
+}
+
+/// A poll of `buyer`'s place: admits whoever is due, then reads the place (which keeps a
+/// waiting place alive). 410 `queue_expired` once for a lost place, 404 `not_in_queue` for a
+/// buyer without one.
+pub async fn poll(app: &App, drop_id: Uuid, buyer: Uuid) -> Result<Ticket, AppError> {
+    let (drop, spec) = room_of(app, drop_id).await?;
+    let now = app.clock.now();
+    app.rooms.admit(&drop, &spec, now).await?;
+    let status = app
+        .rooms
+        .room
+        .status(&room_key(drop.id), &spec, buyer, now)
+        .await
+        .map_err(room_error)?;
+    match status {
+        Status::InRoom(ticket) => Ok(ticket),
+        Status::Expired { ticket, reason } => {
+            let (reason, message) = match reason {
+                ExpiryReason::Abandoned => (
+                    "abandoned",
+                    "the place was lost: it went unpolled for too long; join again to queue at the back",
+                ),
+                ExpiryReason::PassExpired => (
+                    "pass_expired",
+                    "the pass expired unused; join again to queue at the back",
+                ),
+            };
+            Err(AppError::new(ErrorCode::QueueExpired, message)
+                .with_details(json!({ "ticket": ticket, "reason": reason })))
+        }
+        Status::NotInQueue => Err(AppError::new(
+            ErrorCode::NotInQueue,
+            "you hold no place in this waiting room: join it first",
+        )),
+    }
+}
+
+/// The room's numbers, for the drop's seller (`viewer`) or an admin; 404 for anyone else.
+pub async fn stats(
+    app: &App,
+    viewer: Uuid,
+    admin: bool,
+    drop_id: Uuid,
+) -> Result<RoomStats, AppError> {
+    let drop = app.drops.get(&app.store, drop_id).await?;
+    if drop.seller_id != viewer && !admin {
+        return Err(AppError::not_found());
+    }
+    let (drop, spec) = room_of(app, drop.id).await?;
+    app.rooms
+        .room
+        .stats(&room_key(drop.id), &spec, app.clock.now())
+        .await
+        .map_err(room_error)
 }
 
 /// The `admit_waiting_rooms` job: one admission step for every open drop with a room, and the

@@ -1,8 +1,5 @@
 use axum::extract::State;
-use rushline_app::orders::transition;
-use rushline_app::{AppError, ErrorCode};
-use rushline_domain::OrderStatus;
-use rushline_store::OrderTransition;
+use rushline_app::orders;
 use uuid::Uuid;
 
 use super::OrderView;
@@ -27,21 +24,5 @@ pub(crate) async fn cancel(
     Buyer(buyer): Buyer,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let order = state.store.order(id).await?;
-    if order.buyer_id != buyer.id {
-        return Err(AppError::not_found().into());
-    }
-    let now = state.clock.now();
-    let mut change = OrderTransition::new(id, order.status, OrderStatus::Cancelled, now, "buyer");
-    if !order.status.can_become(OrderStatus::Cancelled) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidTransition,
-            format!("a {} order cannot be cancelled", order.status),
-        ));
-    }
-    if order.status == OrderStatus::Paid {
-        change.jobs =
-            rushline_app::payments::refunds_for(&state, id, "cancelled by the buyer", now).await?;
-    }
-    Ok(Json(transition(&state, &change).await?.into()))
+    Ok(Json(orders::cancel(&state, buyer.id, id).await?.into()))
 }

@@ -1,7 +1,8 @@
 use axum::extract::State;
+use rushline_app::orders;
 use uuid::Uuid;
 
-use super::{OrderView, visible_order};
+use super::OrderView;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -23,7 +24,7 @@ pub(crate) async fn get(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let order = visible_order(&state, user, id).await?;
+    let order = orders::visible(&state, user.id, user.is_admin(), id).await?;
     let payments = state.store.payments_for_order(id).await?;
     Ok(Json(OrderView::from(order).with_payments(payments)))
 }

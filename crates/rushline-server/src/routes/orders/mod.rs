@@ -7,7 +7,6 @@ mod pay;
 mod return_;
 
 use chrono::{DateTime, Utc};
-use rushline_app::AppError;
 use rushline_domain::{OrderStatus, PaymentStatus};
 use rushline_store::{Order, Payment};
 use serde::Serialize;
@@ -16,8 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
-use crate::{ApiError, AppState};
+use crate::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,20 +24,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel::cancel))
         .routes(routes!(return_::request_return))
         .routes(routes!(pay::pay))
-}
-
-/// The order if `user` may see it: its buyer, a seller of one of its lines, or an admin. Anyone
-/// else gets 404, as if it did not exist.
-async fn visible_order(state: &AppState, user: AuthUser, id: Uuid) -> Result<Order, ApiError> {
-    let order = state.store.order(id).await?;
-    let visible = user.is_admin()
-        || order.buyer_id == user.id
-        || order.lines.iter().any(|l| l.seller_id == user.id);
-    if visible {
-        Ok(order)
-    } else {
-        Err(AppError::not_found().into())
-    }
 }
 
 /// An order as its buyer, its sellers and admins see it.

@@ -1,8 +1,5 @@
 use axum::extract::State;
-use rushline_app::orders::transition;
-use rushline_app::{AppError, ErrorCode};
-use rushline_domain::OrderStatus;
-use rushline_store::OrderTransition;
+use rushline_app::orders;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -61,39 +58,6 @@ pub(crate) async fn request_return(
     Path(id): Path<Uuid>,
     Json(body): Json<ReturnRequest>,
 ) -> Result<Json<OrderView>, ApiError> {
-    if body
-        .note
-        .as_ref()
-        .is_some_and(|note| note.chars().count() > 1000)
-    {
-        let mut errors = rushline_domain::FieldErrors::new();
-        errors.add("note", "must be at most 1000 characters");
-        return Err(errors.into());
-    }
-    let order = state.store.order(id).await?;
-    if order.buyer_id != buyer.id {
-        return Err(AppError::not_found().into());
-    }
-    let now = state.clock.now();
-    if order.status != OrderStatus::Delivered {
-        return Err(ApiError::new(
-            ErrorCode::InvalidTransition,
-            format!("a {} order cannot be returned", order.status),
-        ));
-    }
-    if now >= order.status_changed_at + state.orders.return_window {
-        return Err(ApiError::new(
-            ErrorCode::ReturnWindowClosed,
-            "the return window of this order has closed",
-        ));
-    }
-    let mut change = OrderTransition::new(
-        id,
-        OrderStatus::Delivered,
-        OrderStatus::ReturnRequested,
-        now,
-        format!("buyer: {}", body.reason.as_str()),
-    );
-    change.return_request = Some((body.reason.as_str().to_owned(), body.note));
-    Ok(Json(transition(&state, &change).await?.into()))
+    let order = orders::request_return(&state, buyer.id, id, body.reason.as_str(), body.note);
+    Ok(Json(order.await?.into()))
 }

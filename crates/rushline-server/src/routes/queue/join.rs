@@ -1,12 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_app::rooms::{room_error, room_key};
-use rushline_app::{AppError, ErrorCode};
-use rushline_gate::room::JoinOutcome;
-use serde_json::json;
+use rushline_app::rooms;
 use uuid::Uuid;
 
-use super::{QueueTicket, room_of};
+use super::QueueTicket;
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -33,28 +30,9 @@ pub(crate) async fn join(
     Buyer(buyer): Buyer,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<QueueTicket>), ApiError> {
-    let (drop, spec) = room_of(&state, id).await?;
-    let now = state.clock.now();
-    if now >= drop.closes_at {
-        return Err(ApiError::new(ErrorCode::Closed, "the drop has closed"));
-    }
-    state.rooms.admit(&drop, &spec, now).await?;
-    let outcome = state
-        .rooms
-        .room
-        .join(&room_key(drop.id), &spec, buyer.id, now)
-        .await
-        .map_err(room_error)?;
-    match outcome {
-        JoinOutcome::Joined(ticket) => Ok((
-            StatusCode::CREATED,
-            Json(QueueTicket::of(&state, drop.id, buyer.id, ticket)),
-        )),
-        JoinOutcome::NotOpenYet { queue_opens_at } => Err(AppError::new(
-            ErrorCode::NotOpen,
-            "the waiting room has not opened yet",
-        )
-        .with_details(json!({ "queue_opens_at": queue_opens_at }))
-        .into()),
-    }
+    let ticket = rooms::join(&state, id, buyer.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(QueueTicket::of(&state, id, buyer.id, ticket)),
+    ))
 }

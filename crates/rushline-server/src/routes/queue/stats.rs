@@ -1,11 +1,9 @@
 use axum::extract::State;
-use rushline_app::AppError;
-use rushline_app::rooms::{room_error, room_key};
+use rushline_app::rooms;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::room_of;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -41,17 +39,7 @@ pub(crate) async fn stats(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<QueueStats>, ApiError> {
-    let drop = state.drops.get(&state.store, id).await?;
-    if drop.seller_id != user.id && !user.is_admin() {
-        return Err(AppError::not_found().into());
-    }
-    let (drop, spec) = room_of(&state, drop.id).await?;
-    let stats = state
-        .rooms
-        .room
-        .stats(&room_key(drop.id), &spec, state.clock.now())
-        .await
-        .map_err(room_error)?;
+    let stats = rooms::stats(&state, user.id, user.is_admin(), id).await?;
     Ok(Json(QueueStats {
         waiting: stats.waiting,
         admitted: stats.admitted,
