@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};
+use rushline_app::claims::{Claims, Creates, StorePools, fingerprint, request_id};
 use rushline_domain::{ProductStatus, Role};
 use rushline_gate::{Claim, ClaimOutcome, Gate, MemoryGate, PoolKey, RedisGate};
-use rushline_server::claims::{Claims, Creates, StorePools, fingerprint, request_id};
 use rushline_store::{
     ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Product, ProductDrop, Redemption,
     Store, User,

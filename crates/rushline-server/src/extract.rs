@@ -6,6 +6,8 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use rushline_app::ErrorCode;
+
 use crate::ApiError;
 
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
@@ -129,7 +131,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         _: &S,
     ) -> Result<Self, ApiError> {
         let value = parts.headers.get("idempotency-key").ok_or_else(|| {
-            ApiError::bad_request("idempotency_key_required", "send an Idempotency-Key header")
+            ApiError::new(
+                ErrorCode::IdempotencyKeyRequired,
+                "send an Idempotency-Key header",
+            )
         })?;
         let key = value
             .to_str()
@@ -138,11 +143,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
                 (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
             })
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_idempotency_key",
+                ApiError::new(
+                    ErrorCode::InvalidIdempotencyKey,
                     "an Idempotency-Key is 1-255 visible ASCII characters",
                 )
             })?;
         Ok(Self(key.to_owned()))
+    }
+}
+
+/// The `X-Queue-Pass` header, when sent: the buyer's pass on a drop with a waiting room. A value
+/// that is not text counts as a pass that fails the check.
+pub struct QueuePass(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueuePass {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get("x-queue-pass").map(|value| {
+            value.to_str().unwrap_or_default().to_owned()
+        })))
     }
 }

@@ -1,24 +1,16 @@
-//! The HTTP face of rushline: the axum router, one module of handlers per resource, the error
-//! type every handler answers with, the OpenAPI document, health and metrics.
+//! The HTTP face of rushline: the axum router, one module of handlers per resource, the
+//! extractors, the error type every handler answers with, the OpenAPI document, health and
+//! metrics.
 //!
-//! Handlers translate between HTTP and the domain; they hold no business rules of their own and
-//! never talk SQL. Every error leaves through [`ApiError`], so every client sees one error shape.
+//! Handlers translate between HTTP and the application (`rushline-app`); they hold no business
+//! rules of their own and never talk SQL. Every error leaves through [`ApiError`], so every
+//! client sees one error shape.
 
 pub mod auth;
-pub mod catalog;
-pub mod claims;
-pub mod coupons;
-mod drops;
 mod error;
 mod extract;
-pub mod identity;
-pub mod jobs;
-pub mod mail;
 mod metrics;
 mod openapi;
-pub mod orders;
-pub mod payments;
-pub mod rooms;
 mod routes;
 mod state;
 
@@ -33,13 +25,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
-pub use coupons::CampaignCache;
-pub use drops::DropCache;
 pub use error::{ApiError, ErrorBody};
-pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query};
+pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query, QueuePass};
 pub use metrics::prometheus_handle;
-pub use rooms::WaitingRooms;
-pub use state::{App, AppState, OrderSettings, Readiness};
+pub use state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

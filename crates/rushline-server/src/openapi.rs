@@ -1,10 +1,67 @@
+//! The OpenAPI document, generated from the handlers' annotations; each operation's error
+//! answers are generated from the codes it declares with [`errors!`].
+
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::routing::get;
+use rushline_app::ErrorCode;
 use utoipa::Modify;
-use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::AppState;
+use crate::error::status_of;
+
+/// Declares the error answers of an operation, `responses(…, Name)` in its `utoipa::path`: the
+/// codes it may answer with, from which its responses are generated, one per status.
+macro_rules! errors {
+    ($name:ident: [$($code:ident),+ $(,)?]) => {
+        pub(crate) struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::Response>,
+            > {
+                $crate::openapi::error_responses(&[$(rushline_app::ErrorCode::$code),+])
+            }
+        }
+    };
+}
+pub(crate) use errors;
+
+/// One response per status among `codes`, its description a line per code (`` `code`: what it
+/// means ``), its body an [`ErrorBody`](crate::ErrorBody).
+pub(crate) fn error_responses(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Response>> {
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for &code in codes {
+        by_status
+            .entry(status_of(code).as_u16())
+            .or_default()
+            .push(code);
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| {
+            let description = codes
+                .iter()
+                .map(|code| format!("`{code}`: {}", code.description()))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
+}
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -15,6 +72,7 @@ use crate::AppState;
                        with a stable code."
     ),
     modifiers(&BearerAuth),
+    components(schemas(crate::ErrorBody)),
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "catalog", description = "Products, their images and time sales"),

@@ -9,16 +9,19 @@ use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rushline_app::claims::{Claims, StorePools};
+use rushline_app::coupons::CampaignCache;
+use rushline_app::drops::DropCache;
+use rushline_app::identity::{AccessTokens, IdentityPolicy, Passwords};
+use rushline_app::payments::{BreakerSettings, Payments, Toss};
+use rushline_app::rooms::WaitingRooms;
+use rushline_app::{App, OrderSettings};
 use rushline_domain::{Clock, EarnRate};
 use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_mail::{FileMailer, Mailer, SmtpMailer};
 use rushline_ratelimit::{Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter};
-use rushline_server::auth::AccessTokens;
-use rushline_server::claims::{Claims, StorePools};
-use rushline_server::identity::{IdentityPolicy, Passwords};
-use rushline_server::payments::{BreakerSettings, Payments, Toss};
-use rushline_server::{App, AppState, CampaignCache, DropCache, OrderSettings, WaitingRooms};
+use rushline_server::AppState;
 use rushline_store::Store;
 use rushline_store_sql::{PgStore, SqliteStore};
 use tokio::net::TcpListener;
@@ -56,7 +59,7 @@ impl Rushline {
             None => Arc::new(MemoryRateLimiter::new()),
         };
         let catalog = crate::catalog::open_catalog(&config, redis.as_ref())?;
-        let state = AppState::new(App {
+        let app = Arc::new(App {
             claims: Claims::new(
                 gate,
                 store.clone(),
@@ -65,7 +68,6 @@ impl Rushline {
             store,
             clock,
             redis,
-            metrics: rushline_server::prometheus_handle(),
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
             drops: DropCache::default(),
             campaigns: CampaignCache::default(),
@@ -96,13 +98,13 @@ impl Rushline {
             identity: identity_policy(&config)?,
             catalog,
         });
-        let registry = Arc::new(rushline_server::jobs::registry(
-            &state,
+        let registry = Arc::new(rushline_app::jobs::registry(
+            &app,
             config.gate.reconcile_every,
         ));
         Ok(Self {
             config,
-            state,
+            state: AppState::new(app, rushline_server::prometheus_handle()),
             registry,
         })
     }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
-use rushline_server::catalog::{Catalog, CatalogCache};
+use rushline_app::catalog::{Catalog, CatalogCache};
 
 use crate::Config;
 

@@ -675,12 +675,12 @@ impl Config {
                     .to_owned(),
             });
         }
-        let longest = rushline_server::payments::longest_call(
+        let longest = rushline_app::payments::longest_call(
             payments.timeout,
             payments.retries,
             payments.backoff,
         );
-        let stale_after = rushline_server::payments::STALE_AFTER;
+        let stale_after = rushline_app::payments::STALE_AFTER;
         if longest >= stale_after {
             return Err(ConfigError::Invalid {
                 key: "payments.timeout",

@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::Context;
-use rushline_server::App;
-use rushline_server::identity::{ImportRecord, Importer, LineResult, Outcome};
+use rushline_app::App;
+use rushline_app::identity::{ImportRecord, Importer, LineResult, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FileFormat {

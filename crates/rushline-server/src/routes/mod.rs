@@ -11,6 +11,7 @@ mod orders;
 mod products;
 mod queue;
 
+use rushline_app::ErrorCode;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -35,8 +36,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
     let limit = limit.unwrap_or(default);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "limit must be between 1 and 100",
         ));
     }

@@ -3,10 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use rushline_app::{AppError, ErrorCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::{ApiError, AppState, ErrorBody, Json, Readiness, metrics};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, metrics};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -20,29 +22,45 @@ pub(crate) struct Alive {
     status: &'static str,
 }
 
+/// What `/readyz` found: each dependency `ok` or the reason it is not.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Readiness {
+    database: String,
+    /// Absent when Redis is not configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<String>,
+}
+
 /// The process is alive. Touches no dependency.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Alive)))]
 pub(crate) async fn healthz() -> Json<Alive> {
     Json(Alive { status: "ok" })
 }
 
+errors!(ReadyzErrors: [NotReady]);
+
 /// The node can serve: the database and, when configured, Redis answer.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "ops",
-    responses(
-        (status = 200, body = Readiness),
-        (status = 503, description = "a dependency is down (`not_ready`)", body = ErrorBody),
-    )
+    responses((status = 200, body = Readiness), ReadyzErrors)
 )]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    let readiness = state.readiness().await;
-    if readiness.ready() {
+    let found = state.readiness().await;
+    let readiness = Readiness {
+        database: found.database.clone(),
+        redis: found.redis.clone(),
+    };
+    if found.ready() {
         return Ok(Json(readiness));
     }
     let details = serde_json::to_value(&readiness).expect("readiness serialises");
-    Err(ApiError::unavailable("not_ready", "a dependency is unreachable").with_details(details))
+    Err(
+        AppError::new(ErrorCode::NotReady, "a dependency is unreachable")
+            .with_details(details)
+            .into(),
+    )
 }
 
 /// Prometheus text format: request counts and latency by route and status, process metrics,

@@ -52,7 +52,7 @@ pub fn run(config: Option<&Path>, command: Command) -> anyhow::Result<()> {
             .migrate()
             .await
             .context("migration failed")?;
-        let user = rushline_server::identity::create_verified_user(
+        let user = rushline_app::identity::create_verified_user(
             &node.state,
             &args.email,
             &args.name,

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use rushline_app::identity::create_verified_user;
 use rushline_domain::Role;
 use rushline_loadtest::{CheckOutcome, FlashSale, Summary};
-use rushline_server::identity::create_verified_user;
 use rushline_testkit::{Backend, TestApp, backend_test};
 
 use crate::identity::PASSWORD;

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use rushline_app::identity::AccessTokens;
 use rushline_domain::{ProductStatus, Role};
-use rushline_server::auth::AccessTokens;
 use rushline_store::{Product, ProductDrop, Store, User};
 use rushline_testkit::{Backend, TestDb, TestRedis, orders_of_drop};
 use tokio::process::{Child, Command};

@@ -1,12 +1,14 @@
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
+use rushline_app::ErrorCode;
+use rushline_app::identity::{ImportRecord, Importer, Outcome};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Admin;
-use crate::identity::{ImportRecord, Importer, LineResult, Outcome};
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
 
 /// The largest body accepted: tens of thousands of lines with hashes.
 pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -23,8 +25,47 @@ pub(crate) struct ImportReport {
     existing: u64,
     refused: u64,
     /// One per line, in input order.
-    results: Vec<LineResult>,
+    #[schema(value_type = Vec<LineResultSchema>)]
+    results: Vec<rushline_app::identity::LineResult>,
 }
+
+/// One account to import (the application's `ImportRecord`, which the handler reads). Exactly one
+/// of `password` and `password_hash` is given.
+#[derive(ToSchema)]
+#[schema(as = ImportRecord)]
+#[allow(dead_code)] // Describes the request for OpenAPI.
+struct ImportRecordSchema {
+    #[schema(example = "minji@example.com")]
+    email: String,
+    #[schema(example = "Kim Minji")]
+    name: String,
+    /// `buyer` (when absent or empty) or `seller`; admins are refused.
+    #[schema(example = "buyer")]
+    role: Option<String>,
+    /// A password, checked against the sign-up rules and hashed with the configured cost.
+    password: Option<String>,
+    /// An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), stored as it is; logins
+    /// are checked with the parameters written in it.
+    #[schema(example = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA")]
+    password_hash: Option<String>,
+}
+
+/// One line's outcome (the application's `LineResult`, as it serialises): its number in the
+/// input (a JSON array's item, or the line, from 1) and its normalized e-mail when it had one.
+#[derive(ToSchema)]
+#[schema(as = LineResult)]
+#[allow(dead_code)] // Describes the response for OpenAPI.
+struct LineResultSchema {
+    line: u64,
+    email: Option<String>,
+    /// `imported` (with `id`), `existing` (an account with this e-mail was left as it is) or
+    /// `refused` (with `reason`).
+    status: String,
+    id: Option<uuid::Uuid>,
+    reason: Option<String>,
+}
+
+errors!(ImportUsersErrors: [MalformedJson, InvalidEncoding, Unauthorized, Forbidden, PayloadTooLarge, TooManyLines, UnsupportedMediaType, DatabaseUnavailable]);
 
 /// Imports verified buyer and seller accounts: a JSON array of records
 /// (`application/json`), or one record per line (`application/x-ndjson`). Each record has
@@ -44,18 +85,13 @@ pub(crate) struct ImportReport {
         description = "A JSON array of records, or JSON lines (one record per line; blank lines are skipped). \
                        `line` in the answer is the item's position in the array, or the line's number.",
         content(
-            (Vec<ImportRecord> = "application/json"),
-            (ImportRecord = "application/x-ndjson"),
+            (Vec<ImportRecordSchema> = "application/json"),
+            (ImportRecordSchema = "application/x-ndjson"),
         )
     ),
     responses(
         (status = 200, description = "Every line's outcome; refused lines do not fail the request", body = ImportReport),
-        (status = 400, description = "`malformed_json`: an `application/json` body that is not a JSON array; `invalid_encoding`: not UTF-8", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
-        (status = 413, description = "`payload_too_large` (over 8 MiB), `too_many_lines` (over 10,000)", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: neither JSON nor JSON lines", body = ErrorBody),
-        (status = 503, description = "`database_unavailable`: nothing of the batch being written was imported; earlier batches were, and an import sent again skips them", body = ErrorBody),
+        ImportUsersErrors,
     )
 )]
 pub(crate) async fn import_users(
@@ -69,18 +105,16 @@ pub(crate) async fn import_users(
         .await
         .map_err(|_| {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("an import carries at most {MAX_BODY_BYTES} bytes; split it"),
             )
         })?;
     let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", "the body is not valid UTF-8"))?;
+        .map_err(|_| ApiError::new(ErrorCode::InvalidEncoding, "the body is not valid UTF-8"))?;
     let lines = format.lines(text)?;
     if lines.len() > MAX_LINES {
         return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_lines",
+            ErrorCode::TooManyLines,
             format!("an import carries at most {MAX_LINES} lines; split it"),
         ));
     }
@@ -130,8 +164,7 @@ impl Format {
                 Ok(Self::Lines)
             }
             _ => Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send a JSON array (`application/json`) or JSON lines (`application/x-ndjson`)",
             )),
         }
@@ -142,8 +175,8 @@ impl Format {
         match self {
             Self::Array => {
                 let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
-                    ApiError::bad_request(
-                        "malformed_json",
+                    ApiError::new(
+                        ErrorCode::MalformedJson,
                         format!("expected a JSON array of records: {e}"),
                     )
                 })?;

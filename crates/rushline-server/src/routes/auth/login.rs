@@ -1,5 +1,6 @@
 use axum::extract::State;
-use axum::http::StatusCode;
+use rushline_app::ErrorCode;
+use rushline_app::identity::throttle::PasswordAttempt;
 use rushline_domain::identity::normalize_email;
 use rushline_domain::validation::is_plain_line;
 use rushline_store::{DbError, User};
@@ -7,8 +8,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{TokenPair, start_session};
-use crate::identity::throttle::PasswordAttempt;
-use crate::{ApiError, AppState, ClientIp, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, ClientIp, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct LoginRequest {
@@ -17,6 +18,8 @@ pub(crate) struct LoginRequest {
     #[schema(example = "s3cret!pw")]
     password: String,
 }
+
+errors!(LoginErrors: [InvalidCredentials, EmailUnverified, RateLimited]);
 
 /// Logs in: an access token (15 minutes) and a refresh token (14 days, single use).
 ///
@@ -28,13 +31,7 @@ pub(crate) struct LoginRequest {
     path = "/api/v1/auth/login",
     tag = "auth",
     request_body = LoginRequest,
-    responses(
-        (status = 200, body = TokenPair),
-        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
-        (status = 403, description = "`email_unverified`: verify the address first", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many failed attempts; see `Retry-After`",
-         body = ErrorBody),
-    )
+    responses((status = 200, body = TokenPair), LoginErrors)
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -50,15 +47,13 @@ pub(crate) async fn login(
     }
     let user = checked?.ok_or_else(|| {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "wrong e-mail address or password",
         )
     })?;
     if user.verified_at.is_none() {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "email_unverified",
+            ErrorCode::EmailUnverified,
             "verify the e-mail address first",
         ));
     }

@@ -1,9 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::identity::secrets::refresh_token_hash;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::identity::secrets::refresh_token_hash;
 use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]

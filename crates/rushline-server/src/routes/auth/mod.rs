@@ -8,6 +8,7 @@ mod signup;
 mod verify;
 
 use chrono::{DateTime, Utc};
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use rushline_store::User;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,7 +16,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::identity::secrets::{new_refresh_token, refresh_token_hash};
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

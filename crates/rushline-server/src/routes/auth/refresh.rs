@@ -1,16 +1,20 @@
 use axum::extract::State;
+use rushline_app::AppError;
+use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
 use rushline_store::RotateOutcome;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::TokenPair;
-use crate::identity::secrets::{new_refresh_token, refresh_token_hash};
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RefreshRequest {
     refresh_token: String,
 }
+
+errors!(RefreshErrors: [Unauthorized]);
 
 /// Trades a refresh token for a new pair; the presented token is spent. Presenting a spent token
 /// again ends its whole login session: whoever holds any of its tokens must log in again.
@@ -19,11 +23,7 @@ pub(crate) struct RefreshRequest {
     path = "/api/v1/auth/refresh",
     tag = "auth",
     request_body = RefreshRequest,
-    responses(
-        (status = 200, body = TokenPair),
-        (status = 401, description = "`unauthorized`: unknown, expired, revoked or already spent \
-                                      (which revokes the session)", body = ErrorBody),
-    )
+    responses((status = 200, body = TokenPair), RefreshErrors)
 )]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
@@ -46,10 +46,10 @@ pub(crate) async fn refresh(
         }
         RotateOutcome::Reused => {
             tracing::warn!("a spent refresh token was presented again; its session is revoked");
-            Err(ApiError::unauthorized())
+            Err(AppError::unauthorized().into())
         }
         RotateOutcome::Unknown | RotateOutcome::Expired | RotateOutcome::Revoked => {
-            Err(ApiError::unauthorized())
+            Err(AppError::unauthorized().into())
         }
     }
 }

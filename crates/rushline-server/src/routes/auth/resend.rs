@@ -1,22 +1,26 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::AppError;
+use rushline_app::identity::secrets::{code_hash, new_code};
+use rushline_app::identity::throttle::whole_seconds;
+use rushline_app::identity::verification_mail;
+use rushline_app::mail::SendMail;
 use rushline_domain::identity::email_to_look_up;
 use rushline_jobs::new_job;
 use rushline_store::{DbError, ResendOutcome, VerificationCode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::identity::secrets::{code_hash, new_code};
-use crate::identity::throttle::whole_seconds;
-use crate::identity::verification_mail;
-use crate::mail::SendMail;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ResendRequest {
     #[schema(example = "minji@example.com")]
     email: String,
 }
+
+errors!(ResendErrors: [RateLimited, ValidationFailed]);
 
 /// Mails a new code, replacing the previous one, at most once a minute. An unknown or already
 /// verified address is accepted too, and gets no mail.
@@ -27,10 +31,7 @@ pub(crate) struct ResendRequest {
     request_body = ResendRequest,
     responses(
         (status = 202, description = "a new code is on its way (if the account needs one)"),
-        (status = 429, description = "`rate_limited`: the last code went out less than a minute \
-                                      ago; `Retry-After` says when to ask again", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: the address has a control character",
-         body = ErrorBody),
+        ResendErrors,
     )
 )]
 pub(crate) async fn resend(
@@ -68,7 +69,7 @@ pub(crate) async fn resend(
         .await;
     match outcome {
         Ok(ResendOutcome::TooSoon { retry_at }) => {
-            Err(ApiError::too_many_requests(whole_seconds(retry_at - now)))
+            Err(AppError::too_many_requests(whole_seconds(retry_at - now)).into())
         }
         Ok(ResendOutcome::Sent | ResendOutcome::AlreadyVerified) | Err(DbError::NotFound) => {
             Ok(StatusCode::ACCEPTED)

@@ -1,5 +1,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::identity::secrets::{code_hash, new_code};
+use rushline_app::identity::{
+    FieldErrors, check_new_account, email_taken, new_user, verification_mail,
+};
+use rushline_app::mail::SendMail;
 use rushline_domain::Role;
 use rushline_jobs::new_job;
 use rushline_store::{USERS_EMAIL_KEY, VerificationCode};
@@ -7,10 +12,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::Profile;
-use crate::identity::secrets::{code_hash, new_code};
-use crate::identity::{FieldErrors, check_new_account, email_taken, new_user, verification_mail};
-use crate::mail::SendMail;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SignupRequest {
@@ -31,6 +34,8 @@ pub(crate) struct SignupRequest {
     role: Option<String>,
 }
 
+errors!(SignupErrors: [EmailTaken, ValidationFailed]);
+
 /// Creates an unverified account and mails it a 6-digit code (valid 5 minutes) to pass to
 /// `/auth/verify`. The mail is sent by a job; sign-up does not wait for it.
 #[utoipa::path(
@@ -40,9 +45,7 @@ pub(crate) struct SignupRequest {
     request_body = SignupRequest,
     responses(
         (status = 201, description = "the account, unverified", body = Profile),
-        (status = 409, description = "`email_taken`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with messages per field in \
-                                      `details.fields`", body = ErrorBody),
+        SignupErrors,
     )
 )]
 pub(crate) async fn signup(
@@ -95,7 +98,7 @@ pub(crate) async fn signup(
         .await
     {
         Ok(()) => Ok((StatusCode::CREATED, Json(user.into()))),
-        Err(e) if e.is_conflict_on(USERS_EMAIL_KEY) => Err(email_taken()),
+        Err(e) if e.is_conflict_on(USERS_EMAIL_KEY) => Err(email_taken().into()),
         Err(e) => Err(e.into()),
     }
 }

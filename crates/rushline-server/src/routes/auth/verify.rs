@@ -1,13 +1,14 @@
 use axum::extract::State;
-use axum::http::StatusCode;
+use rushline_app::ErrorCode;
+use rushline_app::identity::secrets::code_hash;
 use rushline_domain::identity::email_to_look_up;
 use rushline_store::{DbError, VerifyOutcome};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::Profile;
-use crate::identity::secrets::code_hash;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct VerifyRequest {
@@ -18,6 +19,8 @@ pub(crate) struct VerifyRequest {
     code: String,
 }
 
+errors!(VerifyErrors: [InvalidCode, CodeExpired, ValidationFailed]);
+
 /// Verifies the e-mail address with the mailed code. Verifying an already verified address
 /// succeeds again.
 #[utoipa::path(
@@ -27,18 +30,14 @@ pub(crate) struct VerifyRequest {
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "the account, verified", body = Profile),
-        (status = 400, description = "`invalid_code`: wrong code, or no such account", body = ErrorBody),
-        (status = 410, description = "`code_expired`: after 5 wrong codes or 5 minutes; ask \
-                                      `/auth/resend` for a new one", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: the address has a control character",
-         body = ErrorBody),
+        VerifyErrors,
     )
 )]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     Json(request): Json<VerifyRequest>,
 ) -> Result<Json<Profile>, ApiError> {
-    let invalid_code = || ApiError::bad_request("invalid_code", "the code is not right");
+    let invalid_code = || ApiError::new(ErrorCode::InvalidCode, "the code is not right");
     let email = email_to_look_up(&request.email)?;
     let user = match state.store.user_by_email(&email).await {
         Ok(user) => user,
@@ -60,8 +59,7 @@ pub(crate) async fn verify(
         }
         VerifyOutcome::WrongCode => Err(invalid_code()),
         VerifyOutcome::Expired => Err(ApiError::new(
-            StatusCode::GONE,
-            "code_expired",
+            ErrorCode::CodeExpired,
             "the code has expired or was tried too often; request a new one",
         )),
     }

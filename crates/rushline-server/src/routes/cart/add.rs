@@ -1,5 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::ErrorCode;
 use rushline_store::CART_ITEMS_QUANTITY_CHECK;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -7,7 +8,8 @@ use uuid::Uuid;
 
 use super::{CartView, buyable, quantity, view};
 use crate::auth::Buyer;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +19,8 @@ pub(crate) struct AddItem {
     quantity: i64,
 }
 
+errors!(AddErrors: [Unauthorized, Forbidden, NotFound, CartLineFull, ValidationFailed]);
+
 /// Puts units of an active product in the cart; the same product merges into one line.
 #[utoipa::path(
     post,
@@ -24,14 +28,7 @@ pub(crate) struct AddItem {
     tag = "cart",
     security(("bearer" = [])),
     request_body = AddItem,
-    responses(
-        (status = 201, body = CartView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such product on sale", body = ErrorBody),
-        (status = 409, description = "`cart_line_full`: more than 999 units of one product", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
-    )
+    responses((status = 201, body = CartView), AddErrors)
 )]
 pub(crate) async fn add(
     State(state): State<AppState>,
@@ -46,7 +43,10 @@ pub(crate) async fn add(
         .await
         .map_err(|e| {
             if e.is_conflict_on(CART_ITEMS_QUANTITY_CHECK) {
-                ApiError::conflict("cart_line_full", "a cart line holds at most 999 units")
+                ApiError::new(
+                    ErrorCode::CartLineFull,
+                    "a cart line holds at most 999 units",
+                )
             } else {
                 e.into()
             }

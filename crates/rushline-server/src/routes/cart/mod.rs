@@ -7,6 +7,7 @@ mod show;
 mod update;
 
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::{FieldErrors, ProductStatus};
 use rushline_gate::PoolKey;
 use rushline_store::{CartItem, DbError, ProductDetails, product_pool_key};
@@ -120,7 +121,7 @@ async fn buyable(state: &AppState, product: Uuid) -> Result<(), ApiError> {
         .await
     {
         Ok(details) if on_sale(&details) => Ok(()),
-        Ok(_) | Err(DbError::NotFound) => Err(ApiError::not_found()),
+        Ok(_) | Err(DbError::NotFound) => Err(AppError::not_found().into()),
         Err(e) => Err(e.into()),
     }
 }

@@ -3,7 +3,10 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use crate::auth::Buyer;
-use crate::{ApiError, AppState, ErrorBody, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Path};
+
+errors!(RemoveErrors: [Unauthorized, NotFound]);
 
 /// Takes a product out of the cart.
 #[utoipa::path(
@@ -14,8 +17,7 @@ use crate::{ApiError, AppState, ErrorBody, Path};
     params(("product_id" = Uuid, Path)),
     responses(
         (status = 204, description = "removed"),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: the product is not in the cart", body = ErrorBody),
+        RemoveErrors,
     )
 )]
 pub(crate) async fn remove(

@@ -2,7 +2,10 @@ use axum::extract::State;
 
 use super::{CartView, view};
 use crate::auth::Buyer;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json};
+
+errors!(ShowErrors: [Unauthorized, Forbidden]);
 
 /// The caller's cart, at current prices and stock.
 #[utoipa::path(
@@ -10,11 +13,7 @@ use crate::{ApiError, AppState, ErrorBody, Json};
     path = "/api/v1/cart",
     tag = "cart",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = CartView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
-    )
+    responses((status = 200, body = CartView), ShowErrors)
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,

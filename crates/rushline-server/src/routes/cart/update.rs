@@ -3,7 +3,10 @@ use uuid::Uuid;
 
 use super::{CartView, QuantityBody, quantity, view};
 use crate::auth::Buyer;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
+
+errors!(UpdateErrors: [Unauthorized, NotFound, ValidationFailed]);
 
 /// Sets how many units of a product the cart holds.
 #[utoipa::path(
@@ -13,12 +16,7 @@ use crate::{ApiError, AppState, ErrorBody, Json, Path};
     security(("bearer" = [])),
     params(("product_id" = Uuid, Path)),
     request_body = QuantityBody,
-    responses(
-        (status = 200, body = CartView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: the product is not in the cart", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
-    )
+    responses((status = 200, body = CartView), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,

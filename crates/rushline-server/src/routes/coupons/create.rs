@@ -1,6 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::claims::{Creates, request_id};
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::{CampaignTerms, CouponScope, Discount, FieldErrors, Role};
 use rushline_store::{CouponCampaign, DbError};
 use serde::Deserialize;
@@ -9,8 +11,8 @@ use uuid::Uuid;
 
 use super::CampaignView;
 use crate::auth::AuthUser;
-use crate::claims::{Creates, request_id};
-use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, IdempotencyKey, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +54,8 @@ pub(crate) enum ScopeRequest {
     Product { product_id: Uuid },
 }
 
+errors!(CreateErrors: [InvalidIdempotencyKey, Unauthorized, Forbidden, NotFound, ValidationFailed, InvalidBody, IdempotencyMismatch]);
+
 /// Creates a coupon campaign and its pool of `total` coupons: a seller for their own products
 /// (`seller` or `product` scope), an admin for the whole store (`store` scope) or any product.
 #[utoipa::path(
@@ -63,14 +67,7 @@ pub(crate) enum ScopeRequest {
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the campaign the first attempt created"),
     ),
     request_body = CreateCampaign,
-    responses(
-        (status = 201, body = CampaignView),
-        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a buyer, or a seller asking for the store scope", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such product of this seller", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with field details; `invalid_body` (an unknown discount or scope kind); `idempotency_mismatch`: the key created another campaign", body = ErrorBody),
-    )
+    responses((status = 201, body = CampaignView), CreateErrors)
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -79,7 +76,7 @@ pub(crate) async fn create(
     Json(body): Json<CreateCampaign>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
     if user.role == Role::Buyer {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden().into());
     }
     let now = state.clock.now();
     let terms = CampaignTerms {
@@ -151,7 +148,7 @@ async fn replay(
         )
     };
     if terms(&first) != terms(asked) {
-        return Err(ApiError::idempotency_mismatch());
+        return Err(AppError::idempotency_mismatch().into());
     }
     Ok((
         StatusCode::CREATED,
@@ -170,8 +167,7 @@ async fn scope(
     match requested {
         ScopeRequest::Store if user.is_admin() => Ok(Some(CouponScope::Store)),
         ScopeRequest::Store => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "only an admin may create a campaign for the whole store",
         )),
         ScopeRequest::Seller if user.is_admin() => {
@@ -189,7 +185,7 @@ async fn scope(
             {
                 Ok(Some(CouponScope::Product { product_id }))
             }
-            Ok(_) | Err(DbError::NotFound) => Err(ApiError::not_found()),
+            Ok(_) | Err(DbError::NotFound) => Err(AppError::not_found().into()),
             Err(e) => Err(e.into()),
         },
     }

@@ -2,7 +2,10 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::CampaignView;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
+
+errors!(GetErrors: [NotFound]);
 
 /// One campaign, with `remaining` from the claim gate. Public.
 #[utoipa::path(
@@ -10,10 +13,7 @@ use crate::{ApiError, AppState, ErrorBody, Json, Path};
     path = "/api/v1/coupon-campaigns/{id}",
     tag = "coupons",
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = CampaignView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-    )
+    responses((status = 200, body = CampaignView), GetErrors)
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,

@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::CampaignView;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -24,16 +25,15 @@ pub(crate) struct CampaignList {
     items: Vec<CampaignView>,
 }
 
+errors!(ListErrors: [InvalidQuery]);
+
 /// Campaigns, soonest claim window first. Public.
 #[utoipa::path(
     get,
     path = "/api/v1/coupon-campaigns",
     tag = "coupons",
     params(ListCampaigns),
-    responses(
-        (status = 200, body = CampaignList),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-    )
+    responses((status = 200, body = CampaignList), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ mod get;
 mod list;
 
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::{CampaignStatus, CouponScope, Discount};
 use rushline_gate::PoolKey;
 use rushline_store::CouponCampaign;
@@ -57,7 +58,7 @@ impl CampaignView {
             .gate
             .remaining(&PoolKey(campaign.pool_key()))
             .await?
-            .ok_or_else(ApiError::not_found)?;
+            .ok_or_else(AppError::not_found)?;
         Ok(Self {
             id: campaign.id,
             owner_id: campaign.owner_id,

@@ -1,6 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
+use rushline_app::claims::{Creates, request_id};
 use rushline_domain::DropTerms;
 use rushline_store::{DbError, ProductDrop};
 use serde::Deserialize;
@@ -9,8 +11,8 @@ use uuid::Uuid;
 
 use super::{DropView, WaitingRoom};
 use crate::auth::Seller;
-use crate::claims::{Creates, request_id};
-use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, IdempotencyKey, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +37,8 @@ fn one() -> i64 {
     1
 }
 
+errors!(CreateErrors: [InvalidIdempotencyKey, Unauthorized, Forbidden, NotFound, ValidationFailed, IdempotencyMismatch]);
+
 /// Schedules a drop of one of the caller's products.
 #[utoipa::path(
     post,
@@ -45,14 +49,7 @@ fn one() -> i64 {
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key returns the drop the first attempt created"),
     ),
     request_body = CreateDrop,
-    responses(
-        (status = 201, body = DropView),
-        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a seller", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such product of this seller", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with field details; `idempotency_mismatch`: the key created another drop", body = ErrorBody),
-    )
+    responses((status = 201, body = DropView), CreateErrors)
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -77,7 +74,7 @@ pub(crate) async fn create(
     let terms = checked.expect("no errors");
     let product = match state.store.product(body.product_id).await {
         Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
-        Ok(_) | Err(DbError::NotFound) => return Err(ApiError::not_found()),
+        Ok(_) | Err(DbError::NotFound) => return Err(AppError::not_found().into()),
         Err(e) => return Err(e.into()),
     };
     let drop = ProductDrop {
@@ -128,7 +125,7 @@ async fn replay(
         )
     };
     if terms(&first) != terms(asked) {
-        return Err(ApiError::idempotency_mismatch());
+        return Err(AppError::idempotency_mismatch().into());
     }
     Ok((
         StatusCode::CREATED,

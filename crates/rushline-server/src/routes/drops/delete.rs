@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use super::update::{not_scheduled, owned_drop};
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Path};
+
+errors!(DeleteErrors: [Unauthorized, NotFound, NotScheduled]);
 
 /// Deletes a drop while it is scheduled. Its seller or an admin.
 #[utoipa::path(
@@ -17,9 +20,7 @@ use crate::{ApiError, AppState, ErrorBody, Path};
     params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "deleted"),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`not_scheduled`: the drop has opened", body = ErrorBody),
+        DeleteErrors,
     )
 )]
 pub(crate) async fn delete(

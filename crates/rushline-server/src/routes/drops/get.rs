@@ -2,7 +2,10 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::DropView;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
+
+errors!(GetErrors: [NotFound]);
 
 /// One drop, with `remaining` from the claim gate, and `queue_seed` once a drop with a waiting
 /// room has opened. Public.
@@ -11,10 +14,7 @@ use crate::{ApiError, AppState, ErrorBody, Json, Path};
     path = "/api/v1/drops/{id}",
     tag = "drops",
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = DropView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-    )
+    responses((status = 200, body = DropView), GetErrors)
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,

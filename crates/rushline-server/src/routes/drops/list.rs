@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::DropView;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -23,16 +24,15 @@ pub(crate) struct DropList {
     items: Vec<DropView>,
 }
 
+errors!(ListErrors: [InvalidQuery]);
+
 /// Drops, soonest opening first. Public.
 #[utoipa::path(
     get,
     path = "/api/v1/drops",
     tag = "drops",
     params(ListDrops),
-    responses(
-        (status = 200, body = DropList),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-    )
+    responses((status = 200, body = DropList), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ mod purchase;
 mod update;
 
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
 use rushline_domain::{DropStatus, FieldErrors, WaitingRoomTerms};
 use rushline_gate::PoolKey;
@@ -121,7 +122,7 @@ impl DropView {
             .gate
             .remaining(&PoolKey(drop.pool_key()))
             .await?
-            .ok_or_else(ApiError::not_found)?;
+            .ok_or_else(AppError::not_found)?;
         Ok(Self {
             id: drop.id,
             product_id: drop.product_id,

@@ -1,5 +1,6 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::DropTerms;
 use rushline_gate::PoolKey;
 use rushline_store::{DROP_NOT_SCHEDULED, ProductDrop};
@@ -9,7 +10,8 @@ use uuid::Uuid;
 
 use super::{DropView, WaitingRoom};
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +36,8 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+errors!(UpdateErrors: [Unauthorized, NotFound, NotScheduled, ValidationFailed]);
+
 /// Changes a drop's terms while it is scheduled (before `opens_at`). Its seller or an admin.
 #[utoipa::path(
     patch,
@@ -42,13 +46,7 @@ where
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = UpdateDrop,
-    responses(
-        (status = 200, body = DropView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such drop of this seller", body = ErrorBody),
-        (status = 409, description = "`not_scheduled`: the drop has opened", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with field details", body = ErrorBody),
-    )
+    responses((status = 200, body = DropView), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -108,14 +106,17 @@ pub(super) async fn owned_drop(
 ) -> Result<ProductDrop, ApiError> {
     let drop = state.store.drop_by_id(id).await?;
     if drop.seller_id != user.id && !user.is_admin() {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     Ok(drop)
 }
 
 pub(super) fn not_scheduled(e: rushline_store::DbError) -> ApiError {
     if e.is_conflict_on(DROP_NOT_SCHEDULED) {
-        ApiError::conflict("not_scheduled", "a drop can change only before it opens")
+        ApiError::new(
+            ErrorCode::NotScheduled,
+            "a drop can change only before it opens",
+        )
     } else {
         e.into()
     }

@@ -7,8 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::routes::orders::list::{decode_cursor, encode_cursor};
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -49,6 +50,8 @@ pub(crate) struct CouponView {
     claimed_at: DateTime<Utc>,
 }
 
+errors!(ListCouponsErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
+
 /// The caller's coupons, newest claim first.
 #[utoipa::path(
     get,
@@ -56,11 +59,7 @@ pub(crate) struct CouponView {
     tag = "coupons",
     security(("bearer" = [])),
     params(ListCoupons),
-    responses(
-        (status = 200, body = CouponList),
-        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-    )
+    responses((status = 200, body = CouponList), ListCouponsErrors)
 )]
 pub(crate) async fn list_coupons(
     State(state): State<AppState>,

@@ -6,6 +6,7 @@ mod points;
 mod show;
 mod update;
 
+use rushline_app::AppError;
 use rushline_store::{DbError, User};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 async fn own_account(state: &AppState, id: Uuid) -> Result<User, ApiError> {
     match state.store.user_by_id(id).await {
         Ok(user) => Ok(user),
-        Err(DbError::NotFound) => Err(ApiError::unauthorized()),
+        Err(DbError::NotFound) => Err(AppError::unauthorized().into()),
         Err(e) => Err(e.into()),
     }
 }

@@ -1,5 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::AppError;
+use rushline_app::identity::FieldErrors;
+use rushline_app::identity::throttle::PasswordAttempt;
 use rushline_domain::identity::validate_password;
 use serde::Deserialize;
 use serde_json::json;
@@ -7,9 +10,8 @@ use utoipa::ToSchema;
 
 use super::own_account;
 use crate::auth::AuthSession;
-use crate::identity::FieldErrors;
-use crate::identity::throttle::PasswordAttempt;
-use crate::{ApiError, AppState, ClientIp, ErrorBody, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, ClientIp, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ChangePasswordRequest {
@@ -19,6 +21,8 @@ pub(crate) struct ChangePasswordRequest {
     #[schema(example = "n3w-secret!")]
     new_password: String,
 }
+
+errors!(ChangePasswordErrors: [Unauthorized, ValidationFailed, RateLimited]);
 
 /// Changes the caller's password and ends every other login session: their refresh tokens stop
 /// working. The session of the access token used here stays. A wrong current password counts
@@ -31,11 +35,7 @@ pub(crate) struct ChangePasswordRequest {
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "changed; other sessions revoked"),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: a weak new password, or a wrong \
-                                      current one (`details.fields.current_password`)", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many failed attempts; see `Retry-After`",
-         body = ErrorBody),
+        ChangePasswordErrors,
     )
 )]
 pub(crate) async fn change_password(
@@ -59,9 +59,9 @@ pub(crate) async fn change_password(
         attempt.not_a_failure(&state).await?;
     }
     if !matches? {
-        return Err(ApiError::validation(
-            json!({ "current_password": ["is not your password"] }),
-        ));
+        return Err(
+            AppError::validation(json!({ "current_password": ["is not your password"] })).into(),
+        );
     }
 
     let password_hash = state.passwords.hash(&request.new_password).await?;

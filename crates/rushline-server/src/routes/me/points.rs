@@ -1,12 +1,14 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use rushline_app::ErrorCode;
 use rushline_domain::PointKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,6 +41,8 @@ pub(crate) struct PointEntryView {
     at: DateTime<Utc>,
 }
 
+errors!(PointsErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
+
 /// The caller's points balance and ledger.
 #[utoipa::path(
     get,
@@ -46,11 +50,7 @@ pub(crate) struct PointEntryView {
     tag = "points",
     security(("bearer" = [])),
     params(ListEntries),
-    responses(
-        (status = 200, body = Points),
-        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-    )
+    responses((status = 200, body = Points), PointsErrors)
 )]
 pub(crate) async fn points(
     State(state): State<AppState>,
@@ -63,7 +63,10 @@ pub(crate) async fn points(
         .as_deref()
         .map(|cursor| {
             cursor.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "this cursor did not come from this list")
+                ApiError::new(
+                    ErrorCode::InvalidCursor,
+                    "this cursor did not come from this list",
+                )
             })
         })
         .transpose()?;

@@ -2,8 +2,11 @@ use axum::extract::State;
 
 use super::own_account;
 use crate::auth::AuthUser;
+use crate::openapi::errors;
 use crate::routes::auth::Profile;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::{ApiError, AppState, Json};
+
+errors!(ShowErrors: [Unauthorized]);
 
 /// The caller's profile.
 #[utoipa::path(
@@ -11,10 +14,7 @@ use crate::{ApiError, AppState, ErrorBody, Json};
     path = "/api/v1/me",
     tag = "me",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Profile),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-    )
+    responses((status = 200, body = Profile), ShowErrors)
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,

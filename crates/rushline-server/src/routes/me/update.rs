@@ -1,4 +1,6 @@
 use axum::extract::State;
+use rushline_app::AppError;
+use rushline_app::identity::FieldErrors;
 use rushline_domain::identity::validate_name;
 use rushline_store::DbError;
 use serde::Deserialize;
@@ -6,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::own_account;
 use crate::auth::AuthUser;
-use crate::identity::FieldErrors;
+use crate::openapi::errors;
 use crate::routes::auth::Profile;
-use crate::{ApiError, AppState, ErrorBody, Json};
+use crate::{ApiError, AppState, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateProfileRequest {
@@ -17,6 +19,8 @@ pub(crate) struct UpdateProfileRequest {
     name: Option<String>,
 }
 
+errors!(UpdateErrors: [Unauthorized, ValidationFailed]);
+
 /// Changes the caller's profile. The e-mail address and role cannot be changed here.
 #[utoipa::path(
     patch,
@@ -24,11 +28,7 @@ pub(crate) struct UpdateProfileRequest {
     tag = "me",
     security(("bearer" = [])),
     request_body = UpdateProfileRequest,
-    responses(
-        (status = 200, body = Profile),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
-    )
+    responses((status = 200, body = Profile), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -46,7 +46,7 @@ pub(crate) async fn update(
         .update_profile(caller.id, name, state.clock.now())
         .await
         .map_err(|e| match e {
-            DbError::NotFound => ApiError::unauthorized(),
+            DbError::NotFound => AppError::unauthorized(),
             other => other.into(),
         })?;
     Ok(Json(user.into()))

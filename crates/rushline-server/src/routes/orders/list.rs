@@ -2,15 +2,17 @@ use axum::extract::State;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use rushline_app::ErrorCode;
 use rushline_domain::{OrderStatus, Role};
 use rushline_store::OrderFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::OrderView;
 use crate::auth::AuthUser;
-use crate::orders::OrderView;
-use crate::{ApiError, AppState, ErrorBody, Json, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -32,6 +34,8 @@ pub(crate) struct OrderList {
     next_cursor: Option<String>,
 }
 
+errors!(ListErrors: [InvalidQuery, InvalidCursor, Unauthorized]);
+
 /// Orders, newest first: a buyer's own; for a seller, the orders with a line of their products;
 /// for an admin, all.
 #[utoipa::path(
@@ -40,11 +44,7 @@ pub(crate) struct OrderList {
     tag = "orders",
     security(("bearer" = [])),
     params(ListOrders),
-    responses(
-        (status = 200, body = OrderList),
-        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-    )
+    responses((status = 200, body = OrderList), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -84,8 +84,12 @@ pub(crate) fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
 }
 
 pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let invalid =
-        || ApiError::bad_request("invalid_cursor", "this cursor did not come from this list");
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidCursor,
+            "this cursor did not come from this list",
+        )
+    };
     let text = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

@@ -1,12 +1,13 @@
 use axum::extract::State;
+use rushline_app::payments::PayMethod;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::{OrderView, PaymentView};
 use crate::auth::Buyer;
-use crate::orders::{OrderView, PaymentView};
-use crate::payments::PayMethod;
-use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, IdempotencyKey, Json, Path};
 
 /// `{"method": "card", "card_number": "…"}` for the sandbox (only where Toss is not configured),
 /// or `{"provider": "toss", "payment_key": "…", "amount": 129000}` to confirm a Toss payment
@@ -47,6 +48,8 @@ pub(crate) struct PayResponse {
     payment: PaymentView,
 }
 
+errors!(PayErrors: [IdempotencyKeyRequired, CardDeclined, InsufficientFunds, PaymentDeclined, NotFound, AlreadyPaid, PaymentInProgress, HoldExpired, InvalidTransition, RequestInProgress, PaymentRefunded, InvalidBody, AmountMismatch, IdempotencyMismatch, PaymentMethodUnavailable, ProviderNotConfigured, PaymentUnavailable]);
+
 /// Pays a `pending_payment` order of the caller while its hold lasts, with the deployment's one
 /// provider: Toss Payments where it is configured, else the sandbox, which approves any card
 /// except numbers ending in 0002 (declined), 0003 (insufficient funds) and 0004 (times out).
@@ -61,15 +64,7 @@ pub(crate) struct PayResponse {
         ("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters"),
     ),
     request_body = PayRequest,
-    responses(
-        (status = 200, body = PayResponse),
-        (status = 400, description = "`idempotency_key_required`", body = ErrorBody),
-        (status = 402, description = "`card_declined`, `insufficient_funds`, `payment_declined` (with `details.provider_code`)", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`already_paid`, `payment_in_progress`, `hold_expired`, `invalid_transition`, `request_in_progress`, `payment_refunded` (the charge could not complete the order and is refunded)", body = ErrorBody),
-        (status = 422, description = "`invalid_body`, `amount_mismatch`, `idempotency_mismatch`; `payment_method_unavailable`: a sandbox card where Toss is configured; `provider_not_configured`: Toss where it is not", body = ErrorBody),
-        (status = 503, description = "`payment_unavailable`: the provider timed out, failed or rate-limited us, or its breaker is open", body = ErrorBody),
-    )
+    responses((status = 200, body = PayResponse), PayErrors)
 )]
 pub(crate) async fn pay(
     State(state): State<AppState>,
@@ -89,7 +84,7 @@ pub(crate) async fn pay(
             amount,
         },
     };
-    let (order, payment) = crate::payments::pay(&state, buyer, id, &key, method).await?;
+    let (order, payment) = rushline_app::payments::pay(&state, buyer.id, id, &key, method).await?;
     Ok(Json(PayResponse {
         order: order.into(),
         payment: payment.into(),

@@ -1,13 +1,13 @@
 use axum::extract::State;
-use rushline_domain::OrderStatus;
-use rushline_store::OrderTransition;
+use rushline_app::orders;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::OrderView;
 use crate::auth::Buyer;
-use crate::orders::{OrderView, transition};
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +39,8 @@ pub(crate) struct ReturnRequest {
     note: Option<String>,
 }
 
+errors!(RequestReturnErrors: [Unauthorized, NotFound, InvalidTransition, ReturnWindowClosed, ValidationFailed, InvalidBody]);
+
 /// Asks to return a delivered order within the return window. After `orders.return_process`
 /// it is `returned`: its stock goes back on sale and the payment is refunded.
 #[utoipa::path(
@@ -48,13 +50,7 @@ pub(crate) struct ReturnRequest {
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReturnRequest,
-    responses(
-        (status = 200, body = OrderView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`invalid_transition` (not delivered), `return_window_closed`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, `invalid_body` (unknown reason)", body = ErrorBody),
-    )
+    responses((status = 200, body = OrderView), RequestReturnErrors)
 )]
 pub(crate) async fn request_return(
     State(state): State<AppState>,
@@ -62,39 +58,6 @@ pub(crate) async fn request_return(
     Path(id): Path<Uuid>,
     Json(body): Json<ReturnRequest>,
 ) -> Result<Json<OrderView>, ApiError> {
-    if body
-        .note
-        .as_ref()
-        .is_some_and(|note| note.chars().count() > 1000)
-    {
-        let mut errors = rushline_domain::FieldErrors::new();
-        errors.add("note", "must be at most 1000 characters");
-        return Err(errors.into());
-    }
-    let order = state.store.order(id).await?;
-    if order.buyer_id != buyer.id {
-        return Err(ApiError::not_found());
-    }
-    let now = state.clock.now();
-    if order.status != OrderStatus::Delivered {
-        return Err(ApiError::conflict(
-            "invalid_transition",
-            format!("a {} order cannot be returned", order.status),
-        ));
-    }
-    if now >= order.status_changed_at + state.orders.return_window {
-        return Err(ApiError::conflict(
-            "return_window_closed",
-            "the return window of this order has closed",
-        ));
-    }
-    let mut change = OrderTransition::new(
-        id,
-        OrderStatus::Delivered,
-        OrderStatus::ReturnRequested,
-        now,
-        format!("buyer: {}", body.reason.as_str()),
-    );
-    change.return_request = Some((body.reason.as_str().to_owned(), body.note));
-    Ok(Json(transition(&state, &change).await?.into()))
+    let order = orders::request_return(&state, buyer.id, id, body.reason.as_str(), body.note);
+    Ok(Json(order.await?.into()))
 }

@@ -1,6 +1,8 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_app::AppError;
+use rushline_app::claims::{Creates, request_id};
 use rushline_domain::catalog::ProductFields;
 use rushline_store::{DbError, Product, ProductDetails};
 use serde::Deserialize;
@@ -9,8 +11,8 @@ use uuid::Uuid;
 
 use super::{ProductView, json_bytes, json_response};
 use crate::auth::Seller;
-use crate::claims::{Creates, request_id};
-use crate::{ApiError, AppState, ErrorBody, IdempotencyKey, Json};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, IdempotencyKey, Json};
 
 /// A new product. Every field but `status` is required.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,6 +37,8 @@ pub(crate) struct NewProductBody {
     status: Option<String>,
 }
 
+errors!(CreateErrors: [InvalidIdempotencyKey, Unauthorized, Forbidden, ValidationFailed, IdempotencyMismatch]);
+
 /// Lists a product for sale (or keeps it as a draft).
 #[utoipa::path(
     post,
@@ -47,10 +51,7 @@ pub(crate) struct NewProductBody {
     request_body = NewProductBody,
     responses(
         (status = 201, description = "created; `Location` names it", body = ProductView),
-        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "no valid access token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "not a seller (`forbidden`)", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with `details.fields`; `idempotency_mismatch`: the key created another product", body = ErrorBody),
+        CreateErrors,
     )
 )]
 pub(crate) async fn create(
@@ -108,7 +109,7 @@ pub(crate) async fn create(
                 )
             };
             if terms(&first.product) != terms(&product) {
-                return Err(ApiError::idempotency_mismatch());
+                return Err(AppError::idempotency_mismatch().into());
             }
             first
         }

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use rushline_app::ErrorCode;
 use rushline_domain::catalog::TimeSaleFields;
 use rushline_store::{TIME_SALES_NO_OVERLAP, TimeSale};
 use serde::Deserialize;
@@ -9,7 +10,8 @@ use uuid::Uuid;
 
 use super::{TimeSaleView, owned_product};
 use crate::auth::Seller;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 /// A time sale: `price` applies from `starts_at` until just before `ends_at`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,6 +26,8 @@ pub(crate) struct NewTimeSaleBody {
     ends_at: Option<DateTime<Utc>>,
 }
 
+errors!(CreateTimeSaleErrors: [Unauthorized, Forbidden, NotFound, TimeSaleOverlap, ValidationFailed]);
+
 /// Schedules a time sale of the caller's product. Windows of one product may touch but not
 /// overlap.
 #[utoipa::path(
@@ -33,14 +37,7 @@ pub(crate) struct NewTimeSaleBody {
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body = NewTimeSaleBody,
-    responses(
-        (status = 201, body = TimeSaleView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "not a seller (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "no such product, deleted, or another seller's (`not_found`)", body = ErrorBody),
-        (status = 409, description = "overlaps another time sale of the product (`time_sale_overlap`)", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with `details.fields`", body = ErrorBody),
-    )
+    responses((status = 201, body = TimeSaleView), CreateTimeSaleErrors)
 )]
 pub(crate) async fn create_time_sale(
     State(state): State<AppState>,
@@ -66,8 +63,8 @@ pub(crate) async fn create_time_sale(
     };
     match state.store.insert_time_sale(&sale).await {
         Err(e) if e.is_conflict_on(TIME_SALES_NO_OVERLAP) => {
-            return Err(ApiError::conflict(
-                "time_sale_overlap",
+            return Err(ApiError::new(
+                ErrorCode::TimeSaleOverlap,
                 "the window overlaps another time sale of this product",
             ));
         }

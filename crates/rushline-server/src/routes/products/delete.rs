@@ -1,11 +1,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use rushline_app::AppError;
 use rushline_domain::Role;
 use uuid::Uuid;
 
 use super::owned_product;
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Path};
+
+errors!(DeleteErrors: [Unauthorized, Forbidden, NotFound]);
 
 /// Soft-deletes a product: its owner or an admin. It leaves every listing and answers 404 to
 /// everyone else from then on; its owner and admins still see it, with `deleted_at`.
@@ -17,9 +21,7 @@ use crate::{ApiError, AppState, ErrorBody, Path};
     params(("id" = Uuid, Path, description = "product id")),
     responses(
         (status = 204, description = "deleted"),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "a buyer (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "no such product, already deleted, or another seller's (`not_found`)", body = ErrorBody),
+        DeleteErrors,
     )
 )]
 pub(crate) async fn delete(
@@ -28,7 +30,7 @@ pub(crate) async fn delete(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     if user.role == Role::Buyer {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden().into());
     }
     owned_product(&state, user, id, true).await?;
     state.store.delete_product(id, state.clock.now()).await?;

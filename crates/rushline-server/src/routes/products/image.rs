@@ -1,13 +1,17 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_app::{AppError, ErrorCode};
 use uuid::Uuid;
 
 use super::image_key;
-use crate::{ApiError, AppState, ErrorBody, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Path};
 
 /// An image never changes under its URL, so it may be cached for a year without revalidation.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+errors!(ImageErrors: [NotFound]);
 
 /// The bytes of a product image, for whoever has its URL, until the product is deleted.
 #[utoipa::path(
@@ -22,7 +26,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
         (status = 200, description = "the image; `ETag` is its SHA-256, `Cache-Control` immutable",
          content(("image/jpeg"), ("image/png"), ("image/webp"))),
         (status = 304, description = "`If-None-Match` named the current `ETag`"),
-        (status = 404, description = "no such image, or its product is deleted (`not_found`)", body = ErrorBody),
+        ImageErrors,
     )
 )]
 pub(crate) async fn image(
@@ -52,16 +56,19 @@ pub(crate) async fn image(
         .map_err(|e| match e {
             // The row exists but its bytes do not: an inconsistency worth a 500 and a log line.
             object_store::Error::NotFound { .. } => {
-                ApiError::internal(format!("image {key} has no bytes: {e}"))
+                AppError::internal(format!("image {key} has no bytes: {e}"))
             }
             e => {
                 tracing::error!(error = %e, %key, "could not read an image");
-                ApiError::unavailable("image_store_unavailable", "images cannot be read right now")
-                    .with_retry_after(1)
+                AppError::new(
+                    ErrorCode::ImageStoreUnavailable,
+                    "images cannot be read right now",
+                )
+                .with_retry_after(1)
             }
         })?;
     let content_type = HeaderValue::from_str(&image.content_type)
-        .map_err(|e| ApiError::internal(format!("stored content type: {e}")))?;
+        .map_err(|e| AppError::internal(format!("stored content type: {e}")))?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

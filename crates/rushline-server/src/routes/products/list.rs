@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::Role;
 use rushline_domain::catalog::{ListingRequest, ProductCursor};
 use rushline_store::{ListScope, ProductQuery};
@@ -12,7 +13,8 @@ use uuid::Uuid;
 
 use super::{ProductView, json_bytes, json_response, valid_until};
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Query};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -43,6 +45,8 @@ pub(crate) struct ProductPage {
     next_cursor: Option<String>,
 }
 
+errors!(ListErrors: [InvalidCursor, InvalidQuery, Unauthorized, Forbidden, ValidationFailed]);
+
 /// The public catalog: active products, newest first unless sorted otherwise. Cached; a write to
 /// any product is visible on the next request on every node.
 #[utoipa::path(
@@ -51,13 +55,7 @@ pub(crate) struct ProductPage {
     tag = "catalog",
     security((), ("bearer" = [])),
     params(ListParams),
-    responses(
-        (status = 200, body = ProductPage),
-        (status = 400, description = "`invalid_cursor` or `invalid_query`", body = ErrorBody),
-        (status = 401, description = "`mine=true` without a valid token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "`mine=true` for an account that is not a seller (`forbidden`)", body = ErrorBody),
-        (status = 422, description = "`validation_failed` on `limit`, `sort`, `q` or `category` (a control character)", body = ErrorBody),
-    )
+    responses((status = 200, body = ProductPage), ListErrors)
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -75,11 +73,11 @@ pub(crate) async fn list(
         .as_deref()
         .map(|cursor| ProductCursor::decode(cursor, request.sort))
         .transpose()
-        .map_err(|e| ApiError::bad_request("invalid_cursor", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidCursor, e.to_string()))?;
     let scope = if params.mine == Some(true) {
-        let user = viewer.ok_or_else(ApiError::unauthorized)?;
+        let user = viewer.ok_or_else(AppError::unauthorized)?;
         if user.role != Role::Seller {
-            return Err(ApiError::forbidden());
+            return Err(AppError::forbidden().into());
         }
         ListScope::OwnedBy(user.id)
     } else {

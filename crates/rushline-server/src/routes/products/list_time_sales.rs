@@ -1,17 +1,21 @@
 use axum::extract::State;
+use rushline_app::AppError;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{TimeSaleView, is_public, may_see};
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TimeSaleList {
     /// Past, current and upcoming, by start.
     items: Vec<TimeSaleView>,
 }
+
+errors!(ListTimeSalesErrors: [NotFound]);
 
 /// A product's time sales. Visible to whoever may see the product.
 #[utoipa::path(
@@ -20,10 +24,7 @@ pub(crate) struct TimeSaleList {
     tag = "catalog",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
-    responses(
-        (status = 200, body = TimeSaleList),
-        (status = 404, description = "no such product, or not visible to the caller (`not_found`)", body = ErrorBody),
-    )
+    responses((status = 200, body = TimeSaleList), ListTimeSalesErrors)
 )]
 pub(crate) async fn list_time_sales(
     State(state): State<AppState>,
@@ -32,7 +33,7 @@ pub(crate) async fn list_time_sales(
 ) -> Result<Json<TimeSaleList>, ApiError> {
     let product = state.store.product(id).await?;
     if !may_see(product.seller_id, is_public(&product), viewer) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     let sales = state.store.time_sales(id).await?;
     Ok(Json(TimeSaleList {

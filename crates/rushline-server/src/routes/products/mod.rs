@@ -18,6 +18,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use rushline_app::AppError;
+use rushline_app::catalog::CachedProduct;
 use rushline_domain::ProductStatus;
 use rushline_domain::catalog::{effective_price, next_price_change};
 use rushline_store::{Product, ProductDetails, ProductImage, TimeSale};
@@ -28,7 +30,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::catalog::CachedProduct;
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -186,7 +187,7 @@ async fn owned_product(
     let product = state.store.product(id).await?;
     let allowed = user.id == product.seller_id || (admins && user.is_admin());
     if !allowed || product.deleted_at.is_some() {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     Ok(product)
 }

@@ -1,11 +1,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use rushline_app::AppError;
 use uuid::Uuid;
 
 use super::{ProductView, json_response, may_see, product_page};
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Path};
+
+errors!(ShowErrors: [InvalidPath, NotFound]);
 
 /// A product with its price now (`effective_price`) and the time sale in force (or null).
 /// Drafts, archived and deleted products answer 404 to all but their owner and admins. Cached.
@@ -15,11 +19,7 @@ use crate::{ApiError, AppState, ErrorBody, Path};
     tag = "catalog",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
-    responses(
-        (status = 200, body = ProductView),
-        (status = 400, description = "`invalid_path`", body = ErrorBody),
-        (status = 404, description = "no such product, or not visible to the caller (`not_found`)", body = ErrorBody),
-    )
+    responses((status = 200, body = ProductView), ShowErrors)
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,
@@ -28,7 +28,7 @@ pub(crate) async fn show(
 ) -> Result<Response, ApiError> {
     let page = product_page(&state, id, state.clock.now()).await?;
     if !may_see(page.seller_id, page.public, viewer) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found().into());
     }
     Ok(json_response(StatusCode::OK, page.body))
 }

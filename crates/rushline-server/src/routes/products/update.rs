@@ -1,4 +1,5 @@
 use axum::extract::State;
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::Role;
 use rushline_domain::catalog::ProductFields;
 use rushline_gate::PoolKey;
@@ -9,7 +10,8 @@ use uuid::Uuid;
 
 use super::{ProductView, owned_product};
 use crate::auth::AuthUser;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 /// Changes to a product; absent (or null) fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,6 +26,8 @@ pub(crate) struct ProductChangesBody {
     status: Option<String>,
 }
 
+errors!(UpdateErrors: [Unauthorized, Forbidden, NotFound, StockBelowHeld, ValidationFailed]);
+
 /// Changes a product: its owner or an admin.
 #[utoipa::path(
     patch,
@@ -32,14 +36,7 @@ pub(crate) struct ProductChangesBody {
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "product id")),
     request_body = ProductChangesBody,
-    responses(
-        (status = 200, body = ProductView),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "a buyer (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "no such product, deleted, or another seller's (`not_found`)", body = ErrorBody),
-        (status = 409, description = "`stock_below_held`: orders hold more units than the new stock", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, with `details.fields`", body = ErrorBody),
-    )
+    responses((status = 200, body = ProductView), UpdateErrors)
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -48,7 +45,7 @@ pub(crate) async fn update(
     Json(body): Json<ProductChangesBody>,
 ) -> Result<Json<ProductView>, ApiError> {
     if user.role == Role::Buyer {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden().into());
     }
     owned_product(&state, user, id, true).await?;
     let changes = ProductFields {
@@ -68,7 +65,10 @@ pub(crate) async fn update(
         .await
         .map_err(|e| {
             if e.is_conflict_on(POOLS_HELD_CHECK) {
-                ApiError::conflict("stock_below_held", "orders hold more units than this stock")
+                ApiError::new(
+                    ErrorCode::StockBelowHeld,
+                    "orders hold more units than this stock",
+                )
             } else {
                 e.into()
             }

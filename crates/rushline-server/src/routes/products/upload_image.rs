@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use rushline_app::{AppError, ErrorCode};
 use rushline_domain::FieldErrors;
 use rushline_domain::catalog::ImageFormat;
 use rushline_store::{PRODUCT_IMAGES_LIMIT, ProductImage};
@@ -12,7 +13,8 @@ use uuid::Uuid;
 
 use super::{ImageView, image_key, image_url, owned_product};
 use crate::auth::Seller;
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 /// The multipart form: one part named `file`.
 #[derive(ToSchema)]
@@ -22,6 +24,8 @@ pub(crate) struct ImageUpload {
     #[schema(content_media_type = "application/octet-stream")]
     file: Vec<u8>,
 }
+
+errors!(UploadImageErrors: [InvalidMultipart, Unauthorized, Forbidden, NotFound, ImageLimitReached, ImageTooLarge, UnsupportedImage, ValidationFailed, ImageStoreUnavailable]);
 
 /// Adds an image to the caller's product.
 #[utoipa::path(
@@ -33,15 +37,7 @@ pub(crate) struct ImageUpload {
     request_body(content = inline(ImageUpload), content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "stored; `url` serves it", body = ImageView),
-        (status = 400, description = "not a readable multipart form (`invalid_multipart`)", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "not a seller (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "no such product, deleted, or another seller's (`not_found`)", body = ErrorBody),
-        (status = 409, description = "the product has the most images allowed (`image_limit_reached`)", body = ErrorBody),
-        (status = 413, description = "larger than allowed (`image_too_large`)", body = ErrorBody),
-        (status = 415, description = "not JPEG, PNG or WebP (`unsupported_image`), or not multipart (`invalid_multipart`)", body = ErrorBody),
-        (status = 422, description = "no `file` part (`validation_failed`)", body = ErrorBody),
-        (status = 503, description = "the image store is unreachable (`image_store_unavailable`)", body = ErrorBody),
+        UploadImageErrors,
     )
 )]
 pub(crate) async fn upload_image(
@@ -52,18 +48,14 @@ pub(crate) async fn upload_image(
 ) -> Result<impl IntoResponse, ApiError> {
     owned_product(&state, seller, id, false).await?;
     let mut multipart = multipart.map_err(|e| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_multipart",
-            e.body_text(),
-        )
+        ApiError::new(ErrorCode::InvalidMultipart, e.body_text())
+            .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
     })?;
     let max = state.catalog.max_images_per_product;
     let bytes = read_file(&mut multipart, state.catalog.max_image_bytes).await?;
     let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
         ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_image",
+            ErrorCode::UnsupportedImage,
             "the file is not a JPEG, PNG or WebP image",
         )
     })?;
@@ -88,8 +80,8 @@ pub(crate) async fn upload_image(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, %key, "could not store an image");
-            ApiError::unavailable(
-                "image_store_unavailable",
+            AppError::new(
+                ErrorCode::ImageStoreUnavailable,
                 "images cannot be stored right now",
             )
             .with_retry_after(1)
@@ -124,8 +116,7 @@ async fn read_file(multipart: &mut Multipart, max: usize) -> Result<Bytes, ApiEr
             total += chunk.len();
             if total > max {
                 return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "image_too_large",
+                    ErrorCode::ImageTooLarge,
                     format!("an image may have at most {max} bytes"),
                 ));
             }
@@ -144,13 +135,14 @@ async fn read_file(multipart: &mut Multipart, max: usize) -> Result<Bytes, ApiEr
     })
 }
 
+/// A form that breaks off or breaks a limit: the status axum gives it.
 fn malformed(e: MultipartError) -> ApiError {
-    ApiError::new(e.status(), "invalid_multipart", e.body_text())
+    ApiError::new(ErrorCode::InvalidMultipart, e.body_text()).with_status(e.status())
 }
 
 fn limit_reached(max: u32) -> ApiError {
-    ApiError::conflict(
-        "image_limit_reached",
+    ApiError::new(
+        ErrorCode::ImageLimitReached,
         format!("a product may have at most {max} images"),
     )
 }

@@ -3,13 +3,16 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use futures::Stream;
+use rushline_app::rooms::StreamGuard;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::{QueueTicket, poll};
 use crate::auth::Buyer;
-use crate::rooms::StreamGuard;
-use crate::{ApiError, AppState, ErrorBody, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Path};
+
+errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);
 
 /// The caller's place as server-sent events: at once, then every few seconds
 /// (`waiting_room.events_every`), each a poll that keeps the place alive. Events:
@@ -24,11 +27,7 @@ use crate::{ApiError, AppState, ErrorBody, Path};
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, content_type = "text/event-stream", body = QueueTicket, description = "`event: status` with a QueueTicket as data, repeated; `event: error` with an ErrorBody as data ends the stream"),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a buyer", body = ErrorBody),
-        (status = 404, description = "`not_found`, `no_waiting_room`, `not_in_queue`", body = ErrorBody),
-        (status = 410, description = "`queue_expired`", body = ErrorBody),
-        (status = 503, description = "`room_unavailable`, `database_unavailable`", body = ErrorBody),
+        EventsErrors,
     )
 )]
 pub(crate) async fn events(

@@ -7,20 +7,15 @@ mod join;
 mod me;
 mod stats;
 
-use std::sync::Arc;
-
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use rushline_gate::room::{ExpiryReason, RoomSpec, Status, Ticket, TicketState};
-use rushline_store::ProductDrop;
+use rushline_app::rooms;
+use rushline_gate::room::{Ticket, TicketState};
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::rooms::{room_error, room_key};
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -90,52 +85,8 @@ impl QueueTicket {
     }
 }
 
-/// The drop and its room spec; 404 `no_waiting_room` for a drop without one.
-async fn room_of(state: &AppState, id: Uuid) -> Result<(Arc<ProductDrop>, RoomSpec), ApiError> {
-    let drop = state.drops.get(&state.store, id).await?;
-    let spec = state.rooms.spec(&drop).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_waiting_room",
-            "this drop has no waiting room: buy directly",
-        )
-    })?;
-    Ok((drop, spec))
-}
-
-/// A poll of the buyer's place: admits whoever is due, then reads the place (which keeps a
-/// waiting place alive). 410 `queue_expired` once for a lost place, 404 `not_in_queue` for a
-/// buyer without one.
+/// A poll of the buyer's place (see [`rooms::poll`]), as the buyer sees it.
 async fn poll(state: &AppState, id: Uuid, user: Uuid) -> Result<QueueTicket, ApiError> {
-    let (drop, spec) = room_of(state, id).await?;
-    let now = state.clock.now();
-    state.rooms.admit(&drop, &spec, now).await?;
-    let status = state
-        .rooms
-        .room
-        .status(&room_key(drop.id), &spec, user, now)
-        .await
-        .map_err(room_error)?;
-    match status {
-        Status::InRoom(ticket) => Ok(QueueTicket::of(state, drop.id, user, ticket)),
-        Status::Expired { ticket, reason } => {
-            let (reason, message) = match reason {
-                ExpiryReason::Abandoned => (
-                    "abandoned",
-                    "the place was lost: it went unpolled for too long; join again to queue at the back",
-                ),
-                ExpiryReason::PassExpired => (
-                    "pass_expired",
-                    "the pass expired unused; join again to queue at the back",
-                ),
-            };
-            Err(ApiError::new(StatusCode::GONE, "queue_expired", message)
-                .with_details(json!({ "ticket": ticket, "reason": reason })))
-        }
-        Status::NotInQueue => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_in_queue",
-            "you hold no place in this waiting room: join it first",
-        )),
-    }
+    let ticket = rooms::poll(state, id, user).await?;
+    Ok(QueueTicket::of(state, id, user, ticket))
 }

@@ -1,12 +1,12 @@
 use axum::extract::State;
+use rushline_app::rooms;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::room_of;
 use crate::auth::AuthUser;
-use crate::rooms::{room_error, room_key};
-use crate::{ApiError, AppState, ErrorBody, Json, Path};
+use crate::openapi::errors;
+use crate::{ApiError, AppState, Json, Path};
 
 /// The waiting room's numbers.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,6 +23,8 @@ pub(crate) struct QueueStats {
     abandoned: u64,
 }
 
+errors!(StatsErrors: [Unauthorized, NotFound, NoWaitingRoom, RoomUnavailable, DatabaseUnavailable]);
+
 /// The room's numbers, for the drop's seller or an admin.
 #[utoipa::path(
     get,
@@ -30,29 +32,14 @@ pub(crate) struct QueueStats {
     tag = "queue",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = QueueStats),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such drop, or not the caller's; `no_waiting_room`: the drop has no waiting room", body = ErrorBody),
-        (status = 503, description = "`room_unavailable`, `database_unavailable`", body = ErrorBody),
-    )
+    responses((status = 200, body = QueueStats), StatsErrors)
 )]
 pub(crate) async fn stats(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<QueueStats>, ApiError> {
-    let drop = state.drops.get(&state.store, id).await?;
-    if drop.seller_id != user.id && !user.is_admin() {
-        return Err(ApiError::not_found());
-    }
-    let (drop, spec) = room_of(&state, drop.id).await?;
-    let stats = state
-        .rooms
-        .room
-        .stats(&room_key(drop.id), &spec, state.clock.now())
-        .await
-        .map_err(room_error)?;
+    let stats = rooms::stats(&state, user.id, user.is_admin(), id).await?;
     Ok(Json(QueueStats {
         waiting: stats.waiting,
         admitted: stats.admitted,

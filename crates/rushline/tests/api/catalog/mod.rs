@@ -8,7 +8,7 @@ mod time_sales;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use rushline_server::catalog::SyncState;
+use rushline_app::catalog::SyncState;
 use rushline_testkit::{TestApp, TestResponse, TestUser};
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
+use rushline_app::identity::{CreateUserError, create_verified_user};
 use rushline_domain::Clock;
 use rushline_domain::Role;
-use rushline_server::identity::{CreateUserError, create_verified_user};
 use rushline_testkit::{TestApp, backend_test};
 
 use super::{PASSWORD, authorized, session};

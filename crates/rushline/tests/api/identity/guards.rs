@@ -7,9 +7,10 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use chrono::{Duration, TimeDelta};
 use http_body_util::BodyExt;
+use rushline_app::identity::AccessTokens;
 use rushline_domain::Clock;
 use rushline_domain::Role;
-use rushline_server::auth::{AccessTokens, Admin, AuthUser, Buyer, Seller};
+use rushline_server::auth::{Admin, AuthUser, Buyer, Seller};
 use rushline_testkit::{TestApp, backend_test};
 use tower::ServiceExt;
 

@@ -12,24 +12,20 @@ use rushline_domain::identity::{
 };
 use rushline_store::DbError;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{NewAccount, new_user};
 use crate::App;
 
 /// One account to import. Exactly one of `password` and `password_hash` is given.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ImportRecord {
     #[serde(default)]
-    #[schema(example = "minji@example.com")]
     pub email: String,
     #[serde(default)]
-    #[schema(example = "Kim Minji")]
     pub name: String,
     /// `buyer` (when absent or empty) or `seller`; admins are refused.
     #[serde(default)]
-    #[schema(example = "buyer")]
     pub role: Option<String>,
     /// A password, checked against the sign-up rules and hashed with the configured cost.
     #[serde(default)]
@@ -37,12 +33,11 @@ pub struct ImportRecord {
     /// An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), stored as it is; logins
     /// are checked with the parameters written in it.
     #[serde(default)]
-    #[schema(example = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA")]
     pub password_hash: Option<String>,
 }
 
 /// What became of one line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// A new, verified account.
@@ -55,7 +50,7 @@ pub enum Outcome {
 
 /// One line's outcome: its number in the input (a file's line, a JSON array's item, from 1) and
 /// its normalized e-mail when it had one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineResult {
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,7 +137,7 @@ impl<'a> Importer<'a> {
                 Err(e) => {
                     tracing::error!(
                         line = c.line,
-                        code = e.code(),
+                        code = %e.code(),
                         "hashing an imported password failed"
                     );
                     results[slot].outcome = Outcome::Refused {

@@ -1,5 +1,5 @@
-//! The waiting rooms in front of drops, as the HTTP layer uses them: the room backend (memory or
-//! Redis), the passes admitted buyers carry, the published shuffle seed, and admission.
+//! The waiting rooms in front of drops: the room backend (memory or Redis), the passes admitted
+//! buyers carry, the published shuffle seed, and admission.
 //!
 //! The room itself (`rushline_gate::room`) decides order and admission; this module turns a
 //! drop's settings into the room's [`RoomSpec`], signs and checks passes, and records the seed
@@ -7,27 +7,23 @@
 //! (`/queue`, `/queue/me`, each event of `/queue/events`) and once per second from the
 //! `admit_waiting_rooms` job, so a room keeps its pace even when nobody polls.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
-use axum::http::request::Parts;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use moka::future::Cache;
-use rushline_gate::room::{RoomKey, RoomSpec};
+use rushline_gate::room::{
+    ExpiryReason, JoinOutcome, RoomKey, RoomSpec, RoomStats, Status, Ticket,
+};
 use rushline_gate::{GateError, WaitingRoom};
 use rushline_store::{DbError, ProductDrop};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::{ApiError, App, AppState};
-
-/// The header a purchase on a drop with a waiting room carries the buyer's pass in.
-pub const PASS_HEADER: &str = "x-queue-pass";
+use crate::{App, AppError, ErrorCode};
 
 /// Sets passes apart from every other token signed with the same secret.
 const PASS_AUDIENCE: &str = "rushline:queue-pass";
@@ -106,7 +102,7 @@ impl WaitingRooms {
         drop: &ProductDrop,
         spec: &RoomSpec,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let admission = self
             .room
             .admit(&room_key(drop.id), spec, now)
@@ -125,7 +121,7 @@ impl WaitingRooms {
         &self,
         app: &App,
         drop: &ProductDrop,
-    ) -> Result<Option<String>, ApiError> {
+    ) -> Result<Option<String>, AppError> {
         if let Some(seed) = &drop.queue_seed {
             return Ok(Some(seed.clone()));
         }
@@ -164,7 +160,7 @@ impl WaitingRooms {
             .await
             .map_err(|e: Arc<SeedError>| match &*e {
                 SeedError::Room => room_unavailable(),
-                SeedError::Db(e) => ApiError::from(e.clone()),
+                SeedError::Db(e) => AppError::from(e.clone()),
             })?;
         Ok(Some(seed.to_string()))
     }
@@ -192,9 +188,8 @@ impl WaitingRooms {
         now: DateTime<Utc>,
     ) -> Result<(), PassRefused> {
         let pass = pass.ok_or_else(|| {
-            PassRefused::Invalid(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "queue_pass_required",
+            PassRefused::Invalid(AppError::new(
+                ErrorCode::QueuePassRequired,
                 "this drop has a waiting room: join it and send the pass you get on admission in X-Queue-Pass",
             ))
         })?;
@@ -226,7 +221,7 @@ impl WaitingRooms {
         drop: Uuid,
         user: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, AppError> {
         self.room
             .consume(&room_key(drop), user, now)
             .await
@@ -234,7 +229,7 @@ impl WaitingRooms {
     }
 
     /// Counts an open `/queue/events` stream until the guard is dropped with the stream.
-    pub(crate) fn stream_opened(&self) -> StreamGuard {
+    pub fn stream_opened(&self) -> StreamGuard {
         self.open_streams.fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("rushline_queue_event_streams").increment(1.0);
         StreamGuard(self.open_streams.clone())
@@ -246,7 +241,7 @@ impl WaitingRooms {
     }
 }
 
-pub(crate) struct StreamGuard(Arc<AtomicUsize>);
+pub struct StreamGuard(Arc<AtomicUsize>);
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
@@ -261,60 +256,138 @@ enum SeedError {
 }
 
 /// The room of a drop: named like its pool.
-pub(crate) fn room_key(drop: Uuid) -> RoomKey {
+fn room_key(drop: Uuid) -> RoomKey {
     RoomKey(rushline_store::drop_pool_key(drop))
 }
 
 /// Why [`WaitingRooms::check_pass`] refused a pass.
 pub enum PassRefused {
     /// Missing, not signed by this deployment, or for another buyer or drop.
-    Invalid(ApiError),
+    Invalid(AppError),
     /// A pass that was valid: its session has ended since.
-    Expired(ApiError),
+    Expired(AppError),
 }
 
-pub(crate) fn pass_invalid(message: &'static str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "queue_pass_invalid", message)
+pub fn pass_invalid(message: &'static str) -> AppError {
+    AppError::new(ErrorCode::QueuePassInvalid, message)
 }
 
-pub(crate) fn room_error(e: GateError) -> ApiError {
+fn room_error(e: GateError) -> AppError {
     tracing::error!(error = %e, "waiting room failed");
     room_unavailable()
 }
 
-fn room_unavailable() -> ApiError {
-    ApiError::unavailable(
-        "room_unavailable",
+fn room_unavailable() -> AppError {
+    AppError::new(
+        ErrorCode::RoomUnavailable,
         "the waiting room is unavailable; retry later",
     )
     .with_retry_after(1)
 }
 
-/// The `X-Queue-Pass` header, when sent. A value that is not text counts as a pass that fails
-/// the check.
-pub(crate) struct QueuePass(pub Option<String>);
+/// The drop and its room spec; 404 `no_waiting_room` for a drop without one.
+async fn room_of(app: &App, id: Uuid) -> Result<(Arc<ProductDrop>, RoomSpec), AppError> {
+    let drop = app.drops.get(&app.store, id).await?;
+    let spec = app.rooms.spec(&drop).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::NoWaitingRoom,
+            "this drop has no waiting room: buy directly",
+        )
+    })?;
+    Ok((drop, spec))
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for QueuePass {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Self(parts.headers.get(PASS_HEADER).map(|value| {
-            value.to_str().unwrap_or_default().to_owned()
-        })))
+/// Takes `buyer`'s place in the drop's waiting room, from `prequeue_minutes` before `opens_at`
+/// until the drop closes; joining again answers with the same ticket (and counts as a poll).
+pub async fn join(app: &App, drop_id: Uuid, buyer: Uuid) -> Result<Ticket, AppError> {
+    let (drop, spec) = room_of(app, drop_id).await?;
+    let now = app.clock.now();
+    if now >= drop.closes_at {
+        return Err(AppError::new(ErrorCode::Closed, "the drop has closed"));
     }
+    app.rooms.admit(&drop, &spec, now).await?;
+    let outcome = app
+        .rooms
+        .room
+        .join(&room_key(drop.id), &spec, buyer, now)
+        .await
+        .map_err(room_error)?;
+    match outcome {
+        JoinOutcome::Joined(ticket) => Ok(ticket),
+        JoinOutcome::NotOpenYet { queue_opens_at } => Err(AppError::new(
+            ErrorCode::NotOpen,
+            "the waiting room has not opened yet",
+        )
+        .with_details(json!({ "queue_opens_at": queue_opens_at }))),
+    }
+}
+
+/// A poll of `buyer`'s place: admits whoever is due, then reads the place (which keeps a
+/// waiting place alive). 410 `queue_expired` once for a lost place, 404 `not_in_queue` for a
+/// buyer without one.
+pub async fn poll(app: &App, drop_id: Uuid, buyer: Uuid) -> Result<Ticket, AppError> {
+    let (drop, spec) = room_of(app, drop_id).await?;
+    let now = app.clock.now();
+    app.rooms.admit(&drop, &spec, now).await?;
+    let status = app
+        .rooms
+        .room
+        .status(&room_key(drop.id), &spec, buyer, now)
+        .await
+        .map_err(room_error)?;
+    match status {
+        Status::InRoom(ticket) => Ok(ticket),
+        Status::Expired { ticket, reason } => {
+            let (reason, message) = match reason {
+                ExpiryReason::Abandoned => (
+                    "abandoned",
+                    "the place was lost: it went unpolled for too long; join again to queue at the back",
+                ),
+                ExpiryReason::PassExpired => (
+                    "pass_expired",
+                    "the pass expired unused; join again to queue at the back",
+                ),
+            };
+            Err(AppError::new(ErrorCode::QueueExpired, message)
+                .with_details(json!({ "ticket": ticket, "reason": reason })))
+        }
+        Status::NotInQueue => Err(AppError::new(
+            ErrorCode::NotInQueue,
+            "you hold no place in this waiting room: join it first",
+        )),
+    }
+}
+
+/// The room's numbers, for the drop's seller (`viewer`) or an admin; 404 for anyone else.
+pub async fn stats(
+    app: &App,
+    viewer: Uuid,
+    admin: bool,
+    drop_id: Uuid,
+) -> Result<RoomStats, AppError> {
+    let drop = app.drops.get(&app.store, drop_id).await?;
+    if drop.seller_id != viewer && !admin {
+        return Err(AppError::not_found());
+    }
+    let (drop, spec) = room_of(app, drop.id).await?;
+    app.rooms
+        .room
+        .stats(&room_key(drop.id), &spec, app.clock.now())
+        .await
+        .map_err(room_error)
 }
 
 /// The `admit_waiting_rooms` job: one admission step for every open drop with a room, and the
 /// seed of each room that opened published.
-pub async fn admit_open_rooms(state: &AppState) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    for drop in state.store.drops_with_open_rooms(now).await? {
-        let Some(spec) = state.rooms.spec(&drop) else {
+pub async fn admit_open_rooms(app: &App) -> Result<(), AppError> {
+    let now = app.clock.now();
+    for drop in app.store.drops_with_open_rooms(now).await? {
+        let Some(spec) = app.rooms.spec(&drop) else {
             continue;
         };
-        state.rooms.admit(&drop, &spec, now).await?;
+        app.rooms.admit(&drop, &spec, now).await?;
         if drop.queue_seed.is_none() {
-            state.rooms.published_seed(state, &drop).await?;
+            app.rooms.published_seed(app, &drop).await?;
         }
     }
     Ok(())

@@ -15,7 +15,6 @@ pub use toss::Toss;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
 use rushline_domain::{OrderStatus, PaymentStatus};
@@ -27,9 +26,8 @@ use rushline_store::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::claims::{Creates, request_id};
-use crate::{ApiError, AppState};
+use crate::{App, AppError, ErrorCode};
 
 /// The provider this node charges with: Toss Payments when its secret key is configured, else
 /// the sandbox. Never both: a deployment that takes real payments must not accept test cards,
@@ -75,20 +73,20 @@ impl Job for RefundPayment {
     const MAX_ATTEMPTS: i32 = 50;
 }
 
-pub fn register_jobs(registry: &mut Registry, state: &AppState) {
-    let refunds = state.clone();
+pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
+    let refunds = app.clone();
     registry.handle(move |job: RefundPayment| {
-        let state = refunds.clone();
-        async move { refund(&state, job).await }
+        let app = refunds.clone();
+        async move { refund(&app, job).await }
     });
-    let sweeper = state.clone();
+    let sweeper = app.clone();
     registry.every(
         "sweep_stale_payments",
         Duration::from_secs(60),
         move |due| {
-            let state = sweeper.clone();
+            let app = sweeper.clone();
             async move {
-                sweep_stale(&state, due)
+                sweep_stale(&app, due)
                     .await
                     .map(drop)
                     .map_err(|e| anyhow::anyhow!("sweeping stale payments failed: {e:?}"))
@@ -97,12 +95,12 @@ pub fn register_jobs(registry: &mut Registry, state: &AppState) {
     );
 }
 
-async fn refund(state: &AppState, job: RefundPayment) -> anyhow::Result<()> {
-    let payment = state.store.payment(job.payment_id).await?;
+async fn refund(app: &App, job: RefundPayment) -> anyhow::Result<()> {
+    let payment = app.store.payment(job.payment_id).await?;
     if payment.status == PaymentStatus::Refunded {
         return Ok(());
     }
-    let provider: &Guarded = state.payments.provider(&payment.provider).ok_or_else(|| {
+    let provider: &Guarded = app.payments.provider(&payment.provider).ok_or_else(|| {
         anyhow::anyhow!(
             "payment {} was made with {}, which is not configured",
             payment.id,
@@ -118,14 +116,13 @@ async fn refund(state: &AppState, job: RefundPayment) -> anyhow::Result<()> {
         Err(e) => anyhow::bail!("refund of payment {} failed: {e}", payment.id),
     }
     // From where it stood when read: a refund running twice settles it once.
-    state
-        .store
+    app.store
         .settle_payment(
             payment.id,
             payment.status,
             PaymentStatus::Refunded,
             None,
-            state.clock.now(),
+            app.clock.now(),
         )
         .await?;
     tracing::info!(payment = %payment.id, amount = payment.amount, "refunded");
@@ -146,23 +143,23 @@ pub enum PayMethod {
 /// refunded through the outbox. A retry with the same idempotency key answers where that
 /// payment stands and charges nothing more.
 pub async fn pay(
-    state: &AppState,
-    buyer: AuthUser,
+    app: &App,
+    buyer: Uuid,
     order_id: Uuid,
     key: &str,
     method: PayMethod,
-) -> Result<(Order, Payment), ApiError> {
-    let payment_id = request_id(buyer.id, Creates::Payment, key);
-    match state.store.payment(payment_id).await {
-        Ok(existing) => return replay(state, buyer, order_id, existing).await,
+) -> Result<(Order, Payment), AppError> {
+    let payment_id = request_id(buyer, Creates::Payment, key);
+    match app.store.payment(payment_id).await {
+        Ok(existing) => return replay(app, buyer, order_id, existing).await,
         Err(DbError::NotFound) => {}
         Err(e) => return Err(e.into()),
     }
-    let order = state.store.order(order_id).await?;
-    if order.buyer_id != buyer.id {
-        return Err(ApiError::not_found());
+    let order = app.store.order(order_id).await?;
+    if order.buyer_id != buyer {
+        return Err(AppError::not_found());
     }
-    let now = state.clock.now();
+    let now = app.clock.now();
     match order.status {
         OrderStatus::PendingPayment if order.hold_expires_at > now => {}
         OrderStatus::PendingPayment | OrderStatus::Expired => return Err(hold_expired()),
@@ -170,25 +167,24 @@ pub async fn pay(
         | OrderStatus::Shipping
         | OrderStatus::Delivered
         | OrderStatus::Completed => {
-            return Err(ApiError::conflict("already_paid", "the order is paid"));
+            return Err(AppError::new(ErrorCode::AlreadyPaid, "the order is paid"));
         }
         other => {
-            return Err(ApiError::conflict(
-                "invalid_transition",
+            return Err(AppError::new(
+                ErrorCode::InvalidTransition,
                 format!("a {other} order cannot be paid"),
             ));
         }
     }
-    let (provider, payment_ref, card_number) = match (method, &state.payments) {
+    let (provider, payment_ref, card_number) = match (method, &app.payments) {
         (PayMethod::Card { card_number }, Payments::Sandbox(sandbox)) => (
             sandbox,
             format!("sandbox_{}", payment_id.simple()),
             Some(card_number),
         ),
         (PayMethod::Card { .. }, Payments::Toss(_)) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "payment_method_unavailable",
+            return Err(AppError::new(
+                ErrorCode::PaymentMethodUnavailable,
                 "sandbox cards are not accepted here; pay with Toss Payments",
             ));
         }
@@ -200,18 +196,16 @@ pub async fn pay(
             Payments::Toss(toss),
         ) => {
             if amount != order.total {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "amount_mismatch",
+                return Err(AppError::new(
+                    ErrorCode::AmountMismatch,
                     format!("the order's total is {} won, not {amount}", order.total),
                 ));
             }
             (toss, payment_key, None)
         }
         (PayMethod::Toss { .. }, Payments::Sandbox(_)) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "provider_not_configured",
+            return Err(AppError::new(
+                ErrorCode::ProviderNotConfigured,
                 "Toss Payments is not configured",
             ));
         }
@@ -230,15 +224,15 @@ pub async fn pay(
         created_at: now,
         updated_at: now,
     };
-    match state.store.begin_payment(&payment).await {
+    match app.store.begin_payment(&payment).await {
         Ok(()) => {}
         Err(e) if e.is_conflict_on(PAYMENTS_ONE_LIVE_PER_ORDER) => {
-            return Err(ApiError::conflict(
-                "payment_in_progress",
+            return Err(AppError::new(
+                ErrorCode::PaymentInProgress,
                 "the order already has a payment",
             ));
         }
-        Err(DbError::Conflict { .. }) => return Err(ApiError::request_in_progress()),
+        Err(DbError::Conflict { .. }) => return Err(AppError::request_in_progress()),
         Err(e) => return Err(e.into()),
     }
 
@@ -251,7 +245,7 @@ pub async fn pay(
             idempotency_key: payment_id.to_string(),
         })
         .await;
-    let now = state.clock.now();
+    let now = app.clock.now();
     match charged {
         Ok(_) => {
             let mut change = OrderTransition::new(
@@ -262,13 +256,13 @@ pub async fn pay(
                 "payment",
             );
             change.within_hold = true;
-            match state.store.approve_payment(payment_id, &change).await {
-                Ok(order) => Ok((order, state.store.payment(payment_id).await?)),
+            match app.store.approve_payment(payment_id, &change).await {
+                Ok(order) => Ok((order, app.store.payment(payment_id).await?)),
                 // The sweep gave up on this payment and is refunding the charge.
                 Err(e) if e.is_conflict_on(PAYMENT_STATUS_CHANGED) => Err(refunded()),
                 Err(e) if e.is_conflict_on(ORDER_STATUS_CHANGED) => {
                     refund_later(
-                        state,
+                        app,
                         payment_id,
                         "the order's hold ran out before the payment completed",
                     )
@@ -280,37 +274,23 @@ pub async fn pay(
             }
         }
         Err(ProviderError::Declined { code, message }) => {
-            settle_uncharged(state, payment_id, PaymentStatus::Declined, &code, now).await?;
+            settle_uncharged(app, payment_id, PaymentStatus::Declined, &code, now).await?;
             Err(declined(&code, &message))
         }
         Err(ProviderError::CircuitOpen) => {
-            settle_uncharged(
-                state,
-                payment_id,
-                PaymentStatus::Failed,
-                "circuit_open",
-                now,
-            )
-            .await?;
+            settle_uncharged(app, payment_id, PaymentStatus::Failed, "circuit_open", now).await?;
             Err(unavailable())
         }
         // Toss asked us to slow down: it charged nothing, and is not failing.
         Err(ProviderError::RateLimited) => {
-            settle_uncharged(
-                state,
-                payment_id,
-                PaymentStatus::Failed,
-                "rate_limited",
-                now,
-            )
-            .await?;
+            settle_uncharged(app, payment_id, PaymentStatus::Failed, "rate_limited", now).await?;
             Err(unavailable())
         }
         Err(e) => {
             // A timeout may hide a charge that went through: cancel to be sure.
             tracing::warn!(payment = %payment_id, error = %e, "payment provider failed; cancelling any charge");
             refund_later(
-                state,
+                app,
                 payment_id,
                 "the provider did not confirm the payment in time",
             )
@@ -322,18 +302,18 @@ pub async fn pay(
 
 /// Answers a retried payment request from the payment it created.
 async fn replay(
-    state: &AppState,
-    buyer: AuthUser,
+    app: &App,
+    buyer: Uuid,
     order_id: Uuid,
     payment: Payment,
-) -> Result<(Order, Payment), ApiError> {
-    let order = state.store.order(payment.order_id).await?;
-    if order.buyer_id != buyer.id || payment.order_id != order_id {
-        return Err(ApiError::idempotency_mismatch());
+) -> Result<(Order, Payment), AppError> {
+    let order = app.store.order(payment.order_id).await?;
+    if order.buyer_id != buyer || payment.order_id != order_id {
+        return Err(AppError::idempotency_mismatch());
     }
     match payment.status {
         PaymentStatus::Approved => Ok((order, payment)),
-        PaymentStatus::Pending => Err(ApiError::request_in_progress()),
+        PaymentStatus::Pending => Err(AppError::request_in_progress()),
         PaymentStatus::Declined => Err(declined(
             payment.failure_code.as_deref().unwrap_or_default(),
             "the card was declined",
@@ -346,13 +326,13 @@ async fn replay(
 /// Records that a pending payment charged nothing. If the sweep took it first, it is being
 /// refunded, and the buyer hears that, as a retry would.
 async fn settle_uncharged(
-    state: &AppState,
+    app: &App,
     payment_id: Uuid,
     status: PaymentStatus,
     code: &str,
     at: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    match state
+) -> Result<(), AppError> {
+    match app
         .store
         .settle_payment(payment_id, PaymentStatus::Pending, status, Some(code), at)
         .await
@@ -365,10 +345,10 @@ async fn settle_uncharged(
 /// Refunds a pending payment through the outbox. One that is no longer pending was settled
 /// by someone else: the sweep (it is being refunded already) or, for the sweep, its request,
 /// which finished after all.
-async fn refund_later(state: &AppState, payment_id: Uuid, reason: &str) -> Result<(), ApiError> {
-    let now = state.clock.now();
+async fn refund_later(app: &App, payment_id: Uuid, reason: &str) -> Result<(), AppError> {
+    let now = app.clock.now();
     let job = refund_job(payment_id, reason, now);
-    match state.store.refund_later(payment_id, &job, now).await {
+    match app.store.refund_later(payment_id, &job, now).await {
         Err(e) if e.is_conflict_on(PAYMENT_STATUS_CHANGED) => Ok(()),
         other => Ok(other?),
     }
@@ -388,12 +368,12 @@ pub fn refund_job(payment_id: Uuid, reason: &str, at: DateTime<Utc>) -> NewJob {
 /// The refund jobs for the approved payments of an order that is being undone, to enqueue in
 /// the transaction that undoes it.
 pub async fn refunds_for(
-    state: &AppState,
+    app: &App,
     order_id: Uuid,
     reason: &str,
     at: DateTime<Utc>,
-) -> Result<Vec<NewJob>, ApiError> {
-    Ok(state
+) -> Result<Vec<NewJob>, AppError> {
+    Ok(app
         .store
         .payments_for_order(order_id)
         .await?
@@ -405,11 +385,11 @@ pub async fn refunds_for(
 
 /// Payments left `pending` by a request that died between the charge and its outcome are
 /// refunded: any charge behind them goes back, and the buyer may pay again.
-pub async fn sweep_stale(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    let stale = state.store.stale_payments(now - STALE_AFTER).await?;
+pub async fn sweep_stale(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let stale = app.store.stale_payments(now - STALE_AFTER).await?;
     for payment_id in &stale {
         tracing::warn!(payment = %payment_id, "a payment was left pending; refunding any charge");
-        refund_later(state, *payment_id, "the payment request did not complete").await?;
+        refund_later(app, *payment_id, "the payment request did not complete").await?;
     }
     Ok(stale.len())
 }
@@ -436,34 +416,36 @@ pub fn longest_call(timeout: Duration, retries: usize, backoff: Duration) -> Dur
         .unwrap_or_else(|total| total)
 }
 
-fn hold_expired() -> ApiError {
-    ApiError::conflict(
-        "hold_expired",
+fn hold_expired() -> AppError {
+    AppError::new(
+        ErrorCode::HoldExpired,
         "the order's hold has run out; its stock went back on sale",
     )
 }
 
-fn refunded() -> ApiError {
-    ApiError::conflict(
-        "payment_refunded",
+fn refunded() -> AppError {
+    AppError::new(
+        ErrorCode::PaymentRefunded,
         "this payment could not complete its order and was refunded",
     )
 }
 
-fn unavailable() -> ApiError {
-    ApiError::unavailable(
-        "payment_unavailable",
+fn unavailable() -> AppError {
+    AppError::new(
+        ErrorCode::PaymentUnavailable,
         "the payment provider is unavailable; retry later",
     )
     .with_retry_after(30)
 }
 
-fn declined(code: &str, message: &str) -> ApiError {
+/// A provider's refusal, under our code for it where we have one: the sandbox's codes, which
+/// are the provider's own, and Toss's, which all are `payment_declined`.
+fn declined(code: &str, message: &str) -> AppError {
     let stable = match code {
-        "card_declined" => "card_declined",
-        "insufficient_funds" => "insufficient_funds",
-        _ => "payment_declined",
+        "card_declined" => ErrorCode::CardDeclined,
+        "insufficient_funds" => ErrorCode::InsufficientFunds,
+        _ => ErrorCode::PaymentDeclined,
     };
-    ApiError::new(StatusCode::PAYMENT_REQUIRED, stable, message.to_owned())
+    AppError::new(stable, message.to_owned())
         .with_details(serde_json::json!({ "provider_code": code }))
 }

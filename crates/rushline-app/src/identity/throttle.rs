@@ -8,25 +8,25 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rushline_ratelimit::{Admission, RateLimitError, Ticket};
 
 use super::secrets::sha256_hex;
-use crate::{ApiError, AppState};
+use crate::{App, AppError, ErrorCode};
 
 /// A password check in progress, counted as a failure until [`PasswordAttempt::not_a_failure`]
 /// says otherwise. Counting before the check, not after, keeps concurrent guesses within the
 /// limit: each takes a place in the window before argon2 runs.
-pub(crate) struct PasswordAttempt {
+pub struct PasswordAttempt {
     places: Vec<(String, Ticket)>,
 }
 
 impl PasswordAttempt {
     /// Takes a place in the account's window, then in the address's, or answers 429 with the
     /// wait of the first that is full (and gives back any place taken).
-    pub(crate) async fn begin(
-        state: &AppState,
+    pub async fn begin(
+        app: &App,
         email: &str,
         ip: IpAddr,
         now: DateTime<Utc>,
-    ) -> Result<Self, ApiError> {
-        let policy = &state.identity;
+    ) -> Result<Self, AppError> {
+        let policy = &app.identity;
         let mut attempt = Self { places: Vec::new() };
         // The e-mail is hashed: keys stay short whatever a caller sends, and Redis holds no
         // addresses.
@@ -38,15 +38,15 @@ impl PasswordAttempt {
             (format!("login:ip:{ip}"), policy.ip_login_failures),
         ];
         for (key, limit) in windows {
-            let admission = state.limiter.acquire(&key, limit, now).await;
+            let admission = app.limiter.acquire(&key, limit, now).await;
             match admission {
                 Ok(Admission::Allowed(ticket)) => attempt.places.push((key, ticket)),
                 Ok(Admission::Refused { retry_after }) => {
-                    attempt.not_a_failure(state).await?;
-                    return Err(ApiError::too_many_requests(whole_seconds(retry_after)));
+                    attempt.not_a_failure(app).await?;
+                    return Err(AppError::too_many_requests(whole_seconds(retry_after)));
                 }
                 Err(e) => {
-                    attempt.not_a_failure(state).await?;
+                    attempt.not_a_failure(app).await?;
                     return Err(limiter_down(e));
                 }
             }
@@ -55,10 +55,9 @@ impl PasswordAttempt {
     }
 
     /// The password was right (or never checked): the attempt does not count.
-    pub(crate) async fn not_a_failure(self, state: &AppState) -> Result<(), ApiError> {
+    pub async fn not_a_failure(self, app: &App) -> Result<(), AppError> {
         for (key, ticket) in self.places {
-            state
-                .limiter
+            app.limiter
                 .release(&key, ticket)
                 .await
                 .map_err(limiter_down)?;
@@ -68,15 +67,15 @@ impl PasswordAttempt {
 }
 
 /// `Retry-After` in whole seconds, rounded up so that a client waiting that long is let in.
-pub(crate) fn whole_seconds(wait: TimeDelta) -> u64 {
+pub fn whole_seconds(wait: TimeDelta) -> u64 {
     let micros = u64::try_from(wait.num_microseconds().unwrap_or(i64::MAX)).unwrap_or(0);
     micros.div_ceil(1_000_000)
 }
 
-fn limiter_down(e: RateLimitError) -> ApiError {
+fn limiter_down(e: RateLimitError) -> AppError {
     tracing::warn!(error = %e, "login throttle unavailable");
-    ApiError::unavailable(
-        "rate_limiter_unavailable",
+    AppError::new(
+        ErrorCode::RateLimiterUnavailable,
         "the rate limiter is unavailable; retry later",
     )
     .with_retry_after(1)

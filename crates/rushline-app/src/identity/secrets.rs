@@ -5,28 +5,28 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// A 6-digit verification code.
-pub(crate) fn new_code() -> String {
+pub fn new_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000))
 }
 
 /// What is stored for a code. Salted with the account id so that one table of all million
 /// codes' hashes does not read every account's code; the 5-minute expiry and the attempt limit
 /// are what protect so small a secret.
-pub(crate) fn code_hash(user: Uuid, code: &str) -> String {
+pub fn code_hash(user: Uuid, code: &str) -> String {
     sha256_hex(&format!("{user}:{code}"))
 }
 
 /// A refresh token: 256 random bits, hex. A bearer secret, so it is never stored.
-pub(crate) fn new_refresh_token() -> String {
+pub fn new_refresh_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// What is stored for a refresh token. A fast hash is enough: the token is random, not chosen.
-pub(crate) fn refresh_token_hash(token: &str) -> String {
+pub fn refresh_token_hash(token: &str) -> String {
     sha256_hex(token)
 }
 
-pub(crate) fn sha256_hex(text: &str) -> String {
+pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 

@@ -5,7 +5,7 @@ use rushline_jobs::{Job, Registry};
 use rushline_mail::Mail;
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
+use crate::App;
 
 /// Delivers one message through the configured mailer.
 #[derive(Debug, Serialize, Deserialize)]
@@ -19,8 +19,8 @@ impl Job for SendMail {
     const MAX_ATTEMPTS: i32 = 8;
 }
 
-pub(crate) fn register(registry: &mut Registry, state: &AppState) {
-    let mailer = state.mailer.clone();
+pub(crate) fn register(registry: &mut Registry, app: &App) {
+    let mailer = app.mailer.clone();
     registry.handle(move |job: SendMail| {
         let mailer = mailer.clone();
         async move { Ok(mailer.send(&job.0).await?) }

@@ -1,5 +1,8 @@
-//! Drop metadata for the hot path: read from the database at most once per second per drop and
-//! node, so that a burst of purchases costs no database read for the drop itself.
+//! Drops: their metadata for the hot path, read from the database at most once per second per
+//! drop and node, so that a burst of purchases costs no database read for the drop itself; and
+//! [`purchase`], buying units of one.
+
+mod purchase;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +11,9 @@ use moka::future::Cache;
 use rushline_store::{DbError, ProductDrop, Store};
 use uuid::Uuid;
 
-use crate::ApiError;
+use crate::AppError;
+
+pub use purchase::{PurchaseRequest, Purchased, purchase};
 
 /// How long a node trusts its copy of a drop. Terms change only before opening (`PATCH` refuses
 /// afterwards) and the changing node forgets its copy at once; another node may use the old
@@ -36,11 +41,11 @@ impl DropCache {
         &self,
         store: &Arc<dyn Store>,
         id: Uuid,
-    ) -> Result<Arc<ProductDrop>, ApiError> {
+    ) -> Result<Arc<ProductDrop>, AppError> {
         self.drops
             .try_get_with(id, async { store.drop_by_id(id).await.map(Arc::new) })
             .await
-            .map_err(|e: Arc<DbError>| ApiError::from((*e).clone()))
+            .map_err(|e: Arc<DbError>| AppError::from((*e).clone()))
     }
 
     pub async fn forget(&self, id: Uuid) {

@@ -1,11 +1,12 @@
 //! Coupons and points at checkout, and campaigns on the hot path: a campaign's terms are read
 //! from the database at most once per campaign and node while in use, so that a burst of claims
-//! costs no database read for the campaign itself.
+//! ([`claim`]) costs no database read for the campaign itself.
+
+mod claim;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use rushline_domain::CouponStatus;
@@ -14,7 +15,9 @@ use rushline_store::{CouponCampaign, DbError, Redemption, Store};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{ApiError, AppState};
+use crate::{App, AppError, ErrorCode};
+
+pub use claim::{ClaimedCoupon, claim};
 
 /// Campaigns never change once created, so a copy is never stale; it is dropped only when
 /// unused for this long, to bound memory.
@@ -41,11 +44,11 @@ impl CampaignCache {
         &self,
         store: &Arc<dyn Store>,
         id: Uuid,
-    ) -> Result<Arc<CouponCampaign>, ApiError> {
+    ) -> Result<Arc<CouponCampaign>, AppError> {
         self.campaigns
             .try_get_with(id, async { store.campaign(id).await.map(Arc::new) })
             .await
-            .map_err(|e: Arc<DbError>| ApiError::from((*e).clone()))
+            .map_err(|e: Arc<DbError>| AppError::from((*e).clone()))
     }
 }
 
@@ -84,12 +87,12 @@ impl Redeem {
 /// Returns the total to charge and the redemption to write with the order, where the group
 /// commit checks the coupon and the balance again. Reads nothing when nothing is redeemed.
 pub async fn price(
-    state: &AppState,
+    app: &App,
     buyer: Uuid,
     lines: &[PricedLine],
     redeem: Redeem,
     now: DateTime<Utc>,
-) -> Result<(i64, Redemption), ApiError> {
+) -> Result<(i64, Redemption), AppError> {
     if redeem.is_nothing() {
         return Ok((
             lines.iter().map(|line| line.amount).sum(),
@@ -97,11 +100,11 @@ pub async fn price(
         ));
     }
     let coupon = match redeem.coupon_id {
-        Some(id) => Some(usable_coupon(state, buyer, id, now).await?),
+        Some(id) => Some(usable_coupon(app, buyer, id, now).await?),
         None => None,
     };
     let balance = if redeem.points > 0 {
-        state.store.points_balance(buyer).await?
+        app.store.points_balance(buyer).await?
     } else {
         0
     };
@@ -118,18 +121,17 @@ pub async fn price(
 
 /// The terms of the buyer's coupon `id`, if it can be used at `now`.
 async fn usable_coupon(
-    state: &AppState,
+    app: &App,
     buyer: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<CouponTerms, ApiError> {
-    let coupon = match state.store.coupon(id).await {
+) -> Result<CouponTerms, AppError> {
+    let coupon = match app.store.coupon(id).await {
         Ok(coupon) if coupon.user_id == buyer => coupon,
         // Another buyer's coupon is as unknown as a missing one.
         Ok(_) | Err(DbError::NotFound) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "coupon_not_found",
+            return Err(AppError::new(
+                ErrorCode::CouponNotFound,
                 "no such coupon in your wallet",
             ));
         }
@@ -137,24 +139,21 @@ async fn usable_coupon(
     };
     match coupon.status.shown(coupon.valid_until, now) {
         CouponStatus::Available if now < coupon.valid_from => {
-            return Err(ApiError::conflict(
-                "coupon_not_yet_valid",
+            return Err(AppError::new(
+                ErrorCode::CouponNotYetValid,
                 format!("the coupon is valid from {}", coupon.valid_from),
             ));
         }
         CouponStatus::Available => {}
         CouponStatus::Reserved | CouponStatus::Used => return Err(coupon_unavailable()),
         CouponStatus::Expired => {
-            return Err(ApiError::conflict(
-                "coupon_expired",
+            return Err(AppError::new(
+                ErrorCode::CouponExpired,
                 "the coupon's validity has ended",
             ));
         }
     }
-    let campaign = state
-        .campaigns
-        .get(&state.store, coupon.campaign_id)
-        .await?;
+    let campaign = app.campaigns.get(&app.store, coupon.campaign_id).await?;
     Ok(CouponTerms {
         discount: campaign.discount,
         min_order_amount: campaign.min_order_amount,
@@ -162,30 +161,27 @@ async fn usable_coupon(
     })
 }
 
-fn refused(error: PriceError) -> ApiError {
+fn refused(error: PriceError) -> AppError {
     match error {
-        PriceError::NotApplicable => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "coupon_not_applicable",
+        PriceError::NotApplicable => AppError::new(
+            ErrorCode::CouponNotApplicable,
             "the coupon covers none of the order's products",
         ),
-        PriceError::BelowMinimum { minimum, covered } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "coupon_minimum_not_met",
+        PriceError::BelowMinimum { minimum, covered } => AppError::new(
+            ErrorCode::CouponMinimumNotMet,
             format!(
                 "the coupon needs {minimum} won of the products it covers; the order has {covered}"
             ),
         )
         .with_details(json!({ "min_order_amount": minimum, "covered_amount": covered })),
         PriceError::NegativePoints => {
-            ApiError::validation(json!({ "points": ["must be 0 or more"] }))
+            AppError::validation(json!({ "points": ["must be 0 or more"] }))
         }
         PriceError::PointsExceedBalance { balance } => {
             insufficient_points().with_details(json!({ "balance": balance }))
         }
-        PriceError::PointsExceedTotal { payable } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "points_exceed_total",
+        PriceError::PointsExceedTotal { payable } => AppError::new(
+            ErrorCode::PointsExceedTotal,
             format!("at most {payable} points can pay for this order"),
         )
         .with_details(json!({ "payable": payable })),
@@ -194,15 +190,15 @@ fn refused(error: PriceError) -> ApiError {
 
 /// The coupon is reserved by or used on an order: checked before the order, or refused by its
 /// group commit when another order took it meanwhile.
-pub fn coupon_unavailable() -> ApiError {
-    ApiError::conflict(
-        "coupon_unavailable",
+pub fn coupon_unavailable() -> AppError {
+    AppError::new(
+        ErrorCode::CouponUnavailable,
         "the coupon is applied to another order or used",
     )
 }
 
 /// More points than the balance: checked before the order, or refused by its group commit when
 /// other orders spent them meanwhile.
-pub fn insufficient_points() -> ApiError {
-    ApiError::conflict("insufficient_points", "not enough points")
+pub fn insufficient_points() -> AppError {
+    AppError::new(ErrorCode::InsufficientPoints, "not enough points")
 }

@@ -4,7 +4,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::ApiError;
+use crate::AppError;
 
 /// Hashes and checks passwords with argon2id, off the async threads.
 ///
@@ -36,17 +36,17 @@ impl Passwords {
     }
 
     /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) of `password` with a fresh salt.
-    pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let argon2 = self.argon2.clone();
         let password = password.to_owned();
         self.blocking(move || hash_with(&argon2, &password))
             .await?
-            .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
+            .map_err(|e| AppError::internal(format!("password hashing failed: {e}")))
     }
 
     /// Whether `password` matches `hash`. With no hash (no such account), or one that is not a
     /// PHC string, the dummy hash is checked instead and the answer is `false`.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, AppError> {
         let usable = hash.filter(|h| PasswordHash::new(h).is_ok());
         let target = usable.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.to_owned();
@@ -63,7 +63,7 @@ impl Passwords {
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, AppError> {
         let permit = self
             .permits
             .clone()
@@ -75,7 +75,7 @@ impl Passwords {
             work()
         })
         .await
-        .map_err(|e| ApiError::internal(format!("password task failed: {e}")))
+        .map_err(|e| AppError::internal(format!("password task failed: {e}")))
     }
 }
 

@@ -1,11 +1,14 @@
 //! Identity: what sign-up, login, sessions and the admin command share — password hashing,
-//! codes and tokens, the login throttle, and the rules as configured.
+//! codes and refresh tokens, access tokens, the login throttle, bulk import, and the rules as
+//! configured.
 
 mod import;
 mod passwords;
-pub(crate) mod secrets;
-pub(crate) mod throttle;
+pub mod secrets;
+pub mod throttle;
+mod tokens;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -22,8 +25,9 @@ use uuid::Uuid;
 
 pub use import::{ImportRecord, Importer, LineResult, Outcome};
 pub use passwords::Passwords;
+pub use tokens::{AccessClaims, AccessTokens};
 
-use crate::{ApiError, App, AppState};
+use crate::{App, AppError, ErrorCode};
 
 /// The rules of identity as configured (DESIGN §4 gives the defaults).
 #[derive(Debug, Clone)]
@@ -40,31 +44,31 @@ pub struct IdentityPolicy {
 
 /// Per-field messages, answered as one `validation_failed`.
 #[derive(Debug, Default)]
-pub(crate) struct FieldErrors(Map<String, Value>);
+pub struct FieldErrors(Map<String, Value>);
 
 impl FieldErrors {
-    pub(crate) fn check(&mut self, field: &str, outcome: Result<(), Vec<&'static str>>) {
+    pub fn check(&mut self, field: &str, outcome: Result<(), Vec<&'static str>>) {
         if let Err(messages) = outcome {
             self.0.insert(field.to_owned(), messages.into());
         }
     }
 
-    pub(crate) fn into_result(self) -> Result<(), ApiError> {
+    pub fn into_result(self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(Value::Object(self.0)))
+            Err(AppError::validation(Value::Object(self.0)))
         }
     }
 }
 
 /// The fields of a new account, normalized and checked.
-pub(crate) struct NewAccount {
+pub struct NewAccount {
     pub email: String,
     pub name: String,
 }
 
-pub(crate) fn check_new_account(
+pub fn check_new_account(
     email: &str,
     password: &str,
     name: &str,
@@ -80,12 +84,15 @@ pub(crate) fn check_new_account(
     account
 }
 
-pub(crate) fn email_taken() -> ApiError {
-    ApiError::conflict("email_taken", "an account with this e-mail address exists")
+pub fn email_taken() -> AppError {
+    AppError::new(
+        ErrorCode::EmailTaken,
+        "an account with this e-mail address exists",
+    )
 }
 
 /// The message that carries a verification code.
-pub(crate) fn verification_mail(to: &str, code: &str, valid_for: TimeDelta) -> Mail {
+pub fn verification_mail(to: &str, code: &str, valid_for: TimeDelta) -> Mail {
     Mail {
         to: to.to_owned(),
         subject: format!("Your rushline code: {code}"),
@@ -143,7 +150,7 @@ pub async fn create_verified_user(
     }
 }
 
-pub(crate) fn new_user(
+pub fn new_user(
     account: NewAccount,
     role: Role,
     password_hash: String,
@@ -176,15 +183,15 @@ fn join_messages(messages: &Value) -> String {
 
 /// Expired refresh tokens and codes serve no purpose (a spent token is only kept to recognise
 /// its replay while it could still be valid); they are deleted hourly.
-pub(crate) fn register_jobs(registry: &mut Registry, state: &AppState) {
-    let state = state.clone();
+pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
+    let app = app.clone();
     registry.every(
         "purge_expired_credentials",
         Duration::from_secs(3600),
         move |due| {
-            let state = state.clone();
+            let app = app.clone();
             async move {
-                let purged = state.store.purge_expired_credentials(due).await?;
+                let purged = app.store.purge_expired_credentials(due).await?;
                 tracing::info!(purged, "purged expired refresh tokens and codes");
                 Ok(())
             }

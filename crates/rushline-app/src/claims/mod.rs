@@ -1,0 +1,134 @@
+//! The claims engine, shared by every kind of pool (drops, regular stock, coupons): the gate
+//! decides, the group-commit writer ([`writer`]) makes the decision durable, a decision the
+//! database refuses is undone in the gate, and [`reconcile`] brings the two back in line.
+//! [`place`] is the one way a request claims; [`request`] names what it creates, and
+//! [`gate_source`] lets the gate rebuild a pool from the database.
+
+mod gate_source;
+pub(crate) mod place;
+mod reconcile;
+mod request;
+mod writer;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+use dashmap::DashMap;
+use rushline_gate::{Claim, ClaimOutcome, Gate, PoolKey};
+use rushline_store::{ClaimWrite, CommitOutcome, Store};
+use uuid::Uuid;
+
+pub use gate_source::StorePools;
+pub(crate) use request::first_attempt;
+pub use request::{Creates, fingerprint, request_id};
+use writer::ClaimWriter;
+
+use crate::AppError;
+
+/// A node rebuilds a pool the database contradicted at most this often: every grant in flight
+/// while it rebuilds can be refused once more, and rebuilding on each refusal would keep the
+/// pool's state from ever settling.
+const REBUILD_AT_MOST_EVERY: Duration = Duration::from_millis(100);
+
+/// The claim path of every pool: the gate decides, the group-commit writer makes the decision
+/// durable, and a decision the database refuses is undone in the gate.
+pub struct Claims {
+    pub gate: Arc<dyn Gate>,
+    writer: ClaimWriter,
+    /// When this node last rebuilt each pool the database contradicted.
+    rebuilt: DashMap<String, Instant>,
+    /// A grant this old that the database does not hold was lost (its node died before the
+    /// write); younger ones may still be in their group commit.
+    orphan_after: TimeDelta,
+}
+
+impl Claims {
+    pub fn new(gate: Arc<dyn Gate>, store: Arc<dyn Store>, orphan_after: TimeDelta) -> Self {
+        Self {
+            gate,
+            writer: ClaimWriter::start(store),
+            rebuilt: DashMap::new(),
+            orphan_after,
+        }
+    }
+
+    /// One atomic step in the gate; `kind` labels the metric (`drop`, `product`, `coupon`).
+    pub async fn claim(
+        &self,
+        kind: &'static str,
+        pool: &PoolKey,
+        claim: &Claim,
+    ) -> Result<ClaimOutcome, AppError> {
+        let outcome = self.gate.claim(pool, claim).await?;
+        let name = match outcome {
+            ClaimOutcome::Granted { .. } => "granted",
+            ClaimOutcome::Replayed { .. } => "replayed",
+            ClaimOutcome::Mismatch => "mismatch",
+            ClaimOutcome::SoldOut => "sold_out",
+            ClaimOutcome::LimitReached => "limit_reached",
+        };
+        metrics::counter!("rushline_claims_total", "pool" => kind, "outcome" => name).increment(1);
+        Ok(outcome)
+    }
+
+    /// Makes a granted write durable. Unless it committed, its grants are undone in the gate,
+    /// which must not keep stock that no order holds; when the database refused a grant, the
+    /// gate's copy of the pool is stale and is rebuilt.
+    pub async fn commit(&self, write: ClaimWrite) -> Result<CommitOutcome, AppError> {
+        let grants: Vec<(PoolKey, Uuid)> = write
+            .claims()
+            .map(|claim| (PoolKey(claim.pool_key.clone()), claim.id))
+            .collect();
+        let committed = self.writer.commit(write).await;
+        if matches!(committed, Ok(CommitOutcome::Committed)) {
+            return Ok(CommitOutcome::Committed);
+        }
+        for (pool, id) in &grants {
+            self.undo(pool, *id).await;
+        }
+        let outcome = committed?;
+        if matches!(
+            outcome,
+            CommitOutcome::SoldOut | CommitOutcome::LimitReached
+        ) {
+            for (pool, _) in &grants {
+                self.rebuild(pool).await;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Undoes a grant that no order holds. Should the gate be out of reach, the caller's answer
+    /// stands and reconciliation undoes the grant once it is older than `gate.orphan_after`.
+    pub async fn undo(&self, pool: &PoolKey, id: Uuid) {
+        if let Err(e) = self.gate.abort(pool, id).await {
+            tracing::warn!(pool = %pool.0, request = %id, error = %e, "could not undo a grant; reconciliation will");
+        }
+    }
+
+    /// Rebuilds a pool the database contradicted, at most every [`REBUILD_AT_MOST_EVERY`]; should
+    /// the gate be out of reach, reconciliation rebuilds it.
+    async fn rebuild(&self, pool: &PoolKey) {
+        let now = Instant::now();
+        let mut due = false;
+        self.rebuilt
+            .entry(pool.0.clone())
+            .and_modify(|last| {
+                if now.duration_since(*last) >= REBUILD_AT_MOST_EVERY {
+                    *last = now;
+                    due = true;
+                }
+            })
+            .or_insert_with(|| {
+                due = true;
+                now
+            });
+        if due {
+            tracing::warn!(pool = %pool.0, "the database refused a grant; rebuilding the gate's pool");
+            if let Err(e) = self.gate.invalidate(pool).await {
+                tracing::warn!(pool = %pool.0, error = %e, "could not rebuild a pool; reconciliation will");
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The application of rushline, between the store and gate below and HTTP above: the claims
+//! engine (claim, group commit, reconcile, placing a claim), the order lifecycle, payments and
+//! their providers, identity, the caches of drops, campaigns and the catalog, the waiting rooms
+//! and their passes, mail, and the handlers of the jobs.
+//!
+//! It knows no HTTP: no axum, no status codes, no OpenAPI. Every refusal is an [`AppError`] with
+//! an [`ErrorCode`], which the server turns into a response in one place.
+
+pub mod cart;
+pub mod catalog;
+pub mod claims;
+pub mod coupons;
+pub mod drops;
+mod error;
+pub mod identity;
+pub mod jobs;
+pub mod mail;
+pub mod orders;
+pub mod payments;
+pub mod rooms;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use rushline_domain::{Clock, EarnRate};
+use rushline_mail::Mailer;
+use rushline_ratelimit::RateLimiter;
+use rushline_store::Store;
+
+use crate::catalog::Catalog;
+use crate::claims::Claims;
+use crate::coupons::CampaignCache;
+use crate::drops::DropCache;
+use crate::identity::{AccessTokens, IdentityPolicy, Passwords};
+use crate::payments::Payments;
+use crate::rooms::WaitingRooms;
+
+pub use error::{AppError, ErrorCode};
+
+/// Everything the application uses, shared by all requests and jobs of a node.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Present when `redis.url` is configured: caches, rate limits and pub/sub use it.
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub tokens: AccessTokens,
+    /// Every claim on limited stock: the gate (memory or Redis) and the group-commit writer.
+    pub claims: Claims,
+    pub drops: DropCache,
+    pub campaigns: CampaignCache,
+    /// The waiting rooms in front of drops (memory or Redis) and their passes.
+    pub rooms: WaitingRooms,
+    pub orders: OrderSettings,
+    /// The share of a completed order's paid amount its buyer earns in points.
+    pub earn_rate: EarnRate,
+    /// The payment providers, each behind a timeout, retries and a circuit breaker.
+    pub payments: Payments,
+    pub passwords: Passwords,
+    /// In process, or in Redis when `redis.url` is configured.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Used by the mail job only; requests enqueue mail instead.
+    pub mailer: Arc<dyn Mailer>,
+    pub identity: IdentityPolicy,
+    /// Product pages and listings, cached and invalidated across nodes.
+    pub catalog: Catalog,
+}
+
+/// How orders move through time.
+#[derive(Debug, Clone)]
+pub struct OrderSettings {
+    /// How long a new order holds its stock waiting for payment.
+    pub hold_for: TimeDelta,
+    /// Paid → shipping this long after payment.
+    pub ship_after: TimeDelta,
+    /// Shipping → delivered this long after shipping.
+    pub deliver_after: TimeDelta,
+    /// How long a delivered order may be returned; then it is completed.
+    pub return_window: TimeDelta,
+    /// Return requested → returned this long after the request.
+    pub return_process: TimeDelta,
+}
+
+/// What `/readyz` found: each dependency `ok` or the reason it is not.
+#[derive(Debug, serde::Serialize)]
+pub struct Readiness {
+    pub database: String,
+    /// Absent when Redis is not configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.database == "ok" && self.redis.as_deref().is_none_or(|r| r == "ok")
+    }
+}
+
+impl App {
+    /// Checks every dependency, each within a short deadline so that a probe never hangs.
+    pub async fn readiness(&self) -> Readiness {
+        const DEADLINE: Duration = Duration::from_secs(2);
+        let database = match tokio::time::timeout(DEADLINE, self.store.ping()).await {
+            Ok(Ok(())) => "ok".to_owned(),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "timed out".to_owned(),
+        };
+        let redis = match &self.redis {
+            None => None,
+            Some(redis) => {
+                let mut redis = redis.clone();
+                let ping = redis::cmd("PING");
+                Some(
+                    match tokio::time::timeout(DEADLINE, ping.query_async::<String>(&mut redis))
+                        .await
+                    {
+                        Ok(Ok(_)) => "ok".to_owned(),
+                        Ok(Err(e)) => e.to_string(),
+                        Err(_) => "timed out".to_owned(),
+                    },
+                )
+            }
+        };
+        Readiness { database, redis }
+    }
+}
