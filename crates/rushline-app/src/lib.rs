@@ -23,10 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use rushline_domain::{Clock, EarnRate};
+use rushline_domain::{Clock, EarnRate, Role};
 use rushline_mail::Mailer;
 use rushline_ratelimit::RateLimiter;
 use rushline_store::Store;
+use uuid::Uuid;
 
 use crate::catalog::Catalog;
 use crate::claims::Claims;
@@ -37,6 +38,19 @@ use crate::payments::Payments;
 use crate::rooms::WaitingRooms;
 
 pub use error::{AppError, ErrorCode};
+
+/// Who calls an operation, as the server authenticated them: their account and its role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
 
 /// Everything the application uses, shared by all requests and jobs of a node.
 pub struct App {

@@ -12,17 +12,7 @@ use uuid::Uuid;
 use crate::{ApiError, AppState};
 
 /// The caller, authenticated by a bearer access token. Any role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuthUser {
-    pub id: Uuid,
-    pub role: Role,
-}
-
-impl AuthUser {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
+pub use rushline_app::AuthUser;
 
 fn bearer_claims(parts: &Parts, state: &AppState) -> Result<AccessClaims, AppError> {
     let token = parts

@@ -1,13 +1,18 @@
-//! What the catalog's handlers share beyond the store: the cache of public pages and the object
-//! store holding product images.
+//! The catalog: sellers' products, their time sales and images, the cache of public pages and
+//! the object store holding image bytes.
 
 mod cache;
+mod products;
 
 use std::sync::Arc;
 
 use object_store::ObjectStore;
 
 pub use cache::{CachedProduct, CatalogCache, SyncState};
+pub use products::{
+    add_image, create_product, create_time_sale, delete_product, image_key, owned_product,
+    update_product,
+};
 
 pub struct Catalog {
     pub cache: Arc<CatalogCache>,

@@ -1,8 +1,9 @@
-//! Coupons and points at checkout, and campaigns on the hot path: a campaign's terms are read
-//! from the database at most once per campaign and node while in use, so that a burst of claims
-//! ([`claim`]) costs no database read for the campaign itself.
+//! Coupons and points at checkout, creating campaigns, and campaigns on the hot path: a
+//! campaign's terms are read from the database at most once per campaign and node while in use,
+//! so that a burst of claims ([`claim`]) costs no database read for the campaign itself.
 
 mod claim;
+mod create;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use crate::{App, AppError, ErrorCode};
 
 pub use claim::{ClaimedCoupon, claim};
+pub use create::{RequestedScope, create_campaign};
 
 /// Campaigns never change once created, so a copy is never stale; it is dropped only when
 /// unused for this long, to bound memory.

@@ -1,7 +1,8 @@
 //! Drops: their metadata for the hot path, read from the database at most once per second per
-//! drop and node, so that a burst of purchases costs no database read for the drop itself; and
-//! [`purchase`], buying units of one.
+//! drop and node, so that a burst of purchases costs no database read for the drop itself;
+//! [`purchase`], buying units of one; and a seller's scheduling, changing and deleting them.
 
+mod manage;
 mod purchase;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 use crate::AppError;
 
+pub use manage::{DropChanges, create_drop, delete_drop, update_drop};
 pub use purchase::{PurchaseRequest, Purchased, purchase};
 
 /// How long a node trusts its copy of a drop. Terms change only before opening (`PATCH` refuses

@@ -2,9 +2,11 @@
 //! codes and refresh tokens, access tokens, the login throttle, bulk import, and the rules as
 //! configured.
 
+mod account;
 mod import;
 mod passwords;
 pub mod secrets;
+mod session;
 pub mod throttle;
 mod tokens;
 
@@ -23,8 +25,10 @@ use rushline_store::{USERS_EMAIL_KEY, User};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+pub use account::{own_account, rename, resend_code, sign_up, verify_email};
 pub use import::{ImportRecord, Importer, LineResult, Outcome};
 pub use passwords::Passwords;
+pub use session::{Tokens, change_password, log_in, log_out, refresh};
 pub use tokens::{AccessClaims, AccessTokens};
 
 use crate::{App, AppError, ErrorCode};

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_app::identity::secrets::refresh_token_hash;
+use rushline_app::identity;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -25,12 +25,6 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     Json(request): Json<LogoutRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .end_session(
-            &refresh_token_hash(&request.refresh_token),
-            state.clock.now(),
-        )
-        .await?;
+    identity::log_out(&state, &request.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

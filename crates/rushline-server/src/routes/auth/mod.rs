@@ -8,7 +8,7 @@ mod signup;
 mod verify;
 
 use chrono::{DateTime, Utc};
-use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
+use rushline_app::identity::Tokens;
 use rushline_store::User;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::{ApiError, AppState};
+use crate::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,40 +72,13 @@ pub(crate) struct TokenPair {
     expires_in: i64,
 }
 
-impl TokenPair {
-    fn new(
-        state: &AppState,
-        user: &User,
-        session: Uuid,
-        refresh_token: String,
-        now: DateTime<Utc>,
-    ) -> Self {
+impl From<Tokens> for TokenPair {
+    fn from(tokens: Tokens) -> Self {
         Self {
-            access_token: state
-                .tokens
-                .issue_for_session(user.id, user.role, session, now),
-            refresh_token,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
             token_type: "Bearer",
-            expires_in: state.tokens.ttl.num_seconds(),
+            expires_in: tokens.expires_in,
         }
     }
-}
-
-/// Starts a login session for `user` and hands out its first pair.
-async fn start_session(
-    state: &AppState,
-    user: &User,
-    now: DateTime<Utc>,
-) -> Result<TokenPair, ApiError> {
-    let refresh_token = new_refresh_token();
-    let session = state
-        .store
-        .create_session(
-            user.id,
-            &refresh_token_hash(&refresh_token),
-            now + state.identity.refresh_ttl,
-            now,
-        )
-        .await?;
-    Ok(TokenPair::new(state, user, session, refresh_token, now))
 }

@@ -1,7 +1,5 @@
 use axum::extract::State;
-use rushline_app::AppError;
-use rushline_app::identity::secrets::{new_refresh_token, refresh_token_hash};
-use rushline_store::RotateOutcome;
+use rushline_app::identity;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -29,27 +27,6 @@ pub(crate) async fn refresh(
     State(state): State<AppState>,
     Json(request): Json<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    let now = state.clock.now();
-    let next = new_refresh_token();
-    let outcome = state
-        .store
-        .rotate_refresh_token(
-            &refresh_token_hash(&request.refresh_token),
-            &refresh_token_hash(&next),
-            now + state.identity.refresh_ttl,
-            now,
-        )
-        .await?;
-    match outcome {
-        RotateOutcome::Rotated { user, session } => {
-            Ok(Json(TokenPair::new(&state, &user, session, next, now)))
-        }
-        RotateOutcome::Reused => {
-            tracing::warn!("a spent refresh token was presented again; its session is revoked");
-            Err(AppError::unauthorized().into())
-        }
-        RotateOutcome::Unknown | RotateOutcome::Expired | RotateOutcome::Revoked => {
-            Err(AppError::unauthorized().into())
-        }
-    }
+    let tokens = identity::refresh(&state, &request.refresh_token).await?;
+    Ok(Json(tokens.into()))
 }

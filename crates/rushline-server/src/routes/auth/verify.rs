@@ -1,8 +1,5 @@
 use axum::extract::State;
-use rushline_app::ErrorCode;
-use rushline_app::identity::secrets::code_hash;
-use rushline_domain::identity::email_to_look_up;
-use rushline_store::{DbError, VerifyOutcome};
+use rushline_app::identity;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -37,30 +34,6 @@ pub(crate) async fn verify(
     State(state): State<AppState>,
     Json(request): Json<VerifyRequest>,
 ) -> Result<Json<Profile>, ApiError> {
-    let invalid_code = || ApiError::new(ErrorCode::InvalidCode, "the code is not right");
-    let email = email_to_look_up(&request.email)?;
-    let user = match state.store.user_by_email(&email).await {
-        Ok(user) => user,
-        Err(DbError::NotFound) => return Err(invalid_code()),
-        Err(e) => return Err(e.into()),
-    };
-    let outcome = state
-        .store
-        .verify_email(
-            user.id,
-            &code_hash(user.id, request.code.trim()),
-            state.identity.code_attempts,
-            state.clock.now(),
-        )
-        .await?;
-    match outcome {
-        VerifyOutcome::Verified(user) | VerifyOutcome::AlreadyVerified(user) => {
-            Ok(Json(user.into()))
-        }
-        VerifyOutcome::WrongCode => Err(invalid_code()),
-        VerifyOutcome::Expired => Err(ApiError::new(
-            ErrorCode::CodeExpired,
-            "the code has expired or was tried too often; request a new one",
-        )),
-    }
+    let user = identity::verify_email(&state, &request.email, &request.code).await?;
+    Ok(Json(user.into()))
 }

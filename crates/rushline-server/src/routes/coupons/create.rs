@@ -1,10 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use rushline_app::claims::{Creates, request_id};
-use rushline_app::{AppError, ErrorCode};
-use rushline_domain::{CampaignTerms, CouponScope, Discount, FieldErrors, Role};
-use rushline_store::{CouponCampaign, DbError};
+use rushline_app::coupons::{self, RequestedScope};
+use rushline_domain::{CampaignTerms, Discount};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -75,10 +73,6 @@ pub(crate) async fn create(
     key: Option<IdempotencyKey>,
     Json(body): Json<CreateCampaign>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
-    if user.role == Role::Buyer {
-        return Err(AppError::forbidden().into());
-    }
-    let now = state.clock.now();
     let terms = CampaignTerms {
         name: &body.name,
         total: body.total,
@@ -90,103 +84,15 @@ pub(crate) async fn create(
         discount: body.discount,
         min_order_amount: body.min_order_amount,
     };
-    let checked = terms.validate(now);
-    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
-    let scope = scope(&state, user, body.scope, &mut errors).await?;
-    errors.into_result(|| ())?;
-    let terms = checked.expect("no errors");
-    let campaign = CouponCampaign {
-        id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
-            request_id(user.id, Creates::Campaign, &key.0)
-        }),
-        owner_id: user.id,
-        name: body.name.trim().to_owned(),
-        total: terms.total,
-        per_user_limit: i32::try_from(terms.per_user_limit).expect("validated"),
-        claim_starts_at: terms.claim_starts_at,
-        claim_ends_at: terms.claim_ends_at,
-        valid_from: terms.valid_from,
-        valid_until: terms.valid_until,
-        discount: terms.discount,
-        min_order_amount: terms.min_order_amount,
-        scope: scope.expect("no errors, so a scope"),
-        created_at: now,
+    let scope = match body.scope {
+        ScopeRequest::Store => RequestedScope::Store,
+        ScopeRequest::Seller => RequestedScope::Seller,
+        ScopeRequest::Product { product_id } => RequestedScope::Product(product_id),
     };
-    match state.store.create_campaign(&campaign).await {
-        Ok(()) => {}
-        Err(DbError::Conflict { .. }) if key.is_some() => return replay(&state, &campaign).await,
-        Err(e) => return Err(e.into()),
-    }
+    let key = key.as_ref().map(|key| key.0.as_str());
+    let campaign = coupons::create_campaign(&state, user, key, terms, scope).await?;
     Ok((
         StatusCode::CREATED,
         Json(CampaignView::of(&state, &campaign).await?),
     ))
-}
-
-/// Answers a retried creation with the campaign its first attempt created, if it asked for the
-/// same.
-async fn replay(
-    state: &AppState,
-    asked: &CouponCampaign,
-) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
-    let first = state.store.campaign(asked.id).await?;
-    let terms = |campaign: &CouponCampaign| {
-        (
-            campaign.owner_id,
-            campaign.name.clone(),
-            campaign.total,
-            campaign.per_user_limit,
-            [
-                campaign.claim_starts_at,
-                campaign.claim_ends_at,
-                campaign.valid_from,
-                campaign.valid_until,
-            ],
-            campaign.discount,
-            campaign.min_order_amount,
-            campaign.scope,
-        )
-    };
-    if terms(&first) != terms(asked) {
-        return Err(AppError::idempotency_mismatch().into());
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(CampaignView::of(state, &first).await?),
-    ))
-}
-
-/// The scope `user` may give a campaign: None (with the reason in `errors`) when it makes no
-/// sense for their role; 403 or 404 when it is not theirs to give.
-async fn scope(
-    state: &AppState,
-    user: AuthUser,
-    requested: ScopeRequest,
-    errors: &mut FieldErrors,
-) -> Result<Option<CouponScope>, ApiError> {
-    match requested {
-        ScopeRequest::Store if user.is_admin() => Ok(Some(CouponScope::Store)),
-        ScopeRequest::Store => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only an admin may create a campaign for the whole store",
-        )),
-        ScopeRequest::Seller if user.is_admin() => {
-            errors.add(
-                "scope.kind",
-                "an admin's campaign covers the store or a product",
-            );
-            Ok(None)
-        }
-        ScopeRequest::Seller => Ok(Some(CouponScope::Seller { seller_id: user.id })),
-        ScopeRequest::Product { product_id } => match state.store.product(product_id).await {
-            Ok(product)
-                if product.deleted_at.is_none()
-                    && (user.is_admin() || product.seller_id == user.id) =>
-            {
-                Ok(Some(CouponScope::Product { product_id }))
-            }
-            Ok(_) | Err(DbError::NotFound) => Err(AppError::not_found().into()),
-            Err(e) => Err(e.into()),
-        },
-    }
 }

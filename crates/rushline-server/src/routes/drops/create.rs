@@ -1,10 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use rushline_app::AppError;
-use rushline_app::claims::{Creates, request_id};
-use rushline_domain::DropTerms;
-use rushline_store::{DbError, ProductDrop};
+use rushline_app::drops;
+use rushline_domain::{DropTerms, WaitingRoomTerms};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -57,7 +55,6 @@ pub(crate) async fn create(
     key: Option<IdempotencyKey>,
     Json(body): Json<CreateDrop>,
 ) -> Result<(StatusCode, Json<DropView>), ApiError> {
-    let now = state.clock.now();
     let terms = DropTerms {
         quantity: body.quantity,
         price: body.price,
@@ -65,70 +62,11 @@ pub(crate) async fn create(
         closes_at: body.closes_at,
         per_user_limit: body.per_user_limit,
     };
-    let checked = terms.validate(now);
-    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
-    let waiting_room = body
-        .waiting_room
-        .and_then(|room| room.settings(&mut errors));
-    errors.into_result(|| ())?;
-    let terms = checked.expect("no errors");
-    let product = match state.store.product(body.product_id).await {
-        Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
-        Ok(_) | Err(DbError::NotFound) => return Err(AppError::not_found().into()),
-        Err(e) => return Err(e.into()),
-    };
-    let drop = ProductDrop {
-        id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
-            request_id(seller.id, Creates::Drop, &key.0)
-        }),
-        product_id: product.id,
-        seller_id: seller.id,
-        quantity: terms.quantity,
-        price: terms.price,
-        opens_at: terms.opens_at,
-        closes_at: terms.closes_at,
-        per_user_limit: i32::try_from(terms.per_user_limit).expect("validated"),
-        created_at: now,
-        updated_at: now,
-        opened_at: None,
-        closed_at: None,
-        waiting_room,
-        queue_seed: None,
-    };
-    match state.store.create_drop(&drop).await {
-        Ok(()) => {}
-        Err(DbError::Conflict { .. }) if key.is_some() => return replay(&state, &drop).await,
-        Err(e) => return Err(e.into()),
-    }
+    let room = body.waiting_room.map(WaitingRoomTerms::from);
+    let key = key.as_ref().map(|key| key.0.as_str());
+    let drop = drops::create_drop(&state, seller, key, body.product_id, terms, room).await?;
     Ok((
         StatusCode::CREATED,
         Json(DropView::of(&state, &drop).await?),
-    ))
-}
-
-/// Answers a retried creation with the drop its first attempt created, if it asked for the same.
-async fn replay(
-    state: &AppState,
-    asked: &ProductDrop,
-) -> Result<(StatusCode, Json<DropView>), ApiError> {
-    let first = state.store.drop_by_id(asked.id).await?;
-    let terms = |drop: &ProductDrop| {
-        (
-            drop.product_id,
-            drop.seller_id,
-            drop.quantity,
-            drop.price,
-            drop.opens_at,
-            drop.closes_at,
-            drop.per_user_limit,
-            drop.waiting_room,
-        )
-    };
-    if terms(&first) != terms(asked) {
-        return Err(AppError::idempotency_mismatch().into());
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(DropView::of(state, &first).await?),
     ))
 }

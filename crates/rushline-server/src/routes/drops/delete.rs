@@ -1,10 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_gate::PoolKey;
-use rushline_store::drop_pool_key;
+use rushline_app::drops;
 use uuid::Uuid;
 
-use super::update::{not_scheduled, owned_drop};
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
@@ -28,17 +26,6 @@ pub(crate) async fn delete(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    owned_drop(&state, user, id).await?;
-    state
-        .store
-        .delete_drop(id, state.clock.now())
-        .await
-        .map_err(not_scheduled)?;
-    state.drops.forget(id).await;
-    state
-        .claims
-        .gate
-        .invalidate(&PoolKey(drop_pool_key(id)))
-        .await?;
+    drops::delete_drop(&state, user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,7 +10,7 @@ mod update;
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
-use rushline_domain::{DropStatus, FieldErrors, WaitingRoomTerms};
+use rushline_domain::{DropStatus, WaitingRoomTerms};
 use rushline_gate::PoolKey;
 use rushline_store::{ProductDrop, WaitingRoomSettings};
 use serde::{Deserialize, Serialize};
@@ -79,27 +79,14 @@ fn default_prequeue_minutes() -> i64 {
     DEFAULT_PREQUEUE_MINUTES
 }
 
-impl WaitingRoom {
-    /// The settings to store, once the room passes the domain's rules; `errors` collects the
-    /// failures.
-    pub(crate) fn settings(&self, errors: &mut FieldErrors) -> Option<WaitingRoomSettings> {
-        let terms = WaitingRoomTerms {
-            admit_per_minute: self.admit_per_minute,
-            max_active: self.max_active,
-            session_minutes: self.session_minutes,
-            prequeue_minutes: self.prequeue_minutes,
-        };
-        if let Err(failed) = terms.validate() {
-            errors.merge(failed);
-            return None;
+impl From<WaitingRoom> for WaitingRoomTerms {
+    fn from(room: WaitingRoom) -> Self {
+        Self {
+            admit_per_minute: room.admit_per_minute,
+            max_active: room.max_active,
+            session_minutes: room.session_minutes,
+            prequeue_minutes: room.prequeue_minutes,
         }
-        let int = |n: i64| i32::try_from(n).expect("validated");
-        Some(WaitingRoomSettings {
-            admit_per_minute: int(self.admit_per_minute),
-            max_active: self.max_active.map(int),
-            session_minutes: int(self.session_minutes),
-            prequeue_minutes: int(self.prequeue_minutes),
-        })
     }
 }
 

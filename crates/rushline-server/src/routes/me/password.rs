@@ -1,14 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_app::AppError;
-use rushline_app::identity::FieldErrors;
-use rushline_app::identity::throttle::PasswordAttempt;
-use rushline_domain::identity::validate_password;
+use rushline_app::identity;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::own_account;
 use crate::auth::AuthSession;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, ClientIp, Json};
@@ -44,30 +39,14 @@ pub(crate) async fn change_password(
     ClientIp(ip): ClientIp,
     Json(request): Json<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let mut errors = FieldErrors::default();
-    errors.check("new_password", validate_password(&request.new_password));
-    errors.into_result()?;
-
-    let user = own_account(&state, caller.user.id).await?;
-    let now = state.clock.now();
-    let attempt = PasswordAttempt::begin(&state, &user.email, ip, now).await?;
-    let matches = state
-        .passwords
-        .verify(&request.current_password, Some(&user.password_hash))
-        .await;
-    if !matches!(matches, Ok(false)) {
-        attempt.not_a_failure(&state).await?;
-    }
-    if !matches? {
-        return Err(
-            AppError::validation(json!({ "current_password": ["is not your password"] })).into(),
-        );
-    }
-
-    let password_hash = state.passwords.hash(&request.new_password).await?;
-    state
-        .store
-        .change_password(user.id, &password_hash, caller.session, now)
-        .await?;
+    identity::change_password(
+        &state,
+        caller.user.id,
+        caller.session,
+        &request.current_password,
+        &request.new_password,
+        ip,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 use axum::extract::State;
+use rushline_app::identity::own_account;
 
-use super::own_account;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::routes::auth::Profile;

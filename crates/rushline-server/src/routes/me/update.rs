@@ -1,12 +1,8 @@
 use axum::extract::State;
-use rushline_app::AppError;
-use rushline_app::identity::FieldErrors;
-use rushline_domain::identity::validate_name;
-use rushline_store::DbError;
+use rushline_app::identity;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::own_account;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::routes::auth::Profile;
@@ -35,19 +31,9 @@ pub(crate) async fn update(
     caller: AuthUser,
     Json(request): Json<UpdateProfileRequest>,
 ) -> Result<Json<Profile>, ApiError> {
-    let Some(name) = request.name.as_deref().map(str::trim) else {
-        return Ok(Json(own_account(&state, caller.id).await?.into()));
+    let user = match request.name.as_deref() {
+        None => identity::own_account(&state, caller.id).await?,
+        Some(name) => identity::rename(&state, caller.id, name).await?,
     };
-    let mut errors = FieldErrors::default();
-    errors.check("name", validate_name(name));
-    errors.into_result()?;
-    let user = state
-        .store
-        .update_profile(caller.id, name, state.clock.now())
-        .await
-        .map_err(|e| match e {
-            DbError::NotFound => AppError::unauthorized(),
-            other => other.into(),
-        })?;
     Ok(Json(user.into()))
 }

@@ -1,13 +1,10 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rushline_app::AppError;
-use rushline_app::claims::{Creates, request_id};
+use rushline_app::catalog;
 use rushline_domain::catalog::ProductFields;
-use rushline_store::{DbError, Product, ProductDetails};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::{ProductView, json_bytes, json_response};
 use crate::auth::Seller;
@@ -68,55 +65,10 @@ pub(crate) async fn create(
         stock: body.stock,
         status: body.status,
     };
-    let new = fields.validate_new()?;
-    let now = state.clock.now();
-    let product = Product {
-        id: key.as_ref().map_or_else(Uuid::now_v7, |key| {
-            request_id(seller.id, Creates::Product, &key.0)
-        }),
-        seller_id: seller.id,
-        name: new.name,
-        description: new.description,
-        category: new.category,
-        price: new.price,
-        stock: new.stock,
-        status: new.status,
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-    };
-    let details = match state.store.insert_product(&product).await {
-        Ok(()) => {
-            state.catalog.cache.invalidate(product.id).await;
-            ProductDetails {
-                product,
-                images: Vec::new(),
-                time_sales: Vec::new(),
-            }
-        }
-        // A retry: answered with what the first attempt created, if it asked for the same.
-        Err(DbError::Conflict { .. }) if key.is_some() => {
-            let first = state.store.product_details(product.id, now).await?;
-            let terms = |p: &Product| {
-                (
-                    p.seller_id,
-                    p.name.clone(),
-                    p.description.clone(),
-                    p.category.clone(),
-                    p.price,
-                    p.stock,
-                    p.status,
-                )
-            };
-            if terms(&first.product) != terms(&product) {
-                return Err(AppError::idempotency_mismatch().into());
-            }
-            first
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let key = key.as_ref().map(|key| key.0.as_str());
+    let details = catalog::create_product(&state, seller, key, fields).await?;
     let location = format!("/api/v1/products/{}", details.product.id);
-    let body = json_bytes(&ProductView::new(&details, now));
+    let body = json_bytes(&ProductView::new(&details, state.clock.now()));
     Ok((
         [(header::LOCATION, location)],
         json_response(StatusCode::CREATED, body),

@@ -1,14 +1,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use rushline_app::ErrorCode;
+use rushline_app::catalog;
 use rushline_domain::catalog::TimeSaleFields;
-use rushline_store::{TIME_SALES_NO_OVERLAP, TimeSale};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{TimeSaleView, owned_product};
+use super::TimeSaleView;
 use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -45,31 +44,11 @@ pub(crate) async fn create_time_sale(
     Path(id): Path<Uuid>,
     Json(body): Json<NewTimeSaleBody>,
 ) -> Result<(StatusCode, Json<TimeSaleView>), ApiError> {
-    let product = owned_product(&state, seller, id, false).await?;
-    let now = state.clock.now();
-    let window = TimeSaleFields {
+    let fields = TimeSaleFields {
         price: body.price,
         starts_at: body.starts_at,
         ends_at: body.ends_at,
-    }
-    .validate(product.price, now)?;
-    let sale = TimeSale {
-        id: Uuid::now_v7(),
-        product_id: id,
-        price: window.price,
-        starts_at: window.starts_at,
-        ends_at: window.ends_at,
-        created_at: now,
     };
-    match state.store.insert_time_sale(&sale).await {
-        Err(e) if e.is_conflict_on(TIME_SALES_NO_OVERLAP) => {
-            return Err(ApiError::new(
-                ErrorCode::TimeSaleOverlap,
-                "the window overlaps another time sale of this product",
-            ));
-        }
-        inserted => inserted?,
-    }
-    state.catalog.cache.invalidate(id).await;
+    let sale = catalog::create_time_sale(&state, seller, id, fields).await?;
     Ok((StatusCode::CREATED, Json(TimeSaleView::from(&sale))))
 }

@@ -1,10 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_app::AppError;
-use rushline_domain::Role;
+use rushline_app::catalog;
 use uuid::Uuid;
 
-use super::owned_product;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
@@ -29,11 +27,6 @@ pub(crate) async fn delete(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    if user.role == Role::Buyer {
-        return Err(AppError::forbidden().into());
-    }
-    owned_product(&state, user, id, true).await?;
-    state.store.delete_product(id, state.clock.now()).await?;
-    state.catalog.cache.invalidate(id).await;
+    catalog::delete_product(&state, user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

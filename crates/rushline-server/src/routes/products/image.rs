@@ -1,10 +1,10 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rushline_app::catalog::image_key;
 use rushline_app::{AppError, ErrorCode};
 use uuid::Uuid;
 
-use super::image_key;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
 

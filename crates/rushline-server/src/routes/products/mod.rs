@@ -18,7 +18,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use rushline_app::AppError;
 use rushline_app::catalog::CachedProduct;
 use rushline_domain::ProductStatus;
 use rushline_domain::catalog::{effective_price, next_price_change};
@@ -163,33 +162,12 @@ fn image_url(product: Uuid, image: Uuid) -> String {
     format!("/api/v1/products/{product}/images/{image}")
 }
 
-/// Where an image's bytes live in the object store.
-fn image_key(product: Uuid, image: Uuid) -> object_store::path::Path {
-    object_store::path::Path::from(format!("products/{product}/{image}"))
-}
-
 fn json_bytes(value: &impl Serialize) -> Bytes {
     Bytes::from(serde_json::to_vec(value).expect("API views serialise"))
 }
 
 fn json_response(status: StatusCode, body: Bytes) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// Only the owner (and, where `admins`, an admin) may change a product; anyone else is told it
-/// does not exist. Deleted products cannot be changed.
-async fn owned_product(
-    state: &AppState,
-    user: AuthUser,
-    id: Uuid,
-    admins: bool,
-) -> Result<Product, ApiError> {
-    let product = state.store.product(id).await?;
-    let allowed = user.id == product.seller_id || (admins && user.is_admin());
-    if !allowed || product.deleted_at.is_some() {
-        return Err(AppError::not_found().into());
-    }
-    Ok(product)
 }
 
 /// Active products are public; others only for their owner and admins.

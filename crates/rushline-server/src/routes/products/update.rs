@@ -1,14 +1,11 @@
 use axum::extract::State;
-use rushline_app::{AppError, ErrorCode};
-use rushline_domain::Role;
+use rushline_app::catalog;
 use rushline_domain::catalog::ProductFields;
-use rushline_gate::PoolKey;
-use rushline_store::{POOLS_HELD_CHECK, product_pool_key};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ProductView, owned_product};
+use super::ProductView;
 use crate::auth::AuthUser;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -44,44 +41,14 @@ pub(crate) async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<ProductChangesBody>,
 ) -> Result<Json<ProductView>, ApiError> {
-    if user.role == Role::Buyer {
-        return Err(AppError::forbidden().into());
-    }
-    owned_product(&state, user, id, true).await?;
-    let changes = ProductFields {
+    let fields = ProductFields {
         name: body.name,
         description: body.description,
         category: body.category,
         price: body.price,
         stock: body.stock,
         status: body.status,
-    }
-    .validate_changes()?;
-    let now = state.clock.now();
-    let restocked = changes.stock.is_some();
-    state
-        .store
-        .update_product(id, &changes, now)
-        .await
-        .map_err(|e| {
-            if e.is_conflict_on(POOLS_HELD_CHECK) {
-                ApiError::new(
-                    ErrorCode::StockBelowHeld,
-                    "orders hold more units than this stock",
-                )
-            } else {
-                e.into()
-            }
-        })?;
-    if restocked {
-        // The gate's copy of the pool has the old total: rebuild it from the database.
-        state
-            .claims
-            .gate
-            .invalidate(&PoolKey(product_pool_key(id)))
-            .await?;
-    }
-    state.catalog.cache.invalidate(id).await;
-    let details = state.store.product_details(id, now).await?;
-    Ok(Json(ProductView::new(&details, now)))
+    };
+    let details = catalog::update_product(&state, user, id, fields).await?;
+    Ok(Json(ProductView::new(&details, state.clock.now())))
 }

@@ -3,15 +3,12 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use rushline_app::{AppError, ErrorCode};
+use rushline_app::{ErrorCode, catalog};
 use rushline_domain::FieldErrors;
-use rushline_domain::catalog::ImageFormat;
-use rushline_store::{PRODUCT_IMAGES_LIMIT, ProductImage};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ImageView, image_key, image_url, owned_product};
+use super::{ImageView, image_url};
 use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -46,57 +43,13 @@ pub(crate) async fn upload_image(
     Path(id): Path<Uuid>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    owned_product(&state, seller, id, false).await?;
+    let product = catalog::owned_product(&state, seller, id, false).await?;
     let mut multipart = multipart.map_err(|e| {
         ApiError::new(ErrorCode::InvalidMultipart, e.body_text())
             .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
     })?;
-    let max = state.catalog.max_images_per_product;
     let bytes = read_file(&mut multipart, state.catalog.max_image_bytes).await?;
-    let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::UnsupportedImage,
-            "the file is not a JPEG, PNG or WebP image",
-        )
-    })?;
-    let now = state.clock.now();
-    // Checked again atomically by the store; this spares writing bytes that would be refused.
-    if state.store.product_details(id, now).await?.images.len() >= max as usize {
-        return Err(limit_reached(max));
-    }
-    let image = ProductImage {
-        id: Uuid::now_v7(),
-        product_id: id,
-        content_type: format.content_type().to_owned(),
-        size_bytes: bytes.len() as i64,
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        created_at: now,
-    };
-    let key = image_key(id, image.id);
-    state
-        .catalog
-        .images
-        .put(&key, bytes.into())
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, %key, "could not store an image");
-            AppError::new(
-                ErrorCode::ImageStoreUnavailable,
-                "images cannot be stored right now",
-            )
-            .with_retry_after(1)
-        })?;
-    if let Err(refused) = state.store.add_product_image(&image, max).await {
-        if let Err(e) = state.catalog.images.delete(&key).await {
-            tracing::warn!(error = %e, %key, "could not remove the bytes of a refused image");
-        }
-        return Err(if refused.is_conflict_on(PRODUCT_IMAGES_LIMIT) {
-            limit_reached(max)
-        } else {
-            refused.into()
-        });
-    }
-    state.catalog.cache.invalidate(id).await;
+    let image = catalog::add_image(&state, &product, bytes).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, image_url(id, image.id))],
@@ -138,11 +91,4 @@ async fn read_file(multipart: &mut Multipart, max: usize) -> Result<Bytes, ApiEr
 /// A form that breaks off or breaks a limit: the status axum gives it.
 fn malformed(e: MultipartError) -> ApiError {
     ApiError::new(ErrorCode::InvalidMultipart, e.body_text()).with_status(e.status())
-}
-
-fn limit_reached(max: u32) -> ApiError {
-    ApiError::new(
-        ErrorCode::ImageLimitReached,
-        format!("a product may have at most {max} images"),
-    )
 }
