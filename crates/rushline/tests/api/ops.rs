@@ -1,4 +1,4 @@
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use rushline_testkit::{TestApp, backend_test};
 
 backend_test! {
@@ -21,6 +21,21 @@ backend_test! {
         assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
         assert!(text.contains("process_resident_memory_bytes"), "{text}");
     }
+}
+
+#[tokio::test]
+async fn invented_methods_do_not_grow_the_metrics() {
+    let app = TestApp::new(rushline_testkit::Backend::Sqlite).await;
+    for n in 0..50 {
+        let method = Method::from_bytes(format!("M{n}X").as_bytes()).unwrap();
+        app.send(method, "/healthz", None, &[]).await;
+    }
+    let text = app.get("/metrics").await.text();
+    assert!(!text.contains(r#"method="M0X""#), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="other",route="/healthz""#),
+        "{text}"
+    );
 }
 
 #[tokio::test]
