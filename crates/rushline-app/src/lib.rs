@@ -95,18 +95,54 @@ pub struct OrderSettings {
     pub return_process: TimeDelta,
 }
 
-/// What `/readyz` found: each dependency `ok` or the reason it is not.
-#[derive(Debug, serde::Serialize)]
+/// What `/readyz` found. The causes of a failure go to the log, never to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Readiness {
-    pub database: String,
+    pub database: Health,
     /// Absent when Redis is not configured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redis: Option<String>,
+    pub redis: Option<Health>,
+}
+
+/// A dependency's state as a probe may tell it to anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    Unreachable,
+    TimedOut,
 }
 
 impl Readiness {
     pub fn ready(&self) -> bool {
-        self.database == "ok" && self.redis.as_deref().is_none_or(|r| r == "ok")
+        self.database == Health::Ok && self.redis.is_none_or(|r| r == Health::Ok)
+    }
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Unreachable => "unreachable",
+            Self::TimedOut => "timed_out",
+        }
+    }
+
+    /// Judges a probe that had `deadline` to answer; a failure's cause is logged under `what`.
+    async fn of<T, E: std::fmt::Display>(
+        what: &str,
+        deadline: Duration,
+        probe: impl Future<Output = Result<T, E>>,
+    ) -> Self {
+        match tokio::time::timeout(deadline, probe).await {
+            Ok(Ok(_)) => Self::Ok,
+            Ok(Err(e)) => {
+                tracing::warn!(dependency = what, error = %e, "readiness probe failed");
+                Self::Unreachable
+            }
+            Err(_) => {
+                tracing::warn!(dependency = what, ?deadline, "readiness probe timed out");
+                Self::TimedOut
+            }
+        }
     }
 }
 
@@ -114,25 +150,14 @@ impl App {
     /// Checks every dependency, each within a short deadline so that a probe never hangs.
     pub async fn readiness(&self) -> Readiness {
         const DEADLINE: Duration = Duration::from_secs(2);
-        let database = match tokio::time::timeout(DEADLINE, self.store.ping()).await {
-            Ok(Ok(())) => "ok".to_owned(),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "timed out".to_owned(),
-        };
+        let database = Health::of("database", DEADLINE, self.store.ping()).await;
         let redis = match &self.redis {
             None => None,
             Some(redis) => {
                 let mut redis = redis.clone();
                 let ping = redis::cmd("PING");
-                Some(
-                    match tokio::time::timeout(DEADLINE, ping.query_async::<String>(&mut redis))
-                        .await
-                    {
-                        Ok(Ok(_)) => "ok".to_owned(),
-                        Ok(Err(e)) => e.to_string(),
-                        Err(_) => "timed out".to_owned(),
-                    },
-                )
+                let probe = ping.query_async::<String>(&mut redis);
+                Some(Health::of("redis", DEADLINE, probe).await)
             }
         };
         Readiness { database, redis }

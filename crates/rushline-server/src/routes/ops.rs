@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use rushline_app::{AppError, ErrorCode};
+use rushline_app::{AppError, ErrorCode, Health};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,13 +22,16 @@ pub(crate) struct Alive {
     status: &'static str,
 }
 
-/// What `/readyz` found: each dependency `ok` or the reason it is not.
+/// What `/readyz` found: each dependency `ok`, `unreachable` or `timed_out` (the cause is
+/// logged, never answered).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct Readiness {
-    database: String,
+    #[schema(example = "ok")]
+    database: &'static str,
     /// Absent when Redis is not configured.
     #[serde(skip_serializing_if = "Option::is_none")]
-    redis: Option<String>,
+    #[schema(example = "ok")]
+    redis: Option<&'static str>,
 }
 
 /// The process is alive. Touches no dependency.
@@ -49,8 +52,8 @@ errors!(ReadyzErrors: [NotReady]);
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let found = state.readiness().await;
     let readiness = Readiness {
-        database: found.database.clone(),
-        redis: found.redis.clone(),
+        database: found.database.as_str(),
+        redis: found.redis.map(Health::as_str),
     };
     if found.ready() {
         return Ok(Json(readiness));

@@ -37,7 +37,12 @@ async fn readyz_is_503_while_postgres_is_cut_off_and_200_again_without_restart()
     let response = node.get("/readyz").await;
     response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.error_code(), "not_ready");
-    assert_ne!(response.json()["error"]["details"]["database"], "ok");
+    // The state only: the cause goes to the log, not to whoever asks.
+    let database = &response.json()["error"]["details"]["database"];
+    assert!(
+        database == "unreachable" || database == "timed_out",
+        "{database}"
+    );
     assert_eq!(response.json()["error"]["details"]["redis"], "ok");
 
     proxy.restore();
@@ -62,7 +67,8 @@ async fn readyz_is_503_while_redis_is_cut_off_and_200_again_without_restart() {
     let response = node.get("/readyz").await;
     response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.json()["error"]["details"]["database"], "ok");
-    assert_ne!(response.json()["error"]["details"]["redis"], "ok");
+    let redis = &response.json()["error"]["details"]["redis"];
+    assert!(redis == "unreachable" || redis == "timed_out", "{redis}");
 
     proxy.restore();
     // The connection manager reconnects on its own; the first probe may still see the old,
