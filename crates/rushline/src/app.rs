@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -251,31 +252,64 @@ fn identity_policy(config: &Config) -> anyhow::Result<IdentityPolicy> {
     })
 }
 
+/// The shortest token-signing secret accepted from any source, in bytes.
+const MIN_JWT_SECRET: usize = 32;
+
 /// The configured token-signing secret, else the one generated into `data_dir` on first start.
+/// A short secret is refused wherever it comes from: anyone could guess it and sign an admin's
+/// token.
 fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.auth.jwt_secret {
         return Ok(secret.expose().as_bytes().to_vec());
     }
     let path = config.data_dir.join("jwt_secret");
-    match std::fs::read_to_string(&path) {
+    let secret = match std::fs::read_to_string(&path) {
         Ok(hex) => {
-            hex::decode(hex.trim()).with_context(|| format!("{} is not hex", path.display()))
+            hex::decode(hex.trim()).with_context(|| format!("{} is not hex", path.display()))?
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&config.data_dir)
-                .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-            let secret: [u8; 32] = rand::random();
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            file.write_all(hex::encode(secret).as_bytes())?;
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => generate_jwt_secret(config, &path)?,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    anyhow::ensure!(
+        secret.len() >= MIN_JWT_SECRET,
+        "{} holds a {}-byte secret, shorter than {MIN_JWT_SECRET}: remove it to have a new one \
+         generated (every token signed with the old one stops working), or set auth.jwt_secret",
+        path.display(),
+        secret.len()
+    );
+    Ok(secret)
+}
+
+/// Writes a new secret durably before anyone can read it: into a private temporary file, synced,
+/// then linked into place, which fails if another process got there first (its secret is
+/// then the one), and the directory synced, so that a crash leaves either no file or a whole one.
+fn generate_jwt_secret(config: &Config, path: &Path) -> anyhow::Result<Vec<u8>> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data_dir {}", dir.display()))?;
+    let secret: [u8; MIN_JWT_SECRET] = rand::random();
+    let temporary = dir.join(format!("jwt_secret.{:016x}.tmp", rand::random::<u64>()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)
+        .with_context(|| format!("cannot create {}", temporary.display()))?;
+    file.write_all(hex::encode(secret).as_bytes())?;
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&temporary, path);
+    std::fs::remove_file(&temporary)?;
+    match linked {
+        Ok(()) => {
+            std::fs::File::open(dir)?.sync_all()?;
             tracing::info!(path = %path.display(), "generated a token-signing secret; set auth.jwt_secret to share one across nodes");
             Ok(secret.to_vec())
         }
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let hex = std::fs::read_to_string(path)?;
+            hex::decode(hex.trim()).with_context(|| format!("{} is not hex", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
 }
 
@@ -336,5 +370,30 @@ mod tests {
             jwt_secret(&configured).unwrap(),
             b"a-configured-secret-of-32-chars-or-more"
         );
+        let leftovers: Vec<_> = std::fs::read_dir(&configured.data_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            leftovers,
+            ["jwt_secret"],
+            "no temporary file is left behind"
+        );
+    }
+
+    #[test]
+    fn a_short_or_empty_stored_secret_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        for stored in ["", "00", &"ab".repeat(31)] {
+            std::fs::write(dir.path().join("jwt_secret"), stored).unwrap();
+            let refused = jwt_secret(&config).unwrap_err().to_string();
+            assert!(refused.contains("shorter than 32"), "{refused}");
+        }
+        std::fs::write(dir.path().join("jwt_secret"), "ab".repeat(32)).unwrap();
+        assert_eq!(jwt_secret(&config).unwrap(), [0xab; 32]);
     }
 }
