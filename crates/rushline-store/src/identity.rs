@@ -24,11 +24,12 @@ pub struct VerificationCode {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VerifyOutcome {
-    /// The code matched: the account is verified now and the code is gone.
+    /// The code matched: the account is verified now. The code is kept to answer a retry.
     Verified(User),
-    /// Nothing to do; the code was not looked at.
+    /// The account was verified before with this code (and it is not out of attempts).
     AlreadyVerified(User),
-    /// The code did not match; the attempt was counted.
+    /// The code did not match, or the account is verified and this is not the code that
+    /// verified it; the attempt was counted.
     WrongCode,
     /// The code is past its expiry or out of attempts (or there is none): a resend is needed.
     Expired,

@@ -59,8 +59,8 @@ pub async fn sign_up(
     }
 }
 
-/// Verifies `email` with the mailed `code`; verifying an already verified address succeeds
-/// again.
+/// Verifies `email` with the mailed `code`; the same code again (a retry) succeeds again, any
+/// other code is `invalid_code` whether or not the account exists or is verified.
 pub async fn verify_email(app: &App, email: &str, code: &str) -> Result<User, AppError> {
     let invalid_code = || AppError::new(ErrorCode::InvalidCode, "the code is not right");
     let email = email_to_look_up(email)?;

@@ -79,25 +79,41 @@ impl IdentityStore for SqlStore {
     ) -> Result<VerifyOutcome, DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         let user = locked_user(&mut tx, user_id).await?;
-        if user.verified_at.is_some() {
-            return Ok(VerifyOutcome::AlreadyVerified(user));
-        }
-        let Some(row) = sqlx::query(
+        let row = sqlx::query(
             "SELECT code_hash, expires_at, attempts FROM verification_codes WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(map_err)?
-        else {
-            return Ok(VerifyOutcome::Expired);
+        .map_err(map_err)?;
+        let verified = user.verified_at.is_some();
+        let Some(row) = row else {
+            return Ok(if verified {
+                VerifyOutcome::WrongCode
+            } else {
+                VerifyOutcome::Expired
+            });
         };
         let expires_at: DateTime<Utc> = row.try_get("expires_at").map_err(map_err)?;
         let attempts: i32 = row.try_get("attempts").map_err(map_err)?;
+        let stored: String = row.try_get("code_hash").map_err(map_err)?;
+        if verified {
+            // The code that verified the account, kept so that a retry is answered again; any
+            // other is wrong, and counted, so that no one can find the profile by guessing.
+            if stored == code_hash && attempts < max_attempts {
+                return Ok(VerifyOutcome::AlreadyVerified(user));
+            }
+            sqlx::query("UPDATE verification_codes SET attempts = attempts + 1 WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)?;
+            return Ok(VerifyOutcome::WrongCode);
+        }
         if expires_at <= now || attempts >= max_attempts {
             return Ok(VerifyOutcome::Expired);
         }
-        let stored: String = row.try_get("code_hash").map_err(map_err)?;
         if stored != code_hash {
             sqlx::query("UPDATE verification_codes SET attempts = attempts + 1 WHERE user_id = $1")
                 .bind(user_id)
@@ -115,11 +131,6 @@ impl IdentityStore for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
-        sqlx::query("DELETE FROM verification_codes WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(VerifyOutcome::Verified(user_from_row(&row)?))
     }

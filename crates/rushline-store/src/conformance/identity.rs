@@ -106,7 +106,25 @@ pub async fn identity_verify_accepts_the_code_once(store: Arc<dyn Store>) {
             .verify_email(account.id, "hash-1", MAX_ATTEMPTS, now)
             .await
             .unwrap(),
-        VerifyOutcome::AlreadyVerified(verified)
+        VerifyOutcome::AlreadyVerified(verified.clone())
+    );
+    // Any other code is wrong for a verified account too, and counted: after the attempts run
+    // out even the code that verified it no longer answers with the account.
+    for _ in 0..MAX_ATTEMPTS {
+        assert_eq!(
+            store
+                .verify_email(account.id, "wrong", MAX_ATTEMPTS, now)
+                .await
+                .unwrap(),
+            VerifyOutcome::WrongCode
+        );
+    }
+    assert_eq!(
+        store
+            .verify_email(account.id, "hash-1", MAX_ATTEMPTS, now)
+            .await
+            .unwrap(),
+        VerifyOutcome::WrongCode
     );
     assert!(matches!(
         store

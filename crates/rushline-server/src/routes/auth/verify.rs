@@ -18,8 +18,8 @@ pub(crate) struct VerifyRequest {
 
 errors!(VerifyErrors: [InvalidCode, CodeExpired, ValidationFailed]);
 
-/// Verifies the e-mail address with the mailed code. Verifying an already verified address
-/// succeeds again.
+/// Verifies the e-mail address with the mailed code; the same code again (a retry) succeeds
+/// again. Any other code is `invalid_code`, whether or not the account exists or is verified.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/verify",

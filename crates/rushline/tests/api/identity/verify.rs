@@ -31,6 +31,19 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_verified_account_is_not_disclosed_to_a_wrong_code(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        for code in ["000000", "", "999999"] {
+            let guess = verify(&app, "minji@example.com", code).await;
+            guess.assert_status(StatusCode::BAD_REQUEST);
+            assert_eq!(guess.error_code(), "invalid_code");
+            assert!(!guess.text().contains("Kim"), "{}", guess.text());
+        }
+    }
+}
+
+backend_test! {
     async fn verify_and_resend_refuse_an_address_with_control_characters(backend: Backend) {
         let app = TestApp::new(backend).await;
         sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
