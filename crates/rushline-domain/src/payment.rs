@@ -50,3 +50,13 @@ impl FromStr for PaymentStatus {
             .ok_or_else(|| format!("unknown payment status {s:?}"))
     }
 }
+
+/// Whether `key` is shaped as Toss Payments issues a `paymentKey`: 1–200 (Toss's documented
+/// maximum) ASCII letters, digits, `-` and `_`. It goes into a URL path and a header of the
+/// calls to Toss, so nothing else may pass.
+pub fn is_payment_key(key: &str) -> bool {
+    (1..=200).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

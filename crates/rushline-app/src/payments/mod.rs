@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
-use rushline_domain::{OrderStatus, PaymentStatus};
+use rushline_domain::payment::is_payment_key;
+use rushline_domain::{FieldErrors, OrderStatus, PaymentStatus};
 use rushline_jobs::{Job, Registry, new_job};
 use rushline_store::{
     DbError, NewJob, ORDER_STATUS_CHANGED, Order, OrderTransition, PAYMENT_STATUS_CHANGED,
@@ -149,6 +150,13 @@ pub async fn pay(
     key: &str,
     method: PayMethod,
 ) -> Result<(Order, Payment), AppError> {
+    if let PayMethod::Toss { payment_key, .. } = &method
+        && !is_payment_key(payment_key)
+    {
+        let mut errors = FieldErrors::new();
+        errors.add("payment_key", "must be 1–200 ASCII letters, digits, - or _");
+        return Err(errors.into());
+    }
     let payment_id = request_id(buyer, Creates::Payment, key);
     match app.store.payment(payment_id).await {
         Ok(existing) => return replay(app, buyer, order_id, existing).await,

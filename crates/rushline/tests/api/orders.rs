@@ -375,6 +375,30 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_toss_payment_key_that_could_reshape_its_calls_is_refused(backend: Backend) {
+        let (app, toss) = toss_app(backend).await;
+        let (buyer, _, order) = ordered(&app, 1).await;
+        let total = order["total"].as_i64().unwrap();
+        let long = "a".repeat(201);
+        for key in ["", "../../v1/payments/x", "ok-1/cancel", "ok 1", "ok-1\r\nx: y", "키", long.as_str()] {
+            let refused = app
+                .send(
+                    Method::POST,
+                    &order_path(&order, "/pay"),
+                    Some(json!({"provider": "toss", "payment_key": key, "amount": total})),
+                    &[("authorization", &buyer.bearer()), ("idempotency-key", "refused")],
+                )
+                .await;
+            refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(refused.error_code(), "validation_failed", "{key:?}");
+            assert!(refused.json()["error"]["details"]["fields"]["payment_key"].is_array(), "{key:?}");
+        }
+        assert!(toss.calls().is_empty(), "nothing reached Toss");
+        pay_toss(&app, &buyer, &order, &"A_z-9".repeat(40), total).await.assert_status(StatusCode::OK);
+    }
+}
+
+backend_test! {
     async fn a_deployment_takes_only_its_own_provider(backend: Backend) {
         // With Toss, sandbox cards would be free orders.
         let (app, toss) = toss_app(backend).await;

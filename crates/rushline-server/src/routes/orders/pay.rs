@@ -25,6 +25,7 @@ pub(crate) enum PayRequest {
         /// Always `toss`.
         #[serde(rename = "provider")]
         _provider: TossProvider,
+        /// As Toss issued it: 1–200 ASCII letters, digits, `-` and `_`.
         payment_key: String,
         amount: i64,
     },
@@ -48,7 +49,7 @@ pub(crate) struct PayResponse {
     payment: PaymentView,
 }
 
-errors!(PayErrors: [IdempotencyKeyRequired, CardDeclined, InsufficientFunds, PaymentDeclined, NotFound, AlreadyPaid, PaymentInProgress, HoldExpired, InvalidTransition, RequestInProgress, PaymentRefunded, InvalidBody, AmountMismatch, IdempotencyMismatch, PaymentMethodUnavailable, ProviderNotConfigured, PaymentUnavailable]);
+errors!(PayErrors: [IdempotencyKeyRequired, CardDeclined, InsufficientFunds, PaymentDeclined, NotFound, AlreadyPaid, PaymentInProgress, HoldExpired, InvalidTransition, RequestInProgress, PaymentRefunded, InvalidBody, ValidationFailed, AmountMismatch, IdempotencyMismatch, PaymentMethodUnavailable, ProviderNotConfigured, PaymentUnavailable]);
 
 /// Pays a `pending_payment` order of the caller while its hold lasts, with the deployment's one
 /// provider: Toss Payments where it is configured, else the sandbox, which approves any card
