@@ -90,16 +90,21 @@ async fn write_all(
         return Ok(Err(CommitOutcome::InsufficientPoints));
     }
 
-    // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched.
-    let mut check = QueryBuilder::<Db>::new(
-        "SELECT 1 FROM claims c JOIN pools p ON p.key = c.pool_key \
-         WHERE c.released_at IS NULL AND (c.pool_key, c.user_id) IN (",
-    );
+    // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched:
+    // one lookup of `claims_active` by both columns per pair, so that the cost does not grow
+    // with the claims a pool already holds, whatever the planner knows of the table. (Joined
+    // as `(pool_key, user_id) IN (…)`, PostgreSQL may scan the index by the pool alone and
+    // filter the buyer, reading every claim of the pool in every batch.)
+    let mut check = QueryBuilder::<Db>::new("WITH batch (pool_key, user_id) AS (");
     check.push_values(&claims, |mut row, claim| {
         row.push_bind(&claim.pool_key).push_bind(claim.user_id);
     });
-    check
-        .push(") GROUP BY c.pool_key, c.user_id HAVING SUM(c.qty) > MAX(p.per_user_limit) LIMIT 1");
+    check.push(
+        ") SELECT 1 FROM batch b JOIN pools p ON p.key = b.pool_key \
+         WHERE (SELECT SUM(c.qty) FROM claims c WHERE c.released_at IS NULL \
+                AND c.pool_key = b.pool_key AND c.user_id = b.user_id) > p.per_user_limit \
+         LIMIT 1",
+    );
     if check
         .build()
         .fetch_optional(&mut *conn)
