@@ -88,7 +88,7 @@ impl Failure {
         Self { kind, detail }
     }
 
-    fn into_error(self, step: &str) -> Error {
+    pub(crate) fn into_error(self, step: &str) -> Error {
         Error::Transport {
             step: step.to_owned(),
             detail: self.detail,
@@ -180,7 +180,12 @@ impl Api {
         format!("{}{path}", self.urls[node])
     }
 
-    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> RequestBuilder {
         let request = self.client.request(method, self.url(path));
         match token {
             Some(token) => request.bearer_auth(token),

@@ -11,11 +11,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use crate::Error;
 use crate::api::{Api, NewDrop};
 use crate::buyer::{Buyer, Sale};
 use crate::stats::Recorder;
 use crate::summary::{RunResult, SetupTimes, Summary, summarize};
+use crate::{Error, baseline};
 
 /// Accounts per import request (the endpoint takes up to 10,000).
 const IMPORT_CHUNK: usize = 2_000;
@@ -45,6 +45,9 @@ pub struct FlashSale {
     pub open_in: Duration,
     pub admin_email: String,
     pub admin_password: String,
+    /// Before the sale, drive `GET /healthz` over the same connections for this long: the
+    /// HTTP ceiling the purchase rate is then given as a share of.
+    pub baseline: Option<Duration>,
     /// Draw progress bars on the terminal.
     pub progress: bool,
 }
@@ -135,6 +138,18 @@ impl FlashSale {
             .collect::<Result<_, _>>()?;
         bar.finish();
         let login_seconds = started.elapsed().as_secs_f64();
+
+        let baseline = match self.baseline {
+            Some(duration) => {
+                let spinner = self.bar(0, "ceiling");
+                spinner.set_message("GET /healthz");
+                let baseline = baseline::measure(&api, self.connections, duration).await?;
+                spinner
+                    .finish_with_message(format!("{:.0} requests/s", baseline.requests_per_second));
+                Some(baseline)
+            }
+            None => None,
+        };
 
         let open_in = TimeDelta::from_std(self.open_in)
             .map_err(|_| Error::Options("--open-in is too long".to_owned()))?;
@@ -230,6 +245,7 @@ impl FlashSale {
                 import_seconds,
                 login_seconds,
             },
+            baseline,
             stats: sale.recorder.into_stats(),
             buyer_results,
             remaining,

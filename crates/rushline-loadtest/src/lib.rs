@@ -10,12 +10,14 @@
 //! This crate is a client: it must not depend on the server's crates, only on its HTTP API.
 
 mod api;
+mod baseline;
 mod buyer;
 mod flash_sale;
 mod report;
 mod stats;
 mod summary;
 
+pub use baseline::Baseline;
 pub use flash_sale::FlashSale;
 pub use summary::{
     Check, CheckOutcome, Latency, LatencyBucket, Outcomes, PerSecond, QueueCounts, SetupTimes,

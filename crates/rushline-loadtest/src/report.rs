@@ -10,6 +10,22 @@ const HEIGHT: f64 = 220.0;
 const MARGIN: f64 = 40.0;
 
 impl Summary {
+    /// The baseline and the purchase rate's share of it, as a table row; none without one.
+    fn baseline_row(&self) -> String {
+        let Some(b) = &self.baseline else {
+            return String::new();
+        };
+        format!(
+            "<tr><td>baseline (GET /healthz)</td><td>{:.0}/s over {:.1} s, p50 {:.2} ms · p99 {:.2} ms; \
+             purchases/s = {:.1} % of it</td></tr>",
+            b.requests_per_second,
+            b.seconds,
+            b.latency_ms.p50,
+            b.latency_ms.p99,
+            self.purchases_share_of_baseline.unwrap_or(0.0) * 100.0
+        )
+    }
+
     pub fn html(&self) -> String {
         let mut page = String::new();
         let _ = write!(
@@ -57,6 +73,7 @@ impl Summary {
              <tr><td>purchase requests</td><td>{requests} in {elapsed:.2} s = {rps:.0}/s</td></tr>\
              <tr><td>purchases (201)</td><td>{purchases} = {pps:.0}/s</td></tr>\
              <tr><td>latency</td><td>p50 {p50:.2} ms · p90 {p90:.2} ms · p99 {p99:.2} ms · max {max:.2} ms</td></tr>\
+             {baseline}\
              <tr><td>statuses</td><td>{statuses}</td></tr>\
              <tr><td>error codes</td><td>{codes}</td></tr>\
              <tr><td>setup</td><td>{accounts} accounts imported in {import:.1} s, buyers logged in in {login:.1} s</td></tr>\
@@ -72,6 +89,7 @@ impl Summary {
             max = l.max,
             statuses = escape(&pairs(self.statuses.iter())),
             codes = escape(&pairs(self.error_codes.iter())),
+            baseline = self.baseline_row(),
             accounts = self.setup.accounts,
             import = self.setup.import_seconds,
             login = self.setup.login_seconds,
@@ -212,6 +230,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::baseline::Baseline;
     use crate::summary::{Check, Latency, LatencyBucket, Outcomes, PerSecond, SetupTimes};
 
     fn summary() -> Summary {
@@ -230,6 +249,19 @@ mod tests {
                 import_seconds: 0.1,
                 login_seconds: 0.2,
             },
+            baseline: Some(Baseline {
+                seconds: 1.0,
+                requests: 40,
+                requests_per_second: 40.0,
+                latency_ms: Latency {
+                    p50: 0.5,
+                    p90: 0.6,
+                    p99: 0.7,
+                    max: 0.8,
+                    mean: 0.55,
+                },
+            }),
+            purchases_share_of_baseline: Some(0.25),
             elapsed_seconds: 1.5,
             requests: 3,
             requests_per_second: 2.0,
@@ -284,6 +316,8 @@ mod tests {
     fn the_page_escapes_every_text_and_draws_both_charts() {
         let page = summary().html();
         assert!(page.contains("Invariants: FAILED"));
+        assert!(page.contains("40/s over 1.0 s"), "{page}");
+        assert!(page.contains("purchases/s = 25.0 % of it"), "{page}");
         assert!(page.contains("0 &lt; 1 &amp; more"));
         assert!(page.contains("?a=&lt;b&gt;"));
         assert!(page.contains(">&lt;0.25</text>"), "{page}");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 /// Latencies are kept in microseconds, up to two minutes, to three significant digits.
-const MAX_LATENCY_MICROS: u64 = 120_000_000;
+pub(crate) const MAX_LATENCY_MICROS: u64 = 120_000_000;
 
 pub(crate) struct Recorder {
     /// The drop's opening, by this machine's clock: second 0 of the per-second counts.

@@ -6,10 +6,12 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hdrhistogram::Histogram;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::api::ServerOrder;
+use crate::baseline::Baseline;
 use crate::buyer::End;
 use crate::stats::{Counts, Stats};
 
@@ -26,6 +28,10 @@ pub struct Summary {
     pub drop_id: Uuid,
     pub opens_at: DateTime<Utc>,
     pub setup: SetupTimes,
+    /// `GET /healthz` over the same connections just before the sale (`--baseline`).
+    pub baseline: Option<Baseline>,
+    /// Purchases per second as a share of the baseline's requests per second (0.25 = 25 %).
+    pub purchases_share_of_baseline: Option<f64>,
     /// From the opening to the last purchase answer.
     pub elapsed_seconds: f64,
     /// Purchase requests (queue requests are counted apart).
@@ -150,6 +156,14 @@ impl Summary {
             "setup:     imported {} accounts in {:.1} s; {} buyers logged in within {:.1} s",
             self.setup.accounts, self.setup.import_seconds, self.buyers, self.setup.login_seconds
         );
+        if let Some(b) = &self.baseline {
+            let l = b.latency_ms;
+            let _ = writeln!(
+                t,
+                "baseline:  GET /healthz {:.0} requests/s over {:.1} s (p50 {:.2} ms, p99 {:.2} ms)",
+                b.requests_per_second, b.seconds, l.p50, l.p99
+            );
+        }
         let _ = writeln!(
             t,
             "requests:  {} purchase requests in {:.2} s = {:.0} requests/s",
@@ -157,9 +171,12 @@ impl Summary {
         );
         let _ = writeln!(
             t,
-            "purchases: {} (201) = {:.0} purchases/s{}",
+            "purchases: {} (201) = {:.0} purchases/s{}{}",
             self.purchases,
             self.purchases_per_second,
+            self.purchases_share_of_baseline
+                .map(|share| format!(" = {:.1} % of the baseline", share * 100.0))
+                .unwrap_or_default(),
             self.last_purchase_after_seconds
                 .map(|s| format!(", the last {s:.2} s after the opening"))
                 .unwrap_or_default()
@@ -222,6 +239,7 @@ pub(crate) struct RunResult {
     pub drop_id: Uuid,
     pub opens_at: DateTime<Utc>,
     pub setup: SetupTimes,
+    pub baseline: Option<Baseline>,
     pub stats: Stats,
     /// Per buyer (by index): the orders of its 201s and how it ended.
     pub buyer_results: Vec<(Vec<Uuid>, End)>,
@@ -264,6 +282,7 @@ pub(crate) fn summarize(run: RunResult) -> Summary {
         }
     };
     let checks = checks(&run, &orders, granted, &outcomes);
+    let purchases_per_second = per_second_over(purchases, last_created.unwrap_or(0.0));
     Summary {
         urls: run.urls.clone(),
         buyers: run.buyers,
@@ -275,13 +294,19 @@ pub(crate) fn summarize(run: RunResult) -> Summary {
         drop_id: run.drop_id,
         opens_at: run.opens_at,
         setup: run.setup.clone(),
+        purchases_share_of_baseline: run
+            .baseline
+            .as_ref()
+            .filter(|b| b.requests_per_second > 0.0)
+            .map(|b| purchases_per_second / b.requests_per_second),
+        baseline: run.baseline.clone(),
         elapsed_seconds: elapsed,
         requests: stats.purchases.requests,
         requests_per_second: per_second_over(stats.purchases.requests, elapsed),
         purchases,
-        purchases_per_second: per_second_over(purchases, last_created.unwrap_or(0.0)),
+        purchases_per_second,
         last_purchase_after_seconds: last_created,
-        latency_ms: latency(stats),
+        latency_ms: Latency::of(&stats.latency),
         statuses: stats.purchases.statuses.clone(),
         error_codes: stats.purchases.codes.clone(),
         queue: run.admit_per_minute.map(|_| queue_counts(&stats.queue)),
@@ -310,15 +335,17 @@ fn queue_counts(counts: &Counts) -> QueueCounts {
     }
 }
 
-fn latency(stats: &Stats) -> Latency {
-    let h = &stats.latency;
-    let ms = |micros: u64| micros as f64 / 1_000.0;
-    Latency {
-        p50: ms(h.value_at_quantile(0.50)),
-        p90: ms(h.value_at_quantile(0.90)),
-        p99: ms(h.value_at_quantile(0.99)),
-        max: ms(h.max()),
-        mean: h.mean() / 1_000.0,
+impl Latency {
+    /// Of latencies recorded in microseconds.
+    pub(crate) fn of(h: &Histogram<u64>) -> Self {
+        let ms = |micros: u64| micros as f64 / 1_000.0;
+        Self {
+            p50: ms(h.value_at_quantile(0.50)),
+            p90: ms(h.value_at_quantile(0.90)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+            mean: h.mean() / 1_000.0,
+        }
     }
 }
 

@@ -182,6 +182,8 @@ mod tests {
             "--waiting-room",
             "--admit-per-minute",
             "6000",
+            "--baseline",
+            "5s",
             "--report",
             "r.html",
             "--json",
@@ -209,6 +211,7 @@ mod tests {
         assert!(args.waiting_room);
         assert_eq!(args.admit_per_minute, 6_000);
         assert_eq!(args.open_in, std::time::Duration::from_secs(5));
+        assert_eq!(args.baseline, Some(std::time::Duration::from_secs(5)));
         assert_eq!(args.report, Some(PathBuf::from("r.html")));
 
         let without_url = Cli::try_parse_from([

@@ -40,6 +40,10 @@ pub struct FlashSaleArgs {
     /// How long after the setup the drop opens.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub open_in: Duration,
+    /// First drive `GET /healthz` over the same connections this long (`5s`), and give the
+    /// purchase rate as a share of that HTTP ceiling.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub baseline: Option<Duration>,
     /// Write the summary, a latency histogram and the throughput per second as one
     /// self-contained HTML page.
     #[arg(long, value_name = "FILE")]
@@ -66,6 +70,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         duration: args.duration,
         admit_per_minute: args.waiting_room.then_some(args.admit_per_minute),
         open_in: args.open_in,
+        baseline: args.baseline,
         admin_email: args.admin_email,
         admin_password: args.admin_password,
         progress: true,

@@ -31,6 +31,7 @@ fn sale(urls: Vec<String>, buyers: usize, stock: u64, per_user_limit: u32) -> Fl
         duration: None,
         admit_per_minute: None,
         open_in: Duration::from_millis(500),
+        baseline: None,
         admin_email: ADMIN.to_owned(),
         admin_password: PASSWORD.to_owned(),
         progress: false,
@@ -104,8 +105,16 @@ backend_test! {
             }
             Backend::Sqlite => (app.spawn().await.0, None),
         };
-        let summary = sale(vec![first, second], 300, 40, 1).run().await.unwrap();
+        let mut flash = sale(vec![first, second], 300, 40, 1);
+        flash.baseline = Some(Duration::from_millis(300));
+        let summary = flash.run().await.unwrap();
         assert_consistent(&summary);
+        let baseline = summary.baseline.as_ref().unwrap();
+        assert!(baseline.requests > 0 && baseline.requests_per_second > 0.0, "{baseline:?}");
+        let share = summary.purchases_share_of_baseline.unwrap();
+        assert!((share - summary.purchases_per_second / baseline.requests_per_second).abs() < 1e-9);
+        assert!(summary.text().contains("% of the baseline"), "{}", summary.text());
+        assert!(summary.html().contains("baseline (GET /healthz)"));
         let o = &summary.outcomes;
         assert_eq!((o.won, o.sold_out, o.limit_reached), (40, 260, 0), "{}", summary.text());
         assert_eq!(summary.error_codes.get("sold_out"), Some(&260), "one refusal per loser");
