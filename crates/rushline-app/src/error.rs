@@ -193,6 +193,9 @@ error_codes! {
     PaymentUnavailable = ("payment_unavailable", 503),
     /// A dependency is unreachable (`details`).
     NotReady = ("not_ready", 503),
+    /// The request (reading its body and answering it) took longer than the server allows; any
+    /// operation may answer it. Retry, with the same `Idempotency-Key` where there is one.
+    RequestTimeout = ("request_timeout", 503),
 }
 
 impl fmt::Display for ErrorCode {

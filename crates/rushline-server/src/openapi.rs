@@ -69,7 +69,8 @@ pub(crate) fn error_responses(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Res
         title = "rushline",
         description = "Fair first-come-first-served sales of limited stock. Money is integer KRW; \
                        times are RFC 3339 UTC; every error is `{\"error\": {\"code\", \"message\"}}` \
-                       with a stable code."
+                       with a stable code. Any operation may also answer 500 `internal` or 503 \
+                       `request_timeout`."
     ),
     modifiers(&BearerAuth),
     components(schemas(crate::ErrorBody)),

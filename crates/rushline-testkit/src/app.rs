@@ -267,13 +267,14 @@ impl TestApp {
         let url = format!("http://{}", listener.local_addr().expect("bound address"));
         let shutdown = CancellationToken::new();
         let router = self.router.clone();
+        let limits = self.node.config.http.limits();
         let stop = shutdown.clone();
         tokio::spawn(async move {
             rushline_server::serve(
                 listener,
                 router,
                 async move { stop.cancelled().await },
-                std::time::Duration::from_secs(5),
+                limits,
             )
             .await
         });

@@ -111,7 +111,7 @@ impl Rushline {
     }
 
     pub fn router(&self) -> Router {
-        rushline_server::router(self.state.clone())
+        rushline_server::router(self.state.clone(), self.config.http.request_timeout)
     }
 
     /// A job worker for this node; tests call `run_due` on it after moving the clock.
@@ -142,7 +142,7 @@ impl Rushline {
             listener,
             self.router(),
             async move { stopping.cancelled().await },
-            self.config.http.shutdown_grace,
+            self.config.http.limits(),
         )
         .await
         .context("HTTP server failed")?;

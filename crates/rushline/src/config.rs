@@ -9,6 +9,7 @@ use std::time::Duration;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
+use rushline_server::HttpLimits;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,25 @@ pub struct HttpConfig {
     /// How long a shutdown waits for in-flight requests.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// A client has this long to send a request's headers once it has begun.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A request has this long to be read and answered (503 `request_timeout` otherwise).
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl HttpConfig {
+    pub fn limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_read_timeout: self.header_read_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -393,6 +413,9 @@ impl Default for HttpConfig {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
         }
     }
 }
@@ -659,6 +682,19 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "images.max_per_product",
                 message: "must be at least 1".to_owned(),
+            });
+        }
+        if self.http.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "http.max_connections",
+                message: "must be at least 1".to_owned(),
+            });
+        }
+        if self.http.header_read_timeout.is_zero() || self.http.request_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                key: "http.request_timeout",
+                message: "http.header_read_timeout and http.request_timeout must be above zero"
+                    .to_owned(),
             });
         }
         if self.database.max_connections == 0 {

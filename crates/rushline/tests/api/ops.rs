@@ -1,5 +1,9 @@
+use std::time::Duration;
+
 use axum::http::{Method, StatusCode};
 use rushline_testkit::{TestApp, backend_test};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 backend_test! {
     async fn health_readiness_and_metrics(backend: Backend) {
@@ -96,4 +100,89 @@ async fn an_oversized_json_body_is_413_not_malformed() {
     let response = app.post("/api/v1/auth/signup", body).await;
     response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(response.error_code(), "payload_too_large");
+}
+
+/// A node on port 0 with `change` applied to its HTTP settings; its address.
+async fn served_with(change: impl FnOnce(&mut rushline::config::HttpConfig)) -> (TestApp, String) {
+    let app = TestApp::builder(rushline_testkit::Backend::Sqlite)
+        .config(|c| change(&mut c.http))
+        .build()
+        .await;
+    let (url, _) = app.spawn().await;
+    let addr = url.trim_start_matches("http://").to_owned();
+    (app, addr)
+}
+
+/// Reads until the server closes the connection or has sent a whole answer's head.
+async fn read_answer(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).await.unwrap_or(0);
+        answer.extend_from_slice(&buf[..n]);
+        if n == 0 || answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            return String::from_utf8_lossy(&answer).into_owned();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let (_app, addr) =
+        served_with(|http| http.header_read_timeout = Duration::from_millis(200)).await;
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost:")
+        .await
+        .unwrap();
+    // Without a header-read deadline this waits for ever (the fail-safe below then fails it).
+    let answer = tokio::time::timeout(Duration::from_secs(20), read_answer(&mut stream))
+        .await
+        .expect("the server let a half-sent request hold its connection");
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_comes_is_answered_request_timeout() {
+    let (_app, addr) = served_with(|http| http.request_timeout = Duration::from_millis(300)).await;
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n\
+              content-length: 100\r\n\r\n{\"email\":",
+        )
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(20), read_answer(&mut stream))
+        .await
+        .expect("the server waited for ever for the body");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    let mut rest = vec![0u8; 512];
+    let n = stream.read(&mut rest).await.unwrap();
+    let body = String::from_utf8_lossy(&rest[..n]);
+    let whole = format!("{answer}{body}");
+    assert!(whole.contains(r#""code":"request_timeout""#), "{whole}");
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_wait_until_one_closes() {
+    let (_app, addr) = served_with(|http| http.max_connections = 1).await;
+    let healthz = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut first = TcpStream::connect(&addr).await.unwrap();
+    first.write_all(healthz).await.unwrap();
+    assert!(read_answer(&mut first).await.starts_with("HTTP/1.1 200"));
+
+    // The kernel completes the handshake, but the node does not take the connection up while
+    // the first is open.
+    let mut second = TcpStream::connect(&addr).await.unwrap();
+    second.write_all(healthz).await.unwrap();
+    let mut byte = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(500), second.read(&mut byte)).await;
+    assert!(early.is_err(), "served over the cap: {early:?}");
+
+    drop(first);
+    let answer = tokio::time::timeout(Duration::from_secs(20), read_answer(&mut second))
+        .await
+        .expect("the waiting connection was never served");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
