@@ -1,8 +1,9 @@
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::body::{Body, Bytes};
+use axum::extract::multipart::{Multipart, MultipartError};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use http_body_util::Limited;
 use rushline_app::{ErrorCode, catalog};
 use rushline_domain::FieldErrors;
 use utoipa::ToSchema;
@@ -12,6 +13,9 @@ use super::{ImageView, image_url};
 use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
+
+/// What a form may carry besides the image's bytes: boundaries, part headers, small fields.
+const MULTIPART_FRAMING: usize = 64 * 1024;
 
 /// The multipart form: one part named `file`.
 #[derive(ToSchema)]
@@ -41,14 +45,20 @@ pub(crate) async fn upload_image(
     State(state): State<AppState>,
     Seller(seller): Seller,
     Path(id): Path<Uuid>,
-    multipart: Result<Multipart, MultipartRejection>,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     let product = catalog::owned_product(&state, seller, id, false).await?;
-    let mut multipart = multipart.map_err(|e| {
-        ApiError::new(ErrorCode::InvalidMultipart, e.body_text())
-            .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-    })?;
-    let bytes = read_file(&mut multipart, state.catalog.max_image_bytes).await?;
+    let max = state.catalog.max_image_bytes;
+    // The whole body is read through this limit, so that a form whose boundary never comes
+    // (which the parser would otherwise buffer while it looks for one) holds at most this much.
+    let request = request.map(|body| Body::new(Limited::new(body, max + MULTIPART_FRAMING)));
+    let mut multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| {
+            ApiError::new(ErrorCode::InvalidMultipart, e.body_text())
+                .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        })?;
+    let bytes = read_file(&mut multipart, max).await?;
     let image = catalog::add_image(&state, &product, bytes).await?;
     Ok((
         StatusCode::CREATED,
@@ -88,7 +98,10 @@ async fn read_file(multipart: &mut Multipart, max: usize) -> Result<Bytes, ApiEr
     })
 }
 
-/// A form that breaks off or breaks a limit: the status axum gives it.
+/// A form that breaks off, or a body over the limit (413 `image_too_large`).
 fn malformed(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::ImageTooLarge, "the upload is too large");
+    }
     ApiError::new(ErrorCode::InvalidMultipart, e.body_text()).with_status(e.status())
 }

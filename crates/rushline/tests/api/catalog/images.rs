@@ -136,6 +136,18 @@ backend_test! {
             .await;
         broken.assert_status(StatusCode::BAD_REQUEST);
         assert_eq!(broken.error_code(), "invalid_multipart");
+        // A body that never brings its boundary is not buffered past the image limit and framing.
+        let boundless = app
+            .request(
+                axum::http::Request::post(&path)
+                    .header("authorization", &bearer)
+                    .header("content-type", "multipart/form-data; boundary=XYZ")
+                    .body(axum::body::Body::from(vec![b'a'; 6 * 1024 * 1024]))
+                    .unwrap(),
+            )
+            .await;
+        boundless.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(boundless.error_code(), "image_too_large");
         let detail = get_as(&app, &format!("/api/v1/products/{fresh}"), None).await.json();
         assert_eq!(detail["images"], json!([]), "nothing refused was kept");
     }
