@@ -236,6 +236,8 @@ fn identity_policy(config: &Config) -> anyhow::Result<IdentityPolicy> {
     let auth = &config.auth;
     let window =
         TimeDelta::from_std(auth.login_failure_window).context("auth.login_failure_window")?;
+    let account_window =
+        TimeDelta::from_std(auth.account_request_window).context("auth.account_request_window")?;
     Ok(IdentityPolicy {
         refresh_ttl: TimeDelta::from_std(auth.refresh_ttl).context("auth.refresh_ttl")?,
         code_ttl: TimeDelta::from_std(auth.code_ttl).context("auth.code_ttl")?,
@@ -248,6 +250,14 @@ fn identity_policy(config: &Config) -> anyhow::Result<IdentityPolicy> {
         ip_login_failures: Limit {
             max: auth.login_failures_per_ip,
             per: window,
+        },
+        ip_account_requests: Limit {
+            max: auth.account_requests_per_ip,
+            per: account_window,
+        },
+        email_account_requests: Limit {
+            max: auth.account_requests_per_email,
+            per: account_window,
         },
     })
 }

@@ -266,6 +266,12 @@ pub struct AuthConfig {
     pub login_failures_per_ip: u32,
     #[serde(with = "humantime_serde")]
     pub login_failure_window: Duration,
+    /// Sign-ups, verifications and code requests allowed per client address, and per e-mail
+    /// address, within `account_request_window`.
+    pub account_requests_per_ip: u32,
+    pub account_requests_per_email: u32,
+    #[serde(with = "humantime_serde")]
+    pub account_request_window: Duration,
     pub argon2: Argon2Config,
 }
 
@@ -362,6 +368,9 @@ impl Default for AuthConfig {
             login_failures_per_account: 5,
             login_failures_per_ip: 20,
             login_failure_window: Duration::from_secs(15 * 60),
+            account_requests_per_ip: 60,
+            account_requests_per_email: 10,
+            account_request_window: Duration::from_secs(10 * 60),
             argon2: Argon2Config::default(),
         }
     }
@@ -771,6 +780,14 @@ impl Config {
             (
                 "auth.login_failures_per_ip",
                 self.auth.login_failures_per_ip,
+            ),
+            (
+                "auth.account_requests_per_ip",
+                self.auth.account_requests_per_ip,
+            ),
+            (
+                "auth.account_requests_per_email",
+                self.auth.account_requests_per_email,
             ),
         ] {
             if value == 0 {

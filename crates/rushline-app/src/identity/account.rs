@@ -1,6 +1,8 @@
 //! An account's own life: sign-up with a mailed code, verifying the address, a new code, and
 //! the account as its owner reads it.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use rushline_domain::Role;
 use rushline_domain::identity::{email_to_look_up, validate_name};
@@ -11,20 +13,23 @@ use rushline_store::{
 use uuid::Uuid;
 
 use super::secrets::{code_hash, new_code};
-use super::throttle::whole_seconds;
+use super::throttle::{account_request, whole_seconds};
 use super::{FieldErrors, check_new_account, email_taken, new_user, verification_mail};
 use crate::mail::SendMail;
 use crate::{App, AppError, ErrorCode};
 
 /// Creates an unverified buyer or seller account and enqueues the mail with its code. `role`
-/// is `buyer` when absent; admins are never made here.
+/// is `buyer` when absent; admins are never made here. A taken address is refused before the
+/// password is hashed, so that a flood of sign-ups for it costs no hashing.
 pub async fn sign_up(
     app: &App,
+    ip: IpAddr,
     email: &str,
     password: &str,
     name: &str,
     role: Option<&str>,
 ) -> Result<User, AppError> {
+    account_request(app, email, ip).await?;
     let mut errors = FieldErrors::default();
     let account = check_new_account(email, password, name, &mut errors);
     let role = match role {
@@ -44,6 +49,11 @@ pub async fn sign_up(
     };
     errors.into_result()?;
 
+    match app.store.user_by_email(&account.email).await {
+        Ok(_) => return Err(email_taken()),
+        Err(DbError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
     let password_hash = app.passwords.hash(password).await?;
     let now = app.clock.now();
     let user = new_user(account, role, password_hash, None, now);
@@ -61,7 +71,13 @@ pub async fn sign_up(
 
 /// Verifies `email` with the mailed `code`; the same code again (a retry) succeeds again, any
 /// other code is `invalid_code` whether or not the account exists or is verified.
-pub async fn verify_email(app: &App, email: &str, code: &str) -> Result<User, AppError> {
+pub async fn verify_email(
+    app: &App,
+    ip: IpAddr,
+    email: &str,
+    code: &str,
+) -> Result<User, AppError> {
+    account_request(app, email, ip).await?;
     let invalid_code = || AppError::new(ErrorCode::InvalidCode, "the code is not right");
     let email = email_to_look_up(email)?;
     let user = match app.store.user_by_email(&email).await {
@@ -90,7 +106,8 @@ pub async fn verify_email(app: &App, email: &str, code: &str) -> Result<User, Ap
 
 /// Mails a new code, replacing the previous one, at most once per `resend_after`. An unknown or
 /// verified address is accepted too, and gets no mail, so that the answer tells nothing.
-pub async fn resend_code(app: &App, email: &str) -> Result<(), AppError> {
+pub async fn resend_code(app: &App, ip: IpAddr, email: &str) -> Result<(), AppError> {
+    account_request(app, email, ip).await?;
     let email = email_to_look_up(email)?;
     let user = match app.store.user_by_email(&email).await {
         Ok(user) if user.verified_at.is_none() => user,

@@ -44,6 +44,9 @@ pub struct IdentityPolicy {
     pub resend_after: TimeDelta,
     pub account_login_failures: Limit,
     pub ip_login_failures: Limit,
+    /// Sign-ups, verifications and code requests per client address, and per e-mail address.
+    pub ip_account_requests: Limit,
+    pub email_account_requests: Limit,
 }
 
 /// Per-field messages, answered as one `validation_failed`.

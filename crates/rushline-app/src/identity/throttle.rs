@@ -1,10 +1,12 @@
 //! Throttling password guesses: failed attempts are counted per account (by e-mail, known or
 //! not) and per client address, and a caller over either limit is refused before its password
-//! is checked.
+//! is checked. Sign-ups, verifications and code requests, each of which may cost a password
+//! hash or a mail, are counted the same two ways, every one of them.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use rushline_domain::identity::normalize_email;
 use rushline_ratelimit::{Admission, RateLimitError, Ticket};
 
 use super::secrets::sha256_hex;
@@ -64,6 +66,30 @@ impl PasswordAttempt {
         }
         Ok(())
     }
+}
+
+/// Counts a sign-up, verification or code request for `email` from `ip`; 429 once the address
+/// or the e-mail address has made its limit of them within the window.
+pub async fn account_request(app: &App, email: &str, ip: IpAddr) -> Result<(), AppError> {
+    let policy = &app.identity;
+    let now = app.clock.now();
+    let windows = [
+        (format!("account:ip:{ip}"), policy.ip_account_requests),
+        (
+            format!("account:email:{}", sha256_hex(&normalize_email(email))),
+            policy.email_account_requests,
+        ),
+    ];
+    for (key, limit) in windows {
+        match app.limiter.acquire(&key, limit, now).await {
+            Ok(Admission::Allowed(_)) => {}
+            Ok(Admission::Refused { retry_after }) => {
+                return Err(AppError::too_many_requests(whole_seconds(retry_after)));
+            }
+            Err(e) => return Err(limiter_down(e)),
+        }
+    }
+    Ok(())
 }
 
 /// `Retry-After` in whole seconds, rounded up so that a client waiting that long is let in.

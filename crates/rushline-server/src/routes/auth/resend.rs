@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::openapi::errors;
-use crate::{ApiError, AppState, Json};
+use crate::{ApiError, AppState, ClientIp, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ResendRequest {
@@ -29,8 +29,9 @@ errors!(ResendErrors: [RateLimited, ValidationFailed]);
 )]
 pub(crate) async fn resend(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(request): Json<ResendRequest>,
 ) -> Result<StatusCode, ApiError> {
-    identity::resend_code(&state, &request.email).await?;
+    identity::resend_code(&state, ip, &request.email).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::Profile;
 use crate::openapi::errors;
-use crate::{ApiError, AppState, Json};
+use crate::{ApiError, AppState, ClientIp, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SignupRequest {
@@ -27,7 +27,7 @@ pub(crate) struct SignupRequest {
     role: Option<String>,
 }
 
-errors!(SignupErrors: [EmailTaken, ValidationFailed]);
+errors!(SignupErrors: [EmailTaken, ValidationFailed, RateLimited]);
 
 /// Creates an unverified account and mails it a 6-digit code (valid 5 minutes) to pass to
 /// `/auth/verify`. The mail is sent by a job; sign-up does not wait for it.
@@ -43,10 +43,12 @@ errors!(SignupErrors: [EmailTaken, ValidationFailed]);
 )]
 pub(crate) async fn signup(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(request): Json<SignupRequest>,
 ) -> Result<(StatusCode, Json<Profile>), ApiError> {
     let user = identity::sign_up(
         &state,
+        ip,
         &request.email,
         &request.password,
         &request.name,

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::Profile;
 use crate::openapi::errors;
-use crate::{ApiError, AppState, Json};
+use crate::{ApiError, AppState, ClientIp, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct VerifyRequest {
@@ -16,7 +16,7 @@ pub(crate) struct VerifyRequest {
     code: String,
 }
 
-errors!(VerifyErrors: [InvalidCode, CodeExpired, ValidationFailed]);
+errors!(VerifyErrors: [InvalidCode, CodeExpired, ValidationFailed, RateLimited]);
 
 /// Verifies the e-mail address with the mailed code; the same code again (a retry) succeeds
 /// again. Any other code is `invalid_code`, whether or not the account exists or is verified.
@@ -32,8 +32,9 @@ errors!(VerifyErrors: [InvalidCode, CodeExpired, ValidationFailed]);
 )]
 pub(crate) async fn verify(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(request): Json<VerifyRequest>,
 ) -> Result<Json<Profile>, ApiError> {
-    let user = identity::verify_email(&state, &request.email, &request.code).await?;
+    let user = identity::verify_email(&state, ip, &request.email, &request.code).await?;
     Ok(Json(user.into()))
 }

@@ -1,3 +1,5 @@
+use std::net::IpAddr;
+
 use axum::http::StatusCode;
 use rushline_store::JobStatus;
 use rushline_testkit::{TestApp, backend_test};
@@ -108,5 +110,37 @@ backend_test! {
             json!(["must be 8 to 64 characters long"])
         );
         assert!(app.deliver_mail_to("root@example.com").await.is_empty());
+    }
+}
+
+backend_test! {
+    async fn sign_ups_verifications_and_code_requests_are_throttled_per_address_and_per_email(backend: Backend) {
+        let app = TestApp::builder(backend)
+            .config(|c| {
+                c.auth.account_requests_per_ip = 3;
+                c.auth.account_requests_per_email = 2;
+            })
+            .build()
+            .await;
+        let ip = |n: u8| IpAddr::from([203, 0, 113, n]);
+        let account = |n: u32| json!({"email": format!("buyer{n}@example.com"), "password": PASSWORD, "name": "Kim"});
+
+        for n in 0..3 {
+            app.post_from(ip(1), "/api/v1/auth/signup", account(n)).await.assert_status(StatusCode::CREATED);
+        }
+        let over = app.post_from(ip(1), "/api/v1/auth/signup", account(3)).await;
+        over.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(over.error_code(), "rate_limited");
+        assert!(over.headers.contains_key("retry-after"));
+        // Another address is not held back by the first one's requests.
+        app.post_from(ip(2), "/api/v1/auth/signup", account(3)).await.assert_status(StatusCode::CREATED);
+
+        // buyer3 has had one request; a wrong code from a third address is its second, and a
+        // code request from a fourth is one too many for the e-mail address, wherever it comes from.
+        let wrong = app.post_from(ip(3), "/api/v1/auth/verify", json!({"email": "buyer3@example.com", "code": "000000"})).await;
+        assert_eq!(wrong.error_code(), "invalid_code");
+        let resend = app.post_from(ip(4), "/api/v1/auth/resend", json!({"email": "BUYER3@example.com"})).await;
+        resend.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resend.error_code(), "rate_limited");
     }
 }
