@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::Config;
-use crate::config::ServiceUrl;
+use crate::config::{PaymentProvider, ServiceUrl};
 
 /// One node: the shared state behind the HTTP API and the job worker.
 pub struct Rushline {
@@ -323,7 +323,7 @@ fn generate_jwt_secret(config: &Config, path: &Path) -> anyhow::Result<Vec<u8>> 
     }
 }
 
-/// Toss when its secret key is configured, else the sandbox (never both), behind a breaker.
+/// The configured provider (never both), behind a breaker.
 fn payments(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Payments> {
     let settings = &config.payments;
     let guard = BreakerSettings {
@@ -335,11 +335,15 @@ fn payments(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Payments> 
         open_for: TimeDelta::from_std(settings.breaker_open_for)
             .context("payments.breaker_open_for")?,
     };
-    let toss = settings
-        .toss
-        .secret_key
-        .as_ref()
-        .map(|key| Toss::new(settings.toss.base_url.clone(), key.expose()));
+    let toss = match (settings.provider, &settings.toss.secret_key) {
+        (PaymentProvider::Sandbox, _) => None,
+        (PaymentProvider::Toss, Some(key)) => {
+            Some(Toss::new(settings.toss.base_url.clone(), key.expose()))
+        }
+        (PaymentProvider::Toss, None) => {
+            anyhow::bail!("payments.toss.secret_key is required with payments.provider = \"toss\"")
+        }
+    };
     Ok(Payments::new(guard, toss, clock))
 }
 

@@ -189,6 +189,10 @@ impl Default for WaitingRoomConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaymentsConfig {
+    /// Who takes payments: the sandbox, which approves any card but the test numbers (the
+    /// embedded default, never for real sales), or Toss Payments (then `toss.secret_key` is
+    /// required). Never both, and never one standing in for the other.
+    pub provider: PaymentProvider,
     /// Each call to a provider must answer within this; all tries of a call, with the backoff
     /// between them, within the five minutes after which a pending payment is refunded.
     #[serde(with = "humantime_serde")]
@@ -208,11 +212,17 @@ pub struct PaymentsConfig {
     pub toss: TossConfig,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentProvider {
+    Sandbox,
+    Toss,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TossConfig {
-    /// Set: Toss Payments takes every payment and the sandbox is off. Unset: only the sandbox
-    /// takes payments.
+    /// Required with `payments.provider = "toss"`, refused without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<Secret>,
     pub base_url: String,
@@ -227,6 +237,7 @@ impl Default for PaymentsConfig {
             breaker_window: 20,
             breaker_failure_ratio: 0.5,
             breaker_open_for: Duration::from_secs(30),
+            provider: PaymentProvider::Sandbox,
             toss: TossConfig::default(),
         }
     }
@@ -655,6 +666,23 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        match (self.payments.provider, &self.payments.toss.secret_key) {
+            (PaymentProvider::Toss, None) => {
+                return Err(ConfigError::Invalid {
+                    key: "payments.toss.secret_key",
+                    message: "is required with payments.provider = \"toss\"".to_owned(),
+                });
+            }
+            (PaymentProvider::Sandbox, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    key: "payments.provider",
+                    message: "is \"sandbox\", which approves any card, while \
+                              payments.toss.secret_key is set: set payments.provider = \"toss\""
+                        .to_owned(),
+                });
+            }
+            _ => {}
+        }
         if let Some(url) = &self.database.url
             && !matches!(url.scheme(), "sqlite" | "postgres" | "postgresql")
         {
@@ -1041,6 +1069,37 @@ mod tests {
             jail.create_file("rushline.toml", "[htpp]\naddr = \"127.0.0.1:1\"\n")?;
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("htpp"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_payment_provider_is_chosen_explicitly_and_never_falls_back() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_PAYMENTS__PROVIDER", "toss");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("payments.toss.secret_key: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_PAYMENTS__TOSS__SECRET_KEY", "test_sk_x");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("payments.provider: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_PAYMENTS__PROVIDER", "toss");
+            jail.set_env("RUSHLINE_PAYMENTS__TOSS__SECRET_KEY", "test_sk_x");
+            assert_eq!(
+                Config::load(None).unwrap().payments.provider,
+                PaymentProvider::Toss
+            );
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_PAYMENTS__PROVIDER", "paypal");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("payments.provider: "), "{error}");
             Ok(())
         });
     }

@@ -51,6 +51,12 @@ impl Payments {
         }
     }
 
+    /// The provider this node takes payments with: `sandbox` or `toss`.
+    pub fn name(&self) -> &'static str {
+        let (Payments::Sandbox(provider) | Payments::Toss(provider)) = self;
+        provider.name()
+    }
+
     /// The provider a payment was made with, if this node has it.
     pub fn provider(&self, name: &str) -> Option<&Guarded> {
         let (Payments::Sandbox(provider) | Payments::Toss(provider)) = self;

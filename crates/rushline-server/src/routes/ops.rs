@@ -32,6 +32,9 @@ pub(crate) struct Readiness {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "ok")]
     redis: Option<&'static str>,
+    /// Who takes payments: `sandbox` (approves any card; not for real sales) or `toss`.
+    #[schema(example = "toss")]
+    payments: &'static str,
 }
 
 /// The process is alive. Touches no dependency.
@@ -54,6 +57,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Readine
     let readiness = Readiness {
         database: found.database.as_str(),
         redis: found.redis.map(Health::as_str),
+        payments: state.payments.name(),
     };
     if found.ready() {
         return Ok(Json(readiness));

@@ -2,6 +2,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use rushline_app::payments::Payments;
 use rushline_domain::SystemClock;
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +35,14 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", config.http.addr))?;
         let addr = listener.local_addr()?;
         println!("rushline listening on http://{addr}");
-        tracing::info!(%addr, database = %node.state.store.backend(), "serving");
+        let payments = node.state.payments.name();
+        tracing::info!(%addr, database = %node.state.store.backend(), payments, "serving");
+        if matches!(node.state.payments, Payments::Sandbox(_)) {
+            tracing::warn!(
+                "payments.provider is \"sandbox\": every card but the test numbers is approved \
+                 and nothing is charged; not for real sales"
+            );
+        }
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
         node.serve(listener, shutdown, !args.no_jobs).await

@@ -15,6 +15,7 @@ backend_test! {
         let ready = app.get("/readyz").await;
         ready.assert_status(StatusCode::OK);
         assert_eq!(ready.json()["database"], "ok");
+        assert_eq!(ready.json()["payments"], "sandbox", "announced, never silent");
         let redis_configured = app.node.config.redis.url.is_some();
         assert_eq!(ready.json().get("redis").is_some(), redis_configured);
 

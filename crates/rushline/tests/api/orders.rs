@@ -311,6 +311,7 @@ async fn toss_app(backend: rushline_testkit::Backend) -> (TestApp, FakeToss) {
     let app = TestApp::builder(backend)
         .clock(clock)
         .config(move |c| {
+            c.payments.provider = rushline::config::PaymentProvider::Toss;
             c.payments.toss.secret_key = Some(TOSS_SECRET.into());
             c.payments.toss.base_url = url;
             // Orders are made ahead of the payments: their holds must outlast that.
