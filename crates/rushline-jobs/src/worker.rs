@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng;
 use rushline_domain::Clock;
 use rushline_store::{DbError, JobRow, NewJob, Store};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -17,8 +18,14 @@ pub struct WorkerOptions {
     pub poll_interval: Duration,
     /// How long a claimed job is reserved for its worker; after that another worker may run it.
     pub lease: Duration,
-    /// Jobs claimed (and run concurrently) per round trip.
-    pub batch: u32,
+    /// Jobs run at once. A slow job holds one of these, never the others: the worker claims
+    /// more as soon as any finishes.
+    pub concurrency: u32,
+    /// How long a job may run before it is stopped and counts as a failed attempt; shorter than
+    /// `lease`, so that no job is still running when another worker may take it up.
+    pub deadline: Duration,
+    /// `deadline` for the kinds that need another.
+    pub deadlines: HashMap<String, Duration>,
     /// The first retry waits this long; each further one twice as long, up to `backoff_cap`.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
@@ -29,7 +36,9 @@ impl Default for WorkerOptions {
         Self {
             poll_interval: Duration::from_millis(250),
             lease: Duration::from_secs(300),
-            batch: 32,
+            concurrency: 32,
+            deadline: Duration::from_secs(60),
+            deadlines: HashMap::new(),
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(600),
         }
@@ -81,35 +90,15 @@ impl Worker {
         Ok(())
     }
 
-    /// Claims one batch of due jobs and runs them concurrently. Returns how many it ran.
+    /// Claims up to `concurrency` due jobs and runs them concurrently, waiting for all of them.
+    /// Returns how many it ran.
     pub async fn run_batch(&self) -> Result<usize, DbError> {
-        let now = self.clock.now();
-        let lease = TimeDelta::from_std(self.options.lease).expect("lease fits a TimeDelta");
-        let jobs = self
-            .store
-            .claim_jobs(now, lease, self.options.batch)
-            .await?;
+        let jobs = self.claim(self.options.concurrency).await?;
         let count = jobs.len();
-        let mut running = JoinSet::new();
-        for job in jobs {
-            let handler = self.registry.handlers.get(job.kind.as_str()).cloned();
-            running.spawn(async move {
-                let outcome = match handler {
-                    Some(handler) => {
-                        // A panic in a handler is a failed attempt, not a dead worker.
-                        tokio::spawn(handler(job.payload.clone()))
-                            .await
-                            .unwrap_or_else(|e| Err(anyhow::anyhow!("job panicked: {e}")))
-                    }
-                    None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
-                };
-                (job, outcome)
-            });
-        }
-        while let Some(done) = running.join_next().await {
-            let (job, outcome) = done.expect("job wrapper tasks do not panic");
-            self.finish(job, outcome).await?;
-        }
+        futures::future::join_all(jobs.into_iter().map(|job| self.run_one(job)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, DbError>>()?;
         Ok(count)
     }
 
@@ -126,30 +115,76 @@ impl Worker {
         }
     }
 
-    /// Polls until `shutdown` is cancelled; a batch in progress finishes first.
+    /// Runs due jobs until `shutdown` is cancelled, up to `concurrency` at once, claiming more
+    /// whenever a slot is free; then waits for the jobs still running (each within its
+    /// deadline).
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            let ran = match self.schedule_due().await {
-                Ok(()) => self.run_batch().await,
+        let worker = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(worker.options.concurrency as usize));
+        let mut running = JoinSet::new();
+        while !shutdown.is_cancelled() {
+            let free = u32::try_from(slots.available_permits()).unwrap_or(u32::MAX);
+            let claimed = match worker.schedule_due().await {
+                Ok(()) if free > 0 => worker.claim(free).await,
+                Ok(()) => Ok(Vec::new()),
                 Err(e) => Err(e),
             };
-            let busy = match ran {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    tracing::warn!(error = %e, "job worker could not reach the database");
-                    false
-                }
-            };
-            if shutdown.is_cancelled() {
-                return;
+            let jobs = claimed.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "job worker could not reach the database");
+                Vec::new()
+            });
+            let idle = jobs.is_empty();
+            for job in jobs {
+                // Claimed no more than the free slots, so one is free for each.
+                let slot = slots.clone().try_acquire_owned();
+                let worker = worker.clone();
+                running.spawn(async move {
+                    let _slot = slot;
+                    if let Err(e) = worker.run_one(job).await {
+                        tracing::warn!(error = %e, "could not record a job's outcome");
+                    }
+                });
             }
-            if !busy {
+            if idle {
                 tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(self.options.poll_interval) => {}
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(worker.options.poll_interval) => {}
+                    Some(_) = running.join_next() => {}
                 }
             }
+            while running.try_join_next().is_some() {}
         }
+        while running.join_next().await.is_some() {}
+    }
+
+    async fn claim(&self, limit: u32) -> Result<Vec<JobRow>, DbError> {
+        let lease = TimeDelta::from_std(self.options.lease).unwrap_or(TimeDelta::MAX);
+        self.store.claim_jobs(self.clock.now(), lease, limit).await
+    }
+
+    /// Runs `job` within its deadline and records the outcome.
+    async fn run_one(&self, job: JobRow) -> Result<(), DbError> {
+        let deadline = self
+            .options
+            .deadlines
+            .get(&job.kind)
+            .copied()
+            .unwrap_or(self.options.deadline);
+        let outcome = match self.registry.handlers.get(job.kind.as_str()).cloned() {
+            Some(handler) => {
+                // Its own task: a panic in a handler is a failed attempt, not a dead worker.
+                let mut task = tokio::spawn(handler(job.payload.clone()));
+                match tokio::time::timeout(deadline, &mut task).await {
+                    Ok(ran) => ran.unwrap_or_else(|e| Err(anyhow::anyhow!("job panicked: {e}"))),
+                    Err(_) => {
+                        task.abort();
+                        Err(anyhow::anyhow!("job ran past its deadline of {deadline:?}"))
+                    }
+                }
+            }
+            None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
+        };
+        self.finish(job, outcome).await
     }
 
     async fn finish(&self, job: JobRow, outcome: anyhow::Result<()>) -> Result<(), DbError> {
@@ -158,7 +193,7 @@ impl Worker {
             Ok(()) => {
                 metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => "done")
                     .increment(1);
-                return self.store.complete_job(job.id, now).await;
+                return self.store.complete_job(job.id, job.attempts, now).await;
             }
             Err(e) => format!("{e:#}"),
         };
@@ -167,7 +202,9 @@ impl Worker {
         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, outcome, error = %result, "job failed");
         metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome)
             .increment(1);
-        self.store.fail_job(job.id, &result, retry_at, now).await
+        self.store
+            .fail_job(job.id, job.attempts, &result, retry_at, now)
+            .await
     }
 
     /// Exponential backoff with up to 10 % jitter, so that jobs failing together retry apart.

@@ -101,12 +101,17 @@ pub trait JobStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<JobRow>, DbError>;
 
-    async fn complete_job(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError>;
+    /// Records attempt `attempt` as done. An attempt whose lease ran out, and whose job another
+    /// worker took up since, records nothing: the later attempt's outcome stands.
+    async fn complete_job(&self, id: Uuid, attempt: i32, now: DateTime<Utc>)
+    -> Result<(), DbError>;
 
     /// Records a failed attempt: queued again at `retry_at`, or dead when `retry_at` is `None`.
+    /// As for [`Store::complete_job`], only the job's latest attempt, while it runs, is recorded.
     async fn fail_job(
         &self,
         id: Uuid,
+        attempt: i32,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,

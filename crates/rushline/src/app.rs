@@ -123,13 +123,22 @@ impl Rushline {
             WorkerOptions {
                 poll_interval: self.config.jobs.poll_interval,
                 lease: self.config.jobs.lease,
+                concurrency: self.config.jobs.concurrency,
+                deadline: self.config.jobs.deadline,
+                deadlines: self
+                    .config
+                    .jobs
+                    .deadlines
+                    .iter()
+                    .map(|(kind, deadline)| (kind.clone(), **deadline))
+                    .collect(),
                 ..WorkerOptions::default()
             },
         )
     }
 
     /// Serves HTTP on `listener` (and runs jobs when `jobs`) until `shutdown` is cancelled, then
-    /// drains in-flight requests and the job batch in progress.
+    /// drains in-flight requests and the jobs still running.
     pub async fn serve(
         self,
         listener: TcpListener,

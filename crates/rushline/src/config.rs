@@ -1,6 +1,7 @@
 //! Typed configuration: defaults, then `rushline.toml` (or `--config PATH`), then `RUSHLINE_*`
 //! environment variables, `__` separating nested keys (`RUSHLINE_HTTP__ADDR` is `http.addr`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -118,6 +119,13 @@ pub struct JobsConfig {
     /// How long a job is reserved for the worker that took it.
     #[serde(with = "humantime_serde")]
     pub lease: Duration,
+    /// Jobs one worker runs at once.
+    pub concurrency: u32,
+    /// How long a job may run before it is stopped as a failed attempt (shorter than `lease`).
+    #[serde(with = "humantime_serde")]
+    pub deadline: Duration,
+    /// `deadline` by job kind, for the kinds that need another (`send_mail = "30s"`).
+    pub deadlines: BTreeMap<String, humantime_serde::Serde<Duration>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -482,6 +490,9 @@ impl Default for JobsConfig {
         Self {
             poll_interval: Duration::from_millis(250),
             lease: Duration::from_secs(300),
+            concurrency: 32,
+            deadline: Duration::from_secs(60),
+            deadlines: BTreeMap::new(),
         }
     }
 }
@@ -720,6 +731,30 @@ impl Config {
                 key: "images.max_per_product",
                 message: "must be at least 1".to_owned(),
             });
+        }
+        if self.jobs.concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                key: "jobs.concurrency",
+                message: "must be at least 1".to_owned(),
+            });
+        }
+        let deadlines = std::iter::once(("jobs.deadline".to_owned(), self.jobs.deadline)).chain(
+            self.jobs
+                .deadlines
+                .iter()
+                .map(|(kind, d)| (format!("jobs.deadlines.{kind}"), **d)),
+        );
+        for (key, deadline) in deadlines {
+            if deadline.is_zero() || deadline >= self.jobs.lease {
+                return Err(ConfigError::Invalid {
+                    key: "jobs.deadline",
+                    message: format!(
+                        "{key} must be above zero and shorter than jobs.lease ({:?}), so that no \
+                         job still runs when another worker may take it up",
+                        self.jobs.lease
+                    ),
+                });
+            }
         }
         if self.http.max_connections == 0 {
             return Err(ConfigError::Invalid {

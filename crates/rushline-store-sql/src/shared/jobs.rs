@@ -87,12 +87,19 @@ impl JobStore for SqlStore {
         Ok(jobs)
     }
 
-    async fn complete_job(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+    async fn complete_job(
+        &self,
+        id: Uuid,
+        attempt: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2 WHERE id = $1",
+            "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2 \
+             WHERE id = $1 AND attempts = $3 AND status = 'running'",
         )
         .bind(id)
         .bind(now)
+        .bind(attempt)
         .execute(self.writer())
         .await
         .map_err(map_err)?;
@@ -102,6 +109,7 @@ impl JobStore for SqlStore {
     async fn fail_job(
         &self,
         id: Uuid,
+        attempt: i32,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
@@ -109,12 +117,13 @@ impl JobStore for SqlStore {
         sqlx::query(
             "UPDATE jobs SET status = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'queued' END, \
              run_at = COALESCE($3, run_at), last_error = $2, locked_until = NULL, updated_at = $4 \
-             WHERE id = $1",
+             WHERE id = $1 AND attempts = $5 AND status = 'running'",
         )
         .bind(id)
         .bind(error)
         .bind(retry_at)
         .bind(now)
+        .bind(attempt)
         .execute(self.writer())
         .await
         .map_err(map_err)?;

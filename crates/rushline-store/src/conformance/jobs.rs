@@ -42,7 +42,7 @@ pub async fn jobs_are_claimed_once_then_completed(store: Arc<dyn Store>) {
         "a running job under lease was claimed twice"
     );
 
-    store.complete_job(id, now).await.unwrap();
+    store.complete_job(id, 1, now).await.unwrap();
     let done = store.get_job(id).await.unwrap();
     assert_eq!(done.status, JobStatus::Done);
     assert_eq!(done.locked_until, None);
@@ -114,7 +114,7 @@ pub async fn jobs_failing_retry_then_die(store: Arc<dyn Store>) {
         .remove(0);
     let retry_at = now + Duration::seconds(10);
     store
-        .fail_job(job.id, "smtp refused", Some(retry_at), now)
+        .fail_job(job.id, job.attempts, "smtp refused", Some(retry_at), now)
         .await
         .unwrap();
     let row = store.get_job(id).await.unwrap();
@@ -136,7 +136,7 @@ pub async fn jobs_failing_retry_then_die(store: Arc<dyn Store>) {
         .remove(0);
     assert_eq!(job.attempts, 2);
     store
-        .fail_job(job.id, "smtp refused again", None, retry_at)
+        .fail_job(job.id, job.attempts, "smtp refused again", None, retry_at)
         .await
         .unwrap();
     let row = store.get_job(id).await.unwrap();
@@ -179,6 +179,17 @@ pub async fn jobs_lease_expiry_makes_them_claimable_again(store: Arc<dyn Store>)
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, id);
     assert_eq!(again[0].attempts, 2);
+
+    // The first attempt, still finishing somewhere, cannot overwrite the second's outcome.
+    store
+        .fail_job(id, 1, "too late", None, after_expiry)
+        .await
+        .unwrap();
+    store.complete_job(id, 1, after_expiry).await.unwrap();
+    let row = store.get_job(id).await.unwrap();
+    assert_eq!((row.status, row.last_error), (JobStatus::Running, None));
+    store.complete_job(id, 2, after_expiry).await.unwrap();
+    assert_eq!(store.get_job(id).await.unwrap().status, JobStatus::Done);
 }
 
 pub async fn jobs_concurrent_claimers_never_share_one(store: Arc<dyn Store>) {
@@ -234,7 +245,7 @@ pub async fn jobs_list_and_purge(store: Arc<dyn Store>) {
         .claim_jobs(now, Duration::minutes(1), 1)
         .await
         .unwrap();
-    store.complete_job(a, now).await.unwrap();
+    store.complete_job(a, 1, now).await.unwrap();
     let done = store.list_jobs(Some(JobStatus::Done), 10).await.unwrap();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].id, a);

@@ -33,7 +33,7 @@ type Runs<K> = Arc<Mutex<HashMap<K, u32>>>;
 
 fn small_batches() -> WorkerOptions {
     WorkerOptions {
-        batch: 3,
+        concurrency: 3,
         ..WorkerOptions::default()
     }
 }
@@ -150,5 +150,75 @@ backend_test! {
         assert_eq!(row.last_error.as_deref(), Some("failure 3 of 99"));
         app.clock.advance(chrono::Duration::days(1));
         assert_eq!(worker.run_due().await.unwrap(), 0, "a dead job ran again");
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stall;
+
+impl Job for Stall {
+    const KIND: &'static str = "test_stall";
+    const MAX_ATTEMPTS: i32 = 1;
+}
+
+backend_test! {
+    async fn a_stuck_job_holds_one_slot_until_its_deadline_and_never_the_others(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let runs = Runs::default();
+        let mut registry = Registry::new();
+        let counted = runs.clone();
+        registry.handle(move |job: Count| {
+            let counted = counted.clone();
+            async move {
+                *counted.lock().unwrap().entry(job.n).or_default() += 1;
+                Ok(())
+            }
+        });
+        // An SMTP server that accepted the connection and went silent, say.
+        registry.handle(|_: Stall| std::future::pending());
+        let state = app.state();
+        let options = WorkerOptions {
+            poll_interval: Duration::from_millis(20),
+            concurrency: 4,
+            deadlines: HashMap::from([(Stall::KIND.to_owned(), Duration::from_millis(500))]),
+            ..WorkerOptions::default()
+        };
+        let worker = Worker::new(state.store.clone(), state.clock.clone(), Arc::new(registry), options);
+        let now = app.clock.now();
+        let stuck = state.store.enqueue(&new_job(&Stall, now), now).await.unwrap().unwrap();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn(worker.run(shutdown.clone()));
+
+        let until_status = |id, status| {
+            let store = state.store.clone();
+            async move {
+                while store.get_job(id).await.unwrap().status != status {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), until_status(stuck, JobStatus::Running))
+            .await
+            .expect("the stalling job was never taken up");
+        // Enqueued while it stalls: a worker waiting for its whole batch would never get to them.
+        for n in 0..20 {
+            state.store.enqueue(&new_job(&Count { n }, now), now).await.unwrap();
+        }
+        let all_ran = async {
+            while runs.lock().unwrap().len() < 20 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), all_ran)
+            .await
+            .expect("one stuck job held back the others");
+
+        tokio::time::timeout(Duration::from_secs(20), until_status(stuck, JobStatus::Dead))
+            .await
+            .expect("the stuck job was never stopped");
+        let row = state.store.get_job(stuck).await.unwrap();
+        assert!(row.last_error.as_deref().unwrap().contains("deadline"), "{row:?}");
+        shutdown.cancel();
+        running.await.unwrap();
     }
 }
