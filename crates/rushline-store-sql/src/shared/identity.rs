@@ -36,6 +36,15 @@ async fn locked_user(conn: &mut DbConnection, id: Uuid) -> Result<User, DbError>
     user_from_row(&row)
 }
 
+/// The account a refresh token belongs to, if the token exists.
+async fn token_owner(conn: &mut DbConnection, token_hash: &str) -> Result<Option<Uuid>, DbError> {
+    sqlx::query_scalar("SELECT user_id FROM refresh_tokens WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)
+}
+
 async fn upsert_code(conn: &mut DbConnection, code: &VerificationCode) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO verification_codes (user_id, code_hash, expires_at, attempts, sent_at) \
@@ -196,6 +205,13 @@ impl IdentityStore for SqlStore {
         now: DateTime<Utc>,
     ) -> Result<RotateOutcome, DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
+        // The account first, as a password change and a logout lock it: whichever of them
+        // commits first, the other then sees what it did, and no token is made beside a
+        // revocation.
+        let Some(owner) = token_owner(&mut tx, presented_hash).await? else {
+            return Ok(RotateOutcome::Unknown);
+        };
+        locked_user(&mut tx, owner).await?;
         let Some(row) = sqlx::query(formatcp!(
             "SELECT id, user_id, family_id, expires_at, spent_at, revoked_at \
              FROM refresh_tokens WHERE token_hash = $1{FOR_UPDATE}"
@@ -256,16 +272,21 @@ impl IdentityStore for SqlStore {
     }
 
     async fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        let Some(owner) = token_owner(&mut tx, token_hash).await? else {
+            return Ok(());
+        };
+        locked_user(&mut tx, owner).await?;
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
              AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
         )
         .bind(token_hash)
         .bind(now)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        Ok(())
+        tx.commit().await.map_err(map_err)
     }
 
     async fn update_profile(

@@ -513,6 +513,75 @@ pub async fn identity_password_change_revokes_the_other_sessions(store: Arc<dyn 
     ));
 }
 
+/// A refresh racing a password change or a logout: whichever commits first, no token of the
+/// revoked session is usable afterwards.
+pub async fn identity_revocation_wins_over_a_concurrent_refresh(store: Arc<dyn Store>) {
+    let account = user("minji@example.com", Role::Buyer);
+    store.insert_user(&account).await.unwrap();
+    let expiry = t0() + Duration::days(14);
+    for round in 0..30 {
+        let first = format!("r{round}-1");
+        let next = format!("r{round}-2");
+        store
+            .create_session(account.id, &first, expiry, t0())
+            .await
+            .unwrap();
+        let rotate = {
+            let (store, first, next) = (store.clone(), first.clone(), next.clone());
+            async move {
+                loop {
+                    match store
+                        .rotate_refresh_token(&first, &next, expiry, t0())
+                        .await
+                    {
+                        Err(DbError::Unavailable(_)) => tokio::task::yield_now().await,
+                        outcome => return outcome,
+                    }
+                }
+            }
+        };
+        let revoke = {
+            let (store, first) = (store.clone(), first.clone());
+            async move {
+                loop {
+                    let ended = if round % 2 == 0 {
+                        store
+                            .change_password(account.id, "$argon2id$x", None, t0())
+                            .await
+                    } else {
+                        store.end_session(&first, t0()).await
+                    };
+                    match ended {
+                        Err(DbError::Unavailable(_)) => tokio::task::yield_now().await,
+                        ended => return ended,
+                    }
+                }
+            }
+        };
+        let (rotated, revoked) = tokio::join!(tokio::spawn(rotate), tokio::spawn(revoke));
+        revoked.unwrap().unwrap();
+        let rotated = rotated.unwrap().unwrap();
+        assert!(
+            matches!(
+                rotated,
+                RotateOutcome::Rotated { .. } | RotateOutcome::Revoked
+            ),
+            "{rotated:?}"
+        );
+        assert_eq!(
+            store
+                .rotate_refresh_token(&next, "after", expiry, t0())
+                .await
+                .unwrap(),
+            match rotated {
+                RotateOutcome::Rotated { .. } => RotateOutcome::Revoked,
+                _ => RotateOutcome::Unknown,
+            },
+            "round {round}: a token made beside the revocation outlived it"
+        );
+    }
+}
+
 pub async fn identity_profile_updates(store: Arc<dyn Store>) {
     let account = user("minji@example.com", Role::Buyer);
     store.insert_user(&account).await.unwrap();

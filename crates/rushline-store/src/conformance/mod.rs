@@ -79,6 +79,7 @@ pub const CASES: &[Case] = cases![
     identity::identity_concurrent_rotations_of_one_token_rotate_once,
     identity::identity_ending_a_session_revokes_only_it,
     identity::identity_password_change_revokes_the_other_sessions,
+    identity::identity_revocation_wins_over_a_concurrent_refresh,
     identity::identity_profile_updates,
     identity::identity_purge_removes_only_expired_credentials,
     waiting_rooms::waiting_rooms_round_trip_with_their_drop,
