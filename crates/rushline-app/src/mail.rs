@@ -17,7 +17,19 @@ impl Job for SendMail {
     // With the worker's doubling backoff from 1 s, eight attempts span about two minutes: enough
     // to ride out a relay restart, and still inside the five minutes a sign-up code lives.
     const MAX_ATTEMPTS: i32 = 8;
+
+    /// Only the recipient: a message may carry a code, which must not stay in the job table
+    /// once it is delivered or given up on.
+    fn kept(self) -> Self {
+        SendMail(Mail {
+            to: self.0.to,
+            subject: REMOVED.to_owned(),
+            text: REMOVED.to_owned(),
+        })
+    }
 }
+
+const REMOVED: &str = "(removed once delivered or given up)";
 
 pub(crate) fn register(registry: &mut Registry, app: &App) {
     let mailer = app.mailer.clone();

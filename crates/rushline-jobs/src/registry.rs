@@ -13,6 +13,12 @@ use serde::de::DeserializeOwned;
 pub trait Job: Serialize + DeserializeOwned + Send + 'static {
     const KIND: &'static str;
     const MAX_ATTEMPTS: i32 = 5;
+
+    /// What of the payload the job table keeps once the job is done or dead: all of it, unless
+    /// the kind carries a secret (a mailed code) that must not outlive its use.
+    fn kept(self) -> Self {
+        self
+    }
 }
 
 /// The row to enqueue for `job`, due at `run_at`.
@@ -23,6 +29,8 @@ pub fn new_job<J: Job>(job: &J, run_at: DateTime<Utc>) -> NewJob {
 
 type BoxFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 pub(crate) type Handler = Arc<dyn Fn(serde_json::Value) -> BoxFuture + Send + Sync>;
+/// A kind's [`Job::kept`] on a stored payload; `None` when it keeps it all.
+pub(crate) type Keeper = fn(&serde_json::Value) -> Option<serde_json::Value>;
 
 pub(crate) struct Periodic {
     pub name: &'static str,
@@ -33,6 +41,7 @@ pub(crate) struct Periodic {
 #[derive(Default)]
 pub struct Registry {
     pub(crate) handlers: HashMap<&'static str, Handler>,
+    pub(crate) keepers: HashMap<&'static str, Keeper>,
     pub(crate) periodic: Vec<Periodic>,
 }
 
@@ -60,6 +69,7 @@ impl Registry {
             }),
         );
         assert!(previous.is_none(), "two handlers for job kind {}", J::KIND);
+        self.keepers.insert(J::KIND, kept::<J>);
         self
     }
 
@@ -87,6 +97,12 @@ impl Registry {
         self.periodic.push(Periodic { name, every });
         self
     }
+}
+
+fn kept<J: Job>(payload: &serde_json::Value) -> Option<serde_json::Value> {
+    let job: J = serde_json::from_value(payload.clone()).ok()?;
+    let kept = serde_json::to_value(job.kept()).ok()?;
+    (kept != *payload).then_some(kept)
 }
 
 #[derive(Serialize, serde::Deserialize)]

@@ -189,11 +189,19 @@ impl Worker {
 
     async fn finish(&self, job: JobRow, outcome: anyhow::Result<()>) -> Result<(), DbError> {
         let now = self.clock.now();
+        let kept = self
+            .registry
+            .keepers
+            .get(job.kind.as_str())
+            .and_then(|keep| keep(&job.payload));
         let result = match outcome {
             Ok(()) => {
                 metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => "done")
                     .increment(1);
-                return self.store.complete_job(job.id, job.attempts, now).await;
+                return self
+                    .store
+                    .complete_job(job.id, job.attempts, kept.as_ref(), now)
+                    .await;
             }
             Err(e) => format!("{e:#}"),
         };
@@ -203,7 +211,7 @@ impl Worker {
         metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome)
             .increment(1);
         self.store
-            .fail_job(job.id, job.attempts, &result, retry_at, now)
+            .fail_job(job.id, job.attempts, &result, retry_at, kept.as_ref(), now)
             .await
     }
 

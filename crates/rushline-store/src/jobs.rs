@@ -101,19 +101,28 @@ pub trait JobStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<JobRow>, DbError>;
 
-    /// Records attempt `attempt` as done. An attempt whose lease ran out, and whose job another
-    /// worker took up since, records nothing: the later attempt's outcome stands.
-    async fn complete_job(&self, id: Uuid, attempt: i32, now: DateTime<Utc>)
-    -> Result<(), DbError>;
+    /// Records attempt `attempt` as done, with `kept` as the payload from now on when given (a
+    /// kind whose payload holds a secret keeps less of it). An attempt whose lease ran out, and
+    /// whose job another worker took up since, records nothing: the later attempt's outcome
+    /// stands.
+    async fn complete_job(
+        &self,
+        id: Uuid,
+        attempt: i32,
+        kept: Option<&serde_json::Value>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError>;
 
     /// Records a failed attempt: queued again at `retry_at`, or dead when `retry_at` is `None`.
-    /// As for [`Store::complete_job`], only the job's latest attempt, while it runs, is recorded.
+    /// As for [`Store::complete_job`], only the job's latest attempt, while it runs, is recorded;
+    /// `kept` replaces the payload of a job that dies.
     async fn fail_job(
         &self,
         id: Uuid,
         attempt: i32,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        kept: Option<&serde_json::Value>,
         now: DateTime<Utc>,
     ) -> Result<(), DbError>;
 

@@ -3,7 +3,7 @@ use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
 use rushline_store::{DbError, JobRow, JobStatus, JobStore, NewJob};
 use sqlx::Row;
-use sqlx::types::Json;
+use sqlx::types::{Json, JsonValue};
 use uuid::Uuid;
 
 use super::{CLAIM_JOBS, Db, DbRow, SqlStore, map_err};
@@ -91,15 +91,18 @@ impl JobStore for SqlStore {
         &self,
         id: Uuid,
         attempt: i32,
+        kept: Option<&JsonValue>,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2 \
+            "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2, \
+             payload = COALESCE($4, payload) \
              WHERE id = $1 AND attempts = $3 AND status = 'running'",
         )
         .bind(id)
         .bind(now)
         .bind(attempt)
+        .bind(kept.map(Json))
         .execute(self.writer())
         .await
         .map_err(map_err)?;
@@ -112,11 +115,13 @@ impl JobStore for SqlStore {
         attempt: i32,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        kept: Option<&JsonValue>,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE jobs SET status = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'queued' END, \
-             run_at = COALESCE($3, run_at), last_error = $2, locked_until = NULL, updated_at = $4 \
+             run_at = COALESCE($3, run_at), last_error = $2, locked_until = NULL, updated_at = $4, \
+             payload = CASE WHEN $3 IS NULL THEN COALESCE($6, payload) ELSE payload END \
              WHERE id = $1 AND attempts = $5 AND status = 'running'",
         )
         .bind(id)
@@ -124,6 +129,7 @@ impl JobStore for SqlStore {
         .bind(retry_at)
         .bind(now)
         .bind(attempt)
+        .bind(kept.map(Json))
         .execute(self.writer())
         .await
         .map_err(map_err)?;

@@ -42,9 +42,11 @@ pub async fn jobs_are_claimed_once_then_completed(store: Arc<dyn Store>) {
         "a running job under lease was claimed twice"
     );
 
-    store.complete_job(id, 1, now).await.unwrap();
+    let kept = json!({"to": "a@example.com", "text": "(removed)"});
+    store.complete_job(id, 1, Some(&kept), now).await.unwrap();
     let done = store.get_job(id).await.unwrap();
     assert_eq!(done.status, JobStatus::Done);
+    assert_eq!(done.payload, kept);
     assert_eq!(done.locked_until, None);
     let later = now + Duration::hours(1);
     assert!(
@@ -114,11 +116,23 @@ pub async fn jobs_failing_retry_then_die(store: Arc<dyn Store>) {
         .remove(0);
     let retry_at = now + Duration::seconds(10);
     store
-        .fail_job(job.id, job.attempts, "smtp refused", Some(retry_at), now)
+        .fail_job(
+            job.id,
+            job.attempts,
+            "smtp refused",
+            Some(retry_at),
+            Some(&json!({"kept": true})),
+            now,
+        )
         .await
         .unwrap();
     let row = store.get_job(id).await.unwrap();
     assert_eq!(row.status, JobStatus::Queued);
+    assert_eq!(
+        row.payload,
+        json!({}),
+        "a job to retry keeps its whole payload"
+    );
     assert_eq!(row.run_at, retry_at);
     assert_eq!(row.last_error.as_deref(), Some("smtp refused"));
     assert!(
@@ -136,11 +150,19 @@ pub async fn jobs_failing_retry_then_die(store: Arc<dyn Store>) {
         .remove(0);
     assert_eq!(job.attempts, 2);
     store
-        .fail_job(job.id, job.attempts, "smtp refused again", None, retry_at)
+        .fail_job(
+            job.id,
+            job.attempts,
+            "smtp refused again",
+            None,
+            Some(&json!({"kept": true})),
+            retry_at,
+        )
         .await
         .unwrap();
     let row = store.get_job(id).await.unwrap();
     assert_eq!(row.status, JobStatus::Dead);
+    assert_eq!(row.payload, json!({"kept": true}));
     assert_eq!(row.last_error.as_deref(), Some("smtp refused again"));
     let much_later = now + Duration::days(1);
     assert!(
@@ -182,13 +204,13 @@ pub async fn jobs_lease_expiry_makes_them_claimable_again(store: Arc<dyn Store>)
 
     // The first attempt, still finishing somewhere, cannot overwrite the second's outcome.
     store
-        .fail_job(id, 1, "too late", None, after_expiry)
+        .fail_job(id, 1, "too late", None, None, after_expiry)
         .await
         .unwrap();
-    store.complete_job(id, 1, after_expiry).await.unwrap();
+    store.complete_job(id, 1, None, after_expiry).await.unwrap();
     let row = store.get_job(id).await.unwrap();
     assert_eq!((row.status, row.last_error), (JobStatus::Running, None));
-    store.complete_job(id, 2, after_expiry).await.unwrap();
+    store.complete_job(id, 2, None, after_expiry).await.unwrap();
     assert_eq!(store.get_job(id).await.unwrap().status, JobStatus::Done);
 }
 
@@ -245,7 +267,7 @@ pub async fn jobs_list_and_purge(store: Arc<dyn Store>) {
         .claim_jobs(now, Duration::minutes(1), 1)
         .await
         .unwrap();
-    store.complete_job(a, 1, now).await.unwrap();
+    store.complete_job(a, 1, None, now).await.unwrap();
     let done = store.list_jobs(Some(JobStatus::Done), 10).await.unwrap();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].id, a);

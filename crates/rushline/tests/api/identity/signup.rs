@@ -39,6 +39,11 @@ backend_test! {
         let code = code_in(&mails[0]);
         assert!(mails[0].contains(&format!("Subject: Your rushline code: {code}")), "{}", mails[0]);
         assert!(mails[0].contains("From: rushline <noreply@rushline.localhost>"), "{}", mails[0]);
+        // Delivered: the code no longer sits in the job table.
+        let done = app.state().store.list_jobs(Some(JobStatus::Done), 100).await.unwrap();
+        let sent = done.iter().find(|j| j.kind == "send_mail").expect("the mail job is done");
+        assert_eq!(sent.payload["to"], "minji@example.com");
+        assert!(!sent.payload.to_string().contains(&code), "{}", sent.payload);
         let verified = verify(&app, "MINJI@example.com", &code).await;
         verified.assert_status(StatusCode::OK);
         assert_eq!(verified.json()["verified"], true);
