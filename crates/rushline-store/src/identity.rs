@@ -138,4 +138,8 @@ pub trait IdentityStore: Send + Sync {
     /// Deletes refresh tokens and verification codes that expired before `before`. Returns how
     /// many rows went.
     async fn purge_expired_credentials(&self, before: DateTime<Utc>) -> Result<u64, DbError>;
+
+    /// Deletes the accounts signed up before `before` and never verified, with their codes and
+    /// sessions. Returns how many went.
+    async fn purge_unverified_users(&self, before: DateTime<Utc>) -> Result<u64, DbError>;
 }

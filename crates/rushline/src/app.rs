@@ -268,6 +268,7 @@ fn identity_policy(config: &Config) -> anyhow::Result<IdentityPolicy> {
             max: auth.account_requests_per_email,
             per: account_window,
         },
+        unverified_ttl: TimeDelta::from_std(auth.unverified_ttl).context("auth.unverified_ttl")?,
     })
 }
 

@@ -291,6 +291,9 @@ pub struct AuthConfig {
     pub account_requests_per_email: u32,
     #[serde(with = "humantime_serde")]
     pub account_request_window: Duration,
+    /// Accounts still unverified this long after sign-up are deleted.
+    #[serde(with = "humantime_serde")]
+    pub unverified_ttl: Duration,
     pub argon2: Argon2Config,
 }
 
@@ -390,6 +393,7 @@ impl Default for AuthConfig {
             account_requests_per_ip: 60,
             account_requests_per_email: 10,
             account_request_window: Duration::from_secs(10 * 60),
+            unverified_ttl: Duration::from_secs(7 * 24 * 3600),
             argon2: Argon2Config::default(),
         }
     }

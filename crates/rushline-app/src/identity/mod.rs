@@ -47,6 +47,8 @@ pub struct IdentityPolicy {
     /// Sign-ups, verifications and code requests per client address, and per e-mail address.
     pub ip_account_requests: Limit,
     pub email_account_requests: Limit,
+    /// How long an account may stay unverified before it is deleted (and its address free).
+    pub unverified_ttl: TimeDelta,
 }
 
 /// Per-field messages, answered as one `validation_failed`.
@@ -200,6 +202,9 @@ pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
             async move {
                 let purged = app.store.purge_expired_credentials(due).await?;
                 tracing::info!(purged, "purged expired refresh tokens and codes");
+                let before = due - app.identity.unverified_ttl;
+                let purged = app.store.purge_unverified_users(before).await?;
+                tracing::info!(purged, "purged accounts left unverified");
                 Ok(())
             }
         },

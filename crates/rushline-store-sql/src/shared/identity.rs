@@ -357,4 +357,14 @@ impl IdentityStore for SqlStore {
         tx.commit().await.map_err(map_err)?;
         Ok(tokens + codes)
     }
+
+    async fn purge_unverified_users(&self, before: DateTime<Utc>) -> Result<u64, DbError> {
+        let purged = sqlx::query("DELETE FROM users WHERE verified_at IS NULL AND created_at < $1")
+            .bind(before)
+            .execute(self.writer())
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        Ok(purged)
+    }
 }

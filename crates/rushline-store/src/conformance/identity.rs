@@ -605,6 +605,28 @@ pub async fn identity_profile_updates(store: Arc<dyn Store>) {
     ));
 }
 
+pub async fn identity_purge_removes_accounts_left_unverified(store: Arc<dyn Store>) {
+    let old = signed_up(&store, "old@example.com").await;
+    let verified = user("verified@example.com", Role::Buyer);
+    store.insert_user(&verified).await.unwrap();
+    let young = User {
+        created_at: t0() + Duration::days(7),
+        ..unverified("young@example.com")
+    };
+    store.insert_user(&young).await.unwrap();
+
+    let week_later = t0() + Duration::days(7);
+    assert_eq!(store.purge_unverified_users(week_later).await.unwrap(), 1);
+    assert!(matches!(
+        store.user_by_id(old.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(store.user_by_id(verified.id).await.unwrap(), verified);
+    assert_eq!(store.user_by_id(young.id).await.unwrap(), young);
+    // The address is free again.
+    signed_up(&store, "old@example.com").await;
+}
+
 pub async fn identity_purge_removes_only_expired_credentials(store: Arc<dyn Store>) {
     let account = signed_up(&store, "minji@example.com").await;
     store

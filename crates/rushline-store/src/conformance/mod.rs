@@ -82,6 +82,7 @@ pub const CASES: &[Case] = cases![
     identity::identity_revocation_wins_over_a_concurrent_refresh,
     identity::identity_profile_updates,
     identity::identity_purge_removes_only_expired_credentials,
+    identity::identity_purge_removes_accounts_left_unverified,
     waiting_rooms::waiting_rooms_round_trip_with_their_drop,
     waiting_rooms::waiting_rooms_record_the_first_seed_only,
     waiting_rooms::waiting_rooms_admit_while_their_drop_is_open,

@@ -149,3 +149,14 @@ backend_test! {
         assert_eq!(resend.error_code(), "rate_limited");
     }
 }
+
+backend_test! {
+    async fn an_account_left_unverified_for_a_week_is_deleted(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
+        app.advance(chrono::Duration::days(6)).await;
+        sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CONFLICT);
+        app.advance(chrono::Duration::days(1) + chrono::Duration::hours(1)).await;
+        sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
+    }
+}
