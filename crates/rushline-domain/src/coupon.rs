@@ -434,7 +434,10 @@ mod tests {
         }
         .validate(now)
         .unwrap();
-        assert_eq!((valid.name.as_str(), valid.per_user_limit), ("Spring 10%", 1));
+        assert_eq!(
+            (valid.name.as_str(), valid.per_user_limit),
+            ("Spring 10%", 1)
+        );
     }
 
     #[test]

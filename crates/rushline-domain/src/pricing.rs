@@ -341,7 +341,14 @@ mod tests {
                 Won::new(case.points),
                 Won::new(case.balance),
             )
-            .map(|p| (p.subtotal.get(), p.discount.get(), p.points.get(), p.total.get()));
+            .map(|p| {
+                (
+                    p.subtotal.get(),
+                    p.discount.get(),
+                    p.points.get(),
+                    p.total.get(),
+                )
+            });
             assert_eq!(priced, case.expected, "{}", case.name);
         }
     }

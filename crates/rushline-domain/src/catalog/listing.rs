@@ -266,7 +266,8 @@ mod tests {
             );
             assert_eq!(ProductCursor::decode(&encoded, sort), Ok(cursor));
         }
-        let newest = ProductCursor::after(ProductSort::Newest, created_at, Won::new(1), id).encode();
+        let newest =
+            ProductCursor::after(ProductSort::Newest, created_at, Won::new(1), id).encode();
         assert_eq!(
             ProductCursor::decode(&newest, ProductSort::PriceAsc),
             Err(CursorError::OtherSort)

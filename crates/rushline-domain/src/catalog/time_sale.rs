@@ -125,9 +125,15 @@ mod tests {
     #[test]
     fn effective_price_is_the_lower_of_list_and_active_sale() {
         assert_eq!(effective_price(Won::new(100), None), Won::new(100));
-        assert_eq!(effective_price(Won::new(100), Some(&sale(70, 0, 1))), Won::new(70));
+        assert_eq!(
+            effective_price(Won::new(100), Some(&sale(70, 0, 1))),
+            Won::new(70)
+        );
         // The list price may have been lowered below the sale price since.
-        assert_eq!(effective_price(Won::new(60), Some(&sale(70, 0, 1))), Won::new(60));
+        assert_eq!(
+            effective_price(Won::new(60), Some(&sale(70, 0, 1))),
+            Won::new(60)
+        );
     }
 
     #[test]
@@ -152,7 +158,9 @@ mod tests {
         .unwrap();
         assert_eq!(ok.ends_at, t(60) + Duration::microseconds(1));
 
-        let errors = TimeSaleFields::default().validate(Won::new(100), now).unwrap_err();
+        let errors = TimeSaleFields::default()
+            .validate(Won::new(100), now)
+            .unwrap_err();
         for field in ["price", "starts_at", "ends_at"] {
             assert_eq!(errors.get(field).unwrap(), ["is required"], "{field}");
         }
