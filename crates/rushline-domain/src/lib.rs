@@ -31,4 +31,4 @@ pub use points::{EarnRate, PointKind};
 pub use product::ProductStatus;
 pub use user::Role;
 pub use validation::FieldErrors;
-pub use waiting_room::WaitingRoomTerms;
+pub use waiting_room::{ValidWaitingRoom, WaitingRoomTerms};

@@ -160,13 +160,12 @@ fn checked(
 
 /// A waiting room's settings as stored, once they pass the domain's rules.
 fn room_settings(room: WaitingRoomTerms) -> Result<WaitingRoomSettings, FieldErrors> {
-    room.validate()?;
-    let int = |n: i64| i32::try_from(n).expect("validated: every bound fits an i32");
+    let room = room.validate()?;
     Ok(WaitingRoomSettings {
-        admit_per_minute: int(room.admit_per_minute),
-        max_active: room.max_active.map(int),
-        session_minutes: int(room.session_minutes),
-        prequeue_minutes: int(room.prequeue_minutes),
+        admit_per_minute: room.admit_per_minute,
+        max_active: room.max_active,
+        session_minutes: room.session_minutes,
+        prequeue_minutes: room.prequeue_minutes,
     })
 }
 
