@@ -10,8 +10,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An amount of won: a price, a subtotal, a discount, points (one won each) or a payment. Serialised
-/// as the bare integer, and stored as a `BIGINT`.
+/// An amount of won: a price, a subtotal, a discount, points (one won each) or a payment.
+/// Serialised as the bare integer, and stored as a `BIGINT`.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
