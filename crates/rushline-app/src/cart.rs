@@ -6,8 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use rushline_domain::ProductStatus;
+use rushline_domain::money::MAX_ORDER_LINES;
 use rushline_domain::pricing::PricedLine;
+use rushline_domain::{FieldErrors, ProductStatus, Won};
 use rushline_gate::{Claim, PoolKey};
 use rushline_store::{
     CartItem, ClaimWrite, DbError, NewOrderLine, Order, ProductDetails, product_pool_key,
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, first_attempt, request_id};
-use crate::coupons::Redeem;
+use crate::coupons::{Redeem, order_too_large};
 use crate::{App, AppError, ErrorCode};
 
 /// What a buyer checks out.
@@ -57,14 +58,20 @@ pub async fn checkout(
     }
     let chosen = async {
         let lines = chosen_lines(app, buyer, request.product_ids.clone(), order_id).await?;
-        let priced: Vec<PricedLine> = lines
+        let priced = lines
             .iter()
-            .map(|line| PricedLine {
-                product_id: line.item.product_id,
-                seller_id: line.seller_id,
-                amount: line.unit_price * i64::from(line.item.quantity),
+            .map(|line| {
+                let amount = line
+                    .unit_price
+                    .checked_mul(i64::from(line.item.quantity))
+                    .ok_or_else(order_too_large)?;
+                Ok(PricedLine {
+                    product_id: line.item.product_id,
+                    seller_id: line.seller_id,
+                    amount,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, AppError>>()?;
         let (total, redemption) =
             crate::coupons::price(app, buyer, &priced, request.redeem, now).await?;
         Ok::<_, AppError>((lines, total, redemption))
@@ -121,7 +128,7 @@ pub async fn checkout(
 struct Line {
     item: CartItem,
     seller_id: Uuid,
-    unit_price: i64,
+    unit_price: Won,
     claim_id: Uuid,
 }
 
@@ -154,6 +161,14 @@ async fn chosen_lines(
             ErrorCode::EmptyCart,
             "there is nothing to check out",
         ));
+    }
+    if cart.len() > MAX_ORDER_LINES {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "product_ids",
+            format!("an order has at most {MAX_ORDER_LINES} lines: choose them here"),
+        );
+        return Err(errors.into());
     }
     cart.sort_by_key(|item| item.product_id);
     let now = app.clock.now();

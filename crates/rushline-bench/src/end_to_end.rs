@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_app::claims::{Claims, Creates, StorePools, fingerprint, request_id};
-use rushline_domain::{ProductStatus, Role};
+use rushline_domain::{ProductStatus, Role, Won};
 use rushline_gate::{Claim, ClaimOutcome, Gate, MemoryGate, PoolKey, RedisGate};
 use rushline_store::{
     ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Product, ProductDrop, Redemption,
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::drive::{Attempt, Claimer, drive};
 use crate::{Measurement, Strategy, Workload, check_stock};
 
-const PRICE: i64 = 89_000;
+const PRICE: Won = Won::new(89_000);
 
 pub(crate) async fn run(strategy: Strategy, workload: &Workload) -> anyhow::Result<Measurement> {
     // A database and key prefix of the run's own, removed when these guards drop; a fresh

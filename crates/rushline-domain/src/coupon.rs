@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::catalog::MAX_PRICE;
 use crate::drop::DropStatus;
+use crate::money::{MAX_PRICE, Won};
 use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, time};
 
 /// The most coupons one campaign may issue.
@@ -22,34 +22,37 @@ pub const CAMPAIGN_NAME_MAX_CHARS: usize = 100;
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Discount {
     /// `amount` won off.
-    Fixed { amount: i64 },
+    Fixed {
+        #[schema(inline)]
+        amount: Won,
+    },
     /// `percent` (1–100) off, rounded down to the won, at most `max_amount` won.
-    Percent { percent: i64, max_amount: i64 },
+    Percent {
+        percent: i64,
+        #[schema(inline)]
+        max_amount: Won,
+    },
 }
 
 impl Discount {
     /// The won taken off `amount`: rounded down, capped, and never more than `amount` itself,
     /// so that nothing is ever priced below zero.
-    pub fn off(self, amount: i64) -> i64 {
-        let amount = amount.max(0);
+    pub fn off(self, amount: Won) -> Won {
+        let amount = amount.max(Won::ZERO);
         let off = match self {
             Discount::Fixed { amount: fixed } => fixed,
             Discount::Percent {
                 percent,
                 max_amount,
-            } => {
-                // In i128: an amount near i64::MAX times a percentage must not overflow.
-                let share = i128::from(amount) * i128::from(percent) / 100;
-                i64::try_from(share).unwrap_or(i64::MAX).min(max_amount)
-            }
+            } => amount.percent(percent).min(max_amount),
         };
-        off.clamp(0, amount)
+        off.clamp(Won::ZERO, amount)
     }
 
     fn validate(self, errors: &mut FieldErrors) {
         match self {
             Discount::Fixed { amount } => errors.check(
-                (1..=MAX_PRICE).contains(&amount),
+                amount.is_price_from(Won::new(1)),
                 "discount.amount",
                 format!("must be between 1 and {MAX_PRICE} won"),
             ),
@@ -63,7 +66,7 @@ impl Discount {
                     "must be between 1 and 100",
                 );
                 errors.check(
-                    (1..=MAX_PRICE).contains(&max_amount),
+                    max_amount.is_price_from(Won::new(1)),
                     "discount.max_amount",
                     format!("must be between 1 and {MAX_PRICE} won"),
                 );
@@ -106,13 +109,27 @@ pub struct CampaignTerms<'a> {
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub discount: Discount,
-    pub min_order_amount: i64,
+    pub min_order_amount: Won,
+}
+
+/// A campaign's terms that meet every rule, as they are stored: the name trimmed, times to the
+/// microsecond, the per-user limit in the `i32` of its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCampaignTerms {
+    pub name: String,
+    pub total: i64,
+    pub per_user_limit: i32,
+    pub claim_starts_at: DateTime<Utc>,
+    pub claim_ends_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub discount: Discount,
+    pub min_order_amount: Won,
 }
 
 impl CampaignTerms<'_> {
-    /// Every rule the terms must meet at `now`, all failures at once; the terms as stored (times
-    /// to the microsecond) when they all hold.
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<Self, FieldErrors> {
+    /// Every rule the terms must meet at `now`, all failures at once.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<ValidCampaignTerms, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = self.name.trim();
         errors.check(
@@ -126,11 +143,12 @@ impl CampaignTerms<'_> {
             "total",
             format!("must be between 1 and {MAX_CAMPAIGN_TOTAL}"),
         );
-        errors.check(
-            (1..=i64::from(i32::MAX)).contains(&self.per_user_limit),
-            "per_user_limit",
-            "must be at least 1",
-        );
+        let per_user_limit = i32::try_from(self.per_user_limit)
+            .ok()
+            .filter(|limit| *limit >= 1);
+        if per_user_limit.is_none() {
+            errors.add("per_user_limit", "must be at least 1");
+        }
         errors.check(
             self.claim_starts_at < self.claim_ends_at,
             "claim_ends_at",
@@ -154,7 +172,7 @@ impl CampaignTerms<'_> {
         );
         self.discount.validate(&mut errors);
         errors.check(
-            (0..=MAX_PRICE).contains(&self.min_order_amount),
+            self.min_order_amount.is_price_from(Won::ZERO),
             "min_order_amount",
             format!("must be between 0 and {MAX_PRICE} won"),
         );
@@ -162,13 +180,32 @@ impl CampaignTerms<'_> {
         let claim_ends_at = time(&mut errors, "claim_ends_at", self.claim_ends_at);
         let valid_from = time(&mut errors, "valid_from", self.valid_from);
         let valid_until = time(&mut errors, "valid_until", self.valid_until);
-        errors.into_result(|| Self {
-            claim_starts_at: claim_starts_at.expect("no errors"),
-            claim_ends_at: claim_ends_at.expect("no errors"),
-            valid_from: valid_from.expect("no errors"),
-            valid_until: valid_until.expect("no errors"),
-            ..*self
-        })
+        match (
+            per_user_limit,
+            claim_starts_at,
+            claim_ends_at,
+            valid_from,
+            valid_until,
+        ) {
+            (
+                Some(per_user_limit),
+                Some(claim_starts_at),
+                Some(claim_ends_at),
+                Some(valid_from),
+                Some(valid_until),
+            ) if errors.is_empty() => Ok(ValidCampaignTerms {
+                name: name.to_owned(),
+                total: self.total,
+                per_user_limit,
+                claim_starts_at,
+                claim_ends_at,
+                valid_from,
+                valid_until,
+                discount: self.discount,
+                min_order_amount: self.min_order_amount,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -265,10 +302,12 @@ mod tests {
 
     #[test]
     fn discounts_round_down_cap_and_never_exceed_the_amount() {
-        let fixed = |amount| Discount::Fixed { amount };
+        let fixed = |amount| Discount::Fixed {
+            amount: Won::new(amount),
+        };
         let percent = |percent, max_amount| Discount::Percent {
             percent,
-            max_amount,
+            max_amount: Won::new(max_amount),
         };
         // (discount, amount, off)
         let cases = [
@@ -284,10 +323,14 @@ mod tests {
             (percent(10, 9_900), 99_000, 9_900),
             (percent(100, 1_000_000), 99_000, 99_000),
             (percent(100, 50_000), 99_000, 50_000),
-            (percent(50, MAX_PRICE), i64::MAX, MAX_PRICE),
+            (percent(50, MAX_PRICE.get()), i64::MAX, MAX_PRICE.get()),
         ];
         for (discount, amount, off) in cases {
-            assert_eq!(discount.off(amount), off, "{discount:?} off {amount}");
+            assert_eq!(
+                discount.off(Won::new(amount)),
+                Won::new(off),
+                "{discount:?} off {amount}"
+            );
         }
     }
 
@@ -317,9 +360,9 @@ mod tests {
             valid_until: now + Duration::days(30),
             discount: Discount::Percent {
                 percent: 10,
-                max_amount: 10_000,
+                max_amount: Won::new(10_000),
             },
-            min_order_amount: 50_000,
+            min_order_amount: Won::new(50_000),
         }
     }
 
@@ -335,9 +378,9 @@ mod tests {
             valid_until: now - Duration::days(1),
             discount: Discount::Percent {
                 percent: 101,
-                max_amount: 0,
+                max_amount: Won::ZERO,
             },
-            min_order_amount: -1,
+            min_order_amount: Won::new(-1),
             ..terms(now)
         };
         let errors = broken.validate(now).unwrap_err();
@@ -354,7 +397,7 @@ mod tests {
         assert_eq!(errors.get("claim_ends_at").unwrap().len(), 2);
         assert_eq!(errors.get("valid_until").unwrap().len(), 2);
         let fixed = CampaignTerms {
-            discount: Discount::Fixed { amount: 0 },
+            discount: Discount::Fixed { amount: Won::ZERO },
             total: MAX_CAMPAIGN_TOTAL + 1,
             ..terms(now)
         };
@@ -374,6 +417,27 @@ mod tests {
         for field in ["name", "claim_starts_at", "valid_until"] {
             assert!(errors.get(field).is_some(), "{field}: {errors:?}");
         }
+        let too_dear = CampaignTerms {
+            discount: Discount::Fixed {
+                amount: Won::new(MAX_PRICE.get() + 1),
+            },
+            min_order_amount: Won::new(i64::MAX),
+            ..terms(now)
+        };
+        let errors = too_dear.validate(now).unwrap_err();
+        for field in ["discount.amount", "min_order_amount"] {
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+        }
+        let valid = CampaignTerms {
+            name: "  Spring 10% ",
+            ..terms(now)
+        }
+        .validate(now)
+        .unwrap();
+        assert_eq!(
+            (valid.name.as_str(), valid.per_user_limit),
+            ("Spring 10%", 1)
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::money::{MAX_PRICE, Won};
 use crate::validation::{FieldErrors, time};
 
 /// The most units one drop may sell.
@@ -12,28 +13,43 @@ pub const MAX_DROP_QUANTITY: i64 = 10_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DropTerms {
     pub quantity: i64,
-    pub price: i64,
+    pub price: Won,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     pub per_user_limit: i64,
 }
 
+/// A drop's terms that meet every rule, as they are stored: times to the microsecond, the
+/// per-user limit in the `i32` of its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidDropTerms {
+    pub quantity: i64,
+    pub price: Won,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub per_user_limit: i32,
+}
+
 impl DropTerms {
-    /// Every rule a drop's terms must meet at `now`, all failures at once; the terms as stored
-    /// (times to the microsecond) when they all hold.
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<Self, FieldErrors> {
+    /// Every rule a drop's terms must meet at `now`, all failures at once.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<ValidDropTerms, FieldErrors> {
         let mut errors = FieldErrors::new();
         errors.check(
             (1..=MAX_DROP_QUANTITY).contains(&self.quantity),
             "quantity",
             format!("must be between 1 and {MAX_DROP_QUANTITY}"),
         );
-        errors.check(self.price > 0, "price", "must be a positive number of won");
         errors.check(
-            (1..=i64::from(i32::MAX)).contains(&self.per_user_limit),
-            "per_user_limit",
-            "must be at least 1",
+            self.price.is_price_from(Won::new(1)),
+            "price",
+            format!("must be between 1 and {MAX_PRICE} won"),
         );
+        let per_user_limit = i32::try_from(self.per_user_limit)
+            .ok()
+            .filter(|limit| *limit >= 1);
+        if per_user_limit.is_none() {
+            errors.add("per_user_limit", "must be at least 1");
+        }
         errors.check(
             self.opens_at < self.closes_at,
             "closes_at",
@@ -42,11 +58,18 @@ impl DropTerms {
         errors.check(self.closes_at > now, "closes_at", "must be in the future");
         let opens_at = time(&mut errors, "opens_at", self.opens_at);
         let closes_at = time(&mut errors, "closes_at", self.closes_at);
-        errors.into_result(|| Self {
-            opens_at: opens_at.expect("no errors"),
-            closes_at: closes_at.expect("no errors"),
-            ..*self
-        })
+        match (opens_at, closes_at, per_user_limit) {
+            (Some(opens_at), Some(closes_at), Some(per_user_limit)) if errors.is_empty() => {
+                Ok(ValidDropTerms {
+                    quantity: self.quantity,
+                    price: self.price,
+                    opens_at,
+                    closes_at,
+                    per_user_limit,
+                })
+            }
+            _ => Err(errors),
+        }
     }
 }
 
@@ -110,7 +133,7 @@ mod tests {
     fn terms(now: DateTime<Utc>) -> DropTerms {
         DropTerms {
             quantity: 1_000,
-            price: 89_000,
+            price: Won::new(89_000),
             opens_at: now + Duration::minutes(5),
             closes_at: now + Duration::hours(1),
             per_user_limit: 1,
@@ -135,7 +158,7 @@ mod tests {
 
         let broken = DropTerms {
             quantity: 0,
-            price: 0,
+            price: Won::ZERO,
             per_user_limit: 0,
             closes_at: now - Duration::minutes(1),
             ..terms(now)
@@ -164,6 +187,22 @@ mod tests {
                 .get("quantity")
                 .is_some()
         );
+        let at_bound = DropTerms {
+            price: MAX_PRICE,
+            per_user_limit: i64::from(i32::MAX),
+            ..terms(now)
+        };
+        assert_eq!(at_bound.validate(now).unwrap().per_user_limit, i32::MAX);
+        for price in [MAX_PRICE.get() + 1, 4_611_686_018_427_387_905] {
+            let too_dear = DropTerms {
+                price: Won::new(price),
+                per_user_limit: i64::from(i32::MAX) + 1,
+                ..terms(now)
+            };
+            let errors = too_dear.validate(now).unwrap_err();
+            assert!(errors.get("price").is_some(), "{price}");
+            assert!(errors.get("per_user_limit").is_some(), "{price}");
+        }
     }
 
     #[test]

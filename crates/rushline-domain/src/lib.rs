@@ -9,6 +9,7 @@ pub mod clock;
 pub mod coupon;
 pub mod drop;
 pub mod identity;
+pub mod money;
 pub mod order;
 pub mod payment;
 pub mod points;
@@ -19,12 +20,15 @@ pub mod validation;
 pub mod waiting_room;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use coupon::{CampaignStatus, CampaignTerms, CouponScope, CouponStatus, Discount};
-pub use drop::{DropStatus, DropTerms};
+pub use coupon::{
+    CampaignStatus, CampaignTerms, CouponScope, CouponStatus, Discount, ValidCampaignTerms,
+};
+pub use drop::{DropStatus, DropTerms, ValidDropTerms};
+pub use money::Won;
 pub use order::OrderStatus;
 pub use payment::PaymentStatus;
 pub use points::{EarnRate, PointKind};
 pub use product::ProductStatus;
 pub use user::Role;
 pub use validation::FieldErrors;
-pub use waiting_room::WaitingRoomTerms;
+pub use waiting_room::{ValidWaitingRoom, WaitingRoomTerms};

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::money::Won;
+
 /// Why a ledger entry was written. Earned and refunded entries are positive, spent and expired
 /// ones negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -73,10 +75,11 @@ impl EarnRate {
         })
     }
 
-    /// The points earned on `paid` won, rounded down.
-    pub fn earned(self, paid: i64) -> i64 {
-        let earned = i128::from(paid.max(0)) * i128::from(self.millionths) / i128::from(Self::ONE);
-        i64::try_from(earned).expect("at most the paid amount")
+    /// The points earned on `paid`, rounded down.
+    pub fn earned(self, paid: Won) -> Won {
+        let paid = paid.get().max(0);
+        let earned = i128::from(paid) * i128::from(self.millionths) / i128::from(Self::ONE);
+        Won::new(i64::try_from(earned).expect("at most the paid amount"))
     }
 }
 
@@ -99,7 +102,11 @@ mod tests {
             (one_percent, i64::MAX, i64::MAX / 100),
         ];
         for (rate, paid, earned) in cases {
-            assert_eq!(rate.earned(paid), earned, "{rate:?} of {paid}");
+            assert_eq!(
+                rate.earned(Won::new(paid)),
+                Won::new(earned),
+                "{rate:?} of {paid}"
+            );
         }
         assert_eq!(EarnRate::from_fraction(-0.01), None);
         assert_eq!(EarnRate::from_fraction(1.5), None);

@@ -4,14 +4,15 @@
 use uuid::Uuid;
 
 use crate::coupon::{CouponScope, Discount};
+use crate::money::{MAX_ORDER_TOTAL, Won};
 
 /// One line of an order being priced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PricedLine {
     pub product_id: Uuid,
     pub seller_id: Uuid,
-    /// Unit price times quantity, in won.
-    pub amount: i64,
+    /// Unit price times quantity.
+    pub amount: Won,
 }
 
 /// A coupon's terms, as checkout applies them.
@@ -19,40 +20,49 @@ pub struct PricedLine {
 pub struct CouponTerms {
     pub discount: Discount,
     /// The least the covered lines must come to for the coupon to apply.
-    pub min_order_amount: i64,
+    pub min_order_amount: Won,
     pub scope: CouponScope,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Price {
     /// The lines' sum.
-    pub subtotal: i64,
-    /// Won the coupon takes off.
-    pub discount: i64,
+    pub subtotal: Won,
+    /// What the coupon takes off.
+    pub discount: Won,
     /// Points spent, one won each.
-    pub points: i64,
+    pub points: Won,
     /// What is charged: `subtotal - discount - points`, never below 0.
-    pub total: i64,
+    pub total: Won,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PriceError {
+    /// The lines come to more than [`MAX_ORDER_TOTAL`] (or more than an `i64` holds).
+    TooLarge,
     /// The coupon's scope covers none of the lines.
     NotApplicable,
     /// The covered lines come to less than the coupon's minimum.
     BelowMinimum {
-        minimum: i64,
-        covered: i64,
+        minimum: Won,
+        covered: Won,
     },
     NegativePoints,
     /// More points than the buyer has.
     PointsExceedBalance {
-        balance: i64,
+        balance: Won,
     },
     /// More points than the total left after the coupon.
     PointsExceedTotal {
-        payable: i64,
+        payable: Won,
     },
+}
+
+/// The sum of `lines`, if at most [`MAX_ORDER_TOTAL`].
+pub fn subtotal(lines: &[PricedLine]) -> Result<Won, PriceError> {
+    Won::checked_sum(lines.iter().map(|line| line.amount))
+        .filter(|sum| *sum <= MAX_ORDER_TOTAL)
+        .ok_or(PriceError::TooLarge)
 }
 
 /// Prices `lines` with an optional coupon and `points` to spend out of `balance`. The discount
@@ -61,22 +71,23 @@ pub enum PriceError {
 pub fn price(
     lines: &[PricedLine],
     coupon: Option<&CouponTerms>,
-    points: i64,
-    balance: i64,
+    points: Won,
+    balance: Won,
 ) -> Result<Price, PriceError> {
-    let subtotal: i64 = lines.iter().map(|line| line.amount).sum();
+    let subtotal = subtotal(lines)?;
     let discount = match coupon {
-        None => 0,
+        None => Won::ZERO,
         Some(terms) => {
-            let covered: Vec<i64> = lines
+            let covered: Vec<PricedLine> = lines
                 .iter()
                 .filter(|line| terms.scope.covers(line.product_id, line.seller_id))
-                .map(|line| line.amount)
+                .copied()
                 .collect();
             if covered.is_empty() {
                 return Err(PriceError::NotApplicable);
             }
-            let covered: i64 = covered.iter().sum();
+            // Part of the subtotal, so within it.
+            let covered = self::subtotal(&covered)?;
             if covered < terms.min_order_amount {
                 return Err(PriceError::BelowMinimum {
                     minimum: terms.min_order_amount,
@@ -86,8 +97,9 @@ pub fn price(
             terms.discount.off(covered)
         }
     };
-    let payable = subtotal - discount;
-    if points < 0 {
+    // The discount is at most the covered part of the subtotal, so this stays in 0..=subtotal.
+    let payable = subtotal.checked_sub(discount).ok_or(PriceError::TooLarge)?;
+    if points < Won::ZERO {
         return Err(PriceError::NegativePoints);
     }
     if points > balance {
@@ -100,7 +112,7 @@ pub fn price(
         subtotal,
         discount,
         points,
-        total: payable - points,
+        total: payable.checked_sub(points).ok_or(PriceError::TooLarge)?,
     })
 }
 
@@ -112,14 +124,14 @@ mod tests {
         PricedLine {
             product_id,
             seller_id,
-            amount,
+            amount: Won::new(amount),
         }
     }
 
     fn terms(discount: Discount, min_order_amount: i64, scope: CouponScope) -> CouponTerms {
         CouponTerms {
             discount,
-            min_order_amount,
+            min_order_amount: Won::new(min_order_amount),
             scope,
         }
     }
@@ -128,10 +140,12 @@ mod tests {
     fn every_discount_kind_with_the_cap_the_minimum_rounding_and_points() {
         let (shoes, bag) = (Uuid::now_v7(), Uuid::now_v7());
         let (seller, other_seller) = (Uuid::now_v7(), Uuid::now_v7());
-        let fixed = |amount| Discount::Fixed { amount };
+        let fixed = |amount| Discount::Fixed {
+            amount: Won::new(amount),
+        };
         let percent = |percent, max_amount| Discount::Percent {
             percent,
-            max_amount,
+            max_amount: Won::new(max_amount),
         };
         let store = CouponScope::Store;
         let of_seller = CouponScope::Seller { seller_id: seller };
@@ -220,8 +234,8 @@ mod tests {
                 0,
                 0,
                 Err(BelowMinimum {
-                    minimum: 99_001,
-                    covered: 99_000,
+                    minimum: Won::new(99_001),
+                    covered: Won::new(99_000),
                 }),
             ),
             case(
@@ -247,8 +261,8 @@ mod tests {
                 0,
                 0,
                 Err(BelowMinimum {
-                    minimum: 50_000,
-                    covered: 40_000,
+                    minimum: Won::new(50_000),
+                    covered: Won::new(40_000),
                 }),
             ),
             case(
@@ -281,7 +295,9 @@ mod tests {
                 None,
                 10_001,
                 10_000,
-                Err(PointsExceedBalance { balance: 10_000 }),
+                Err(PointsExceedBalance {
+                    balance: Won::new(10_000),
+                }),
             ),
             case(
                 "negative points",
@@ -313,13 +329,44 @@ mod tests {
                 Some(terms(fixed(9_000), 0, store)),
                 90_001,
                 100_000,
-                Err(PointsExceedTotal { payable: 90_000 }),
+                Err(PointsExceedTotal {
+                    payable: Won::new(90_000),
+                }),
             ),
         ];
         for case in cases {
-            let priced = price(&case.lines, case.coupon.as_ref(), case.points, case.balance)
-                .map(|p| (p.subtotal, p.discount, p.points, p.total));
+            let priced = price(
+                &case.lines,
+                case.coupon.as_ref(),
+                Won::new(case.points),
+                Won::new(case.balance),
+            )
+            .map(|p| {
+                (
+                    p.subtotal.get(),
+                    p.discount.get(),
+                    p.points.get(),
+                    p.total.get(),
+                )
+            });
             assert_eq!(priced, case.expected, "{}", case.name);
         }
+    }
+
+    #[test]
+    fn lines_beyond_the_order_bound_are_too_large_not_wrapped() {
+        let (product, seller) = (Uuid::now_v7(), Uuid::now_v7());
+        let full = line(product, seller, MAX_ORDER_TOTAL.get());
+        assert_eq!(
+            price(&[full], None, Won::ZERO, Won::ZERO).map(|p| p.total),
+            Ok(MAX_ORDER_TOTAL)
+        );
+        let over = [full, line(product, seller, 1)];
+        assert_eq!(
+            price(&over, None, Won::ZERO, Won::ZERO),
+            Err(PriceError::TooLarge)
+        );
+        let wrapping = [line(product, seller, i64::MAX), line(product, seller, 2)];
+        assert_eq!(subtotal(&wrapping), Err(PriceError::TooLarge));
     }
 }

@@ -39,6 +39,24 @@ impl FieldErrors {
         }
     }
 
+    /// Both values when both checks passed; every error of either otherwise, so that rules
+    /// checked in different places are reported together.
+    pub fn both<A, B>(
+        a: Result<A, FieldErrors>,
+        b: Result<B, FieldErrors>,
+    ) -> Result<(A, B), FieldErrors> {
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            (a, b) => {
+                let mut errors = FieldErrors::new();
+                for failed in [a.err(), b.err()].into_iter().flatten() {
+                    errors.merge(failed);
+                }
+                Err(errors)
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -120,7 +138,20 @@ mod tests {
             json,
             r#"{"name":["is required"],"price":["must be positive","must be an integer"]}"#
         );
-        assert!(errors.into_result(|| 1).is_err());
+        assert!(errors.clone().into_result(|| 1).is_err());
+
+        let mut other = FieldErrors::new();
+        other.add("name", "must not contain control characters");
+        assert_eq!(
+            FieldErrors::both(Ok::<_, FieldErrors>(1), Ok(2)),
+            Ok((1, 2))
+        );
+        let both = FieldErrors::both(Err::<(), _>(errors), Err::<(), _>(other)).unwrap_err();
+        assert_eq!(
+            both.get("name").unwrap(),
+            ["is required", "must not contain control characters"]
+        );
+        assert_eq!(both.get("price").unwrap().len(), 2);
     }
 
     #[test]

@@ -24,32 +24,79 @@ pub struct WaitingRoomTerms {
     pub prequeue_minutes: i64,
 }
 
+/// A waiting room's settings that meet every rule, in the `i32`s they are stored as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidWaitingRoom {
+    pub admit_per_minute: i32,
+    pub max_active: Option<i32>,
+    pub session_minutes: i32,
+    pub prequeue_minutes: i32,
+}
+
 impl WaitingRoomTerms {
     /// Every rule, all failures at once, named `waiting_room.<field>`.
-    pub fn validate(&self) -> Result<(), FieldErrors> {
+    pub fn validate(&self) -> Result<ValidWaitingRoom, FieldErrors> {
         let mut errors = FieldErrors::new();
-        errors.check(
-            (1..=MAX_ADMIT_PER_MINUTE).contains(&self.admit_per_minute),
+        // Every bound fits an `i32`, so a value within one converts.
+        let mut within =
+            |field: &'static str, value: i64, least: i64, most: i64, message: String| {
+                let n = i32::try_from(value)
+                    .ok()
+                    .filter(|_| (least..=most).contains(&value));
+                if n.is_none() {
+                    errors.add(field, message);
+                }
+                n
+            };
+        let admit_per_minute = within(
             "waiting_room.admit_per_minute",
+            self.admit_per_minute,
+            1,
+            MAX_ADMIT_PER_MINUTE,
             format!("must be between 1 and {MAX_ADMIT_PER_MINUTE}"),
         );
-        errors.check(
-            self.max_active
-                .is_none_or(|max| (1..=MAX_ACTIVE).contains(&max)),
-            "waiting_room.max_active",
-            format!("must be between 1 and {MAX_ACTIVE}, or absent for no cap"),
-        );
-        errors.check(
-            (1..=MAX_SESSION_MINUTES).contains(&self.session_minutes),
+        let max_active = self.max_active.map(|max| {
+            within(
+                "waiting_room.max_active",
+                max,
+                1,
+                MAX_ACTIVE,
+                format!("must be between 1 and {MAX_ACTIVE}, or absent for no cap"),
+            )
+        });
+        let session_minutes = within(
             "waiting_room.session_minutes",
+            self.session_minutes,
+            1,
+            MAX_SESSION_MINUTES,
             format!("must be between 1 and {MAX_SESSION_MINUTES}"),
         );
-        errors.check(
-            (0..=MAX_PREQUEUE_MINUTES).contains(&self.prequeue_minutes),
+        let prequeue_minutes = within(
             "waiting_room.prequeue_minutes",
+            self.prequeue_minutes,
+            0,
+            MAX_PREQUEUE_MINUTES,
             format!("must be between 0 and {MAX_PREQUEUE_MINUTES}"),
         );
-        errors.into_result(|| ())
+        match (
+            admit_per_minute,
+            max_active,
+            session_minutes,
+            prequeue_minutes,
+        ) {
+            (
+                Some(admit_per_minute),
+                None | Some(Some(_)),
+                Some(session_minutes),
+                Some(prequeue_minutes),
+            ) => Ok(ValidWaitingRoom {
+                admit_per_minute,
+                max_active: max_active.flatten(),
+                session_minutes,
+                prequeue_minutes,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -65,14 +112,19 @@ mod tests {
             session_minutes: DEFAULT_SESSION_MINUTES,
             prequeue_minutes: DEFAULT_PREQUEUE_MINUTES,
         };
-        assert_eq!(terms.validate(), Ok(()));
+        assert_eq!(
+            terms
+                .validate()
+                .map(|room| (room.admit_per_minute, room.max_active)),
+            Ok((600, None))
+        );
         let edges = WaitingRoomTerms {
             admit_per_minute: MAX_ADMIT_PER_MINUTE,
             max_active: Some(1),
             session_minutes: MAX_SESSION_MINUTES,
             prequeue_minutes: 0,
         };
-        assert_eq!(edges.validate(), Ok(()));
+        assert_eq!(edges.validate().map(|room| room.max_active), Ok(Some(1)));
 
         let broken = WaitingRoomTerms {
             admit_per_minute: 0,

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::ProductStatus;
 use rushline_domain::catalog::{ProductChanges, ProductCursor, ProductSort, SaleWindow};
+use rushline_domain::{ProductStatus, Won};
 use uuid::Uuid;
 
 use crate::DbError;
@@ -20,8 +20,8 @@ pub struct Product {
     pub name: String,
     pub description: String,
     pub category: String,
-    /// List price in KRW.
-    pub price: i64,
+    /// List price.
+    pub price: Won,
     /// Regular (non-drop) stock.
     pub stock: i64,
     pub status: ProductStatus,
@@ -48,7 +48,7 @@ pub struct ProductImage {
 pub struct TimeSale {
     pub id: Uuid,
     pub product_id: Uuid,
-    pub price: i64,
+    pub price: Won,
     pub starts_at: DateTime<Utc>,
     /// Exclusive: the sale price no longer applies at this instant.
     pub ends_at: DateTime<Utc>,
@@ -76,7 +76,7 @@ pub struct ProductDetails {
 
 impl ProductDetails {
     /// The price a buyer pays at `now`: the lowest of the list price and an active time sale's.
-    pub fn effective_price(&self, now: DateTime<Utc>) -> i64 {
+    pub fn effective_price(&self, now: DateTime<Utc>) -> Won {
         let active = self
             .time_sales
             .iter()

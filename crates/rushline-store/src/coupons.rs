@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::{CouponScope, CouponStatus, Discount};
+use rushline_domain::{CouponScope, CouponStatus, Discount, Won};
 use uuid::Uuid;
 
 use crate::DbError;
@@ -24,7 +24,7 @@ pub struct CouponCampaign {
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub discount: Discount,
-    pub min_order_amount: i64,
+    pub min_order_amount: Won,
     pub scope: CouponScope,
     pub created_at: DateTime<Utc>,
 }

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rushline_domain::Won;
 use uuid::Uuid;
 
 use crate::DbError;
@@ -12,7 +13,7 @@ pub struct ProductDrop {
     pub product_id: Uuid,
     pub seller_id: Uuid,
     pub quantity: i64,
-    pub price: i64,
+    pub price: Won,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     pub per_user_limit: i32,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::OrderStatus;
+use rushline_domain::{OrderStatus, Won};
 use uuid::Uuid;
 
 use crate::DbError;
@@ -17,7 +17,7 @@ pub struct NewOrder {
     /// The client's `Idempotency-Key`; unique per buyer.
     pub idempotency_key: String,
     /// What the buyer pays: the lines' sum less the redemption's discount and points.
-    pub total: i64,
+    pub total: Won,
     pub hold_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     /// What created it, recorded as the cause of its first status: `purchase`, `checkout`.
@@ -34,10 +34,10 @@ pub struct NewOrder {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Redemption {
     pub coupon_id: Option<Uuid>,
-    /// Won the coupon took off.
-    pub discount: i64,
+    /// What the coupon took off.
+    pub discount: Won,
     /// Points spent, one won each.
-    pub points: i64,
+    pub points: Won,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +45,7 @@ pub struct NewOrderLine {
     pub product_id: Uuid,
     pub drop_id: Option<Uuid>,
     pub qty: i32,
-    pub unit_price: i64,
+    pub unit_price: Won,
     pub claim: ClaimRow,
 }
 
@@ -56,7 +56,7 @@ pub struct Order {
     pub status: OrderStatus,
     pub idempotency_key: String,
     /// What the buyer pays, after the redemption.
-    pub total: i64,
+    pub total: Won,
     pub redemption: Redemption,
     pub hold_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -79,7 +79,7 @@ pub struct OrderLine {
     pub seller_id: Uuid,
     pub drop_id: Option<Uuid>,
     pub qty: i32,
-    pub unit_price: i64,
+    pub unit_price: Won,
     pub claim_id: Uuid,
     /// The pool the line's claim holds stock of.
     pub pool_key: String,
@@ -111,7 +111,7 @@ pub struct OrderTransition {
     /// Enqueued in the same transaction (refunds, notifications): they run only if it commits.
     pub jobs: Vec<NewJob>,
     /// Points the buyer earns with this change (on completion), at most once per order.
-    pub earn_points: i64,
+    pub earn_points: Won,
 }
 
 impl OrderTransition {
@@ -131,7 +131,7 @@ impl OrderTransition {
             within_hold: false,
             return_request: None,
             jobs: Vec::new(),
-            earn_points: 0,
+            earn_points: Won::ZERO,
         }
     }
 }

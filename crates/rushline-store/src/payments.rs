@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::PaymentStatus;
+use rushline_domain::{PaymentStatus, Won};
 use uuid::Uuid;
 
 use crate::DbError;
@@ -23,7 +23,7 @@ pub struct Payment {
     pub order_id: Uuid,
     /// `sandbox` or `toss`.
     pub provider: String,
-    pub amount: i64,
+    pub amount: Won,
     pub status: PaymentStatus,
     /// The provider's reference: Toss's `paymentKey`, or ours for the sandbox.
     pub provider_ref: String,

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::PointKind;
+use rushline_domain::{PointKind, Won};
 use uuid::Uuid;
 
 use crate::DbError;
@@ -18,7 +18,7 @@ pub struct PointEntry {
     pub user_id: Uuid,
     pub kind: PointKind,
     /// Positive for earn and refund, negative for spend and expire.
-    pub amount: i64,
+    pub amount: Won,
     pub order_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
@@ -26,7 +26,7 @@ pub struct PointEntry {
 #[async_trait]
 pub trait PointStore: Send + Sync {
     /// The sum of the buyer's entries; 0 for a buyer without any.
-    async fn points_balance(&self, user_id: Uuid) -> Result<i64, DbError>;
+    async fn points_balance(&self, user_id: Uuid) -> Result<Won, DbError>;
 
     /// Up to `limit` of the buyer's entries, newest first, with an id below `before` when set.
     async fn point_entries(

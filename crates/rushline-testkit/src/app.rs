@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use rushline::config::{Argon2Config, Secret, ServiceUrl};
 use rushline::{Config, Rushline};
 use rushline_app::identity::AccessTokens;
-use rushline_domain::{Clock, ManualClock, ProductStatus, Role};
+use rushline_domain::{Clock, ManualClock, ProductStatus, Role, Won};
 use rushline_jobs::Worker;
 use rushline_server::AppState;
 use rushline_store::{Product, User};
@@ -171,7 +171,7 @@ impl TestApp {
             name: "Aurora sneakers".to_owned(),
             description: "A limited colourway".to_owned(),
             category: "shoes".to_owned(),
-            price,
+            price: Won::new(price),
             stock,
             status: ProductStatus::Active,
             created_at: now,

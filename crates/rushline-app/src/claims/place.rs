@@ -4,6 +4,7 @@
 //! a [`Placement`].
 
 use chrono::{DateTime, Utc};
+use rushline_domain::Won;
 use rushline_gate::{Claim, ClaimOutcome, PoolKey};
 use rushline_store::{ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Redemption};
 use smallvec::SmallVec;
@@ -111,7 +112,7 @@ pub(crate) struct OrderDraft {
     pub buyer: Uuid,
     /// The idempotency key, moved into the order when it is written.
     pub key: String,
-    pub total: i64,
+    pub total: Won,
     pub redemption: Redemption,
     pub created_at: DateTime<Utc>,
     pub hold_expires_at: DateTime<Utc>,

@@ -34,24 +34,15 @@ pub async fn create_campaign(
     let now = app.clock.now();
     let checked = terms.validate(now);
     let scope = scope(app, caller, requested).await?;
-    let (checked, scope) = match (checked, scope) {
-        (Ok(checked), Ok(scope)) => (checked, scope),
-        (checked, scope) => {
-            let mut errors = FieldErrors::new();
-            for failed in [checked.err(), scope.err()].into_iter().flatten() {
-                errors.merge(failed);
-            }
-            return Err(errors.into());
-        }
-    };
+    let (checked, scope) = FieldErrors::both(checked, scope)?;
     let campaign = CouponCampaign {
         id: key.map_or_else(Uuid::now_v7, |key| {
             request_id(caller.id, Creates::Campaign, key)
         }),
         owner_id: caller.id,
-        name: terms.name.trim().to_owned(),
+        name: checked.name,
         total: checked.total,
-        per_user_limit: i32::try_from(checked.per_user_limit).expect("validated: at most i32::MAX"),
+        per_user_limit: checked.per_user_limit,
         claim_starts_at: checked.claim_starts_at,
         claim_ends_at: checked.claim_ends_at,
         valid_from: checked.valid_from,

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
-use rushline_domain::CouponStatus;
+use rushline_domain::money::MAX_ORDER_TOTAL;
 use rushline_domain::pricing::{self, CouponTerms, PriceError, PricedLine};
+use rushline_domain::{CouponStatus, FieldErrors, Won};
 use rushline_store::{CouponCampaign, DbError, Redemption, Store};
 use serde_json::json;
 use uuid::Uuid;
@@ -58,12 +59,12 @@ impl CampaignCache {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Redeem {
     pub coupon_id: Option<Uuid>,
-    pub points: i64,
+    pub points: Won,
 }
 
 impl Redeem {
     pub fn is_nothing(&self) -> bool {
-        self.coupon_id.is_none() && self.points == 0
+        self.coupon_id.is_none() && self.points == Won::ZERO
     }
 
     /// The fingerprint of a request for `parts` that redeems this (see
@@ -76,7 +77,7 @@ impl Redeem {
         let coupon = self
             .coupon_id
             .map_or_else(Vec::new, |id| id.as_bytes().to_vec());
-        let points = self.points.to_be_bytes();
+        let points = self.points.get().to_be_bytes();
         let mut all = parts.to_vec();
         all.extend([coupon.as_slice(), points.as_slice()]);
         crate::claims::fingerprint(&all)
@@ -94,21 +95,19 @@ pub async fn price(
     lines: &[PricedLine],
     redeem: Redeem,
     now: DateTime<Utc>,
-) -> Result<(i64, Redemption), AppError> {
+) -> Result<(Won, Redemption), AppError> {
     if redeem.is_nothing() {
-        return Ok((
-            lines.iter().map(|line| line.amount).sum(),
-            Redemption::default(),
-        ));
+        let subtotal = pricing::subtotal(lines).map_err(refused)?;
+        return Ok((subtotal, Redemption::default()));
     }
     let coupon = match redeem.coupon_id {
         Some(id) => Some(usable_coupon(app, buyer, id, now).await?),
         None => None,
     };
-    let balance = if redeem.points > 0 {
+    let balance = if redeem.points > Won::ZERO {
         app.store.points_balance(buyer).await?
     } else {
-        0
+        Won::ZERO
     };
     let price = pricing::price(lines, coupon.as_ref(), redeem.points, balance).map_err(refused)?;
     Ok((
@@ -165,6 +164,7 @@ async fn usable_coupon(
 
 fn refused(error: PriceError) -> AppError {
     match error {
+        PriceError::TooLarge => order_too_large(),
         PriceError::NotApplicable => AppError::new(
             ErrorCode::CouponNotApplicable,
             "the coupon covers none of the order's products",
@@ -188,6 +188,16 @@ fn refused(error: PriceError) -> AppError {
         )
         .with_details(json!({ "payable": payable })),
     }
+}
+
+/// The lines would cost more than an order may: the quantity is what a buyer can lower.
+pub fn order_too_large() -> AppError {
+    let mut errors = FieldErrors::new();
+    errors.add(
+        "quantity",
+        format!("the order would cost more than {MAX_ORDER_TOTAL} won"),
+    );
+    errors.into()
 }
 
 /// The coupon is reserved by or used on an order: checked before the order, or refused by its

@@ -3,7 +3,7 @@
 //! exist.
 
 use chrono::{DateTime, Utc};
-use rushline_domain::{DropTerms, FieldErrors, WaitingRoomTerms};
+use rushline_domain::{DropTerms, FieldErrors, ValidDropTerms, WaitingRoomTerms, Won};
 use rushline_gate::PoolKey;
 use rushline_store::{
     DROP_NOT_SCHEDULED, DbError, ProductDrop, WaitingRoomSettings, drop_pool_key,
@@ -18,7 +18,7 @@ use crate::{App, AppError, AuthUser, ErrorCode};
 #[derive(Debug, Default)]
 pub struct DropChanges {
     pub quantity: Option<i64>,
-    pub price: Option<i64>,
+    pub price: Option<Won>,
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
     pub per_user_limit: Option<i64>,
@@ -53,7 +53,7 @@ pub async fn create_drop(
         price: terms.price,
         opens_at: terms.opens_at,
         closes_at: terms.closes_at,
-        per_user_limit: per_user_limit(&terms),
+        per_user_limit: terms.per_user_limit,
         created_at: now,
         updated_at: now,
         opened_at: None,
@@ -116,7 +116,7 @@ pub async fn update_drop(
         price: terms.price,
         opens_at: terms.opens_at,
         closes_at: terms.closes_at,
-        per_user_limit: per_user_limit(&terms),
+        per_user_limit: terms.per_user_limit,
         updated_at: now,
         waiting_room,
         ..current
@@ -154,35 +154,19 @@ fn checked(
     terms: DropTerms,
     room: Option<WaitingRoomTerms>,
     now: DateTime<Utc>,
-) -> Result<(DropTerms, Option<WaitingRoomSettings>), FieldErrors> {
-    let terms = terms.validate(now);
-    let room = room.map(room_settings).transpose();
-    match (terms, room) {
-        (Ok(terms), Ok(room)) => Ok((terms, room)),
-        (terms, room) => {
-            let mut errors = FieldErrors::new();
-            for failed in [terms.err(), room.err()].into_iter().flatten() {
-                errors.merge(failed);
-            }
-            Err(errors)
-        }
-    }
+) -> Result<(ValidDropTerms, Option<WaitingRoomSettings>), FieldErrors> {
+    FieldErrors::both(terms.validate(now), room.map(room_settings).transpose())
 }
 
 /// A waiting room's settings as stored, once they pass the domain's rules.
 fn room_settings(room: WaitingRoomTerms) -> Result<WaitingRoomSettings, FieldErrors> {
-    room.validate()?;
-    let int = |n: i64| i32::try_from(n).expect("validated: every bound fits an i32");
+    let room = room.validate()?;
     Ok(WaitingRoomSettings {
-        admit_per_minute: int(room.admit_per_minute),
-        max_active: room.max_active.map(int),
-        session_minutes: int(room.session_minutes),
-        prequeue_minutes: int(room.prequeue_minutes),
+        admit_per_minute: room.admit_per_minute,
+        max_active: room.max_active,
+        session_minutes: room.session_minutes,
+        prequeue_minutes: room.prequeue_minutes,
     })
-}
-
-fn per_user_limit(terms: &DropTerms) -> i32 {
-    i32::try_from(terms.per_user_limit).expect("validated: at most i32::MAX")
 }
 
 /// The drop, when `caller` is its seller or an admin; 404 for everyone else.

@@ -6,20 +6,18 @@
 
 use chrono::{DateTime, Utc};
 use rushline_domain::drop::window_status;
+use rushline_domain::money::{MAX_LINE_QUANTITY, MAX_ORDER_TOTAL};
 use rushline_domain::pricing::PricedLine;
-use rushline_domain::{DropStatus, FieldErrors, OrderStatus};
+use rushline_domain::{DropStatus, FieldErrors, OrderStatus, Won};
 use rushline_gate::{Claim, PoolKey};
 use rushline_store::{ClaimWrite, DbError, NewOrderLine, ProductDrop};
 use uuid::Uuid;
 
 use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, first_attempt, request_id};
-use crate::coupons::Redeem;
+use crate::coupons::{Redeem, order_too_large};
 use crate::rooms::{PassRefused, pass_invalid};
 use crate::{App, AppError, ErrorCode};
-
-/// The most units one purchase may ask for; the drop's per-user limit usually binds first.
-const MAX_QUANTITY: u32 = 1_000;
 
 /// What a buyer asks to buy.
 #[derive(Debug, Clone, Copy)]
@@ -37,16 +35,16 @@ pub struct Purchased {
     pub order_id: Uuid,
     pub drop_id: Uuid,
     pub quantity: u32,
-    pub unit_price: i64,
+    pub unit_price: Won,
     /// `quantity × unit_price`.
-    pub subtotal: i64,
-    /// Won the coupon took off.
-    pub discount: i64,
+    pub subtotal: Won,
+    /// What the coupon took off.
+    pub discount: Won,
     /// Points spent.
-    pub points: i64,
+    pub points: Won,
     pub coupon_id: Option<Uuid>,
     /// What payment charges: `subtotal − discount − points`.
-    pub total: i64,
+    pub total: Won,
     pub status: OrderStatus,
     pub hold_expires_at: DateTime<Utc>,
     /// The purchase's place in the order in which the drop's stock was granted.
@@ -67,12 +65,16 @@ pub async fn purchase(
     pass: Option<&str>,
     request: PurchaseRequest,
 ) -> Result<Purchased, AppError> {
+    // The drop's per-user limit usually binds first.
     let quantity = u32::try_from(request.quantity)
         .ok()
-        .filter(|q| (1..=MAX_QUANTITY).contains(q))
+        .filter(|q| (1..=MAX_LINE_QUANTITY).contains(&i64::from(*q)))
         .ok_or_else(|| {
             let mut errors = FieldErrors::new();
-            errors.add("quantity", format!("must be between 1 and {MAX_QUANTITY}"));
+            errors.add(
+                "quantity",
+                format!("must be between 1 and {MAX_LINE_QUANTITY}"),
+            );
             AppError::from(errors)
         })?;
     let drop = app.drops.get(&app.store, request.drop_id).await?;
@@ -98,7 +100,7 @@ pub async fn purchase(
             };
         }
     }
-    let subtotal = drop.price * i64::from(quantity);
+    let subtotal = line_amount(drop.price, quantity)?;
     let line = PricedLine {
         product_id: drop.product_id,
         seller_id: drop.seller_id,
@@ -173,7 +175,7 @@ impl Asked {
             drop_id: self.drop,
             quantity: self.quantity,
             unit_price: line.unit_price,
-            subtotal: line.unit_price * i64::from(line.qty),
+            subtotal: line_amount(line.unit_price, self.quantity)?,
             discount: order.redemption.discount,
             points: order.redemption.points,
             coupon_id: order.redemption.coupon_id,
@@ -191,7 +193,16 @@ struct DropPurchase<'a> {
     asked: Asked,
     order: OrderDraft,
     drop: &'a ProductDrop,
-    subtotal: i64,
+    subtotal: Won,
+}
+
+/// `quantity` units at `unit_price`, if within what an order may cost. A price within its bound
+/// always is; a drop priced before the bound held may not be.
+fn line_amount(unit_price: Won, quantity: u32) -> Result<Won, AppError> {
+    unit_price
+        .checked_mul(i64::from(quantity))
+        .filter(|amount| *amount <= MAX_ORDER_TOTAL)
+        .ok_or_else(order_too_large)
 }
 
 impl Placement for DropPurchase<'_> {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
 use rushline_domain::payment::is_payment_key;
-use rushline_domain::{FieldErrors, OrderStatus, PaymentStatus};
+use rushline_domain::{FieldErrors, OrderStatus, PaymentStatus, Won};
 use rushline_jobs::{Job, Registry, new_job};
 use rushline_store::{
     DbError, NewJob, ORDER_STATUS_CHANGED, Order, OrderTransition, PAYMENT_STATUS_CHANGED,
@@ -132,7 +132,7 @@ async fn refund(app: &App, job: RefundPayment) -> anyhow::Result<()> {
             app.clock.now(),
         )
         .await?;
-    tracing::info!(payment = %payment.id, amount = payment.amount, "refunded");
+    tracing::info!(payment = %payment.id, amount = payment.amount.get(), "refunded");
     Ok(())
 }
 
@@ -141,7 +141,7 @@ async fn refund(app: &App, job: RefundPayment) -> anyhow::Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayMethod {
     Card { card_number: String },
-    Toss { payment_key: String, amount: i64 },
+    Toss { payment_key: String, amount: Won },
 }
 
 /// Pays the buyer's order: re-checks the hold and the amount, records the payment, charges,

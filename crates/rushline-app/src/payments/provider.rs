@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
-use rushline_domain::Clock;
+use rushline_domain::{Clock, Won};
 use uuid::Uuid;
 
 use super::breaker::{Breaker, BreakerSettings};
@@ -14,7 +14,7 @@ pub struct ChargeRequest {
     /// The provider's reference for the charge: Toss's `paymentKey`, or ours for the sandbox.
     pub payment_ref: String,
     pub order_id: Uuid,
-    pub amount: i64,
+    pub amount: Won,
     /// For the sandbox, which decides by the card number.
     pub card_number: Option<String>,
     /// Sent to providers that accept one, so that a retried call charges once.
@@ -64,7 +64,7 @@ pub trait PaymentProvider: Send + Sync + 'static {
     async fn cancel(
         &self,
         payment_ref: &str,
-        amount: i64,
+        amount: Won,
         reason: &str,
     ) -> Result<(), ProviderError>;
 }
@@ -110,7 +110,7 @@ impl Guarded {
     pub async fn cancel(
         &self,
         payment_ref: &str,
-        amount: i64,
+        amount: Won,
         reason: &str,
     ) -> Result<(), ProviderError> {
         self.call(|| self.provider.cancel(payment_ref, amount, reason))
@@ -193,7 +193,7 @@ mod tests {
             }
         }
 
-        async fn cancel(&self, _: &str, _: i64, _: &str) -> Result<(), ProviderError> {
+        async fn cancel(&self, _: &str, _: Won, _: &str) -> Result<(), ProviderError> {
             Ok(())
         }
     }
@@ -217,7 +217,7 @@ mod tests {
         let request = ChargeRequest {
             payment_ref: "ref".to_owned(),
             order_id: Uuid::nil(),
-            amount: 1000,
+            amount: Won::new(1000),
             card_number: None,
             idempotency_key: "key".to_owned(),
         };

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rushline_domain::Won;
 
 use super::provider::{Charge, ChargeRequest, PaymentProvider, ProviderError};
 
@@ -40,7 +41,7 @@ impl PaymentProvider for Sandbox {
     async fn cancel(
         &self,
         _payment_ref: &str,
-        _amount: i64,
+        _amount: Won,
         _reason: &str,
     ) -> Result<(), ProviderError> {
         Ok(())

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use reqwest::StatusCode;
+use rushline_domain::Won;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -109,7 +110,7 @@ impl PaymentProvider for Toss {
     async fn cancel(
         &self,
         payment_ref: &str,
-        amount: i64,
+        amount: Won,
         reason: &str,
     ) -> Result<(), ProviderError> {
         let body = json!({ "cancelReason": reason, "cancelAmount": amount });

@@ -1,11 +1,11 @@
 use crate::ProductStatus;
+pub use crate::money::MAX_PRICE;
+use crate::money::Won;
 use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_plain_text, required};
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 5000;
 pub const CATEGORY_MAX_CHARS: usize = 50;
-/// Bounds that keep order totals (price × quantity) far from overflowing an `i64`.
-pub const MAX_PRICE: i64 = 1_000_000_000_000;
 pub const MAX_STOCK: i64 = 1_000_000_000;
 
 /// A product's editable fields as a client sent them; any may be missing.
@@ -14,7 +14,7 @@ pub struct ProductFields {
     pub name: Option<String>,
     pub description: Option<String>,
     pub category: Option<String>,
-    pub price: Option<i64>,
+    pub price: Option<Won>,
     pub stock: Option<i64>,
     pub status: Option<String>,
 }
@@ -25,7 +25,7 @@ pub struct NewProduct {
     pub name: String,
     pub description: String,
     pub category: String,
-    pub price: i64,
+    pub price: Won,
     pub stock: i64,
     pub status: ProductStatus,
 }
@@ -36,7 +36,7 @@ pub struct ProductChanges {
     pub name: Option<String>,
     pub description: Option<String>,
     pub category: Option<String>,
-    pub price: Option<i64>,
+    pub price: Option<Won>,
     pub stock: Option<i64>,
     pub status: Option<ProductStatus>,
 }
@@ -151,8 +151,8 @@ fn category(errors: &mut FieldErrors, category: &str) -> Option<String> {
     Some(category)
 }
 
-fn price(errors: &mut FieldErrors, price: i64) -> Option<i64> {
-    if !(1..=MAX_PRICE).contains(&price) {
+fn price(errors: &mut FieldErrors, price: Won) -> Option<Won> {
+    if !price.is_price_from(Won::new(1)) {
         errors.add(
             "price",
             format!("must be a whole number of KRW from 1 to {MAX_PRICE}"),
@@ -184,7 +184,7 @@ mod tests {
             name: Some("  Aurora sneakers ".to_owned()),
             description: Some(String::new()),
             category: Some(" Shoes".to_owned()),
-            price: Some(129_000),
+            price: Some(Won::new(129_000)),
             stock: Some(0),
             status: None,
         }
@@ -199,7 +199,7 @@ mod tests {
                 name: "Aurora sneakers".to_owned(),
                 description: String::new(),
                 category: "shoes".to_owned(),
-                price: 129_000,
+                price: Won::new(129_000),
                 stock: 0,
                 status: ProductStatus::Draft,
             }
@@ -226,7 +226,7 @@ mod tests {
             name: Some("가".repeat(NAME_MAX_CHARS)),
             description: Some("d".repeat(DESCRIPTION_MAX_CHARS)),
             category: Some("c".repeat(CATEGORY_MAX_CHARS)),
-            price: Some(1),
+            price: Some(Won::new(1)),
             stock: Some(MAX_STOCK),
             status: Some("draft".to_owned()),
         };
@@ -236,7 +236,7 @@ mod tests {
             name: Some("가".repeat(NAME_MAX_CHARS + 1)),
             description: Some("d".repeat(DESCRIPTION_MAX_CHARS + 1)),
             category: Some("c".repeat(CATEGORY_MAX_CHARS + 1)),
-            price: Some(0),
+            price: Some(Won::new(0)),
             stock: Some(-1),
             status: Some("archived".to_owned()),
         };
@@ -255,7 +255,7 @@ mod tests {
         let blank = ProductFields {
             name: Some("   ".to_owned()),
             category: Some(" ".to_owned()),
-            price: Some(MAX_PRICE + 1),
+            price: Some(Won::new(MAX_PRICE.get() + 1)),
             ..complete()
         };
         let errors = blank.validate_new().unwrap_err();
@@ -305,13 +305,13 @@ mod tests {
             ProductChanges::default()
         );
         let changes = ProductFields {
-            price: Some(99_000),
+            price: Some(Won::new(99_000)),
             status: Some("archived".to_owned()),
             ..ProductFields::default()
         }
         .validate_changes()
         .unwrap();
-        assert_eq!(changes.price, Some(99_000));
+        assert_eq!(changes.price, Some(Won::new(99_000)));
         assert_eq!(changes.status, Some(ProductStatus::Archived));
         assert_eq!(changes.name, None);
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::fields::normalize_category;
+use crate::money::Won;
 use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_storable_time};
 
 pub const LIMIT_DEFAULT: u32 = 20;
@@ -60,8 +61,8 @@ impl FromStr for ProductSort {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProductCursor {
     Newest { created_at: DateTime<Utc>, id: Uuid },
-    PriceAsc { price: i64, id: Uuid },
-    PriceDesc { price: i64, id: Uuid },
+    PriceAsc { price: Won, id: Uuid },
+    PriceDesc { price: Won, id: Uuid },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +85,7 @@ impl std::error::Error for CursorError {}
 
 impl ProductCursor {
     /// The cursor just after the product with these keys, in `sort`.
-    pub fn after(sort: ProductSort, created_at: DateTime<Utc>, price: i64, id: Uuid) -> Self {
+    pub fn after(sort: ProductSort, created_at: DateTime<Utc>, price: Won, id: Uuid) -> Self {
         match sort {
             ProductSort::Newest => ProductCursor::Newest { created_at, id },
             ProductSort::PriceAsc => ProductCursor::PriceAsc { price, id },
@@ -138,8 +139,14 @@ impl ProductCursor {
                     .ok_or(CursorError::Malformed)?,
                 id,
             },
-            ProductSort::PriceAsc => ProductCursor::PriceAsc { price: key, id },
-            ProductSort::PriceDesc => ProductCursor::PriceDesc { price: key, id },
+            ProductSort::PriceAsc => ProductCursor::PriceAsc {
+                price: Won::new(key),
+                id,
+            },
+            ProductSort::PriceDesc => ProductCursor::PriceDesc {
+                price: Won::new(key),
+                id,
+            },
         })
     }
 }
@@ -248,7 +255,7 @@ mod tests {
             ProductSort::PriceAsc,
             ProductSort::PriceDesc,
         ] {
-            let cursor = ProductCursor::after(sort, created_at, 129_000, id);
+            let cursor = ProductCursor::after(sort, created_at, Won::new(129_000), id);
             assert_eq!(cursor.sort(), sort);
             let encoded = cursor.encode();
             assert!(
@@ -259,7 +266,8 @@ mod tests {
             );
             assert_eq!(ProductCursor::decode(&encoded, sort), Ok(cursor));
         }
-        let newest = ProductCursor::after(ProductSort::Newest, created_at, 1, id).encode();
+        let newest =
+            ProductCursor::after(ProductSort::Newest, created_at, Won::new(1), id).encode();
         assert_eq!(
             ProductCursor::decode(&newest, ProductSort::PriceAsc),
             Err(CursorError::OtherSort)

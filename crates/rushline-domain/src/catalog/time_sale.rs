@@ -1,12 +1,13 @@
 use chrono::{DateTime, Utc};
 
+use crate::money::Won;
 use crate::validation::{FieldErrors, required, time};
 
 /// A time sale's price and window. The window is half-open, `[starts_at, ends_at)`: the sale
 /// price applies from `starts_at` and no longer at `ends_at`, so back-to-back sales never overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SaleWindow {
-    pub price: i64,
+    pub price: Won,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
 }
@@ -24,7 +25,7 @@ impl SaleWindow {
 /// A time sale as a client sent it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TimeSaleFields {
-    pub price: Option<i64>,
+    pub price: Option<Won>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
 }
@@ -33,11 +34,12 @@ impl TimeSaleFields {
     /// A sale must cost less than the list price it discounts, end after it starts, and not be
     /// over already. Times are kept to the microsecond, as every stored time is, and must be
     /// [storable](crate::validation::is_storable_time).
-    pub fn validate(self, list_price: i64, now: DateTime<Utc>) -> Result<SaleWindow, FieldErrors> {
+    pub fn validate(self, list_price: Won, now: DateTime<Utc>) -> Result<SaleWindow, FieldErrors> {
         let mut errors = FieldErrors::new();
         let price = required(&mut errors, "price", self.price);
+        // Below a list price that is itself at most `MAX_PRICE`: a sale is bounded as prices are.
         if let Some(price) = price
-            && !(1..list_price).contains(&price)
+            && !(Won::new(1)..list_price).contains(&price)
         {
             errors.add(
                 "price",
@@ -70,7 +72,7 @@ impl TimeSaleFields {
 }
 
 /// What a product costs: the lower of its list price and the price of the sale active now.
-pub fn effective_price(list_price: i64, active_sale: Option<&SaleWindow>) -> i64 {
+pub fn effective_price(list_price: Won, active_sale: Option<&SaleWindow>) -> Won {
     active_sale.map_or(list_price, |sale| sale.price.min(list_price))
 }
 
@@ -99,7 +101,7 @@ mod tests {
 
     fn sale(price: i64, from: i64, to: i64) -> SaleWindow {
         SaleWindow {
-            price,
+            price: Won::new(price),
             starts_at: t(from),
             ends_at: t(to),
         }
@@ -122,10 +124,16 @@ mod tests {
 
     #[test]
     fn effective_price_is_the_lower_of_list_and_active_sale() {
-        assert_eq!(effective_price(100, None), 100);
-        assert_eq!(effective_price(100, Some(&sale(70, 0, 1))), 70);
+        assert_eq!(effective_price(Won::new(100), None), Won::new(100));
+        assert_eq!(
+            effective_price(Won::new(100), Some(&sale(70, 0, 1))),
+            Won::new(70)
+        );
         // The list price may have been lowered below the sale price since.
-        assert_eq!(effective_price(60, Some(&sale(70, 0, 1))), 60);
+        assert_eq!(
+            effective_price(Won::new(60), Some(&sale(70, 0, 1))),
+            Won::new(60)
+        );
     }
 
     #[test]
@@ -142,35 +150,37 @@ mod tests {
     fn time_sales_are_validated_against_list_price_and_now() {
         let now = t(0);
         let ok = TimeSaleFields {
-            price: Some(99),
+            price: Some(Won::new(99)),
             starts_at: Some(t(-5)),
             ends_at: Some(t(60) + Duration::nanoseconds(1_500)),
         }
-        .validate(100, now)
+        .validate(Won::new(100), now)
         .unwrap();
         assert_eq!(ok.ends_at, t(60) + Duration::microseconds(1));
 
-        let errors = TimeSaleFields::default().validate(100, now).unwrap_err();
+        let errors = TimeSaleFields::default()
+            .validate(Won::new(100), now)
+            .unwrap_err();
         for field in ["price", "starts_at", "ends_at"] {
             assert_eq!(errors.get(field).unwrap(), ["is required"], "{field}");
         }
 
         let errors = TimeSaleFields {
-            price: Some(100),
+            price: Some(Won::new(100)),
             starts_at: Some(t(10)),
             ends_at: Some(t(10)),
         }
-        .validate(100, now)
+        .validate(Won::new(100), now)
         .unwrap_err();
         assert!(errors.get("price").is_some());
         assert_eq!(errors.get("ends_at").unwrap(), ["must be after starts_at"]);
 
         let errors = TimeSaleFields {
-            price: Some(0),
+            price: Some(Won::new(0)),
             starts_at: Some(t(-20)),
             ends_at: Some(now),
         }
-        .validate(100, now)
+        .validate(Won::new(100), now)
         .unwrap_err();
         assert!(errors.get("price").is_some());
         assert_eq!(errors.get("ends_at").unwrap(), ["must be in the future"]);
@@ -182,11 +192,11 @@ mod tests {
         // Beyond the years an `i64` of nanoseconds spans: refused or kept, never a panic.
         let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
         let errors = TimeSaleFields {
-            price: Some(99),
+            price: Some(Won::new(99)),
             starts_at: at("1600-01-01T00:00:00.0000019Z"),
             ends_at: at("+10000-01-01T00:00:00Z"),
         }
-        .validate(100, now)
+        .validate(Won::new(100), now)
         .unwrap_err();
         assert_eq!(errors.get("starts_at"), None);
         assert_eq!(
@@ -194,11 +204,11 @@ mod tests {
             ["must be between the years 0001 and 9999"]
         );
         let old = TimeSaleFields {
-            price: Some(99),
+            price: Some(Won::new(99)),
             starts_at: at("1600-01-01T00:00:00.0000019Z"),
             ends_at: at("9999-12-31T23:59:59.9999999Z"),
         }
-        .validate(100, now)
+        .validate(Won::new(100), now)
         .unwrap();
         assert_eq!(old.starts_at, at("1600-01-01T00:00:00.000001Z").unwrap());
         assert_eq!(old.ends_at, at("9999-12-31T23:59:59.999999Z").unwrap());

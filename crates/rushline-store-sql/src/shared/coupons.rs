@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus};
+use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus, Won};
 use rushline_store::{
     CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, DbError, DropWindow,
     NewCoupon, NewOrder, OrderTransition,
@@ -18,7 +18,7 @@ const COUPON_COLUMNS: &str = "id, campaign_id, user_id, status, valid_from, vali
 
 fn campaign_from_row(row: &DbRow) -> Result<CouponCampaign, DbError> {
     let kind: String = row.try_get("discount_kind").map_err(map_err)?;
-    let amount: i64 = row.try_get("discount_amount").map_err(map_err)?;
+    let amount: Won = row.try_get("discount_amount").map_err(map_err)?;
     let percent: Option<i64> = row.try_get("discount_percent").map_err(map_err)?;
     let discount = match (kind.as_str(), percent) {
         ("fixed", None) => Discount::Fixed { amount },

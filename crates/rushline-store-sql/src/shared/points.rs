@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::PointKind;
+use rushline_domain::{PointKind, Won};
 use rushline_store::{DbError, NewOrder, OrderTransition, PointEntry, PointStore};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
@@ -29,7 +29,7 @@ pub(crate) async fn spend_points(
 ) -> Result<bool, DbError> {
     let spending: Vec<&NewOrder> = orders
         .iter()
-        .filter(|order| order.redemption.points > 0)
+        .filter(|order| order.redemption.points > Won::ZERO)
         .copied()
         .collect();
     if spending.is_empty() {
@@ -37,9 +37,14 @@ pub(crate) async fn spend_points(
     }
     // Per buyer, in id order: the balance row is what one buyer's concurrent checkouts queue
     // on, and the condition is what keeps it from going below zero.
-    let mut per_buyer: BTreeMap<Uuid, i64> = BTreeMap::new();
+    let mut per_buyer: BTreeMap<Uuid, Won> = BTreeMap::new();
     for order in &spending {
-        *per_buyer.entry(order.buyer_id).or_default() += order.redemption.points;
+        let points = per_buyer.entry(order.buyer_id).or_default();
+        // Points beyond what an i64 holds are beyond any balance.
+        let Some(sum) = points.checked_add(order.redemption.points) else {
+            return Ok(false);
+        };
+        *points = sum;
     }
     for (buyer, points) in per_buyer {
         let spent = sqlx::query(
@@ -61,7 +66,7 @@ pub(crate) async fn spend_points(
     insert.push_values(&spending, |mut row, order| {
         row.push_bind(order.buyer_id)
             .push_bind(PointKind::Spend.as_str())
-            .push_bind(-order.redemption.points)
+            .push_bind(Won::new(-order.redemption.points.get()))
             .push_bind(order.id)
             .push_bind(order.created_at);
     });
@@ -77,16 +82,16 @@ pub(crate) async fn follow_order(
     change: &OrderTransition,
 ) -> Result<(), DbError> {
     let refunds = change.from.holds_stock() && !change.to.holds_stock();
-    if !refunds && change.earn_points <= 0 {
+    if !refunds && change.earn_points <= Won::ZERO {
         return Ok(());
     }
-    let (buyer, spent): (Uuid, i64) =
+    let (buyer, spent): (Uuid, Won) =
         sqlx::query_as("SELECT buyer_id, points_spent FROM orders WHERE id = $1")
             .bind(change.order_id)
             .fetch_one(&mut *conn)
             .await
             .map_err(map_err)?;
-    if refunds && spent > 0 {
+    if refunds && spent > Won::ZERO {
         credit(
             conn,
             buyer,
@@ -97,7 +102,7 @@ pub(crate) async fn follow_order(
         )
         .await?;
     }
-    if change.earn_points > 0 {
+    if change.earn_points > Won::ZERO {
         credit(
             conn,
             buyer,
@@ -117,7 +122,7 @@ async fn credit(
     conn: &mut DbConnection,
     user_id: Uuid,
     kind: PointKind,
-    amount: i64,
+    amount: Won,
     order_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), DbError> {
@@ -149,14 +154,14 @@ async fn credit(
 
 #[async_trait]
 impl PointStore for SqlStore {
-    async fn points_balance(&self, user_id: Uuid) -> Result<i64, DbError> {
-        let balance: Option<i64> =
+    async fn points_balance(&self, user_id: Uuid) -> Result<Won, DbError> {
+        let balance: Option<Won> =
             sqlx::query_scalar("SELECT balance FROM point_balances WHERE user_id = $1")
                 .bind(user_id)
                 .fetch_optional(self.reader())
                 .await
                 .map_err(map_err)?;
-        Ok(balance.unwrap_or(0))
+        Ok(balance.unwrap_or_default())
     }
 
     async fn point_entries(

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use rushline_domain::Role;
 use rushline_domain::catalog::ProductChanges;
+use rushline_domain::{Role, Won};
 use uuid::Uuid;
 
 use super::catalog::seller_with_product;
@@ -96,7 +96,7 @@ pub async fn cart_regular_stock_is_a_pool_that_follows_the_product(store: Arc<dy
         id,
         buyer_id: buyer.id,
         idempotency_key: "k".into(),
-        total: 2_000,
+        total: Won::new(2_000),
         hold_expires_at: t0() + Duration::minutes(10),
         created_at: t0(),
         cause: "checkout",
@@ -104,7 +104,7 @@ pub async fn cart_regular_stock_is_a_pool_that_follows_the_product(store: Arc<dy
             product_id: product.id,
             drop_id: None,
             qty: 2,
-            unit_price: 1_000,
+            unit_price: Won::new(1_000),
             claim: ClaimRow {
                 id,
                 pool_key: key.clone(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use rushline_domain::catalog::{ProductChanges, ProductCursor, ProductSort};
-use rushline_domain::{ProductStatus, Role};
+use rushline_domain::{ProductStatus, Role, Won};
 use uuid::Uuid;
 
 use super::jobs::t0;
@@ -34,7 +34,7 @@ fn product(
         name: name.to_owned(),
         description: format!("{name}, described"),
         category: category.to_owned(),
-        price,
+        price: Won::new(price),
         stock: 10,
         status: ProductStatus::Active,
         created_at,
@@ -51,7 +51,7 @@ pub(crate) async fn seller_with_product(store: &Arc<dyn Store>, price: i64, stoc
         name: "Aurora sneakers".to_owned(),
         description: "Limited colourway".to_owned(),
         category: "shoes".to_owned(),
-        price,
+        price: Won::new(price),
         stock,
         status: ProductStatus::Active,
         created_at: t0(),
@@ -341,7 +341,7 @@ pub async fn catalog_updates_and_soft_deletes(store: Arc<dyn Store>) {
     let later = t0() + Duration::minutes(5);
     let changes = ProductChanges {
         name: Some("Aurora sneakers II".to_owned()),
-        price: Some(99_000),
+        price: Some(Won::new(99_000)),
         status: Some(ProductStatus::Archived),
         ..ProductChanges::default()
     };
@@ -353,7 +353,7 @@ pub async fn catalog_updates_and_soft_deletes(store: Arc<dyn Store>) {
         updated,
         Product {
             name: "Aurora sneakers II".to_owned(),
-            price: 99_000,
+            price: Won::new(99_000),
             status: ProductStatus::Archived,
             updated_at: later,
             ..product.clone()
@@ -368,7 +368,7 @@ pub async fn catalog_updates_and_soft_deletes(store: Arc<dyn Store>) {
     assert_eq!(nothing, updated);
 
     let bad_price = ProductChanges {
-        price: Some(0),
+        price: Some(Won::new(0)),
         ..ProductChanges::default()
     };
     let error = store
@@ -416,7 +416,7 @@ fn sale(product: &Product, price: i64, from_min: i64, to_min: i64) -> TimeSale {
     TimeSale {
         id: Uuid::now_v7(),
         product_id: product.id,
-        price,
+        price: Won::new(price),
         starts_at: t0() + Duration::minutes(from_min),
         ends_at: t0() + Duration::minutes(to_min),
         created_at: t0(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus, PointKind, Role};
+use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus, PointKind, Role, Won};
 use uuid::Uuid;
 
 use super::catalog::seller_with_product;
@@ -35,9 +35,9 @@ pub(super) async fn campaign(
         valid_until: t0() + Duration::days(7),
         discount: Discount::Percent {
             percent: 10,
-            max_amount: 5_000,
+            max_amount: Won::new(5_000),
         },
-        min_order_amount: 30_000,
+        min_order_amount: Won::new(30_000),
         scope: CouponScope::Product {
             product_id: product.id,
         },
@@ -96,9 +96,16 @@ pub async fn coupons_campaigns_round_trip_with_their_pool(store: Arc<dyn Store>)
     let admin = user(&format!("{}@admin.example", Uuid::now_v7()), Role::Admin);
     store.insert_user(&admin).await.unwrap();
     for (discount, scope) in [
-        (Discount::Fixed { amount: 3_000 }, CouponScope::Store),
         (
-            Discount::Fixed { amount: 1 },
+            Discount::Fixed {
+                amount: Won::new(3_000),
+            },
+            CouponScope::Store,
+        ),
+        (
+            Discount::Fixed {
+                amount: Won::new(1),
+            },
             CouponScope::Seller {
                 seller_id: percent.owner_id,
             },
@@ -109,7 +116,7 @@ pub async fn coupons_campaigns_round_trip_with_their_pool(store: Arc<dyn Store>)
             owner_id: admin.id,
             discount,
             scope,
-            min_order_amount: 0,
+            min_order_amount: Won::new(0),
             ..percent.clone()
         };
         store.create_campaign(&other).await.unwrap();
@@ -342,7 +349,7 @@ pub async fn coupons_wallets_list_by_the_status_shown_now_newest_first(store: Ar
 
 pub async fn points_a_buyer_without_entries_has_none(store: Arc<dyn Store>) {
     let alice = buyer(&store).await;
-    assert_eq!(store.points_balance(alice).await.unwrap(), 0);
+    assert_eq!(store.points_balance(alice).await.unwrap().get(), 0);
     assert!(
         store
             .point_entries(alice, None, 10)
@@ -367,10 +374,10 @@ fn redeeming(
     let discount = coupon.map_or(0, |(_, discount)| discount);
     order.redemption = Redemption {
         coupon_id: coupon.map(|(id, _)| id),
-        discount,
-        points,
+        discount: Won::new(discount),
+        points: Won::new(points),
     };
-    order.total -= discount + points;
+    order.total = Won::new(order.total.get() - discount - points);
     ClaimWrite::Order(order)
 }
 
@@ -392,7 +399,7 @@ async fn walk(
     for (i, (from, to)) in steps.iter().enumerate() {
         let mut change = OrderTransition::new(order, *from, *to, at, "test");
         if i + 1 == steps.len() {
-            change.earn_points = earn;
+            change.earn_points = Won::new(earn);
         }
         store.transition_order(&change).await.unwrap();
     }
@@ -422,15 +429,15 @@ async fn earn(store: &Arc<dyn Store>, drop: &ProductDrop, buyer: Uuid, seq: i64,
 /// The sum of the buyer's entries, checked against the balance the store reports.
 async fn ledger(store: &Arc<dyn Store>, buyer: Uuid) -> Vec<(PointKind, i64, Option<Uuid>)> {
     let entries = store.point_entries(buyer, None, 100).await.unwrap();
-    let sum: i64 = entries.iter().map(|e| e.amount).sum();
+    let sum: i64 = entries.iter().map(|e| e.amount.get()).sum();
     assert_eq!(
         store.points_balance(buyer).await.unwrap(),
-        sum,
+        Won::new(sum),
         "the balance is the sum of the entries"
     );
     entries
         .into_iter()
-        .map(|e| (e.kind, e.amount, e.order_id))
+        .map(|e| (e.kind, e.amount.get(), e.order_id))
         .collect()
 }
 
@@ -459,11 +466,11 @@ pub async fn coupons_are_reserved_with_the_order_used_when_paid_and_back_when_ca
     assert_eq!(
         (order.total, order.redemption),
         (
-            drop.price - 5_000,
+            Won::new(drop.price.get() - 5_000),
             Redemption {
                 coupon_id: Some(coupon),
-                discount: 5_000,
-                points: 0
+                discount: Won::new(5_000),
+                points: Won::new(0)
             }
         )
     );
@@ -578,7 +585,7 @@ pub async fn points_are_spent_with_the_order_and_never_below_zero(store: Arc<dyn
     let drop = scheduled_drop(&store, 100, 50).await;
     let (alice, bob) = (buyer(&store).await, buyer(&store).await);
     earn(&store, &drop, alice, 1, 1_000).await;
-    assert_eq!(store.points_balance(alice).await.unwrap(), 1_000);
+    assert_eq!(store.points_balance(alice).await.unwrap().get(), 1_000);
 
     let at = drop.opens_at + Duration::minutes(1);
     let writes = [
@@ -592,7 +599,7 @@ pub async fn points_are_spent_with_the_order_and_never_below_zero(store: Arc<dyn
         commit(&store, &writes).await,
         vec![Committed, Committed, InsufficientPoints, InsufficientPoints]
     );
-    assert_eq!(store.points_balance(bob).await.unwrap(), 0);
+    assert_eq!(store.points_balance(bob).await.unwrap().get(), 0);
     let entries = ledger(&store, alice).await;
     assert_eq!(
         entries,
@@ -605,7 +612,7 @@ pub async fn points_are_spent_with_the_order_and_never_below_zero(store: Arc<dyn
     let order = store.order(order_id(&writes[0])).await.unwrap();
     assert_eq!(
         (order.total, order.redemption.points),
-        (drop.price - 400, 400)
+        (Won::new(drop.price.get() - 400), Won::new(400))
     );
     assert!(matches!(
         store.order(order_id(&writes[2])).await,
@@ -626,7 +633,7 @@ pub async fn points_are_refunded_and_earned_once_per_order(store: Arc<dyn Store>
         redeeming(&drop, alice, 4, at, None, 100),
     ];
     commit(&store, &writes).await;
-    assert_eq!(store.points_balance(alice).await.unwrap(), 400);
+    assert_eq!(store.points_balance(alice).await.unwrap().get(), 400);
     let ids: Vec<Uuid> = writes.iter().map(order_id).collect();
 
     // Every way an order is undone gives its points back, once.
@@ -658,21 +665,21 @@ pub async fn points_are_refunded_and_earned_once_per_order(store: Arc<dyn Store>
         .map(|(_, amount, order)| (*amount, order.unwrap()))
         .collect();
     assert_eq!(refunds, [(100, ids[2]), (200, ids[1]), (300, ids[0])]);
-    assert_eq!(store.points_balance(alice).await.unwrap(), 1_000);
+    assert_eq!(store.points_balance(alice).await.unwrap().get(), 1_000);
 
     // Earned once per order, even when two transitions that apply both carry the points.
     let write = purchase(&drop, alice, 1, 5, at);
     commit(&store, std::slice::from_ref(&write)).await;
     walk(&store, order_id(&write), &TO_COMPLETION[..3], at, 890).await;
     let mut complete = OrderTransition::new(order_id(&write), Delivered, Completed, at, "test");
-    complete.earn_points = 890;
+    complete.earn_points = Won::new(890);
     store.transition_order(&complete).await.unwrap();
     let mut replay = OrderTransition::new(order_id(&write), Delivered, Completed, at, "again");
-    replay.earn_points = 890;
+    replay.earn_points = Won::new(890);
     assert!(store.transition_order(&replay).await.is_err());
     let again = store.transition_order(&replay).await.unwrap_err();
     assert!(again.is_conflict_on(ORDER_STATUS_CHANGED), "{again:?}");
-    assert_eq!(store.points_balance(alice).await.unwrap(), 1_890);
+    assert_eq!(store.points_balance(alice).await.unwrap().get(), 1_890);
     assert_eq!(ledger(&store, alice).await.len(), 8);
 }
 
@@ -682,8 +689,9 @@ pub async fn points_entries_page_newest_first(store: Arc<dyn Store>) {
     for (seq, points) in [(1, 10), (2, 20), (3, 30)] {
         earn(&store, &drop, alice, seq, points).await;
     }
-    let amounts =
-        |entries: Vec<crate::PointEntry>| entries.iter().map(|e| e.amount).collect::<Vec<_>>();
+    let amounts = |entries: Vec<crate::PointEntry>| {
+        entries.iter().map(|e| e.amount.get()).collect::<Vec<_>>()
+    };
     let page = store.point_entries(alice, None, 2).await.unwrap();
     let last = page.last().unwrap().id;
     assert_eq!(amounts(page), [30, 20]);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use rushline_domain::{OrderStatus, Role};
+use rushline_domain::{OrderStatus, Role, Won};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -27,7 +27,7 @@ pub(super) async fn scheduled_drop(
         product_id: product.id,
         seller_id: product.seller_id,
         quantity,
-        price: 89_000,
+        price: Won::new(89_000),
         opens_at: t0() + Duration::hours(1),
         closes_at: t0() + Duration::hours(2),
         per_user_limit,
@@ -70,7 +70,7 @@ pub(super) fn purchase(
         id,
         buyer_id: buyer,
         idempotency_key: format!("key-{id}"),
-        total: drop.price * i64::from(qty),
+        total: Won::new(drop.price.get() * i64::from(qty)),
         hold_expires_at: at + Duration::minutes(10),
         created_at: at,
         cause: "purchase",
@@ -254,13 +254,13 @@ pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Stor
     };
     let order = store.order(first.id).await.unwrap();
     assert_eq!(order.status, OrderStatus::PendingPayment);
-    assert_eq!((order.buyer_id, order.total), (alice, 2 * 89_000));
+    assert_eq!((order.buyer_id, order.total), (alice, Won::new(2 * 89_000)));
     assert_eq!(order.hold_expires_at, at + Duration::minutes(10));
     assert_eq!(order.lines.len(), 1);
     let line = &order.lines[0];
     assert_eq!(
         (line.line_no, line.qty, line.unit_price, line.seq),
-        (1, 2, 89_000, 1)
+        (1, 2, Won::new(89_000), 1)
     );
     assert_eq!(
         (line.drop_id, line.product_id),

@@ -7,6 +7,7 @@ mod drops;
 mod identity;
 mod import;
 mod loadtest;
+mod money;
 mod openapi;
 mod ops;
 mod orders;

@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
-use rushline_domain::Role;
+use rushline_domain::{Role, Won};
 use rushline_testkit::{FakeToss, TOSS_SECRET, TestApp, TestResponse, TestUser, backend_test};
 use serde_json::{Value, json};
 
@@ -575,7 +575,7 @@ backend_test! {
             id: uuid::Uuid::now_v7(),
             order_id: order["order_id"].as_str().unwrap().parse().unwrap(),
             provider: "sandbox".into(),
-            amount: order["total"].as_i64().unwrap(),
+            amount: Won::new(order["total"].as_i64().unwrap()),
             status: PaymentStatus::Pending,
             provider_ref: "sandbox_lost".into(),
             failure_code: None,

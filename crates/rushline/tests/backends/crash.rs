@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use rushline_app::identity::AccessTokens;
-use rushline_domain::{ProductStatus, Role};
+use rushline_domain::{ProductStatus, Role, Won};
 use rushline_store::{Product, ProductDrop, Store, User};
 use rushline_testkit::{Backend, TestDb, TestRedis, orders_of_drop};
 use tokio::process::{Child, Command};
@@ -86,7 +86,7 @@ async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
         name: "p".into(),
         description: String::new(),
         category: "c".into(),
-        price: 1_000,
+        price: Won::new(1_000),
         stock: 0,
         status: ProductStatus::Active,
         created_at: now,
@@ -99,7 +99,7 @@ async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
         product_id: product.id,
         seller_id: seller.id,
         quantity: QUANTITY,
-        price: 1_000,
+        price: Won::new(1_000),
         opens_at: now - TimeDelta::seconds(1),
         closes_at: now + TimeDelta::hours(1),
         per_user_limit: 1,

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use rushline_app::cart::{self, CheckoutRequest};
 use rushline_app::coupons::Redeem;
+use rushline_domain::Won;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,7 +21,8 @@ pub(crate) struct CheckoutBody {
     coupon_id: Option<Uuid>,
     /// Points to spend, one won each: at most the balance and the total after the coupon.
     #[serde(default)]
-    points: i64,
+    #[schema(value_type = i64)]
+    points: Won,
 }
 
 errors!(CheckoutErrors: [IdempotencyKeyRequired, Unauthorized, Forbidden, SoldOut, NotOnSale, RequestInProgress, CouponUnavailable, CouponExpired, CouponNotYetValid, InsufficientPoints, EmptyCart, NotInCart, IdempotencyMismatch, ValidationFailed, CouponNotFound, CouponNotApplicable, CouponMinimumNotMet, PointsExceedTotal, GateUnavailable, DatabaseUnavailable]);

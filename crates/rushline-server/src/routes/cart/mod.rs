@@ -8,7 +8,8 @@ mod update;
 
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
-use rushline_domain::{FieldErrors, ProductStatus};
+use rushline_app::coupons::order_too_large;
+use rushline_domain::{FieldErrors, ProductStatus, Won};
 use rushline_gate::PoolKey;
 use rushline_store::{CartItem, DbError, ProductDetails, product_pool_key};
 use serde::{Deserialize, Serialize};
@@ -53,7 +54,8 @@ fn quantity(value: i64) -> Result<i32, ApiError> {
 pub(crate) struct CartView {
     items: Vec<CartLineView>,
     /// Of the lines on sale, at their effective prices now, in KRW.
-    total: i64,
+    #[schema(value_type = i64)]
+    total: Won,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,8 +64,10 @@ pub(crate) struct CartLineView {
     name: String,
     quantity: i32,
     /// The effective price now (a running time sale's, if lower).
-    unit_price: i64,
-    subtotal: i64,
+    #[schema(value_type = i64)]
+    unit_price: Won,
+    #[schema(value_type = i64)]
+    subtotal: Won,
     /// Units left in stock, from the claim gate.
     available: u64,
     /// False once the product is no longer active (archived, deleted): such lines cannot be
@@ -86,12 +90,15 @@ async fn line(
         .await?
         .unwrap_or(0);
     let unit_price = details.effective_price(now);
+    let subtotal = unit_price
+        .checked_mul(i64::from(item.quantity))
+        .ok_or_else(order_too_large)?;
     Ok(CartLineView {
         product_id: item.product_id,
         name: details.product.name.clone(),
         quantity: item.quantity,
         unit_price,
-        subtotal: unit_price * i64::from(item.quantity),
+        subtotal,
         available,
         on_sale: on_sale(&details),
         added_at: item.added_at,
@@ -109,7 +116,9 @@ async fn view(state: &AppState, buyer: Uuid) -> Result<CartView, ApiError> {
     for item in state.store.cart(buyer).await? {
         items.push(line(state, &item, now).await?);
     }
-    let total = items.iter().filter(|l| l.on_sale).map(|l| l.subtotal).sum();
+    // Only a cart of some 9,000 lines at the highest price could overflow: refused, never wrapped.
+    let total = Won::checked_sum(items.iter().filter(|l| l.on_sale).map(|l| l.subtotal))
+        .ok_or_else(order_too_large)?;
     Ok(CartView { items, total })
 }
 

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::coupons::{self, RequestedScope};
-use rushline_domain::{CampaignTerms, Discount};
+use rushline_domain::{CampaignTerms, Discount, Won};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -32,7 +32,8 @@ pub(crate) struct CreateCampaign {
     discount: Discount,
     /// The least the lines the coupon covers must come to, in KRW; default 0.
     #[serde(default)]
-    min_order_amount: i64,
+    #[schema(value_type = i64)]
+    min_order_amount: Won,
     scope: ScopeRequest,
 }
 

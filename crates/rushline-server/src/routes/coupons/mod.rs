@@ -8,7 +8,7 @@ mod list;
 
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
-use rushline_domain::{CampaignStatus, CouponScope, Discount};
+use rushline_domain::{CampaignStatus, CouponScope, Discount, Won};
 use rushline_gate::PoolKey;
 use rushline_store::CouponCampaign;
 use serde::Serialize;
@@ -44,7 +44,8 @@ pub(crate) struct CampaignView {
     valid_until: DateTime<Utc>,
     discount: Discount,
     /// The least the lines the coupon covers must come to, in KRW.
-    min_order_amount: i64,
+    #[schema(value_type = i64)]
+    min_order_amount: Won,
     scope: CouponScope,
     status: CampaignStatus,
     created_at: DateTime<Utc>,

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::drops;
-use rushline_domain::{DropTerms, WaitingRoomTerms};
+use rushline_domain::{DropTerms, WaitingRoomTerms, Won};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,7 +20,8 @@ pub(crate) struct CreateDrop {
     /// Units on sale, 1 to 10,000,000.
     quantity: i64,
     /// Sale price per unit in KRW.
-    price: i64,
+    #[schema(value_type = i64)]
+    price: Won,
     opens_at: DateTime<Utc>,
     closes_at: DateTime<Utc>,
     /// Units one buyer may hold; default 1.

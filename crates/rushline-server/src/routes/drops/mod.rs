@@ -10,7 +10,7 @@ mod update;
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
-use rushline_domain::{DropStatus, WaitingRoomTerms};
+use rushline_domain::{DropStatus, WaitingRoomTerms, Won};
 use rushline_gate::PoolKey;
 use rushline_store::{ProductDrop, WaitingRoomSettings};
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,8 @@ pub(crate) struct DropView {
     quantity: i64,
     /// Units not held by an order, from the claim gate.
     remaining: u64,
-    price: i64,
+    #[schema(value_type = i64)]
+    price: Won,
     opens_at: DateTime<Utc>,
     closes_at: DateTime<Utc>,
     per_user_limit: i32,

@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::coupons::Redeem;
 use rushline_app::drops::{self, Purchased};
-use rushline_domain::OrderStatus;
+use rushline_domain::{OrderStatus, Won};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,7 +24,8 @@ pub(crate) struct PurchaseRequest {
     /// Points to spend, one won each: at most the balance and at most the total after the
     /// coupon; refunded if the order is cancelled, expires or is returned. Default 0.
     #[serde(default)]
-    points: i64,
+    #[schema(value_type = i64)]
+    points: Won,
 }
 
 /// The order a purchase created, holding its units until `hold_expires_at`. A retry with the
@@ -34,17 +35,22 @@ pub(crate) struct PurchaseResponse {
     order_id: Uuid,
     drop_id: Uuid,
     quantity: u32,
-    unit_price: i64,
+    #[schema(value_type = i64)]
+    unit_price: Won,
     /// `quantity × unit_price`.
-    subtotal: i64,
+    #[schema(value_type = i64)]
+    subtotal: Won,
     /// Won the coupon took off.
-    discount: i64,
+    #[schema(value_type = i64)]
+    discount: Won,
     /// Points spent.
-    points: i64,
+    #[schema(value_type = i64)]
+    points: Won,
     #[serde(skip_serializing_if = "Option::is_none")]
     coupon_id: Option<Uuid>,
     /// What payment charges: `subtotal − discount − points`.
-    total: i64,
+    #[schema(value_type = i64)]
+    total: Won,
     status: OrderStatus,
     hold_expires_at: DateTime<Utc>,
     /// This purchase's place in the order in which the drop's stock was granted.

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use rushline_app::drops::{self, DropChanges};
-use rushline_domain::WaitingRoomTerms;
+use rushline_domain::{WaitingRoomTerms, Won};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,7 +15,8 @@ use crate::{ApiError, AppState, Json, Path};
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateDrop {
     quantity: Option<i64>,
-    price: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    price: Option<Won>,
     opens_at: Option<DateTime<Utc>>,
     closes_at: Option<DateTime<Utc>>,
     per_user_limit: Option<i64>,

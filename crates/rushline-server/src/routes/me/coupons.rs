@@ -1,6 +1,6 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use rushline_domain::{CouponScope, CouponStatus, Discount};
+use rushline_domain::{CouponScope, CouponStatus, Discount, Won};
 use rushline_store::CouponFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +42,8 @@ pub(crate) struct CouponView {
     valid_from: DateTime<Utc>,
     valid_until: DateTime<Utc>,
     discount: Discount,
-    min_order_amount: i64,
+    #[schema(value_type = i64)]
+    min_order_amount: Won,
     scope: CouponScope,
     /// The order it is reserved for or was used on.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use rushline_app::ErrorCode;
-use rushline_domain::PointKind;
+use rushline_domain::{PointKind, Won};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -23,7 +23,8 @@ pub(crate) struct ListEntries {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Points {
     /// Points to spend, one won each.
-    balance: i64,
+    #[schema(value_type = i64)]
+    balance: Won,
     entries: Vec<PointEntryView>,
     /// Pass as `cursor` for older entries; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,7 +36,8 @@ pub(crate) struct PointEntryView {
     id: i64,
     kind: PointKind,
     /// Positive for `earn` and `refund`, negative for `spend` and `expire`.
-    amount: i64,
+    #[schema(value_type = i64)]
+    amount: Won,
     #[serde(skip_serializing_if = "Option::is_none")]
     order_id: Option<Uuid>,
     at: DateTime<Utc>,

@@ -7,7 +7,7 @@ mod pay;
 mod return_;
 
 use chrono::{DateTime, Utc};
-use rushline_domain::{OrderStatus, PaymentStatus};
+use rushline_domain::{OrderStatus, PaymentStatus, Won};
 use rushline_store::{Order, Payment};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,17 +33,21 @@ pub(crate) struct OrderView {
     buyer_id: Uuid,
     status: OrderStatus,
     /// The lines' sum, KRW.
-    subtotal: i64,
+    #[schema(value_type = i64)]
+    subtotal: Won,
     /// Won the coupon took off.
-    discount: i64,
+    #[schema(value_type = i64)]
+    discount: Won,
     /// Points spent.
-    points_spent: i64,
+    #[schema(value_type = i64)]
+    points_spent: Won,
     /// The coupon redeemed; it goes back to the wallet if the order is cancelled, expires or is
     /// returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     coupon_id: Option<Uuid>,
     /// What payment charges: `subtotal − discount − points_spent`, KRW.
-    total: i64,
+    #[schema(value_type = i64)]
+    total: Won,
     hold_expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -65,7 +69,8 @@ pub(crate) struct PaymentView {
     id: Uuid,
     /// `sandbox` or `toss`.
     provider: String,
-    amount: i64,
+    #[schema(value_type = i64)]
+    amount: Won,
     status: PaymentStatus,
 }
 
@@ -94,7 +99,8 @@ pub(crate) struct OrderLineView {
     #[serde(skip_serializing_if = "Option::is_none")]
     drop_id: Option<Uuid>,
     quantity: i32,
-    unit_price: i64,
+    #[schema(value_type = i64)]
+    unit_price: Won,
     /// The line's place in its pool's order of grants.
     seq: i64,
 }
@@ -114,7 +120,12 @@ impl From<Order> for OrderView {
             id: order.id,
             buyer_id: order.buyer_id,
             status: order.status,
-            subtotal: order.total + order.redemption.discount + order.redemption.points,
+            subtotal: Won::checked_sum([
+                order.total,
+                order.redemption.discount,
+                order.redemption.points,
+            ])
+            .expect("the lines' sum, checked when the order was placed"),
             discount: order.redemption.discount,
             points_spent: order.redemption.points,
             coupon_id: order.redemption.coupon_id,

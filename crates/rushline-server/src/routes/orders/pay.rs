@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::payments::PayMethod;
+use rushline_domain::Won;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -27,7 +28,8 @@ pub(crate) enum PayRequest {
         _provider: TossProvider,
         /// As Toss issued it: 1–200 ASCII letters, digits, `-` and `_`.
         payment_key: String,
-        amount: i64,
+        #[schema(value_type = i64)]
+        amount: Won,
     },
 }
 

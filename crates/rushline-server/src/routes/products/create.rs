@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rushline_app::catalog;
+use rushline_domain::Won;
 use rushline_domain::catalog::ProductFields;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -24,8 +25,8 @@ pub(crate) struct NewProductBody {
     #[schema(example = "shoes")]
     category: Option<String>,
     /// List price: a whole number of KRW, at least 1.
-    #[schema(example = 129000)]
-    price: Option<i64>,
+    #[schema(value_type = Option<i64>, example = 129000)]
+    price: Option<Won>,
     /// Regular stock, at least 0.
     #[schema(example = 40)]
     stock: Option<i64>,

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::catalog;
+use rushline_domain::Won;
 use rushline_domain::catalog::TimeSaleFields;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,8 +17,8 @@ use crate::{ApiError, AppState, Json, Path};
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct NewTimeSaleBody {
     /// Sale price in KRW: at least 1, below the list price.
-    #[schema(example = 99000)]
-    price: Option<i64>,
+    #[schema(value_type = Option<i64>, example = 99000)]
+    price: Option<Won>,
     #[schema(example = "2026-03-01T09:00:00Z")]
     starts_at: Option<DateTime<Utc>>,
     /// Exclusive; after `starts_at` and in the future.

@@ -19,8 +19,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rushline_app::catalog::CachedProduct;
-use rushline_domain::ProductStatus;
 use rushline_domain::catalog::{effective_price, next_price_change};
+use rushline_domain::{ProductStatus, Won};
 use rushline_store::{Product, ProductDetails, ProductImage, TimeSale};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -57,9 +57,11 @@ pub(crate) struct ProductView {
     description: String,
     category: String,
     /// List price, in KRW.
-    price: i64,
+    #[schema(value_type = i64)]
+    price: Won,
     /// What the product costs now: the lower of `price` and the active time sale's price.
-    effective_price: i64,
+    #[schema(value_type = i64)]
+    effective_price: Won,
     /// The time sale in force now, if any.
     active_time_sale: Option<TimeSaleView>,
     stock: i64,
@@ -118,7 +120,8 @@ pub(crate) struct TimeSaleView {
     id: Uuid,
     product_id: Uuid,
     /// Sale price, in KRW.
-    price: i64,
+    #[schema(value_type = i64)]
+    price: Won,
     starts_at: DateTime<Utc>,
     /// Exclusive: the sale price no longer applies at this instant.
     ends_at: DateTime<Utc>,

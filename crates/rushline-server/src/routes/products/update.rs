@@ -1,5 +1,6 @@
 use axum::extract::State;
 use rushline_app::catalog;
+use rushline_domain::Won;
 use rushline_domain::catalog::ProductFields;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,7 +17,8 @@ pub(crate) struct ProductChangesBody {
     name: Option<String>,
     description: Option<String>,
     category: Option<String>,
-    price: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    price: Option<Won>,
     stock: Option<i64>,
     /// `draft`, `active` or `archived`.
     #[schema(example = "archived")]

@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use axum::http::StatusCode;
 use chrono::Duration;
-use rushline_domain::Role;
 use rushline_domain::catalog::{ProductCursor, ProductSort};
+use rushline_domain::{Role, Won};
 use rushline_testkit::{TestApp, backend_test};
 use serde_json::{Value, json};
 
@@ -180,5 +180,11 @@ backend_test! {
 /// A `newest` cursor after `micros` since 1970, as a client could forge it.
 fn forged_newest_cursor(micros: i64) -> String {
     let created_at = chrono::DateTime::from_timestamp_micros(micros).unwrap();
-    ProductCursor::after(ProductSort::Newest, created_at, 0, uuid::Uuid::now_v7()).encode()
+    ProductCursor::after(
+        ProductSort::Newest,
+        created_at,
+        Won::ZERO,
+        uuid::Uuid::now_v7(),
+    )
+    .encode()
 }
