@@ -22,10 +22,10 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
-                    let Some(redis) = crate::support::TestRedis::from_env().await else {
+                    let Some(redis) = rushline_testkit::TestRedis::new() else {
                         return;
                     };
-                    crate::cases::$case(&redis.new_gate()).await;
+                    crate::cases::$case(&crate::support::redis_gate(&redis).await).await;
                 }
             )*
         }

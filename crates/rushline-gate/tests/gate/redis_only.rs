@@ -5,24 +5,24 @@ use std::sync::Arc;
 use futures::future::join_all;
 use redis::aio::ConnectionManager;
 use rushline_gate::{ClaimOutcome, Gate, Hold, RedisGate};
-use rushline_testkit::PrivateRedis;
+use rushline_testkit::{PrivateRedis, TestRedis};
 use uuid::Uuid;
 
-use crate::support::{FakeDb, TestRedis, claim, pool};
+use crate::support::{FakeDb, claim, pool, redis_gate};
 
 #[tokio::test]
 async fn keys_share_the_pools_hash_tag() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
-    let gate = redis.new_gate()(FakeDb::with_pool(1, 1));
+    let gate = (redis_gate(&redis).await)(FakeDb::with_pool(1, 1));
     gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
         .await
         .unwrap();
 
     let mut keys = redis.keys().unwrap();
     keys.sort();
-    let base = format!("{}{{pool:{}}}", redis.prefix(), pool().0);
+    let base = format!("{}{{pool:{}}}", redis.prefix, pool().0);
     assert_eq!(
         keys,
         [":grants", ":meta", ":users"].map(|k| format!("{base}{k}"))

@@ -24,10 +24,10 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let Some(redis) = crate::support::TestRedis::from_env().await else {
+                    let Some(redis) = rushline_testkit::TestRedis::new() else {
                         return;
                     };
-                    crate::cases::$case(&redis.new_room()).await;
+                    crate::cases::$case(&crate::support::redis_room(&redis).await).await;
                 }
             )*
         }

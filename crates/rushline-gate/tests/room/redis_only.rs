@@ -7,19 +7,20 @@ use futures::future::join_all;
 use redis::aio::ConnectionManager;
 use rushline_gate::GateError;
 use rushline_gate::room::{RedisRoom, WaitingRoom};
-use rushline_testkit::PrivateRedis;
+use rushline_testkit::{PrivateRedis, TestRedis};
 use uuid::Uuid;
 
 use crate::support::{
-    TestRedis, at, documented_shuffle, is_admitted, join, key, patient, position, ticket, users,
+    at, documented_shuffle, is_admitted, join, key, node, patient, position, redis_room, ticket,
+    users,
 };
 
 #[tokio::test]
 async fn keys_share_the_rooms_hash_tag() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
-    let room = redis.new_room()();
+    let room = (redis_room(&redis).await)();
     let spec = patient(60);
     for buyer in users(2) {
         join(&*room, &spec, buyer, at(-60)).await;
@@ -28,7 +29,7 @@ async fn keys_share_the_rooms_hash_tag() {
 
     let mut keys = redis.keys().unwrap();
     keys.sort();
-    let base = format!("{}{{room:{}}}", redis.prefix(), key().0);
+    let base = format!("{}{{room:{}}}", redis.prefix, key().0);
     assert_eq!(
         keys,
         [":meta", ":passes", ":queue", ":recent", ":users"].map(|k| format!("{base}{k}"))
@@ -37,10 +38,10 @@ async fn keys_share_the_rooms_hash_tag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_act_as_one_room() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
-    let nodes = [redis.node().await, redis.node().await];
+    let nodes = [node(&redis).await, node(&redis).await];
     let spec = patient(60);
     let buyers = users(200);
 
@@ -113,11 +114,11 @@ async fn two_instances_act_as_one_room() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_prequeue_opens_in_steps() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
     // Several shuffle steps' worth, opened by two nodes at once.
-    let nodes = [redis.node().await, redis.node().await];
+    let nodes = [node(&redis).await, node(&redis).await];
     let spec = patient(60);
     let buyers = users(9_000);
     let room = key();

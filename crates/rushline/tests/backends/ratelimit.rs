@@ -12,11 +12,7 @@ async fn memory() -> Option<(Arc<dyn RateLimiter>, ())> {
 /// A limiter under a key prefix of this test's own; the guard deletes its keys.
 async fn redis() -> Option<(Arc<dyn RateLimiter>, TestRedis)> {
     let redis = TestRedis::new()?;
-    let client = ::redis::Client::open(redis.url.as_str()).expect("RUSHLINE_TEST_REDIS_URL");
-    let conn = client
-        .get_connection_manager()
-        .await
-        .expect("connect to Redis");
+    let conn = redis.connection().await.expect("connect to Redis");
     let limiter = RedisRateLimiter::new(conn, redis.prefix.clone());
     Some((Arc::new(limiter), redis))
 }
