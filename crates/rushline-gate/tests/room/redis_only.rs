@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use futures::future::join_all;
+use futures::future::{LocalBoxFuture, join_all};
 use redis::aio::ConnectionManager;
 use rushline_gate::GateError;
 use rushline_gate::room::{RedisRoom, WaitingRoom};
@@ -15,7 +15,6 @@ use crate::support::{
     users,
 };
 
-#[tokio::test]
 async fn keys_share_the_rooms_hash_tag() {
     let Some(redis) = TestRedis::new() else {
         return;
@@ -36,7 +35,6 @@ async fn keys_share_the_rooms_hash_tag() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_act_as_one_room() {
     let Some(redis) = TestRedis::new() else {
         return;
@@ -112,7 +110,6 @@ async fn two_instances_act_as_one_room() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_prequeue_opens_in_steps() {
     let Some(redis) = TestRedis::new() else {
         return;
@@ -150,7 +147,6 @@ async fn a_big_prequeue_opens_in_steps() {
     }
 }
 
-#[tokio::test]
 async fn unavailable_when_redis_is_down() {
     let Some(mut server) = PrivateRedis::start().await else {
         return;
@@ -173,3 +169,22 @@ async fn unavailable_when_redis_is_down() {
         "{answer:?}"
     );
 }
+
+pub type Test = fn() -> LocalBoxFuture<'static, ()>;
+
+/// Every test here, run by `main.rs`; one left out of this table is dead code, which this test
+/// target denies.
+pub const TESTS: &[(&str, Test)] = &[
+    ("keys_share_the_rooms_hash_tag", || {
+        Box::pin(keys_share_the_rooms_hash_tag())
+    }),
+    ("two_instances_act_as_one_room", || {
+        Box::pin(two_instances_act_as_one_room())
+    }),
+    ("a_big_prequeue_opens_in_steps", || {
+        Box::pin(a_big_prequeue_opens_in_steps())
+    }),
+    ("unavailable_when_redis_is_down", || {
+        Box::pin(unavailable_when_redis_is_down())
+    }),
+];
