@@ -112,6 +112,10 @@ pub struct CampaignTerms<'a> {
 impl CampaignTerms<'_> {
     /// Every rule the terms must meet at `now`, all failures at once; the terms as stored (times
     /// to the microsecond) when they all hold.
+    #[expect(
+        clippy::expect_used,
+        reason = "`time` gives `None` only with an error recorded"
+    )]
     pub fn validate(&self, now: DateTime<Utc>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = self.name.trim();

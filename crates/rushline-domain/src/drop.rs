@@ -21,6 +21,10 @@ pub struct DropTerms {
 impl DropTerms {
     /// Every rule a drop's terms must meet at `now`, all failures at once; the terms as stored
     /// (times to the microsecond) when they all hold.
+    #[expect(
+        clippy::expect_used,
+        reason = "`time` gives `None` only with an error recorded"
+    )]
     pub fn validate(&self, now: DateTime<Utc>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         errors.check(

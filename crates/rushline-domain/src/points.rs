@@ -74,6 +74,10 @@ impl EarnRate {
     }
 
     /// The points earned on `paid` won, rounded down.
+    #[expect(
+        clippy::expect_used,
+        reason = "a rate of at most one earns at most the paid amount, an i64"
+    )]
     pub fn earned(self, paid: i64) -> i64 {
         let earned = i128::from(paid.max(0)) * i128::from(self.millionths) / i128::from(Self::ONE);
         i64::try_from(earned).expect("at most the paid amount")

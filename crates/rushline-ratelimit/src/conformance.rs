@@ -3,6 +3,11 @@
 //! so one left out of the table is dead code, which this module denies.
 
 #![deny(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed unwrap is a failed case"
+)]
 
 use std::future::Future;
 use std::pin::Pin;

@@ -5,6 +5,12 @@
 //! are set. In CI (`CI` set) a missing URL fails the test instead of skipping it: a backend suite
 //! that silently skips in CI is a hole.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed unwrap is a failed test"
+)]
+
 mod app;
 mod chaos;
 mod db;

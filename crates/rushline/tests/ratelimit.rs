@@ -2,6 +2,12 @@
 //! case and backend, named `memory::<case>` and `redis::<case>`, generated from the suite's table
 //! of cases, so that no case can be left out here.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::sync::Arc;
 
 use libtest_mimic::Arguments;

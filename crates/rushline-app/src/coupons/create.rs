@@ -51,7 +51,7 @@ pub async fn create_campaign(
         owner_id: caller.id,
         name: terms.name.trim().to_owned(),
         total: checked.total,
-        per_user_limit: i32::try_from(checked.per_user_limit).expect("validated: at most i32::MAX"),
+        per_user_limit: i32::try_from(checked.per_user_limit).map_err(AppError::internal)?,
         claim_starts_at: checked.claim_starts_at,
         claim_ends_at: checked.claim_ends_at,
         valid_from: checked.valid_from,

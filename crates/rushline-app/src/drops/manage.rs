@@ -170,6 +170,7 @@ fn checked(
 }
 
 /// A waiting room's settings as stored, once they pass the domain's rules.
+#[expect(clippy::expect_used, reason = "validated: every bound fits an i32")]
 fn room_settings(room: WaitingRoomTerms) -> Result<WaitingRoomSettings, FieldErrors> {
     room.validate()?;
     let int = |n: i64| i32::try_from(n).expect("validated: every bound fits an i32");
@@ -181,6 +182,7 @@ fn room_settings(room: WaitingRoomTerms) -> Result<WaitingRoomSettings, FieldErr
     })
 }
 
+#[expect(clippy::expect_used, reason = "validated: at most i32::MAX")]
 fn per_user_limit(terms: &DropTerms) -> i32 {
     i32::try_from(terms.per_user_limit).expect("validated: at most i32::MAX")
 }

@@ -3,6 +3,11 @@
 //! `redis::<case>` and `redis_only::<test>`.
 
 #![deny(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod cases;
 mod redis_only;

@@ -4,6 +4,11 @@
 //! `redis::<case>`, `redis_only::<test>` and `memory_only::<test>`.
 
 #![deny(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod cases;
 mod memory_only;

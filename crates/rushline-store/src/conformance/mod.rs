@@ -7,6 +7,11 @@
 //! module denies.
 
 #![deny(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed unwrap is a failed case"
+)]
 
 mod cart;
 mod catalog;

@@ -2,6 +2,12 @@
 //! behaviour while a dependency is cut off. The storage and rate-limit conformance suites have
 //! test binaries of their own (`tests/store.rs`, `tests/ratelimit.rs`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 mod chaos;
 mod crash;
 mod jobs;
