@@ -98,14 +98,14 @@ pub async fn checkout(
         .map(|line| {
             let claim = Claim {
                 user: buyer,
-                qty: u32::try_from(line.item.quantity).expect("cart quantities are positive"),
+                qty: u32::try_from(line.item.quantity).map_err(AppError::internal)?,
                 request_id: line.claim_id,
                 fingerprint,
                 at: now.timestamp_micros(),
             };
-            (PoolKey(product_pool_key(line.item.product_id)), claim)
+            Ok((PoolKey(product_pool_key(line.item.product_id)), claim))
         })
-        .collect();
+        .collect::<Result<_, AppError>>()?;
     let mut checkout = Checkout {
         asked,
         order: OrderDraft {

@@ -319,6 +319,7 @@ impl AppError {
 
 /// The domain's field errors: `validation_failed` with `{"fields": {...}}`.
 impl From<FieldErrors> for AppError {
+    #[expect(clippy::expect_used, reason = "field names and messages are strings")]
     fn from(errors: FieldErrors) -> Self {
         Self::validation(serde_json::to_value(errors).expect("field errors serialise"))
     }

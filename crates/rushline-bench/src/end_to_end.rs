@@ -42,10 +42,7 @@ pub(crate) async fn run(strategy: Strategy, workload: &Workload) -> anyhow::Resu
     let gate: Arc<dyn Gate> = match &redis {
         None => Arc::new(MemoryGate::new(source)),
         Some(redis) => {
-            let conn = redis::Client::open(redis.url.as_str())?
-                .get_connection_manager()
-                .await
-                .context("connect to Redis")?;
+            let conn = redis.connection().await.context("connect to Redis")?;
             Arc::new(RedisGate::new(conn, redis.prefix.clone(), source))
         }
     };

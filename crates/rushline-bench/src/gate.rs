@@ -27,10 +27,7 @@ pub(crate) async fn run(strategy: Strategy, workload: &Workload) -> anyhow::Resu
         Strategy::Memory => (Arc::new(MemoryGate::new(source)), None),
         Strategy::RedisLua => {
             let redis = TestRedis::new().context("RUSHLINE_TEST_REDIS_URL is not set")?;
-            let conn = redis::Client::open(redis.url.as_str())?
-                .get_connection_manager()
-                .await
-                .context("connect to Redis")?;
+            let conn = redis.connection().await.context("connect to Redis")?;
             let gate = RedisGate::new(conn, redis.prefix.clone(), source);
             (Arc::new(gate), Some(redis))
         }

@@ -9,6 +9,12 @@
 //! Servers come from `RUSHLINE_TEST_POSTGRES_URL` and `RUSHLINE_TEST_REDIS_URL`; every run gets
 //! a schema and a Redis key prefix of its own, removed when the run ends.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark harness: a failed unwrap is a failed run"
+)]
+
 mod drive;
 mod end_to_end;
 mod gate;

@@ -30,10 +30,7 @@ static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
 pub(crate) async fn run(workload: &Workload) -> anyhow::Result<Measurement> {
     // A key prefix of the run's own, its keys deleted with `redis`.
     let redis = TestRedis::new().context("RUSHLINE_TEST_REDIS_URL is not set")?;
-    let mut conn = redis::Client::open(redis.url.as_str())?
-        .get_connection_manager()
-        .await
-        .context("connect to Redis")?;
+    let mut conn = redis.connection().await.context("connect to Redis")?;
     let claimer = Arc::new(MutexClaimer {
         conn: conn.clone(),
         qty: format!("{}qty", redis.prefix),

@@ -1,6 +1,6 @@
 //! Where "now" comes from. Production uses [`SystemClock`]; tests use [`ManualClock`] and move it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
@@ -41,18 +41,18 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().expect("clock lock poisoned");
+        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *now = to_micros(*now + by);
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().expect("clock lock poisoned") = to_micros(to);
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = to_micros(to);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock lock poisoned")
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

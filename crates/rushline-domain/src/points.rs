@@ -76,6 +76,10 @@ impl EarnRate {
     }
 
     /// The points earned on `paid`, rounded down.
+    #[expect(
+        clippy::expect_used,
+        reason = "a rate of at most one earns at most the paid amount, an i64"
+    )]
     pub fn earned(self, paid: Won) -> Won {
         let paid = paid.get().max(0);
         let earned = i128::from(paid) * i128::from(self.millionths) / i128::from(Self::ONE);

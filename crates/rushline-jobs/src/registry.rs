@@ -22,6 +22,10 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
 }
 
 /// The row to enqueue for `job`, due at `run_at`.
+#[expect(
+    clippy::expect_used,
+    reason = "job payloads are plain derived structs; a payload that cannot serialise is a bug"
+)]
 pub fn new_job<J: Job>(job: &J, run_at: DateTime<Utc>) -> NewJob {
     let payload = serde_json::to_value(job).expect("a job payload serialises to JSON");
     NewJob::new(J::KIND, payload, run_at).max_attempts(J::MAX_ATTEMPTS)

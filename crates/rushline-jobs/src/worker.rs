@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -77,15 +77,25 @@ impl Worker {
         let now = self.clock.now();
         for periodic in &self.registry.periodic {
             let due = align_down(now, periodic.every);
-            if self.enqueued.lock().unwrap().get(periodic.name) == Some(&due) {
+            if self
+                .enqueued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(periodic.name)
+                == Some(&due)
+            {
                 continue;
             }
+            #[expect(clippy::expect_used, reason = "a time always serialises")]
             let payload = serde_json::to_value(DueTime { due }).expect("a time serialises");
             let job = NewJob::new(periodic.name, payload, due)
                 .max_attempts(1)
                 .dedupe_key(format!("{}@{}", periodic.name, due.to_rfc3339()));
             self.store.enqueue(&job, now).await?;
-            self.enqueued.lock().unwrap().insert(periodic.name, due);
+            self.enqueued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(periodic.name, due);
         }
         Ok(())
     }
@@ -226,10 +236,14 @@ impl Worker {
             .saturating_mul(1 << exp)
             .min(self.options.backoff_cap);
         let jitter = delay.mul_f64(rand::rng().random_range(0.0..0.1));
-        TimeDelta::from_std(delay + jitter).expect("backoff fits a TimeDelta")
+        TimeDelta::from_std(delay + jitter).unwrap_or(TimeDelta::MAX)
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "periods are far below 2^63 µs, and the aligned time is at most `now`"
+)]
 fn align_down(now: DateTime<Utc>, every: Duration) -> DateTime<Utc> {
     let every = i64::try_from(every.as_micros()).expect("period fits in i64 microseconds");
     let micros = now.timestamp_micros();

@@ -9,6 +9,12 @@
 //!
 //! This crate is a client: it must not depend on the server's crates, only on its HTTP API.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a rehearsal tool: a failed unwrap is a failed rehearsal, reported as such"
+)]
+
 mod api;
 mod baseline;
 mod buyer;

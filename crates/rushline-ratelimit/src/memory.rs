@@ -1,5 +1,5 @@
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -50,7 +50,7 @@ impl RateLimiter for MemoryRateLimiter {
         limit: Limit,
         now: DateTime<Utc>,
     ) -> Result<Admission, RateLimitError> {
-        let mut state = self.state.lock().expect("rate limiter lock poisoned");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.acquisitions += 1;
         if state.acquisitions.is_multiple_of(SWEEP_EVERY) {
             state.windows.retain(|_, window| {
@@ -67,7 +67,7 @@ impl RateLimiter for MemoryRateLimiter {
             });
         window.limit = limit;
         window.forget_before(now);
-        let max = usize::try_from(limit.max).expect("a u32 fits in usize");
+        let max = usize::try_from(limit.max).unwrap_or(usize::MAX);
         if window.events.len() >= max {
             let mut times: Vec<_> = window.events.iter().map(|(at, _)| *at).collect();
             times.sort_unstable();
@@ -85,7 +85,7 @@ impl RateLimiter for MemoryRateLimiter {
     }
 
     async fn release(&self, key: &str, ticket: Ticket) -> Result<(), RateLimitError> {
-        let mut state = self.state.lock().expect("rate limiter lock poisoned");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(window) = state.windows.get_mut(key) {
             window.events.retain(|(_, t)| *t != ticket);
         }

@@ -15,6 +15,10 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 /// The process-wide recorder. The `metrics` facade has one global recorder, so every server in a
 /// process (several, in tests) shares it.
+#[expect(
+    clippy::expect_used,
+    reason = "the buckets are a non-empty constant, and only this function installs a recorder"
+)]
 pub fn prometheus_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE

@@ -111,6 +111,10 @@ impl Modify for BearerAuth {
 }
 
 /// `/openapi.json`: the document generated from the handlers' annotations.
+#[expect(
+    clippy::expect_used,
+    reason = "a generated OpenAPI document always serialises"
+)]
 pub(crate) fn serve(openapi: OpenApi) -> Router<AppState> {
     let json = openapi
         .to_pretty_json()

@@ -5,6 +5,12 @@
 //! are set. In CI (`CI` set) a missing URL fails the test instead of skipping it: a backend suite
 //! that silently skips in CI is a hole.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed unwrap is a failed test"
+)]
+
 mod app;
 mod chaos;
 mod db;
@@ -12,6 +18,7 @@ mod private_redis;
 mod redis_prefix;
 mod smtp;
 mod toss;
+mod trial;
 
 pub use app::{Backend, TestApp, TestAppBuilder, TestClient, TestResponse, TestStream, TestUser};
 pub use chaos::ChaosProxy;
@@ -20,6 +27,7 @@ pub use private_redis::PrivateRedis;
 pub use redis_prefix::{TestRedis, redis_url};
 pub use smtp::{ReceivedMail, SmtpServer};
 pub use toss::{FakeToss, TOSS_SECRET, TossCall};
+pub use trial::trial;
 
 /// Declares `$name` once per backend pair: `$name::sqlite` (SQLite + memory gate) and
 /// `$name::postgres` (PostgreSQL + Redis). The body is an async fn taking a [`Backend`].

@@ -1,4 +1,4 @@
-use redis::Commands as _;
+use redis::aio::ConnectionManager;
 use uuid::Uuid;
 
 use crate::db::backend_url;
@@ -8,37 +8,62 @@ pub fn redis_url() -> Option<String> {
     backend_url("RUSHLINE_TEST_REDIS_URL")
 }
 
-/// A key prefix of this test's own on the shared Redis; its keys are deleted when dropped.
-/// Never FLUSHALL the shared server: other tests are using it.
+/// A key prefix of this test's own on the shared Redis; its keys are deleted when dropped, even
+/// when the test panics. Never FLUSHALL the shared server: other tests are using it.
 pub struct TestRedis {
     pub url: String,
     pub prefix: String,
+    client: redis::Client,
 }
 
 impl TestRedis {
+    /// `None` (skip) when `RUSHLINE_TEST_REDIS_URL` is unset, except in CI, where that fails.
     pub fn new() -> Option<Self> {
+        let url = redis_url()?;
+        let client = redis::Client::open(url.as_str()).expect("RUSHLINE_TEST_REDIS_URL is a URL");
         Some(Self {
-            url: redis_url()?,
+            url,
             prefix: format!("rltest:{}:", Uuid::new_v4().simple()),
+            client,
         })
+    }
+
+    /// A connection of its own, as another node would have.
+    pub async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        self.client.get_connection_manager().await
+    }
+
+    /// Every key under the prefix.
+    pub fn keys(&self) -> redis::RedisResult<Vec<String>> {
+        let mut conn = self.client.get_connection()?;
+        let pattern = format!("{}*", self.prefix);
+        let (mut cursor, mut keys) = (0u64, Vec::new());
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query(&mut conn)?;
+            keys.extend(batch);
+            if next == 0 {
+                return Ok(keys);
+            }
+            cursor = next;
+        }
     }
 }
 
 impl Drop for TestRedis {
     fn drop(&mut self) {
-        let Ok(client) = redis::Client::open(self.url.as_str()) else {
-            return;
-        };
-        let Ok(mut conn) = client.get_connection() else {
-            return;
-        };
-        let pattern = format!("{}*", self.prefix);
-        let keys: Vec<String> = match conn.scan_match::<_, String>(&pattern) {
-            Ok(keys) => keys.collect(),
-            Err(_) => return,
-        };
-        for chunk in keys.chunks(500) {
-            let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut conn);
+        let deleted = self.keys().and_then(|keys| {
+            let mut conn = self.client.get_connection()?;
+            keys.chunks(500)
+                .try_for_each(|chunk| redis::cmd("DEL").arg(chunk).exec(&mut conn))
+        });
+        if let Err(e) = deleted {
+            eprintln!("could not delete the keys under {}: {e}", self.prefix);
         }
     }
 }

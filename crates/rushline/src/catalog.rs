@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use object_store::ObjectStore;
+#[cfg(feature = "s3")]
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use rushline_app::catalog::{Catalog, CatalogCache};
@@ -33,8 +34,10 @@ pub(crate) fn open_catalog(
     })
 }
 
-/// `images.s3` when configured, else a directory under `data_dir`.
+/// `images.s3` when configured, else a directory under `data_dir`. A build without the `s3`
+/// feature has refused `images.s3` when the configuration was loaded.
 fn open_images(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    #[cfg(feature = "s3")]
     if let Some(s3) = &config.images.s3 {
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(&s3.bucket)
@@ -67,7 +70,6 @@ mod tests {
     use object_store::path::Path;
 
     use super::*;
-    use crate::config::S3Config;
 
     #[tokio::test]
     async fn images_go_to_a_directory_under_data_dir_by_default() {
@@ -89,10 +91,11 @@ mod tests {
     }
 
     // Building the client contacts no server; no S3-compatible server runs in the tests.
+    #[cfg(feature = "s3")]
     #[test]
     fn an_s3_bucket_is_used_when_configured() {
         let mut config = Config::default();
-        config.images.s3 = Some(S3Config {
+        config.images.s3 = Some(crate::config::S3Config {
             bucket: "rushline-images".to_owned(),
             endpoint: Some("http://127.0.0.1:9000".to_owned()),
             region: "us-east-1".to_owned(),

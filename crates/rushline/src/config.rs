@@ -730,6 +730,14 @@ impl Config {
                 message: "must be at least 32 characters".to_owned(),
             });
         }
+        if self.images.s3.is_some() && !cfg!(feature = "s3") {
+            return Err(ConfigError::Invalid {
+                key: "images.s3",
+                message: "this rushline was built without S3 support; build it with the `s3` \
+                          feature (on by default) or leave images.s3 unset"
+                    .to_owned(),
+            });
+        }
         if self.images.max_per_product == 0 {
             return Err(ConfigError::Invalid {
                 key: "images.max_per_product",
@@ -1179,6 +1187,7 @@ mod tests {
         });
     }
 
+    #[cfg(feature = "s3")]
     #[test]
     fn s3_image_storage_parses_with_a_default_region_and_hidden_keys() {
         let config = Config::from_figment(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Trial};
 use rushline_store::Store;
 use rushline_store::conformance::{CASES, Case};
-use rushline_testkit::TestDb;
+use rushline_testkit::{TestDb, trial};
 
 fn main() {
     let args = Arguments::from_args();
@@ -16,8 +16,8 @@ fn main() {
         .iter()
         .flat_map(|case| {
             [
-                trial("sqlite", case, TestDb::sqlite_pair),
-                trial("postgres", case, TestDb::postgres_pair),
+                store_trial("sqlite", case, TestDb::sqlite_pair),
+                store_trial("postgres", case, TestDb::postgres_pair),
             ]
         })
         .collect();
@@ -25,21 +25,14 @@ fn main() {
 }
 
 /// Runs `case` on a fresh store from `open`, which gives none when the backend is not
-/// configured (outside CI), in a runtime of its own as `#[tokio::test]` would.
-fn trial<F>(backend: &str, case: &'static Case, open: fn() -> F) -> Trial
+/// configured (outside CI).
+fn store_trial<F>(backend: &str, case: &'static Case, open: fn() -> F) -> Trial
 where
     F: Future<Output = Option<(Arc<dyn Store>, TestDb)>> + 'static,
 {
-    Trial::test(format!("{backend}::{}", case.name), move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        runtime.block_on(async {
-            if let Some((store, _db)) = open().await {
-                (case.run)(store).await;
-            }
-        });
-        Ok(())
+    trial(format!("{backend}::{}", case.name), 2, move || async move {
+        if let Some((store, _db)) = open().await {
+            (case.run)(store).await;
+        }
     })
 }

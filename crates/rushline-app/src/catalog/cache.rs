@@ -198,6 +198,7 @@ impl CatalogCache {
     pub async fn invalidate(&self, product: Uuid) {
         self.forget(product).await;
         let Some(remote) = &self.remote else { return };
+        #[expect(clippy::expect_used, reason = "two ids always serialise")]
         let message = serde_json::to_string(&Invalidation {
             node: self.node,
             product,

@@ -93,6 +93,10 @@ pub(crate) async fn place<P: Placement>(
 }
 
 /// The row that makes a granted claim durable.
+#[expect(
+    clippy::expect_used,
+    reason = "the gate grants at most a user's limit, an i32, and seqs and fingerprints below 2^63"
+)]
 pub(crate) fn claim_row(pool: &PoolKey, claim: &Claim, seq: u64, at: DateTime<Utc>) -> ClaimRow {
     ClaimRow {
         id: claim.request_id,

@@ -18,12 +18,9 @@ pub fn fingerprint(parts: &[&[u8]]) -> u64 {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
-    let digest = hash.finalize();
-    u64::from_be_bytes(
-        digest[..8]
-            .try_into()
-            .expect("a SHA-256 digest has 8 bytes"),
-    ) >> 1
+    let mut first = [0; 8];
+    first.copy_from_slice(&hash.finalize()[..8]);
+    u64::from_be_bytes(first) >> 1
 }
 
 /// What a request creates; each kind names its ids apart from the others.

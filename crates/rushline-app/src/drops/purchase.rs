@@ -182,7 +182,7 @@ impl Asked {
             total: order.total,
             status: OrderStatus::PendingPayment,
             hold_expires_at: order.hold_expires_at,
-            seq: u64::try_from(line.seq).expect("seqs are positive"),
+            seq: u64::try_from(line.seq).map_err(AppError::internal)?,
         })
     }
 }

@@ -53,8 +53,9 @@ impl Passwords {
         let argon2 = self.argon2.clone();
         let matches = self
             .blocking(move || {
-                let parsed = PasswordHash::new(&target).expect("checked above");
-                argon2.verify_password(password.as_bytes(), &parsed).is_ok()
+                PasswordHash::new(&target).is_ok_and(|parsed| {
+                    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
+                })
             })
             .await?;
         Ok(matches && usable.is_some())
@@ -69,7 +70,7 @@ impl Passwords {
             .clone()
             .acquire_owned()
             .await
-            .expect("the semaphore is never closed");
+            .map_err(AppError::internal)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()

@@ -59,6 +59,10 @@ impl AccessTokens {
         self.sign(user, role, Some(session), now)
     }
 
+    #[expect(
+        clippy::expect_used,
+        reason = "HS256 signing with a key in memory cannot fail"
+    )]
     fn sign(&self, user: Uuid, role: Role, sid: Option<Uuid>, now: DateTime<Utc>) -> String {
         let claims = AccessClaims {
             sub: user,

@@ -1,5 +1,5 @@
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -65,7 +65,7 @@ impl Breaker {
     /// Leave for a call to go out now, if any. Past `open_for`, the first caller becomes the
     /// trial.
     pub fn allow(&self) -> Option<Permit<'_>> {
-        let mut state = self.state.lock().expect("breaker lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let trial = match *state {
             State::Closed { .. } => false,
             State::Open { until } if self.clock.now() >= until => {
@@ -82,12 +82,12 @@ impl Breaker {
     }
 
     pub fn is_open(&self) -> bool {
-        let state = self.state.lock().expect("breaker lock");
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         matches!(*state, State::Open { until } if self.clock.now() < until)
     }
 
     fn record(&self, failed: bool) {
-        let mut state = self.state.lock().expect("breaker lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let open = State::Open {
             until: self.clock.now() + self.settings.open_for,
         };

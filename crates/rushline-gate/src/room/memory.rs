@@ -456,6 +456,7 @@ struct Line {
 const COMPACT_AFTER: usize = 4_096;
 
 impl Line {
+    #[expect(clippy::expect_used, reason = "a room sees fewer than 2^32 joins")]
     fn push(&mut self, user: Uuid) -> u32 {
         let slot = self.order.len();
         self.order.push(user);

@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::future::join_all;
+use futures::future::{LocalBoxFuture, join_all};
 use rushline_gate::{ActiveGrant, Claim, ClaimOutcome, GateError, Hold, PoolSnapshot};
 use uuid::Uuid;
 
 use crate::support::{FakeDb, NewGate, claim, pool};
 use ClaimOutcome::{Granted, LimitReached, Mismatch, Replayed, SoldOut};
 
-pub async fn grant_sold_out_and_limit(new_gate: &NewGate) {
+async fn grant_sold_out_and_limit(new_gate: &NewGate) {
     let db = FakeDb::with_pool(3, 2);
     let gate = new_gate(db.clone());
     let (alice, bob, carol) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
@@ -44,7 +44,7 @@ pub async fn grant_sold_out_and_limit(new_gate: &NewGate) {
     assert_eq!(db.loads(), 1, "a loaded pool must not be read again");
 }
 
-pub async fn qty_counts_in_units(new_gate: &NewGate) {
+async fn qty_counts_in_units(new_gate: &NewGate) {
     let gate = new_gate(FakeDb::with_pool(5, 3));
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
 
@@ -70,7 +70,7 @@ pub async fn qty_counts_in_units(new_gate: &NewGate) {
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
 }
 
-pub async fn replay_and_mismatch(new_gate: &NewGate) {
+async fn replay_and_mismatch(new_gate: &NewGate) {
     let gate = new_gate(FakeDb::with_pool(10, 5));
     let first = claim(Uuid::new_v4(), 2);
 
@@ -103,7 +103,7 @@ pub async fn replay_and_mismatch(new_gate: &NewGate) {
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(9));
 }
 
-pub async fn release_is_idempotent_and_gives_back(new_gate: &NewGate) {
+async fn release_is_idempotent_and_gives_back(new_gate: &NewGate) {
     let gate = new_gate(FakeDb::with_pool(2, 1));
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
     let alices = claim(alice, 1);
@@ -135,7 +135,7 @@ pub async fn release_is_idempotent_and_gives_back(new_gate: &NewGate) {
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
 }
 
-pub async fn abort_forgets_the_grant_so_a_retry_claims_afresh(new_gate: &NewGate) {
+async fn abort_forgets_the_grant_so_a_retry_claims_afresh(new_gate: &NewGate) {
     let gate = new_gate(FakeDb::with_pool(1, 1));
     let alice = Uuid::new_v4();
     let first = claim(alice, 1);
@@ -166,7 +166,7 @@ pub async fn abort_forgets_the_grant_so_a_retry_claims_afresh(new_gate: &NewGate
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(1));
 }
 
-pub async fn grants_and_pools_show_the_gates_state(new_gate: &NewGate) {
+async fn grants_and_pools_show_the_gates_state(new_gate: &NewGate) {
     let db = FakeDb::with_pool(10, 5);
     let gate = new_gate(db);
     assert!(gate.pools().await.unwrap().is_empty(), "nothing loaded yet");
@@ -203,7 +203,7 @@ pub async fn grants_and_pools_show_the_gates_state(new_gate: &NewGate) {
     assert!(gate.grants(&pool()).await.unwrap().is_empty());
 }
 
-pub async fn unknown_pool(new_gate: &NewGate) {
+async fn unknown_pool(new_gate: &NewGate) {
     let db = Arc::new(FakeDb::default());
     let gate = new_gate(db.clone());
     let user = Uuid::new_v4();
@@ -234,7 +234,7 @@ pub async fn unknown_pool(new_gate: &NewGate) {
     );
 }
 
-pub async fn snapshot_holds_and_seq(new_gate: &NewGate) {
+async fn snapshot_holds_and_seq(new_gate: &NewGate) {
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
     let hold = |user, qty, seq| Hold {
         request_id: Uuid::new_v4(),
@@ -291,7 +291,7 @@ pub async fn snapshot_holds_and_seq(new_gate: &NewGate) {
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(6));
 }
 
-pub async fn invalidate_reloads_from_source(new_gate: &NewGate) {
+async fn invalidate_reloads_from_source(new_gate: &NewGate) {
     let db = FakeDb::with_pool(5, u32::MAX);
     let gate = new_gate(db.clone());
     let first = claim(Uuid::new_v4(), 2);
@@ -327,7 +327,7 @@ pub async fn invalidate_reloads_from_source(new_gate: &NewGate) {
     );
 }
 
-pub async fn a_reloaded_pool_never_gives_a_seq_again(new_gate: &NewGate) {
+async fn a_reloaded_pool_never_gives_a_seq_again(new_gate: &NewGate) {
     let db = FakeDb::with_pool(10, u32::MAX);
     let gate = new_gate(db.clone());
     // Three grants still in their group commit: the database has none of them yet.
@@ -348,7 +348,7 @@ pub async fn a_reloaded_pool_never_gives_a_seq_again(new_gate: &NewGate) {
 
 /// Claims racing with invalidations of their pool, none of them committed yet: every grant still
 /// gets a seq of its own.
-pub async fn seqs_stay_unique_while_the_pool_is_invalidated(new_gate: &NewGate) {
+async fn seqs_stay_unique_while_the_pool_is_invalidated(new_gate: &NewGate) {
     let gate = new_gate(FakeDb::with_pool(100_000, u32::MAX));
     let claims = (0..2_000).map(|_| {
         let gate = gate.clone();
@@ -380,11 +380,11 @@ pub async fn seqs_stay_unique_while_the_pool_is_invalidated(new_gate: &NewGate) 
     assert_eq!(seqs.len(), granted, "a seq was given twice");
 }
 
-pub async fn concurrent_claims_limit_1(new_gate: &NewGate) {
+async fn concurrent_claims_limit_1(new_gate: &NewGate) {
     concurrent_claims(new_gate, 1).await;
 }
 
-pub async fn concurrent_claims_limit_3(new_gate: &NewGate) {
+async fn concurrent_claims_limit_3(new_gate: &NewGate) {
     concurrent_claims(new_gate, 3).await;
 }
 
@@ -427,7 +427,7 @@ async fn concurrent_claims(new_gate: &NewGate, limit: u32) {
     assert_eq!(gate.remaining(&pool()).await.unwrap(), Some(0));
 }
 
-pub async fn concurrent_replays_grant_once(new_gate: &NewGate) {
+async fn concurrent_replays_grant_once(new_gate: &NewGate) {
     let gate = new_gate(FakeDb::with_pool(10, 5));
     let retried = claim(Uuid::new_v4(), 2);
 
@@ -459,7 +459,7 @@ pub async fn concurrent_replays_grant_once(new_gate: &NewGate) {
 }
 
 /// Half the winners give their unit back (twice, to race idempotency) while others claim.
-pub async fn concurrent_claims_and_releases(new_gate: &NewGate) {
+async fn concurrent_claims_and_releases(new_gate: &NewGate) {
     const TOTAL: u64 = 100;
     let gate = new_gate(FakeDb::with_pool(TOTAL, u32::MAX));
 
@@ -491,3 +491,32 @@ pub async fn concurrent_claims_and_releases(new_gate: &NewGate) {
         Some(TOTAL - (granted - released))
     );
 }
+
+/// A case: a test body for any gate, given a way to build the one under test.
+pub type Case = fn(Box<NewGate>) -> LocalBoxFuture<'static, ()>;
+
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        &[$((stringify!($case), |new_gate| Box::pin(async move { $case(&new_gate).await }))),*]
+    };
+}
+
+/// Every case, run by `main.rs` against every backend. The cases are private, so one left out
+/// of this table is dead code, which this test target denies.
+pub const CASES: &[(&str, Case)] = cases![
+    grant_sold_out_and_limit,
+    qty_counts_in_units,
+    replay_and_mismatch,
+    release_is_idempotent_and_gives_back,
+    abort_forgets_the_grant_so_a_retry_claims_afresh,
+    grants_and_pools_show_the_gates_state,
+    unknown_pool,
+    snapshot_holds_and_seq,
+    invalidate_reloads_from_source,
+    a_reloaded_pool_never_gives_a_seq_again,
+    seqs_stay_unique_while_the_pool_is_invalidated,
+    concurrent_claims_limit_1,
+    concurrent_claims_limit_3,
+    concurrent_replays_grant_once,
+    concurrent_claims_and_releases,
+];

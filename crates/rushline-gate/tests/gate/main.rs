@@ -1,51 +1,38 @@
 //! The gate's conformance suite: every case runs against the memory gate and the Redis gate,
-//! plus the Redis-only tests (lost state, key layout).
+//! plus the Redis-only tests (lost state, key layout). Tests are named `memory::<case>`,
+//! `redis::<case>` and `redis_only::<test>`.
+
+#![deny(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod cases;
 mod redis_only;
 mod support;
 
-/// Instantiates each case once per backend. The Redis cases are skipped with a notice when
-/// `RUSHLINE_TEST_REDIS_URL` is unset, and fail instead when `CI` is set.
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    crate::cases::$case(&crate::support::memory()).await;
-                }
-            )*
-        }
+use libtest_mimic::Arguments;
+use rushline_testkit::{TestRedis, trial};
 
-        mod redis {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let Some(redis) = crate::support::TestRedis::from_env().await else {
-                        return;
-                    };
-                    crate::cases::$case(&redis.new_gate()).await;
-                }
-            )*
-        }
-    };
+/// The Redis cases are skipped with a notice when `RUSHLINE_TEST_REDIS_URL` is unset, and fail
+/// instead when `CI` is set.
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for &(name, case) in cases::CASES {
+        trials.push(trial(format!("memory::{name}"), 4, move || {
+            case(support::memory())
+        }));
+        trials.push(trial(format!("redis::{name}"), 4, move || async move {
+            if let Some(redis) = TestRedis::new() {
+                case(support::redis_gate(&redis).await).await;
+            }
+        }));
+    }
+    for &(name, test) in redis_only::TESTS {
+        trials.push(trial(format!("redis_only::{name}"), 4, test));
+    }
+    libtest_mimic::run(&args, trials).exit();
 }
-
-conformance!(
-    grant_sold_out_and_limit,
-    qty_counts_in_units,
-    replay_and_mismatch,
-    release_is_idempotent_and_gives_back,
-    abort_forgets_the_grant_so_a_retry_claims_afresh,
-    grants_and_pools_show_the_gates_state,
-    unknown_pool,
-    snapshot_holds_and_seq,
-    invalidate_reloads_from_source,
-    a_reloaded_pool_never_gives_a_seq_again,
-    seqs_stay_unique_while_the_pool_is_invalidated,
-    concurrent_claims_limit_1,
-    concurrent_claims_limit_3,
-    concurrent_replays_grant_once,
-    concurrent_claims_and_releases,
-);

@@ -2,27 +2,26 @@
 
 use std::sync::Arc;
 
-use futures::future::join_all;
+use futures::future::{LocalBoxFuture, join_all};
 use redis::aio::ConnectionManager;
 use rushline_gate::{ClaimOutcome, Gate, Hold, RedisGate};
-use rushline_testkit::PrivateRedis;
+use rushline_testkit::{PrivateRedis, TestRedis};
 use uuid::Uuid;
 
-use crate::support::{FakeDb, TestRedis, claim, pool};
+use crate::support::{FakeDb, claim, pool, redis_gate};
 
-#[tokio::test]
 async fn keys_share_the_pools_hash_tag() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
-    let gate = redis.new_gate()(FakeDb::with_pool(1, 1));
+    let gate = (redis_gate(&redis).await)(FakeDb::with_pool(1, 1));
     gate.claim(&pool(), &claim(Uuid::new_v4(), 1))
         .await
         .unwrap();
 
     let mut keys = redis.keys().unwrap();
     keys.sort();
-    let base = format!("{}{{pool:{}}}", redis.prefix(), pool().0);
+    let base = format!("{}{{pool:{}}}", redis.prefix, pool().0);
     assert_eq!(
         keys,
         [":grants", ":meta", ":users"].map(|k| format!("{base}{k}"))
@@ -69,7 +68,6 @@ async fn burst(
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rebuilds_from_the_source_after_flushall() {
     let Some(server) = PrivateRedis::start().await else {
         return;
@@ -122,3 +120,16 @@ async fn rebuilds_from_the_source_after_flushall() {
         .unwrap();
     assert_eq!(late, ClaimOutcome::Granted { seq: 1_001 });
 }
+
+pub type Test = fn() -> LocalBoxFuture<'static, ()>;
+
+/// Every test here, run by `main.rs`; one left out of this table is dead code, which this test
+/// target denies.
+pub const TESTS: &[(&str, Test)] = &[
+    ("keys_share_the_pools_hash_tag", || {
+        Box::pin(keys_share_the_pools_hash_tag())
+    }),
+    ("rebuilds_from_the_source_after_flushall", || {
+        Box::pin(rebuilds_from_the_source_after_flushall())
+    }),
+];

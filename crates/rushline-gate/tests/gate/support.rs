@@ -3,10 +3,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use rushline_gate::{
     Claim, Gate, GateError, Hold, MemoryGate, PoolKey, PoolSnapshot, PoolSource, RedisGate,
 };
+use rushline_testkit::TestRedis;
 use uuid::Uuid;
 
 /// What a conformance case gets: a way to build the backend under test over a source.
@@ -16,83 +16,10 @@ pub fn memory() -> Box<NewGate> {
     Box::new(|source| Arc::new(MemoryGate::new(source)))
 }
 
-/// Skips a backend test with a notice, except in CI, where a skipped backend would be a hole.
-pub fn skip(reason: &str) {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{reason}, and CI is set: the backend tests must run in CI"
-    );
-    eprintln!("skipping: {reason}");
-}
-
-/// The shared Redis from `RUSHLINE_TEST_REDIS_URL`, under a key prefix of this test's own;
-/// its keys are deleted on drop, even when the test panics.
-pub struct TestRedis {
-    client: redis::Client,
-    conn: ConnectionManager,
-    prefix: String,
-}
-
-impl TestRedis {
-    pub async fn from_env() -> Option<Self> {
-        let Ok(url) = std::env::var("RUSHLINE_TEST_REDIS_URL") else {
-            skip("RUSHLINE_TEST_REDIS_URL is not set");
-            return None;
-        };
-        let client = redis::Client::open(url).unwrap();
-        let conn = ConnectionManager::new(client.clone()).await.unwrap();
-        let prefix = format!("rltest:{}:", Uuid::new_v4());
-        Some(Self {
-            client,
-            conn,
-            prefix,
-        })
-    }
-
-    pub fn new_gate(&self) -> Box<NewGate> {
-        let (conn, prefix) = (self.conn.clone(), self.prefix.clone());
-        Box::new(move |source| Arc::new(RedisGate::new(conn.clone(), prefix.clone(), source)))
-    }
-
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    pub fn keys(&self) -> redis::RedisResult<Vec<String>> {
-        let mut conn = self.client.get_connection()?;
-        let pattern = format!("{}*", self.prefix);
-        let (mut cursor, mut keys) = (0u64, Vec::new());
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query(&mut conn)?;
-            keys.extend(batch);
-            if next == 0 {
-                return Ok(keys);
-            }
-            cursor = next;
-        }
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let deleted = self.keys().and_then(|keys| {
-            if keys.is_empty() {
-                return Ok(());
-            }
-            redis::cmd("DEL")
-                .arg(keys)
-                .exec(&mut self.client.get_connection()?)
-        });
-        if let Err(e) = deleted {
-            eprintln!("could not delete the keys under {}: {e}", self.prefix);
-        }
-    }
+/// The gate under test on the shared Redis, under the test's own key prefix.
+pub async fn redis_gate(redis: &TestRedis) -> Box<NewGate> {
+    let (conn, prefix) = (redis.connection().await.unwrap(), redis.prefix.clone());
+    Box::new(move |source| Arc::new(RedisGate::new(conn.clone(), prefix.clone(), source)))
 }
 
 pub fn pool() -> PoolKey {

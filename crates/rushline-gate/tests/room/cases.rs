@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use futures::future::join_all;
+use futures::future::{LocalBoxFuture, join_all};
 use rushline_gate::room::{
     Admission, CATCH_UP, ExpiryReason, JoinOutcome, RoomKey, RoomSpec, RoomStats, Status,
     TicketState, WaitingRoom,
@@ -16,7 +16,7 @@ use crate::support::{
     spec, t0, ticket, users,
 };
 
-pub async fn join_is_idempotent(new_room: &NewRoom) {
+async fn join_is_idempotent(new_room: &NewRoom) {
     let room = new_room();
     let spec = spec(60);
     let [a, b, c] = users(3)[..] else {
@@ -64,7 +64,7 @@ pub async fn join_is_idempotent(new_room: &NewRoom) {
     assert_eq!(room.stats(&key(), &spec, at(3)).await.unwrap().waiting, 1);
 }
 
-pub async fn not_open_before_the_prequeue_window(new_room: &NewRoom) {
+async fn not_open_before_the_prequeue_window(new_room: &NewRoom) {
     let room = new_room();
     let spec = RoomSpec {
         prequeue: secs(90),
@@ -103,7 +103,7 @@ pub async fn not_open_before_the_prequeue_window(new_room: &NewRoom) {
     assert!(is_admitted(&ticket(&*room, &spec, buyer, at(0)).await));
 }
 
-pub async fn prequeue_shuffle_is_a_reproducible_permutation(new_room: &NewRoom) {
+async fn prequeue_shuffle_is_a_reproducible_permutation(new_room: &NewRoom) {
     let room = new_room();
     let spec = patient(600);
     let buyers = users(200);
@@ -152,7 +152,7 @@ pub async fn prequeue_shuffle_is_a_reproducible_permutation(new_room: &NewRoom) 
     assert_eq!(room.seed(&key()).await.unwrap(), Some(seed));
 }
 
-pub async fn late_joiners_follow_the_prequeue_in_arrival_order(new_room: &NewRoom) {
+async fn late_joiners_follow_the_prequeue_in_arrival_order(new_room: &NewRoom) {
     let room = new_room();
     let spec = patient(60);
     let early = users(3);
@@ -196,7 +196,7 @@ async fn full_room(new_room: &NewRoom, rate: u32) -> (Arc<dyn WaitingRoom>, Room
     (room, room_key, spec)
 }
 
-pub async fn admission_rate_holds_with_one_second_steps(new_room: &NewRoom) {
+async fn admission_rate_holds_with_one_second_steps(new_room: &NewRoom) {
     for rate in [7u32, 60, 150] {
         let (room, room_key, spec) = full_room(new_room, rate).await;
         let most_per_second = rate.div_ceil(60);
@@ -229,7 +229,7 @@ pub async fn admission_rate_holds_with_one_second_steps(new_room: &NewRoom) {
     }
 }
 
-pub async fn admission_rate_holds_with_irregular_steps(new_room: &NewRoom) {
+async fn admission_rate_holds_with_irregular_steps(new_room: &NewRoom) {
     for rate in [7u32, 60, 150] {
         let (room, room_key, spec) = full_room(new_room, rate).await;
         let interval_ms = 60_000f64 / f64::from(rate);
@@ -260,7 +260,7 @@ pub async fn admission_rate_holds_with_irregular_steps(new_room: &NewRoom) {
     }
 }
 
-pub async fn no_burst_after_a_quiet_spell(new_room: &NewRoom) {
+async fn no_burst_after_a_quiet_spell(new_room: &NewRoom) {
     let room = new_room();
     let spec = patient(60);
     for second in (0..=300).step_by(10) {
@@ -292,7 +292,7 @@ pub async fn no_burst_after_a_quiet_spell(new_room: &NewRoom) {
     );
 }
 
-pub async fn max_active_holds_and_consume_frees_a_slot(new_room: &NewRoom) {
+async fn max_active_holds_and_consume_frees_a_slot(new_room: &NewRoom) {
     let room = new_room();
     let spec = RoomSpec {
         max_active: Some(3),
@@ -345,7 +345,7 @@ pub async fn max_active_holds_and_consume_frees_a_slot(new_room: &NewRoom) {
     assert_eq!(room.stats(&key(), &spec, ended).await.unwrap().active, 3);
 }
 
-pub async fn passes_expire_after_the_session(new_room: &NewRoom) {
+async fn passes_expire_after_the_session(new_room: &NewRoom) {
     let room = new_room();
     let spec = patient(60);
     let [a, b] = users(2)[..] else { unreachable!() };
@@ -389,7 +389,7 @@ pub async fn passes_expire_after_the_session(new_room: &NewRoom) {
     assert_eq!(position(&again), Some(2));
 }
 
-pub async fn idle_places_expire_then_rejoin_at_the_back(new_room: &NewRoom) {
+async fn idle_places_expire_then_rejoin_at_the_back(new_room: &NewRoom) {
     let room = new_room();
     let spec = spec(60);
     let [a, b, c] = users(3)[..] else {
@@ -439,7 +439,7 @@ pub async fn idle_places_expire_then_rejoin_at_the_back(new_room: &NewRoom) {
     assert!(matches!(rejoined, JoinOutcome::Joined(t) if t.ticket == 2));
 }
 
-pub async fn admission_skips_idle_places(new_room: &NewRoom) {
+async fn admission_skips_idle_places(new_room: &NewRoom) {
     let room = new_room();
     let spec = spec(60);
     let [a, b, c] = users(3)[..] else {
@@ -477,7 +477,7 @@ pub async fn admission_skips_idle_places(new_room: &NewRoom) {
     assert_eq!((stats.admitted, stats.abandoned, stats.waiting), (2, 1, 0));
 }
 
-pub async fn stats_count_the_room(new_room: &NewRoom) {
+async fn stats_count_the_room(new_room: &NewRoom) {
     let room = new_room();
     let spec = patient(60);
     let buyers = users(5);
@@ -519,7 +519,7 @@ pub async fn stats_count_the_room(new_room: &NewRoom) {
     );
 }
 
-pub async fn estimated_wait_follows_the_observed_rate(new_room: &NewRoom) {
+async fn estimated_wait_follows_the_observed_rate(new_room: &NewRoom) {
     let room = new_room();
     // Configured for 600 a minute, but passes last a minute and only 10 may be active.
     let spec = RoomSpec {
@@ -567,7 +567,7 @@ pub async fn estimated_wait_follows_the_observed_rate(new_room: &NewRoom) {
     assert_eq!(wait, secs((p * 60).div_ceil(observed) as i64));
 }
 
-pub async fn concurrent_admits_take_each_slot_once(new_room: &NewRoom) {
+async fn concurrent_admits_take_each_slot_once(new_room: &NewRoom) {
     let room = new_room();
     let spec = patient(600);
     for buyer in users(500) {
@@ -598,3 +598,31 @@ pub async fn concurrent_admits_take_each_slot_once(new_room: &NewRoom) {
     assert_eq!((stats.admitted, stats.active, stats.waiting), (61, 61, 439));
     assert_eq!(room.seed(&key()).await.unwrap(), Some(seed));
 }
+
+/// A case: a test body for any room, given a way to build the one under test.
+pub type Case = fn(Box<NewRoom>) -> LocalBoxFuture<'static, ()>;
+
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        &[$((stringify!($case), |new_room| Box::pin(async move { $case(&new_room).await }))),*]
+    };
+}
+
+/// Every case, run by `main.rs` against every backend. The cases are private, so one left out
+/// of this table is dead code, which this test target denies.
+pub const CASES: &[(&str, Case)] = cases![
+    join_is_idempotent,
+    not_open_before_the_prequeue_window,
+    prequeue_shuffle_is_a_reproducible_permutation,
+    late_joiners_follow_the_prequeue_in_arrival_order,
+    admission_rate_holds_with_one_second_steps,
+    admission_rate_holds_with_irregular_steps,
+    no_burst_after_a_quiet_spell,
+    max_active_holds_and_consume_frees_a_slot,
+    passes_expire_after_the_session,
+    idle_places_expire_then_rejoin_at_the_back,
+    admission_skips_idle_places,
+    stats_count_the_room,
+    estimated_wait_follows_the_observed_rate,
+    concurrent_admits_take_each_slot_once,
+];

@@ -1,52 +1,46 @@
 //! The waiting room's conformance suite: every case runs against the memory room and the
 //! Redis room, plus the Redis-only tests (key layout, two nodes, Redis down) and the
-//! memory-only measurement of bytes per waiting buyer.
+//! memory-only measurement of bytes per waiting buyer. Tests are named `memory::<case>`,
+//! `redis::<case>`, `redis_only::<test>` and `memory_only::<test>`.
+
+#![deny(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod cases;
 mod memory_only;
 mod redis_only;
 mod support;
 
-/// Instantiates each case once per backend. The Redis cases are skipped with a notice when
-/// `RUSHLINE_TEST_REDIS_URL` is unset, and fail instead when `CI` is set.
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    crate::cases::$case(&crate::support::memory()).await;
-                }
-            )*
-        }
+use libtest_mimic::{Arguments, Trial};
+use rushline_testkit::{TestRedis, trial};
 
-        mod redis {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(redis) = crate::support::TestRedis::from_env().await else {
-                        return;
-                    };
-                    crate::cases::$case(&redis.new_room()).await;
-                }
-            )*
-        }
-    };
+/// The Redis cases are skipped with a notice when `RUSHLINE_TEST_REDIS_URL` is unset, and fail
+/// instead when `CI` is set.
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for &(name, case) in cases::CASES {
+        trials.push(trial(format!("memory::{name}"), 2, move || {
+            case(support::memory())
+        }));
+        trials.push(trial(format!("redis::{name}"), 2, move || async move {
+            if let Some(redis) = TestRedis::new() {
+                case(support::redis_room(&redis).await).await;
+            }
+        }));
+    }
+    for &(name, test) in redis_only::TESTS {
+        trials.push(trial(format!("redis_only::{name}"), 2, test));
+    }
+    for &(name, test) in memory_only::TESTS {
+        trials.push(Trial::test(format!("memory_only::{name}"), move || {
+            test();
+            Ok(())
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
 }
-
-conformance!(
-    join_is_idempotent,
-    not_open_before_the_prequeue_window,
-    prequeue_shuffle_is_a_reproducible_permutation,
-    late_joiners_follow_the_prequeue_in_arrival_order,
-    admission_rate_holds_with_one_second_steps,
-    admission_rate_holds_with_irregular_steps,
-    no_burst_after_a_quiet_spell,
-    max_active_holds_and_consume_frees_a_slot,
-    passes_expire_after_the_session,
-    idle_places_expire_then_rejoin_at_the_back,
-    admission_skips_idle_places,
-    stats_count_the_room,
-    estimated_wait_follows_the_observed_rate,
-    concurrent_admits_take_each_slot_once,
-);

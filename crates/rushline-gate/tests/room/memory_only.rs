@@ -20,7 +20,6 @@ fn measure(fill: impl FnOnce()) -> (f64, f64, AllocationInfo) {
     )
 }
 
-#[test]
 fn hundred_thousand_waiting_buyers() {
     let room = MemoryRoom::new();
     let spec = patient(600);
@@ -63,3 +62,10 @@ fn hundred_thousand_waiting_buyers() {
     let stats = futures::executor::block_on(room.stats(&shuffled, &spec, at(1))).unwrap();
     assert_eq!(stats.waiting, BUYERS as u64);
 }
+
+/// Every test here, run by `main.rs`; one left out of this table is dead code, which this test
+/// target denies.
+pub const TESTS: &[(&str, fn())] = &[(
+    "hundred_thousand_waiting_buyers",
+    hundred_thousand_waiting_buyers,
+)];

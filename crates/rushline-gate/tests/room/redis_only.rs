@@ -3,23 +3,23 @@
 
 use std::time::Duration;
 
-use futures::future::join_all;
+use futures::future::{LocalBoxFuture, join_all};
 use redis::aio::ConnectionManager;
 use rushline_gate::GateError;
 use rushline_gate::room::{RedisRoom, WaitingRoom};
-use rushline_testkit::PrivateRedis;
+use rushline_testkit::{PrivateRedis, TestRedis};
 use uuid::Uuid;
 
 use crate::support::{
-    TestRedis, at, documented_shuffle, is_admitted, join, key, patient, position, ticket, users,
+    at, documented_shuffle, is_admitted, join, key, node, patient, position, redis_room, ticket,
+    users,
 };
 
-#[tokio::test]
 async fn keys_share_the_rooms_hash_tag() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
-    let room = redis.new_room()();
+    let room = (redis_room(&redis).await)();
     let spec = patient(60);
     for buyer in users(2) {
         join(&*room, &spec, buyer, at(-60)).await;
@@ -28,19 +28,18 @@ async fn keys_share_the_rooms_hash_tag() {
 
     let mut keys = redis.keys().unwrap();
     keys.sort();
-    let base = format!("{}{{room:{}}}", redis.prefix(), key().0);
+    let base = format!("{}{{room:{}}}", redis.prefix, key().0);
     assert_eq!(
         keys,
         [":meta", ":passes", ":queue", ":recent", ":users"].map(|k| format!("{base}{k}"))
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_act_as_one_room() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
-    let nodes = [redis.node().await, redis.node().await];
+    let nodes = [node(&redis).await, node(&redis).await];
     let spec = patient(60);
     let buyers = users(200);
 
@@ -111,13 +110,12 @@ async fn two_instances_act_as_one_room() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_prequeue_opens_in_steps() {
-    let Some(redis) = TestRedis::from_env().await else {
+    let Some(redis) = TestRedis::new() else {
         return;
     };
     // Several shuffle steps' worth, opened by two nodes at once.
-    let nodes = [redis.node().await, redis.node().await];
+    let nodes = [node(&redis).await, node(&redis).await];
     let spec = patient(60);
     let buyers = users(9_000);
     let room = key();
@@ -149,7 +147,6 @@ async fn a_big_prequeue_opens_in_steps() {
     }
 }
 
-#[tokio::test]
 async fn unavailable_when_redis_is_down() {
     let Some(mut server) = PrivateRedis::start().await else {
         return;
@@ -172,3 +169,22 @@ async fn unavailable_when_redis_is_down() {
         "{answer:?}"
     );
 }
+
+pub type Test = fn() -> LocalBoxFuture<'static, ()>;
+
+/// Every test here, run by `main.rs`; one left out of this table is dead code, which this test
+/// target denies.
+pub const TESTS: &[(&str, Test)] = &[
+    ("keys_share_the_rooms_hash_tag", || {
+        Box::pin(keys_share_the_rooms_hash_tag())
+    }),
+    ("two_instances_act_as_one_room", || {
+        Box::pin(two_instances_act_as_one_room())
+    }),
+    ("a_big_prequeue_opens_in_steps", || {
+        Box::pin(a_big_prequeue_opens_in_steps())
+    }),
+    ("unavailable_when_redis_is_down", || {
+        Box::pin(unavailable_when_redis_is_down())
+    }),
+];

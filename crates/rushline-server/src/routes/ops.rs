@@ -62,6 +62,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Readine
     if found.ready() {
         return Ok(Json(readiness));
     }
+    #[expect(clippy::expect_used, reason = "readiness is names and booleans")]
     let details = serde_json::to_value(&readiness).expect("readiness serialises");
     Err(
         AppError::new(ErrorCode::NotReady, "a dependency is unreachable")

@@ -162,16 +162,16 @@ async fn insert_order_lines(conn: &mut DbConnection, orders: &[&NewOrder]) -> Re
             order
                 .lines
                 .iter()
-                .enumerate()
-                .map(move |(i, line)| (order.id, i, line))
+                .zip(1_i32..)
+                .map(move |(line, line_no)| (order.id, line_no, line))
         })
         .collect();
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO order_lines (order_id, line_no, product_id, drop_id, qty, unit_price, claim_id) ",
     );
-    insert.push_values(&lines, |mut row, (order_id, i, line)| {
+    insert.push_values(&lines, |mut row, (order_id, line_no, line)| {
         row.push_bind(order_id)
-            .push_bind(i32::try_from(*i + 1).expect("an order has few lines"))
+            .push_bind(line_no)
             .push_bind(line.product_id)
             .push_bind(line.drop_id)
             .push_bind(line.qty)

@@ -78,10 +78,11 @@ async fn with_lines(pool: &sqlx::Pool<Db>, mut orders: Vec<Order>) -> Result<Vec
 
 /// Fills in the lines and the history of `order`.
 async fn complete(pool: &sqlx::Pool<Db>, order: Order) -> Result<Order, DbError> {
+    let id = order.id;
     let mut order = with_lines(pool, vec![order])
         .await?
         .pop()
-        .expect("one order in, one out");
+        .ok_or_else(|| DbError::Other(format!("order {id} was lost filling in its lines")))?;
     let events =
         sqlx::query("SELECT status, at, cause FROM order_events WHERE order_id = $1 ORDER BY id")
             .bind(order.id)

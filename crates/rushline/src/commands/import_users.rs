@@ -47,7 +47,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
             ProgressStyle::with_template(
                 "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {msg}",
             )
-            .expect("a valid template")
+            .context("the progress bar's template")?
             .progress_chars("=> "),
         );
         let summary = import_file(

@@ -78,7 +78,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     let summary = super::runtime()?.block_on(sale.run())?;
     print!("{}", summary.text());
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+        let json =
+            serde_json::to_string_pretty(&summary).context("cannot serialise the summary")?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.report {

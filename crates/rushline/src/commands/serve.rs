@@ -52,11 +52,15 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
 /// Cancels `shutdown` on SIGINT or SIGTERM.
 async fn stop_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term.recv() => {}
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
+            let _ = ctrl_c.await;
+        }
     }
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     shutdown.cancel();

@@ -1,5 +1,11 @@
 //! The HTTP API end to end: the real router on real backends, one module per resource.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 mod cart;
 mod catalog;
 mod coupons;

@@ -1,9 +1,14 @@
-//! Every backend against the same expectations: the rate-limit conformance suite, the job queue
-//! across several workers, and behaviour while a dependency is cut off. The storage conformance
-//! suite has a test binary of its own (`tests/store.rs`).
+//! Every backend against the same expectations: the job queue across several workers, and
+//! behaviour while a dependency is cut off. The storage and rate-limit conformance suites have
+//! test binaries of their own (`tests/store.rs`, `tests/ratelimit.rs`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod chaos;
 mod crash;
 mod jobs;
-mod ratelimit;
 mod startup;

@@ -115,6 +115,10 @@ pub(crate) struct OrderEventView {
 }
 
 impl From<Order> for OrderView {
+    #[expect(
+        clippy::expect_used,
+        reason = "an accepted order's subtotal was summed with checks when it was placed"
+    )]
     fn from(order: Order) -> Self {
         Self {
             id: order.id,

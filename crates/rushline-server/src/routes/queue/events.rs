@@ -83,6 +83,10 @@ impl Events {
                 Event::default().event("error").json_data(error.body())
             }
         };
+        #[expect(
+            clippy::expect_used,
+            reason = "tickets and error bodies always serialise"
+        )]
         Some((Ok(event.expect("queue events serialise")), self))
     }
 }
