@@ -1,12 +1,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use rushline_app::ErrorCode;
-use rushline_store::CART_ITEMS_QUANTITY_CHECK;
+use rushline_app::cart;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CartView, buyable, quantity, view};
+use super::CartView;
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
@@ -35,21 +34,6 @@ pub(crate) async fn add(
     Buyer(buyer): Buyer,
     Json(body): Json<AddItem>,
 ) -> Result<(StatusCode, Json<CartView>), ApiError> {
-    let quantity = quantity(body.quantity)?;
-    buyable(&state, body.product_id).await?;
-    state
-        .store
-        .add_to_cart(buyer.id, body.product_id, quantity, state.clock.now())
-        .await
-        .map_err(|e| {
-            if e.is_conflict_on(CART_ITEMS_QUANTITY_CHECK) {
-                ApiError::new(
-                    ErrorCode::CartLineFull,
-                    "a cart line holds at most 999 units",
-                )
-            } else {
-                e.into()
-            }
-        })?;
-    Ok((StatusCode::CREATED, Json(view(&state, buyer.id).await?)))
+    let cart = cart::add(&state, buyer.id, body.product_id, body.quantity).await?;
+    Ok((StatusCode::CREATED, Json(cart.into())))
 }

@@ -1,6 +1,8 @@
 use axum::extract::State;
 
-use super::{CartView, view};
+use rushline_app::cart;
+
+use super::CartView;
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json};
@@ -19,5 +21,5 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     Buyer(buyer): Buyer,
 ) -> Result<Json<CartView>, ApiError> {
-    Ok(Json(view(&state, buyer.id).await?))
+    Ok(Json(cart::contents(&state, buyer.id).await?.into()))
 }

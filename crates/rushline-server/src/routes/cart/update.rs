@@ -1,7 +1,8 @@
 use axum::extract::State;
+use rushline_app::cart;
 use uuid::Uuid;
 
-use super::{CartView, QuantityBody, quantity, view};
+use super::{CartView, QuantityBody};
 use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
@@ -24,10 +25,6 @@ pub(crate) async fn update(
     Path(product): Path<Uuid>,
     Json(body): Json<QuantityBody>,
 ) -> Result<Json<CartView>, ApiError> {
-    let quantity = quantity(body.quantity)?;
-    state
-        .store
-        .set_cart_quantity(buyer.id, product, quantity, state.clock.now())
-        .await?;
-    Ok(Json(view(&state, buyer.id).await?))
+    let cart = cart::set_quantity(&state, buyer.id, product, body.quantity).await?;
+    Ok(Json(cart.into()))
 }

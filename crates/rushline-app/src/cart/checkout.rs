@@ -8,14 +8,13 @@ use std::collections::BTreeSet;
 
 use rushline_domain::money::MAX_ORDER_LINES;
 use rushline_domain::pricing::PricedLine;
-use rushline_domain::{FieldErrors, ProductStatus, Won};
+use rushline_domain::{FieldErrors, Won};
 use rushline_gate::{Claim, PoolKey};
-use rushline_store::{
-    CartItem, ClaimWrite, DbError, NewOrderLine, Order, ProductDetails, product_pool_key,
-};
+use rushline_store::{CartItem, ClaimWrite, DbError, NewOrderLine, Order, product_pool_key};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::on_sale;
 use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::{Redeem, order_too_large};
@@ -27,11 +26,6 @@ pub struct CheckoutRequest {
     /// The lines to buy; `None`: the whole cart.
     pub product_ids: Option<Vec<Uuid>>,
     pub redeem: Redeem,
-}
-
-/// Whether a product can be bought: active and not deleted.
-pub fn on_sale(details: &ProductDetails) -> bool {
-    details.product.status == ProductStatus::Active && details.product.deleted_at.is_none()
 }
 
 /// Checks out `buyer`'s cart under the request's idempotency `key`; answers with the order,
