@@ -256,6 +256,10 @@ fn identity_policy(config: &Config) -> anyhow::Result<IdentityPolicy> {
             max: auth.login_failures_per_account,
             per: window,
         },
+        account_login_failures_everywhere: Limit {
+            max: auth.login_failures_per_account_everywhere,
+            per: window,
+        },
         ip_login_failures: Limit {
             max: auth.login_failures_per_ip,
             per: window,

@@ -280,8 +280,11 @@ pub struct AuthConfig {
     /// How long after a code was mailed another may be requested.
     #[serde(with = "humantime_serde")]
     pub resend_after: Duration,
-    /// Failed logins allowed per account, and per client address, within `login_failure_window`.
+    /// Failed logins allowed per account from one client address, and per client address,
+    /// within `login_failure_window`.
     pub login_failures_per_account: u32,
+    /// Failed logins allowed per account from all addresses together within the window.
+    pub login_failures_per_account_everywhere: u32,
     pub login_failures_per_ip: u32,
     #[serde(with = "humantime_serde")]
     pub login_failure_window: Duration,
@@ -388,6 +391,7 @@ impl Default for AuthConfig {
             code_attempts: 5,
             resend_after: Duration::from_secs(60),
             login_failures_per_account: 5,
+            login_failures_per_account_everywhere: 50,
             login_failures_per_ip: 20,
             login_failure_window: Duration::from_secs(15 * 60),
             account_requests_per_ip: 60,
@@ -851,6 +855,10 @@ impl Config {
             (
                 "auth.login_failures_per_account",
                 self.auth.login_failures_per_account,
+            ),
+            (
+                "auth.login_failures_per_account_everywhere",
+                self.auth.login_failures_per_account_everywhere,
             ),
             (
                 "auth.login_failures_per_ip",

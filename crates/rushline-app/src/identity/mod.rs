@@ -42,7 +42,12 @@ pub struct IdentityPolicy {
     pub code_attempts: i32,
     /// How long after mailing a code another may be requested.
     pub resend_after: TimeDelta,
+    /// Failed logins per account from one client address: a guesser at one address is stopped
+    /// there, and the owner elsewhere is not.
     pub account_login_failures: Limit,
+    /// Failed logins per account from all addresses together: guessing spread over many
+    /// addresses is slowed to this many per window.
+    pub account_login_failures_everywhere: Limit,
     pub ip_login_failures: Limit,
     /// Sign-ups, verifications and code requests per client address, and per e-mail address.
     pub ip_account_requests: Limit,

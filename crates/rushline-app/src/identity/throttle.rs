@@ -32,12 +32,17 @@ impl PasswordAttempt {
         let mut attempt = Self { places: Vec::new() };
         // The e-mail is hashed: keys stay short whatever a caller sends, and Redis holds no
         // addresses.
+        let account = sha256_hex(email);
         let windows = [
             (
-                format!("login:account:{}", sha256_hex(email)),
+                format!("login:account:{account}:ip:{ip}"),
                 policy.account_login_failures,
             ),
             (format!("login:ip:{ip}"), policy.ip_login_failures),
+            (
+                format!("login:account:{account}"),
+                policy.account_login_failures_everywhere,
+            ),
         ];
         for (key, limit) in windows {
             let admission = app.limiter.acquire(&key, limit, now).await;

@@ -99,6 +99,55 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_guesser_at_one_address_never_locks_the_owner_out_from_another(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        verified_account(&app, "minji@example.com").await;
+        let login = |from: IpAddr, password: &'static str| {
+            let app = &app;
+            async move {
+                app.post_from(from, "/api/v1/auth/login", json!({ "email": "minji@example.com", "password": password }))
+                    .await
+            }
+        };
+        let attacker: IpAddr = "203.0.113.7".parse().unwrap();
+        let owner: IpAddr = "198.51.100.20".parse().unwrap();
+        // The attacker keeps failing, window after window…
+        for _ in 0..3 {
+            for _ in 0..5 {
+                login(attacker, "wr0ng!pass").await.assert_status(StatusCode::UNAUTHORIZED);
+            }
+            login(attacker, PASSWORD).await.assert_status(StatusCode::TOO_MANY_REQUESTS);
+            // …and the owner, at another address, gets in every time.
+            login(owner, PASSWORD).await.assert_status(StatusCode::OK);
+            app.clock.advance(Duration::minutes(15));
+        }
+    }
+}
+
+backend_test! {
+    async fn guesses_spread_over_many_addresses_are_held_to_the_account_wide_limit(backend: Backend) {
+        let app = TestApp::builder(backend)
+            .config(|c| c.auth.login_failures_per_account_everywhere = 8)
+            .build()
+            .await;
+        verified_account(&app, "minji@example.com").await;
+        let login = |n: u8, password: &'static str| {
+            let app = &app;
+            async move {
+                app.post_from(IpAddr::from([203, 0, 113, n]), "/api/v1/auth/login", json!({ "email": "minji@example.com", "password": password }))
+                    .await
+            }
+        };
+        for n in 0..8 {
+            login(n, "wr0ng!pass").await.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        let throttled = login(100, "wr0ng!pass").await;
+        throttled.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.headers["retry-after"], "900");
+    }
+}
+
+backend_test! {
     async fn login_throttles_an_address_after_twenty_failures(backend: Backend) {
         let app = TestApp::new(backend).await;
         verified_account(&app, "minji@example.com").await;
