@@ -163,20 +163,22 @@ async fn insert_order_lines(conn: &mut DbConnection, orders: &[&NewOrder]) -> Re
                 .lines
                 .iter()
                 .zip(1_i32..)
-                .map(move |(line, line_no)| (order.id, line_no, line))
+                .map(move |(line, line_no)| (order, line_no, line))
         })
         .collect();
     let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO order_lines (order_id, line_no, product_id, drop_id, qty, unit_price, claim_id) ",
+        "INSERT INTO order_lines \
+         (order_id, line_no, product_id, drop_id, qty, unit_price, claim_id, created_at) ",
     );
-    insert.push_values(&lines, |mut row, (order_id, line_no, line)| {
-        row.push_bind(order_id)
+    insert.push_values(&lines, |mut row, (order, line_no, line)| {
+        row.push_bind(order.id)
             .push_bind(line_no)
             .push_bind(line.product_id)
             .push_bind(line.drop_id)
             .push_bind(line.qty)
             .push_bind(line.unit_price)
-            .push_bind(line.claim.id);
+            .push_bind(line.claim.id)
+            .push_bind(order.created_at);
     });
     insert.build().execute(&mut *conn).await.map_err(map_err)?;
 

@@ -278,6 +278,55 @@ pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Stor
         ..OrderFilter::default()
     };
     assert_eq!(store.list_orders(&of_drop).await.unwrap().len(), 3);
+    // Newest first (the same time here: by id), a page at a time, and only the seller's.
+    let first_page = store
+        .list_orders(&OrderFilter {
+            limit: 2,
+            ..of_drop
+        })
+        .await
+        .unwrap();
+    assert_eq!(first_page.len(), 2);
+    assert!(first_page[0].id > first_page[1].id);
+    let last = &first_page[1];
+    let second_page = store
+        .list_orders(&OrderFilter {
+            before: Some((last.created_at, last.id)),
+            ..of_drop
+        })
+        .await
+        .unwrap();
+    assert_eq!(second_page.len(), 1);
+    assert!(second_page[0].id < last.id);
+    let of_seller = |seller_id| OrderFilter {
+        seller_id: Some(seller_id),
+        ..of_drop
+    };
+    assert_eq!(
+        store
+            .list_orders(&of_seller(drop.seller_id))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        store
+            .list_orders(&of_seller(Uuid::now_v7()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let alices = store
+        .list_orders(&OrderFilter {
+            buyer_id: Some(alice),
+            status: Some(OrderStatus::PendingPayment),
+            ..of_drop
+        })
+        .await
+        .unwrap();
+    assert_eq!(alices.len(), 2);
+    assert!(alices.iter().all(|o| o.buyer_id == alice));
     assert!(matches!(
         store.order(Uuid::now_v7()).await,
         Err(DbError::NotFound)
