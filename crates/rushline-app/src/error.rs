@@ -109,6 +109,9 @@ error_codes! {
     NotOnSale = ("not_on_sale", 409),
     /// A cart line holds at most 999 units.
     CartLineFull = ("cart_line_full", 409),
+    /// The cart holds its most lines (as many as one order may have, 100): check out or remove
+    /// some first.
+    CartFull = ("cart_full", 409),
     /// Orders hold more units than the new stock.
     StockBelowHeld = ("stock_below_held", 409),
     /// The product has the most images allowed.

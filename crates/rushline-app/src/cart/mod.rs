@@ -4,6 +4,7 @@
 mod checkout;
 
 use chrono::{DateTime, Utc};
+use rushline_domain::money::MAX_ORDER_LINES;
 use rushline_domain::{FieldErrors, ProductStatus, Won};
 use rushline_gate::PoolKey;
 use rushline_store::{
@@ -68,6 +69,16 @@ pub async fn add(app: &App, buyer: Uuid, product: Uuid, quantity: i64) -> Result
         Ok(details) if on_sale(&details) => {}
         Ok(_) | Err(DbError::NotFound) => return Err(AppError::not_found()),
         Err(e) => return Err(e.into()),
+    }
+    // As many lines as one order may have: every cart can be checked out at once, and showing
+    // one costs a bounded number of reads. (Concurrent adds of new products may pass this
+    // together; each is one line more.)
+    let lines = app.store.cart(buyer).await?;
+    if lines.len() >= MAX_ORDER_LINES && lines.iter().all(|l| l.product_id != product) {
+        return Err(AppError::new(
+            ErrorCode::CartFull,
+            format!("a cart holds at most {MAX_ORDER_LINES} lines; check out or remove some"),
+        ));
     }
     match app
         .store

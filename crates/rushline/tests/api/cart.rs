@@ -57,6 +57,27 @@ fn line<'a>(cart: &'a Value, product: &Product) -> &'a Value {
 }
 
 backend_test! {
+    async fn a_cart_holds_as_many_lines_as_one_order(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let mut products = Vec::new();
+        for _ in 0..101 {
+            products.push(app.product(&seller, 1_000, 5).await);
+        }
+        for product in &products[..100] {
+            add(&app, &buyer, product, 1).await.assert_status(StatusCode::CREATED);
+        }
+        let over = add(&app, &buyer, &products[100], 1).await;
+        over.assert_status(StatusCode::CONFLICT);
+        assert_eq!(over.error_code(), "cart_full");
+        // A line already there still takes more units.
+        add(&app, &buyer, &products[0], 1).await.assert_status(StatusCode::CREATED);
+        assert_eq!(cart(&app, &buyer).await["items"].as_array().unwrap().len(), 100);
+    }
+}
+
+backend_test! {
     async fn cart_lines_merge_change_and_go(backend: Backend) {
         let app = TestApp::new(backend).await;
         let seller = app.user(Role::Seller).await;

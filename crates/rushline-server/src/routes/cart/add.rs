@@ -18,7 +18,7 @@ pub(crate) struct AddItem {
     quantity: i64,
 }
 
-errors!(AddErrors: [Unauthorized, Forbidden, NotFound, CartLineFull, ValidationFailed]);
+errors!(AddErrors: [Unauthorized, Forbidden, NotFound, CartLineFull, CartFull, ValidationFailed]);
 
 /// Puts units of an active product in the cart; the same product merges into one line.
 #[utoipa::path(
