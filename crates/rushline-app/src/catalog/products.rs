@@ -13,7 +13,7 @@ use rushline_store::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::claims::{Creates, request_id};
+use crate::claims::{Creates, created_id};
 use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// Creates a product of `seller`'s. With an idempotency `key`, a retry gets the product the
@@ -27,9 +27,7 @@ pub async fn create_product(
     let new = fields.validate_new()?;
     let now = app.clock.now();
     let product = Product {
-        id: key.map_or_else(Uuid::now_v7, |key| {
-            request_id(seller.id, Creates::Product, key)
-        }),
+        id: created_id(seller.id, Creates::Product, key),
         seller_id: seller.id,
         name: new.name,
         description: new.description,

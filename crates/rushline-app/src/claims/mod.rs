@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 pub use gate_source::StorePools;
 pub(crate) use request::first_attempt;
-pub use request::{Creates, fingerprint, request_id};
+pub use request::{Creates, created_id, fingerprint, request_id};
 use writer::ClaimWriter;
 
 use crate::AppError;

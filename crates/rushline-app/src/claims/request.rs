@@ -34,6 +34,12 @@ pub enum Creates {
     Product,
 }
 
+/// The id of something a client creates with an optional idempotency key: derived from the key
+/// as [`request_id`] does, so that a retry names the same thing; a fresh one without a key.
+pub fn created_id(owner: Uuid, creates: Creates, idempotency_key: Option<&str>) -> Uuid {
+    idempotency_key.map_or_else(Uuid::now_v7, |key| request_id(owner, creates, key))
+}
+
 /// The id of whatever a user's request creates, derived from the user, the kind and the
 /// idempotency key: every retry of one request, on any node, names the same order (or coupon),
 /// so the gate and the database both recognise it. The kind keeps one key used for an order and

@@ -5,7 +5,7 @@ use rushline_domain::{CampaignTerms, CouponScope, FieldErrors, Role};
 use rushline_store::{CouponCampaign, DbError};
 use uuid::Uuid;
 
-use crate::claims::{Creates, request_id};
+use crate::claims::{Creates, created_id};
 use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// Which lines a new campaign's coupons are to apply to.
@@ -36,9 +36,7 @@ pub async fn create_campaign(
     let scope = scope(app, caller, requested).await?;
     let (checked, scope) = FieldErrors::both(checked, scope)?;
     let campaign = CouponCampaign {
-        id: key.map_or_else(Uuid::now_v7, |key| {
-            request_id(caller.id, Creates::Campaign, key)
-        }),
+        id: created_id(caller.id, Creates::Campaign, key),
         owner_id: caller.id,
         name: checked.name,
         total: checked.total,

@@ -10,7 +10,7 @@ use rushline_store::{
 };
 use uuid::Uuid;
 
-use crate::claims::{Creates, request_id};
+use crate::claims::{Creates, created_id};
 use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// What a `PATCH` of a drop changes; `None` keeps the current value. `waiting_room` is
@@ -44,9 +44,7 @@ pub async fn create_drop(
         Err(e) => return Err(e.into()),
     };
     let drop = ProductDrop {
-        id: key.map_or_else(Uuid::now_v7, |key| {
-            request_id(seller.id, Creates::Drop, key)
-        }),
+        id: created_id(seller.id, Creates::Drop, key),
         product_id: product.id,
         seller_id: seller.id,
         quantity: terms.quantity,
