@@ -99,6 +99,9 @@ error_codes! {
     SoldOut = ("sold_out", 409),
     /// This would exceed the per-buyer limit.
     LimitReached = ("limit_reached", 409),
+    /// The buyer has as many orders awaiting payment as one may have (`details.max_pending`):
+    /// pay or cancel one first.
+    TooManyPendingOrders = ("too_many_pending_orders", 409),
     /// The window (or the waiting room, `details.queue_opens_at`) has not opened yet.
     NotOpen = ("not_open", 409),
     /// The window has closed.

@@ -85,6 +85,8 @@ pub struct App {
 pub struct OrderSettings {
     /// How long a new order holds its stock waiting for payment.
     pub hold_for: TimeDelta,
+    /// The most orders awaiting payment one buyer may have: holds are stock others cannot buy.
+    pub max_pending_per_buyer: u32,
     /// Paid → shipping this long after payment.
     pub ship_after: TimeDelta,
     /// Shipping → delivered this long after shipping.

@@ -31,6 +31,9 @@ pub async fn transition(app: &App, change: &OrderTransition) -> Result<Order, Ap
     if change.from.holds_stock() && !change.to.holds_stock() {
         release(app, &order).await;
     }
+    if change.from == OrderStatus::PendingPayment {
+        app.claims.no_longer_capped(order.buyer_id).await;
+    }
     Ok(order)
 }
 

@@ -235,6 +235,7 @@ impl Claimer for OrderClaimer {
                 },
             }],
             redemption: Redemption::default(),
+            max_pending: 1_000,
         };
         match self
             .claims

@@ -76,6 +76,9 @@ pub enum CommitOutcome {
     /// The order spends more points than the buyer's balance holds: another order spent them
     /// meanwhile.
     InsufficientPoints,
+    /// The buyer would have more orders awaiting payment than the order's
+    /// [`NewOrder::max_pending`](crate::NewOrder::max_pending).
+    TooManyPendingOrders,
 }
 
 #[async_trait]
@@ -84,7 +87,7 @@ pub trait ClaimStore: Send + Sync {
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError>;
 
     /// Commits `writes` in one transaction when every pool total, per-user limit, coupon
-    /// reservation and points balance holds; otherwise rolls it back and says what was refused.
+    /// reservation, points balance and cap on a buyer's unpaid orders holds; otherwise rolls it back and says what was refused.
     async fn commit_together(
         &self,
         writes: &[ClaimWrite],

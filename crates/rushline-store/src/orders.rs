@@ -26,6 +26,9 @@ pub struct NewOrder {
     /// The coupon reserved and the points spent with the order, in the same transaction;
     /// `Redemption::default()` for neither.
     pub redemption: Redemption,
+    /// The most orders awaiting payment its buyer may have, this one included: the write is
+    /// refused with [`CommitOutcome::TooManyPendingOrders`](crate::CommitOutcome) beyond it.
+    pub max_pending: i64,
 }
 
 /// A coupon and points applied to an order at checkout. The coupon is reserved and the points
@@ -156,6 +159,9 @@ pub struct OrderFilter {
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     async fn order(&self, id: Uuid) -> Result<Order, DbError>;
+
+    /// How many of `buyer`'s orders await payment.
+    async fn pending_orders(&self, buyer: Uuid) -> Result<i64, DbError>;
 
     /// Applies `change` with its history entry and jobs in one transaction. Leaving a status that
     /// holds stock releases the order's claims (and their pools' units) in that transaction too,

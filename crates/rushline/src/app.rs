@@ -82,6 +82,7 @@ impl Rushline {
             payments,
             orders: OrderSettings {
                 hold_for: TimeDelta::from_std(config.orders.hold_for).context("orders.hold_for")?,
+                max_pending_per_buyer: config.orders.max_pending_per_buyer,
                 ship_after: TimeDelta::from_std(config.orders.ship_after)
                     .context("orders.ship_after")?,
                 deliver_after: TimeDelta::from_std(config.orders.deliver_after)

@@ -134,6 +134,9 @@ pub struct OrdersConfig {
     /// How long a new order holds its stock waiting for payment.
     #[serde(with = "humantime_serde")]
     pub hold_for: Duration,
+    /// The most orders awaiting payment one buyer may have; one more is refused with 409
+    /// `too_many_pending_orders`, so that no buyer holds the stock of many unpaid orders.
+    pub max_pending_per_buyer: u32,
     /// Paid → shipping this long after payment.
     #[serde(with = "humantime_serde")]
     pub ship_after: Duration,
@@ -153,6 +156,7 @@ impl Default for OrdersConfig {
         const DAY: Duration = Duration::from_secs(24 * 3600);
         Self {
             hold_for: Duration::from_secs(10 * 60),
+            max_pending_per_buyer: 3,
             ship_after: DAY,
             deliver_after: DAY,
             return_window: DAY,
@@ -852,6 +856,10 @@ impl Config {
         }
         for (key, value) in [
             ("auth.code_attempts", self.auth.code_attempts),
+            (
+                "orders.max_pending_per_buyer",
+                self.orders.max_pending_per_buyer,
+            ),
             (
                 "auth.login_failures_per_account",
                 self.auth.login_failures_per_account,

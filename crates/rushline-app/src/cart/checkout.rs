@@ -15,7 +15,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::on_sale;
-use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
+use crate::claims::place::{
+    OrderDraft, Placement, Refusal, check_pending_orders, claim_row, place,
+};
 use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::{Redeem, order_too_large};
 use crate::{App, AppError, ErrorCode};
@@ -51,6 +53,7 @@ pub async fn checkout(
         Err(e) => return Err(e.into()),
     }
     let chosen = async {
+        check_pending_orders(app, buyer).await?;
         let lines = chosen_lines(app, buyer, request.product_ids.clone(), order_id).await?;
         let priced = lines
             .iter()
@@ -110,6 +113,7 @@ pub async fn checkout(
             redemption,
             created_at: now,
             hold_expires_at: now + app.orders.hold_for,
+            max_pending: app.orders.max_pending_per_buyer,
             cause: "checkout",
         },
         claims,

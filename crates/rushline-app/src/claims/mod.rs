@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
 use dashmap::DashMap;
+use moka::future::Cache;
 use rushline_gate::{Claim, ClaimOutcome, Gate, PoolKey};
 use rushline_store::{ClaimWrite, CommitOutcome, Store};
 use uuid::Uuid;
@@ -41,7 +42,15 @@ pub struct Claims {
     /// A grant this old that the database does not hold was lost (its node died before the
     /// write); younger ones may still be in their group commit.
     orphan_after: TimeDelta,
+    /// Buyers whose order the group commit just refused for their unpaid orders: refused at
+    /// once for [`CAPPED_FOR`], so that one buyer repeating a purchase at the cap cannot make
+    /// batch after batch fall back to one transaction per write.
+    capped: Cache<Uuid, ()>,
 }
+
+/// How long a node refuses, without a claim, a buyer the group commit refused for the cap on
+/// unpaid orders. A buyer who pays an order meanwhile on another node waits at most this long.
+const CAPPED_FOR: Duration = Duration::from_secs(1);
 
 impl Claims {
     pub fn new(gate: Arc<dyn Gate>, store: Arc<dyn Store>, orphan_after: TimeDelta) -> Self {
@@ -50,6 +59,10 @@ impl Claims {
             writer: ClaimWriter::start(store),
             rebuilt: DashMap::new(),
             orphan_after,
+            capped: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(CAPPED_FOR)
+                .build(),
         }
     }
 
@@ -80,6 +93,10 @@ impl Claims {
             .claims()
             .map(|claim| (PoolKey(claim.pool_key.clone()), claim.id))
             .collect();
+        let grants_buyer = match &write {
+            ClaimWrite::Order(order) => Some(order.buyer_id),
+            ClaimWrite::Coupon(_) => None,
+        };
         let committed = self.writer.commit(write).await;
         if matches!(committed, Ok(CommitOutcome::Committed)) {
             return Ok(CommitOutcome::Committed);
@@ -88,6 +105,11 @@ impl Claims {
             self.undo(pool, *id).await;
         }
         let outcome = committed?;
+        if outcome == CommitOutcome::TooManyPendingOrders
+            && let Some(buyer) = grants_buyer
+        {
+            self.capped.insert(buyer, ()).await;
+        }
         if matches!(
             outcome,
             CommitOutcome::SoldOut | CommitOutcome::LimitReached
@@ -97,6 +119,18 @@ impl Claims {
             }
         }
         Ok(outcome)
+    }
+
+    /// Whether the group commit refused an order of `buyer` for the cap on unpaid orders within
+    /// the last [`CAPPED_FOR`].
+    pub(crate) async fn recently_capped(&self, buyer: Uuid) -> bool {
+        self.capped.contains_key(&buyer)
+    }
+
+    /// Forgets that `buyer` was refused for the cap: one of their orders was paid or left
+    /// `pending_payment` otherwise, here (other nodes forget within [`CAPPED_FOR`]).
+    pub(crate) async fn no_longer_capped(&self, buyer: Uuid) {
+        self.capped.invalidate(&buyer).await;
     }
 
     /// Undoes a grant that no order holds. Should the gate be out of reach, the caller's answer

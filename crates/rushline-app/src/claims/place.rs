@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use rushline_domain::Won;
 use rushline_gate::{Claim, ClaimOutcome, PoolKey};
 use rushline_store::{ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Redemption};
+use serde_json::json;
 use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::coupons::{coupon_unavailable, insufficient_points};
-use crate::{App, AppError};
+use crate::{App, AppError, ErrorCode};
 
 /// Why the gate or the database refused a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +90,37 @@ pub(crate) async fn place<P: Placement>(
         CommitOutcome::LimitReached => Err(placement.refused(Refusal::LimitReached, None)),
         CommitOutcome::CouponUnavailable => Err(coupon_unavailable()),
         CommitOutcome::InsufficientPoints => Err(insufficient_points()),
+        CommitOutcome::TooManyPendingOrders => Err(too_many_pending_orders(app)),
     }
+}
+
+/// Refuses a checkout to a buyer with as many unpaid orders as one may have, before the gate
+/// (without claiming stock it would give back); the group commit refuses those that raced past
+/// this. Not a retry's concern: its order exists, and is answered first.
+pub(crate) async fn check_pending_orders(app: &App, buyer: Uuid) -> Result<(), AppError> {
+    let pending = app.store.pending_orders(buyer).await?;
+    if pending >= i64::from(app.orders.max_pending_per_buyer) {
+        return Err(too_many_pending_orders(app));
+    }
+    Ok(())
+}
+
+/// Refuses a purchase, on the hot path and so without a database read, to a buyer the group
+/// commit has just refused for the cap on unpaid orders; any other is counted in the group
+/// commit.
+pub(crate) async fn check_recently_capped(app: &App, buyer: Uuid) -> Result<(), AppError> {
+    if app.claims.recently_capped(buyer).await {
+        return Err(too_many_pending_orders(app));
+    }
+    Ok(())
+}
+
+fn too_many_pending_orders(app: &App) -> AppError {
+    AppError::new(
+        ErrorCode::TooManyPendingOrders,
+        "you have as many unpaid orders as one may have: pay or cancel one first",
+    )
+    .with_details(json!({ "max_pending": app.orders.max_pending_per_buyer }))
 }
 
 /// The row that makes a granted claim durable.
@@ -122,6 +153,8 @@ pub(crate) struct OrderDraft {
     pub hold_expires_at: DateTime<Utc>,
     /// `purchase` or `checkout`, the cause of its first status.
     pub cause: &'static str,
+    /// `app.orders.max_pending_per_buyer`, which the group commit holds the buyer to.
+    pub max_pending: u32,
 }
 
 impl OrderDraft {
@@ -137,6 +170,7 @@ impl OrderDraft {
             cause: self.cause,
             lines,
             redemption: self.redemption,
+            max_pending: i64::from(self.max_pending),
         })
     }
 }

@@ -1,8 +1,9 @@
 //! Buying units of an open drop: the hot path. Window check (and, behind a waiting room, the
-//! pass) → one atomic step in the claim gate → (pass used up) → group-committed order. No
-//! database read on the way, except on a retry (also one refused as `closed` or for an expired
-//! pass, which may follow a purchase that went through), and for a coupon or points, which are
-//! checked first and reserved or spent with the order, in its transaction.
+//! pass) → one atomic step in the claim gate → (pass used up) → group-committed order, which also
+//! holds the buyer to the cap on unpaid orders. No database read on the way, except on a retry
+//! (also one refused as `closed` or for an expired pass, which may follow a purchase that went
+//! through), and for a coupon or points, which are checked first and reserved or spent with the
+//! order, in its transaction.
 
 use chrono::{DateTime, Utc};
 use rushline_domain::drop::window_status;
@@ -13,7 +14,9 @@ use rushline_gate::{Claim, PoolKey};
 use rushline_store::{ClaimWrite, DbError, NewOrderLine, ProductDrop};
 use uuid::Uuid;
 
-use crate::claims::place::{OrderDraft, Placement, Refusal, claim_row, place};
+use crate::claims::place::{
+    OrderDraft, Placement, Refusal, check_recently_capped, claim_row, place,
+};
 use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::{Redeem, order_too_large};
 use crate::rooms::{PassRefused, pass_invalid};
@@ -100,6 +103,14 @@ pub async fn purchase(
             };
         }
     }
+    if let Err(refused) = check_recently_capped(app, buyer).await {
+        // The buyer's unpaid orders may include this request's own, from its first attempt.
+        return match app.store.order(order_id).await {
+            Ok(_) => asked.replay(app).await,
+            Err(DbError::NotFound) => Err(refused),
+            Err(e) => Err(e.into()),
+        };
+    }
     let subtotal = line_amount(drop.price, quantity)?;
     let line = PricedLine {
         product_id: drop.product_id,
@@ -137,6 +148,7 @@ pub async fn purchase(
             redemption,
             created_at: now,
             hold_expires_at: now + app.orders.hold_for,
+            max_pending: app.orders.max_pending_per_buyer,
             cause: "purchase",
         },
         drop: &drop,

@@ -1,13 +1,14 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use const_format::formatcp;
 use rushline_store::{ClaimRow, ClaimStore, ClaimWrite, CommitOutcome, DbError, NewOrder, Pool};
 use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
 
 use super::coupons::{insert_coupons, reserve_coupons};
 use super::points::spend_points;
-use super::{Db, DbConnection, DbRow, GREATEST, SqlStore, map_err};
+use super::{Db, DbConnection, DbRow, FOR_UPDATE, GREATEST, SqlStore, map_err, push_one_of};
 
 pub(crate) fn claim_from_row(row: &DbRow) -> Result<ClaimRow, DbError> {
     Ok(ClaimRow {
@@ -63,6 +64,7 @@ async fn write_all(
             ClaimWrite::Coupon(coupon) => coupons.push(coupon),
         }
     }
+    lock_buyers(conn, &orders).await?;
     if !insert_orders(conn, &orders).await? || !insert_coupons(conn, &coupons).await? {
         return Ok(Err(CommitOutcome::Duplicate));
     }
@@ -88,6 +90,9 @@ async fn write_all(
     }
     if !spend_points(conn, &orders).await? {
         return Ok(Err(CommitOutcome::InsufficientPoints));
+    }
+    if too_many_pending(conn, &orders).await? {
+        return Ok(Err(CommitOutcome::TooManyPendingOrders));
     }
 
     // Per-user limits, over the active claims of every (pool, buyer) pair the batch touched:
@@ -115,6 +120,51 @@ async fn write_all(
         return Ok(Err(CommitOutcome::LimitReached));
     }
     Ok(Ok(()))
+}
+
+/// Locks the buyers of `orders` (on PostgreSQL; SQLite's one writer runs transactions in turn),
+/// in id order, so that two batches on two nodes cannot both see a buyer under the cap on unpaid
+/// orders and both add one.
+async fn lock_buyers(conn: &mut DbConnection, orders: &[&NewOrder]) -> Result<(), DbError> {
+    if orders.is_empty() || FOR_UPDATE.is_empty() {
+        return Ok(());
+    }
+    let buyers: Vec<Uuid> = orders
+        .iter()
+        .map(|order| order.buyer_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut lock = QueryBuilder::<Db>::new("SELECT id FROM users WHERE ");
+    push_one_of(&mut lock, "id", &buyers);
+    lock.push(" ORDER BY id");
+    lock.push(FOR_UPDATE);
+    lock.build().fetch_all(&mut *conn).await.map_err(map_err)?;
+    Ok(())
+}
+
+/// Whether a buyer of `orders`, written in the open transaction, now has more orders awaiting
+/// payment than their cap: one lookup of the partial index `orders_pending_buyer` per order.
+async fn too_many_pending(conn: &mut DbConnection, orders: &[&NewOrder]) -> Result<bool, DbError> {
+    if orders.is_empty() {
+        return Ok(false);
+    }
+    let mut check = QueryBuilder::<Db>::new("WITH batch (buyer_id, max_pending) AS (");
+    check.push_values(orders, |mut row, order| {
+        row.push_bind(order.buyer_id).push_bind(order.max_pending);
+    });
+    check.push(
+        ") SELECT 1 FROM batch b \
+         WHERE (SELECT COUNT(*) FROM orders o WHERE o.buyer_id = b.buyer_id \
+                AND o.status = 'pending_payment') > b.max_pending \
+         LIMIT 1",
+    );
+    Ok(check
+        .build()
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .is_some())
 }
 
 /// Writes `orders` in the open transaction; false when one of them exists already (a replay),

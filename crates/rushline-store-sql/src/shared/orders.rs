@@ -187,6 +187,16 @@ impl OrderStore for SqlStore {
         complete(self.reader(), order_from_row(&row)?).await
     }
 
+    async fn pending_orders(&self, buyer: Uuid) -> Result<i64, DbError> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE buyer_id = $1 AND status = 'pending_payment'",
+        )
+        .bind(buyer)
+        .fetch_one(self.reader())
+        .await
+        .map_err(map_err)
+    }
+
     async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         apply_transition(&mut tx, change).await?;

@@ -117,6 +117,7 @@ pub async fn cart_regular_stock_is_a_pool_that_follows_the_product(store: Arc<dy
             },
         }],
         redemption: crate::Redemption::default(),
+        max_pending: 1_000,
     };
     commit(&store, &[ClaimWrite::Order(order)]).await;
 

@@ -91,6 +91,7 @@ pub(super) fn purchase(
             },
         }],
         redemption: Redemption::default(),
+        max_pending: 1_000,
     })
 }
 
@@ -371,6 +372,50 @@ pub async fn claims_the_database_refuses_what_breaks_the_user_limit(store: Arc<d
     );
     let (pool, _) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
     assert_eq!(pool.held, 4);
+}
+
+pub async fn claims_the_database_caps_a_buyers_unpaid_orders(store: Arc<dyn Store>) {
+    let drop = scheduled_drop(&store, 10, 10).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = drop.opens_at;
+    let capped = |write: ClaimWrite| match write {
+        ClaimWrite::Order(order) => ClaimWrite::Order(NewOrder {
+            max_pending: 2,
+            ..order
+        }),
+        ClaimWrite::Coupon(_) => unreachable!("purchases write orders"),
+    };
+    let first = capped(purchase(&drop, alice, 1, 1, at));
+    commit(&store, std::slice::from_ref(&first)).await;
+    let writes = [
+        capped(purchase(&drop, alice, 1, 2, at)),
+        capped(purchase(&drop, bob, 1, 3, at)),
+        capped(purchase(&drop, alice, 1, 4, at)),
+    ];
+    use CommitOutcome::*;
+    assert_eq!(
+        commit(&store, &writes).await,
+        vec![Committed, Committed, TooManyPendingOrders]
+    );
+    assert_eq!(store.pending_orders(alice).await.unwrap(), 2);
+    let (pool, _) = store.pool_snapshot(&drop.pool_key()).await.unwrap();
+    assert_eq!(pool.held, 3, "the refused order holds nothing");
+
+    // Paid, an order no longer counts.
+    let mut pay = OrderTransition::new(
+        order_id(&first),
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        at + Duration::minutes(1),
+        "payment",
+    );
+    pay.within_hold = true;
+    store.transition_order(&pay).await.unwrap();
+    assert_eq!(store.pending_orders(alice).await.unwrap(), 1);
+    assert_eq!(
+        commit(&store, &[capped(purchase(&drop, alice, 1, 5, at))]).await,
+        vec![Committed]
+    );
 }
 
 pub async fn claims_a_committed_order_is_not_written_twice(store: Arc<dyn Store>) {

@@ -69,6 +69,7 @@ pub const CASES: &[Case] = cases![
     drops::claims_commit_in_one_batch_and_rebuild_the_pool,
     drops::claims_the_database_refuses_what_would_oversell,
     drops::claims_the_database_refuses_what_breaks_the_user_limit,
+    drops::claims_the_database_caps_a_buyers_unpaid_orders,
     drops::claims_a_committed_order_is_not_written_twice,
     drops::claims_one_writes_error_fails_that_write_alone,
     drops::orders_move_once_and_release_their_stock_when_they_leave_it,

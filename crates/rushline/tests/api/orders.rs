@@ -193,6 +193,82 @@ backend_test! {
     }
 }
 
+async fn checkout(app: &TestApp, buyer: &TestUser) -> TestResponse {
+    app.send(
+        Method::POST,
+        "/api/v1/cart/checkout",
+        Some(json!({})),
+        &[
+            ("authorization", &buyer.bearer()),
+            ("idempotency-key", "cart"),
+        ],
+    )
+    .await
+}
+
+backend_test! {
+    async fn a_buyer_holds_at_most_three_unpaid_orders(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let other_node = app.another_node().build().await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let drop = create_drop(&app, &seller, 100, 50).await;
+        open(&app, &drop);
+
+        // Twenty purchases at once over two nodes: the cap holds whichever node and batch each
+        // lands in, and a refused one holds no stock.
+        let nodes = [app.client(), other_node.client()];
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (client, buyer, drop) = (nodes[i % 2].clone(), buyer.clone(), drop.clone());
+                tokio::spawn(async move { purchase(&client, &buyer, &drop, 1, &format!("k{i}")).await })
+            })
+            .collect();
+        let mut bought = Vec::new();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let response = task.await.unwrap();
+            match response.status {
+                StatusCode::CREATED => bought.push((i, response.json())),
+                _ => {
+                    response.assert_status(StatusCode::CONFLICT);
+                    assert_eq!(response.error_code(), "too_many_pending_orders", "{}", response.text());
+                    assert_eq!(response.json()["error"]["details"]["max_pending"], 3);
+                }
+            }
+        }
+        assert_eq!(bought.len(), 3, "exactly the cap");
+        let pool = format!("drop:{}", drop["id"].as_str().unwrap());
+        let (pool, _) = app.state().store.pool_snapshot(&pool).await.unwrap();
+        assert_eq!(pool.held, 3, "refused purchases hold nothing");
+
+        // A retry of one that went through is answered with its order, at the cap or not.
+        let (i, first) = &bought[0];
+        let replay = purchase(&app.client(), &buyer, &drop, 1, &format!("k{i}")).await;
+        replay.assert_status(StatusCode::CREATED);
+        assert_eq!(replay.json()["order_id"], first["order_id"]);
+
+        // The cart is refused the same way, before it claims anything.
+        let product = app.product(&seller, 1_000, 5).await;
+        app.send(
+            Method::POST,
+            "/api/v1/cart/items",
+            Some(json!({"product_id": product.id, "quantity": 1})),
+            &[("authorization", &buyer.bearer())],
+        )
+        .await
+        .assert_status(StatusCode::CREATED);
+        assert_eq!(checkout(&app, &buyer).await.error_code(), "too_many_pending_orders");
+
+        // Paying one, and cancelling another, make room for as many new orders.
+        pay_card(&app, &buyer, first, "4111111111111111", "pay").await.assert_status(StatusCode::OK);
+        act(&app, &buyer, &bought[1].1, "/cancel", None).await.assert_status(StatusCode::OK);
+        checkout(&app, &buyer).await.assert_status(StatusCode::CREATED);
+        purchase(&app.client(), &buyer, &drop, 1, "after").await.assert_status(StatusCode::CREATED);
+        let full = purchase(&app.client(), &buyer, &drop, 1, "one-more").await;
+        assert_eq!(full.error_code(), "too_many_pending_orders");
+    }
+}
+
 backend_test! {
     async fn an_expired_hold_puts_the_stock_back_for_the_next_buyer(backend: Backend) {
         let app = TestApp::new(backend).await;

@@ -16,7 +16,11 @@ use crate::drops::{create_drop, open};
 /// gives a buyer plenty to spend.
 async fn generous(backend: Backend) -> TestApp {
     TestApp::builder(backend)
-        .config(|c| c.points.earn_rate = 1.0)
+        .config(|c| {
+            c.points.earn_rate = 1.0;
+            // A buyer here holds many unpaid orders at once.
+            c.orders.max_pending_per_buyer = 50;
+        })
         .build()
         .await
 }

@@ -57,7 +57,7 @@ pub(crate) struct PurchaseResponse {
     seq: u64,
 }
 
-errors!(PurchaseErrors: [IdempotencyKeyRequired, InvalidIdempotencyKey, Unauthorized, Forbidden, QueuePassRequired, QueuePassInvalid, NotFound, SoldOut, LimitReached, NotOpen, Closed, RequestInProgress, CouponUnavailable, CouponExpired, CouponNotYetValid, InsufficientPoints, ValidationFailed, IdempotencyMismatch, CouponNotFound, CouponNotApplicable, CouponMinimumNotMet, PointsExceedTotal, GateUnavailable, DatabaseUnavailable]);
+errors!(PurchaseErrors: [IdempotencyKeyRequired, InvalidIdempotencyKey, Unauthorized, Forbidden, QueuePassRequired, QueuePassInvalid, NotFound, SoldOut, LimitReached, TooManyPendingOrders, NotOpen, Closed, RequestInProgress, CouponUnavailable, CouponExpired, CouponNotYetValid, InsufficientPoints, ValidationFailed, IdempotencyMismatch, CouponNotFound, CouponNotApplicable, CouponMinimumNotMet, PointsExceedTotal, GateUnavailable, DatabaseUnavailable]);
 
 /// Buys units of an open drop: JWT → window check → (waiting room: pass check) → one atomic step
 /// in the claim gate → (pass used up) → group-committed order → 201. No database read on the way,
