@@ -110,7 +110,8 @@ error_codes! {
     NotScheduled = ("not_scheduled", 409),
     /// A product in the cart is no longer on sale (`details.product_id`).
     NotOnSale = ("not_on_sale", 409),
-    /// A cart line holds at most 999 units.
+    /// A cart line holds at most as many units as one order may hold of its product
+    /// (`details.max_per_order`, `details.product_id`), and never more than 999.
     CartLineFull = ("cart_line_full", 409),
     /// The cart holds its most lines (as many as one order may have, 100): check out or remove
     /// some first.

@@ -129,6 +129,7 @@ async fn new_drop(
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
     };
     let drop = ProductDrop {
         id: Uuid::now_v7(),

@@ -29,6 +29,8 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
     /// Set by a soft delete; the product then answers 404 to all but its owner and admins.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Units of the product one order may hold.
+    pub max_per_order: i32,
 }
 
 /// An uploaded image; its bytes live in the object store, not in the database.

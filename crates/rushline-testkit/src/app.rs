@@ -177,6 +177,7 @@ impl TestApp {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
         };
         self.state()
             .store

@@ -14,7 +14,7 @@ use rushline_store::{CartItem, ClaimWrite, DbError, NewOrderLine, Order, product
 use serde_json::json;
 use uuid::Uuid;
 
-use super::on_sale;
+use super::{line_full, on_sale};
 use crate::claims::place::{
     OrderDraft, Placement, Refusal, check_pending_orders, claim_row, place,
 };
@@ -179,6 +179,10 @@ async fn chosen_lines(
                 "a product in the cart is no longer on sale",
             )
             .with_details(json!({ "product_id": item.product_id })));
+        }
+        // The seller may have lowered the limit since the line was added.
+        if item.quantity > details.product.max_per_order {
+            return Err(line_full(item.product_id, details.product.max_per_order));
         }
         lines.push(Line {
             seller_id: details.product.seller_id,

@@ -10,6 +10,7 @@ use rushline_gate::PoolKey;
 use rushline_store::{
     CART_ITEMS_QUANTITY_CHECK, CartItem, DbError, ProductDetails, product_pool_key,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 pub use checkout::{CheckoutRequest, checkout};
@@ -65,11 +66,11 @@ pub async fn contents(app: &App, buyer: Uuid) -> Result<Cart, AppError> {
 /// cart after.
 pub async fn add(app: &App, buyer: Uuid, product: Uuid, quantity: i64) -> Result<Cart, AppError> {
     let quantity = valid_quantity(quantity)?;
-    match app.store.product_details(product, app.clock.now()).await {
-        Ok(details) if on_sale(&details) => {}
+    let max_per_order = match app.store.product_details(product, app.clock.now()).await {
+        Ok(details) if on_sale(&details) => details.product.max_per_order,
         Ok(_) | Err(DbError::NotFound) => return Err(AppError::not_found()),
         Err(e) => return Err(e.into()),
-    }
+    };
     // As many lines as one order may have: every cart can be checked out at once, and showing
     // one costs a bounded number of reads. (Concurrent adds of new products may pass this
     // together; each is one line more.)
@@ -79,6 +80,13 @@ pub async fn add(app: &App, buyer: Uuid, product: Uuid, quantity: i64) -> Result
             ErrorCode::CartFull,
             format!("a cart holds at most {MAX_ORDER_LINES} lines; check out or remove some"),
         ));
+    }
+    let held = lines
+        .iter()
+        .find(|l| l.product_id == product)
+        .map_or(0, |l| l.quantity);
+    if held.saturating_add(quantity) > max_per_order {
+        return Err(line_full(product, max_per_order));
     }
     match app
         .store
@@ -102,10 +110,27 @@ pub async fn set_quantity(
     quantity: i64,
 ) -> Result<Cart, AppError> {
     let quantity = valid_quantity(quantity)?;
+    let max_per_order = match app.store.product(product).await {
+        Ok(found) => found.max_per_order,
+        Err(DbError::NotFound) => return Err(AppError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    if quantity > max_per_order {
+        return Err(line_full(product, max_per_order));
+    }
     app.store
         .set_cart_quantity(buyer, product, quantity, app.clock.now())
         .await?;
     contents(app, buyer).await
+}
+
+/// A line would hold more units of `product` than one order may.
+pub(crate) fn line_full(product: Uuid, max_per_order: i32) -> AppError {
+    AppError::new(
+        ErrorCode::CartLineFull,
+        format!("one order holds at most {max_per_order} units of this product"),
+    )
+    .with_details(json!({ "product_id": product, "max_per_order": max_per_order }))
 }
 
 fn valid_quantity(value: i64) -> Result<i32, AppError> {

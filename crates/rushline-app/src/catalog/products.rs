@@ -38,6 +38,7 @@ pub async fn create_product(
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        max_per_order: new.max_per_order,
     };
     match app.store.insert_product(&product).await {
         Ok(()) => {
@@ -59,6 +60,7 @@ pub async fn create_product(
                     p.price,
                     p.stock,
                     p.status,
+                    p.max_per_order,
                 )
             };
             if terms(&first.product) != terms(&product) {

@@ -1,12 +1,14 @@
 use crate::ProductStatus;
 pub use crate::money::MAX_PRICE;
-use crate::money::Won;
+use crate::money::{MAX_LINE_QUANTITY, Won};
 use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_plain_text, required};
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 5000;
 pub const CATEGORY_MAX_CHARS: usize = 50;
 pub const MAX_STOCK: i64 = 1_000_000_000;
+/// Units of a product one order may hold unless its seller says otherwise.
+pub const DEFAULT_MAX_PER_ORDER: i32 = 10;
 
 /// A product's editable fields as a client sent them; any may be missing.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub struct ProductFields {
     pub price: Option<Won>,
     pub stock: Option<i64>,
     pub status: Option<String>,
+    /// Units of the product one order may hold, 1–1000.
+    pub max_per_order: Option<i64>,
 }
 
 /// The checked fields of a product to create.
@@ -28,6 +32,7 @@ pub struct NewProduct {
     pub price: Won,
     pub stock: i64,
     pub status: ProductStatus,
+    pub max_per_order: i32,
 }
 
 /// The checked changes to a product: `None` leaves a field as it is.
@@ -39,11 +44,12 @@ pub struct ProductChanges {
     pub price: Option<Won>,
     pub stock: Option<i64>,
     pub status: Option<ProductStatus>,
+    pub max_per_order: Option<i32>,
 }
 
 impl ProductFields {
-    /// Every field is required except `status`, which defaults to `draft`; a new product cannot
-    /// start `archived`.
+    /// Every field is required except `status`, which defaults to `draft` (a new product cannot
+    /// start `archived`), and `max_per_order`, which defaults to [`DEFAULT_MAX_PER_ORDER`].
     pub fn validate_new(self) -> Result<NewProduct, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = required(&mut errors, "name", self.name).and_then(|n| name(&mut errors, &n));
@@ -61,7 +67,19 @@ impl ProductFields {
                 None
             }
         };
-        match (name, description, category, price, stock, status) {
+        let max_per_order = match self.max_per_order {
+            None => Some(DEFAULT_MAX_PER_ORDER),
+            Some(max) => max_per_order(&mut errors, max),
+        };
+        match (
+            name,
+            description,
+            category,
+            price,
+            stock,
+            status,
+            max_per_order,
+        ) {
             (
                 Some(name),
                 Some(description),
@@ -69,6 +87,7 @@ impl ProductFields {
                 Some(price),
                 Some(stock),
                 Some(status),
+                Some(max_per_order),
             ) if errors.is_empty() => Ok(NewProduct {
                 name,
                 description,
@@ -76,6 +95,7 @@ impl ProductFields {
                 price,
                 stock,
                 status,
+                max_per_order,
             }),
             _ => Err(errors),
         }
@@ -97,6 +117,9 @@ impl ProductFields {
                     None
                 }
             }),
+            max_per_order: self
+                .max_per_order
+                .and_then(|max| max_per_order(&mut errors, max)),
         };
         errors.into_result(|| changes)
     }
@@ -170,6 +193,19 @@ fn stock(errors: &mut FieldErrors, stock: i64) -> Option<i64> {
     Some(stock)
 }
 
+fn max_per_order(errors: &mut FieldErrors, max: i64) -> Option<i32> {
+    let valid = i32::try_from(max)
+        .ok()
+        .filter(|max| (1..=MAX_LINE_QUANTITY).contains(&i64::from(*max)));
+    if valid.is_none() {
+        errors.add(
+            "max_per_order",
+            format!("must be from 1 to {MAX_LINE_QUANTITY}"),
+        );
+    }
+    valid
+}
+
 /// Categories compare case-insensitively and without surrounding spaces, on write and on filter.
 pub fn normalize_category(category: &str) -> String {
     category.trim().to_lowercase()
@@ -187,6 +223,7 @@ mod tests {
             price: Some(Won::new(129_000)),
             stock: Some(0),
             status: None,
+            max_per_order: None,
         }
     }
 
@@ -202,6 +239,7 @@ mod tests {
                 price: Won::new(129_000),
                 stock: 0,
                 status: ProductStatus::Draft,
+                max_per_order: DEFAULT_MAX_PER_ORDER,
             }
         );
         let active = ProductFields {
@@ -229,6 +267,7 @@ mod tests {
             price: Some(Won::new(1)),
             stock: Some(MAX_STOCK),
             status: Some("draft".to_owned()),
+            max_per_order: Some(MAX_LINE_QUANTITY),
         };
         assert!(at_limits.validate_new().is_ok());
 
@@ -239,6 +278,7 @@ mod tests {
             price: Some(Won::new(0)),
             stock: Some(-1),
             status: Some("archived".to_owned()),
+            max_per_order: Some(0),
         };
         let errors = beyond.validate_new().unwrap_err();
         for field in [
@@ -248,6 +288,7 @@ mod tests {
             "price",
             "stock",
             "status",
+            "max_per_order",
         ] {
             assert!(errors.get(field).is_some(), "{field} passed");
         }

@@ -7,8 +7,8 @@ mod listing;
 mod time_sale;
 
 pub use fields::{
-    CATEGORY_MAX_CHARS, DESCRIPTION_MAX_CHARS, MAX_PRICE, MAX_STOCK, NAME_MAX_CHARS, NewProduct,
-    ProductChanges, ProductFields, normalize_category,
+    CATEGORY_MAX_CHARS, DEFAULT_MAX_PER_ORDER, DESCRIPTION_MAX_CHARS, MAX_PRICE, MAX_STOCK,
+    NAME_MAX_CHARS, NewProduct, ProductChanges, ProductFields, normalize_category,
 };
 pub use image::ImageFormat;
 pub use listing::{

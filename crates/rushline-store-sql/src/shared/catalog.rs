@@ -14,7 +14,7 @@ use super::{
 };
 
 const COLUMNS: &str = "id, seller_id, name, description, category, price, stock, status, \
-                       created_at, updated_at, deleted_at";
+                       created_at, updated_at, deleted_at, max_per_order";
 const IMAGE_COLUMNS: &str = "id, product_id, content_type, size_bytes, sha256, created_at";
 const SALE_COLUMNS: &str = "id, product_id, price, starts_at, ends_at, created_at";
 
@@ -31,6 +31,7 @@ pub(crate) fn product_from_row(row: &DbRow) -> Result<Product, DbError> {
         created_at: row.try_get("created_at").map_err(map_err)?,
         updated_at: row.try_get("updated_at").map_err(map_err)?,
         deleted_at: row.try_get("deleted_at").map_err(map_err)?,
+        max_per_order: row.try_get("max_per_order").map_err(map_err)?,
     })
 }
 
@@ -130,7 +131,7 @@ impl CatalogStore for SqlStore {
     async fn insert_product(&self, product: &Product) -> Result<(), DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
-            "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind(product.id)
         .bind(product.seller_id)
@@ -143,6 +144,7 @@ impl CatalogStore for SqlStore {
         .bind(product.created_at)
         .bind(product.updated_at)
         .bind(product.deleted_at)
+        .bind(product.max_per_order)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -176,7 +178,8 @@ impl CatalogStore for SqlStore {
         let row = sqlx::query(&format!(
             "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), \
              category = COALESCE($4, category), price = COALESCE($5, price), \
-             stock = COALESCE($6, stock), status = COALESCE($7, status), updated_at = $8 \
+             stock = COALESCE($6, stock), status = COALESCE($7, status), updated_at = $8, \
+             max_per_order = COALESCE($9, max_per_order) \
              WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(id)
@@ -187,6 +190,7 @@ impl CatalogStore for SqlStore {
         .bind(changes.stock)
         .bind(changes.status.map(|s| s.as_str()))
         .bind(now)
+        .bind(changes.max_per_order)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;

@@ -40,6 +40,7 @@ fn product(
         created_at,
         updated_at: created_at,
         deleted_at: None,
+        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
     }
 }
 
@@ -57,6 +58,7 @@ pub(crate) async fn seller_with_product(store: &Arc<dyn Store>, price: i64, stoc
         created_at: t0(),
         updated_at: t0() + Duration::seconds(1),
         deleted_at: None,
+        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
     };
     store.insert_product(&product).await.unwrap();
     product

@@ -56,6 +56,64 @@ fn line<'a>(cart: &'a Value, product: &Product) -> &'a Value {
         .expect("a cart line")
 }
 
+/// Sets how many units of `product` one order may hold, as its seller.
+pub(crate) async fn limit_per_order(app: &TestApp, seller: &TestUser, product: &Product, max: i64) {
+    app.send(
+        Method::PATCH,
+        &format!("/api/v1/products/{}", product.id),
+        Some(json!({"max_per_order": max})),
+        &[("authorization", &seller.bearer())],
+    )
+    .await
+    .assert_status(StatusCode::OK);
+}
+
+backend_test! {
+    async fn one_order_holds_at_most_the_products_units_per_order(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let created = app.send(
+            Method::POST,
+            "/api/v1/products",
+            Some(json!({"name": "Socks", "description": "", "category": "socks", "price": 9_000, "stock": 500, "status": "active"})),
+            &[("authorization", &seller.bearer())],
+        ).await;
+        created.assert_status(StatusCode::CREATED);
+        assert_eq!(created.json()["max_per_order"], 10, "the default");
+        let socks: Product = app.state().store.product(created.json()["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+
+        add(&app, &buyer, &socks, 6).await.assert_status(StatusCode::CREATED);
+        add(&app, &buyer, &socks, 4).await.assert_status(StatusCode::CREATED);
+        let over = add(&app, &buyer, &socks, 1).await;
+        assert_eq!((over.status, over.error_code()), (StatusCode::CONFLICT, "cart_line_full".to_owned()));
+        assert_eq!(over.json()["error"]["details"]["max_per_order"], 10);
+        let path = format!("/api/v1/cart/items/{}", socks.id);
+        let set = call(&app.client(), &buyer, Method::PATCH, &path, Some(json!({"quantity": 11}))).await;
+        assert_eq!(set.error_code(), "cart_line_full");
+        assert_eq!(line(&cart(&app, &buyer).await, &socks)["quantity"], 10, "nothing changed");
+
+        // The seller lowers the limit below what the cart holds: the checkout is refused whole,
+        // and claims nothing, until the line fits.
+        limit_per_order(&app, &seller, &socks, 5).await;
+        let refused = checkout(&app.client(), &buyer, "k", json!({})).await;
+        assert_eq!((refused.status, refused.error_code()), (StatusCode::CONFLICT, "cart_line_full".to_owned()));
+        assert_eq!(app.get(&format!("/api/v1/products/{}", socks.id)).await.json()["stock"], 500);
+        call(&app.client(), &buyer, Method::PATCH, &path, Some(json!({"quantity": 5}))).await.assert_status(StatusCode::OK);
+        checkout(&app.client(), &buyer, "k2", json!({})).await.assert_status(StatusCode::CREATED);
+
+        for bad in [0, 1001] {
+            let patched = app.send(
+                Method::PATCH,
+                &format!("/api/v1/products/{}", socks.id),
+                Some(json!({"max_per_order": bad})),
+                &[("authorization", &seller.bearer())],
+            ).await;
+            assert_eq!(patched.error_code(), "validation_failed", "{bad}");
+        }
+    }
+}
+
 backend_test! {
     async fn a_cart_holds_as_many_lines_as_one_order(backend: Backend) {
         let app = TestApp::new(backend).await;
@@ -104,6 +162,7 @@ backend_test! {
             let refused = add(&app, &buyer, &socks, bad).await;
             assert_eq!((refused.status, refused.error_code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".to_owned()));
         }
+        limit_per_order(&app, &seller, &shoes, 1000).await;
         add(&app, &buyer, &shoes, 997).await.assert_status(StatusCode::CREATED);
         assert_eq!(add(&app, &buyer, &shoes, 1).await.error_code(), "cart_line_full");
         let missing = call(&app.client(), &buyer, Method::POST, "/api/v1/cart/items", Some(json!({"product_id": uuid::Uuid::now_v7(), "quantity": 1}))).await;

@@ -151,6 +151,7 @@ backend_test! {
 
         // The dearest cart within the bounds is checked out whole.
         let dearest = app.product(&seller, MAX_PRICE.get(), 999).await;
+        crate::cart::limit_per_order(&app, &seller, &dearest, 999).await;
         add(dearest.id, 999).await.assert_status(StatusCode::CREATED);
         let bought = checkout("dearest", json!({})).await;
         bought.assert_status(StatusCode::CREATED);

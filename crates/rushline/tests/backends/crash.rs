@@ -92,6 +92,7 @@ async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
     };
     store.insert_product(&product).await.unwrap();
     let drop = ProductDrop {

@@ -25,7 +25,7 @@ pub(crate) struct CheckoutBody {
     points: Won,
 }
 
-errors!(CheckoutErrors: [IdempotencyKeyRequired, Unauthorized, Forbidden, SoldOut, NotOnSale, TooManyPendingOrders, RequestInProgress, CouponUnavailable, CouponExpired, CouponNotYetValid, InsufficientPoints, EmptyCart, NotInCart, IdempotencyMismatch, ValidationFailed, CouponNotFound, CouponNotApplicable, CouponMinimumNotMet, PointsExceedTotal, GateUnavailable, DatabaseUnavailable]);
+errors!(CheckoutErrors: [IdempotencyKeyRequired, Unauthorized, Forbidden, SoldOut, NotOnSale, CartLineFull, TooManyPendingOrders, RequestInProgress, CouponUnavailable, CouponExpired, CouponNotYetValid, InsufficientPoints, EmptyCart, NotInCart, IdempotencyMismatch, ValidationFailed, CouponNotFound, CouponNotApplicable, CouponMinimumNotMet, PointsExceedTotal, GateUnavailable, DatabaseUnavailable]);
 
 /// Checks out the cart, or the chosen lines of it, as one order: every line's stock is claimed
 /// in the gate or none is (claims already made are undone), then the order is group-committed

@@ -12,7 +12,7 @@ use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
 
-/// A new product. Every field but `status` is required.
+/// A new product. Every field but `status` and `max_per_order` is required.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct NewProductBody {
     /// 1 to 100 characters, trimmed.
@@ -33,6 +33,9 @@ pub(crate) struct NewProductBody {
     /// `draft` (default) or `active`.
     #[schema(example = "active")]
     status: Option<String>,
+    /// Units of the product one order (a cart line) may hold, 1 to 1000; default 10.
+    #[schema(example = 2)]
+    max_per_order: Option<i64>,
 }
 
 errors!(CreateErrors: [InvalidIdempotencyKey, Unauthorized, Forbidden, ValidationFailed, IdempotencyMismatch]);
@@ -65,6 +68,7 @@ pub(crate) async fn create(
         price: body.price,
         stock: body.stock,
         status: body.status,
+        max_per_order: body.max_per_order,
     };
     let key = key.as_ref().map(|key| key.0.as_str());
     let details = catalog::create_product(&state, seller, key, fields).await?;

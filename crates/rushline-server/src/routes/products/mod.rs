@@ -68,6 +68,8 @@ pub(crate) struct ProductView {
     /// `draft`, `active` or `archived`; only `active` products are listed publicly.
     #[schema(value_type = String, example = "active")]
     status: ProductStatus,
+    /// Units of the product one order may hold.
+    max_per_order: i32,
     /// Oldest first.
     images: Vec<ImageView>,
     created_at: DateTime<Utc>,
@@ -95,6 +97,7 @@ impl ProductView {
             active_time_sale: active.map(TimeSaleView::from),
             stock: product.stock,
             status: product.status,
+            max_per_order: product.max_per_order,
             images: details.images.iter().map(ImageView::from).collect(),
             created_at: product.created_at,
             updated_at: product.updated_at,

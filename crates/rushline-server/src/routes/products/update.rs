@@ -23,6 +23,9 @@ pub(crate) struct ProductChangesBody {
     /// `draft`, `active` or `archived`.
     #[schema(example = "archived")]
     status: Option<String>,
+    /// Units of the product one order may hold, 1 to 1000; carts holding more are refused at
+    /// checkout.
+    max_per_order: Option<i64>,
 }
 
 errors!(UpdateErrors: [Unauthorized, Forbidden, NotFound, StockBelowHeld, ValidationFailed]);
@@ -50,6 +53,7 @@ pub(crate) async fn update(
         price: body.price,
         stock: body.stock,
         status: body.status,
+        max_per_order: body.max_per_order,
     };
     let details = catalog::update_product(&state, user, id, fields).await?;
     Ok(Json(ProductView::new(&details, state.clock.now())))
