@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::FieldErrors;
 use super::account::own_account;
-use super::secrets::{new_refresh_token, refresh_token_hash};
+use super::secrets::{new_refresh_token, refresh_token_hash, sha256_hex};
 use super::throttle::PasswordAttempt;
 use crate::{App, AppError, ErrorCode};
 
@@ -25,6 +25,9 @@ pub struct Tokens {
     pub refresh_token: String,
     /// Seconds the access token is valid.
     pub expires_in: i64,
+    /// From a login only: the client presents it at its next logins, which are then throttled
+    /// apart from guesses made elsewhere.
+    pub device_token: Option<String>,
 }
 
 impl Tokens {
@@ -41,21 +44,24 @@ impl Tokens {
                 .issue_for_session(user.id, user.role, session, now),
             refresh_token,
             expires_in: app.tokens.ttl.num_seconds(),
+            device_token: None,
         }
     }
 }
 
-/// Logs in with e-mail and password. A wrong password and an unknown e-mail get the same
-/// answer in about the same time; failures are throttled per account and per address.
+/// Logs in with e-mail and password, from a client that may hold the `device` token of an
+/// earlier login. A wrong password and an unknown e-mail get the same answer in about the same
+/// time; failures are throttled per account (or device) and per address.
 pub async fn log_in(
     app: &App,
     email: &str,
     password: &str,
+    device: Option<&str>,
     ip: IpAddr,
 ) -> Result<Tokens, AppError> {
     let email = normalize_email(email);
     let now = app.clock.now();
-    let attempt = PasswordAttempt::begin(app, &email, ip, now).await?;
+    let attempt = PasswordAttempt::begin(app, &email, device, ip, now).await?;
     let checked = check_password(app, &email, password).await;
     if !matches!(checked, Ok(None)) {
         attempt.not_a_failure(app).await?;
@@ -82,7 +88,10 @@ pub async fn log_in(
             now,
         )
         .await?;
-    Ok(Tokens::new(app, &user, session, refresh_token, now))
+    Ok(Tokens {
+        device_token: Some(app.tokens.issue_device(&sha256_hex(&email), now)),
+        ..Tokens::new(app, &user, session, refresh_token, now)
+    })
 }
 
 /// The account, when it exists and `password` is its password. An address with a control
@@ -154,7 +163,7 @@ pub async fn change_password(
 
     let user = own_account(app, user_id).await?;
     let now = app.clock.now();
-    let attempt = PasswordAttempt::begin(app, &user.email, ip, now).await?;
+    let attempt = PasswordAttempt::begin(app, &user.email, None, ip, now).await?;
     let matches = app
         .passwords
         .verify(current_password, Some(&user.password_hash))

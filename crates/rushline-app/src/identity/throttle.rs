@@ -1,6 +1,7 @@
 //! Throttling password guesses: failed attempts are counted per account (by e-mail, known or
 //! not) and per client address, and a caller over either limit is refused before its password
-//! is checked. Sign-ups, verifications and code requests, each of which may cost a password
+//! is checked. A client with a device token from an earlier login to the account is counted on
+//! its own instead of with the account, so that guesses from everywhere else never lock it out. Sign-ups, verifications and code requests, each of which may cost a password
 //! hash or a mail, are counted the same two ways, every one of them.
 
 use std::net::IpAddr;
@@ -20,11 +21,13 @@ pub struct PasswordAttempt {
 }
 
 impl PasswordAttempt {
-    /// Takes a place in the account's window, then in the address's, or answers 429 with the
-    /// wait of the first that is full (and gives back any place taken).
+    /// Takes a place in the account's windows, then in the address's, or answers 429 with the
+    /// wait of the first that is full (and gives back any place taken). With a valid `device`
+    /// token for this account, the device's window replaces the account's.
     pub async fn begin(
         app: &App,
         email: &str,
+        device: Option<&str>,
         ip: IpAddr,
         now: DateTime<Utc>,
     ) -> Result<Self, AppError> {
@@ -33,17 +36,27 @@ impl PasswordAttempt {
         // The e-mail is hashed: keys stay short whatever a caller sends, and Redis holds no
         // addresses.
         let account = sha256_hex(email);
-        let windows = [
-            (
-                format!("login:account:{account}:ip:{ip}"),
-                policy.account_login_failures,
-            ),
-            (format!("login:ip:{ip}"), policy.ip_login_failures),
-            (
-                format!("login:account:{account}"),
-                policy.account_login_failures_everywhere,
-            ),
-        ];
+        let known_device = device.and_then(|token| app.tokens.verify_device(token, &account, now));
+        let windows = match known_device {
+            Some(device) => vec![
+                (
+                    format!("login:device:{device}"),
+                    policy.account_login_failures,
+                ),
+                (format!("login:ip:{ip}"), policy.ip_login_failures),
+            ],
+            None => vec![
+                (
+                    format!("login:account:{account}:ip:{ip}"),
+                    policy.account_login_failures,
+                ),
+                (format!("login:ip:{ip}"), policy.ip_login_failures),
+                (
+                    format!("login:account:{account}"),
+                    policy.account_login_failures_everywhere,
+                ),
+            ],
+        };
         for (key, limit) in windows {
             let admission = app.limiter.acquire(&key, limit, now).await;
             match admission {

@@ -13,6 +13,9 @@ pub(crate) struct LoginRequest {
     email: String,
     #[schema(example = "s3cret!pw")]
     password: String,
+    /// The `device_token` an earlier login to this account answered, if the client kept it:
+    /// its failed attempts are then counted apart from everyone else's.
+    device_token: Option<String>,
 }
 
 errors!(LoginErrors: [InvalidCredentials, EmailUnverified, RateLimited]);
@@ -34,6 +37,13 @@ pub(crate) async fn login(
     ClientIp(ip): ClientIp,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    let tokens = identity::log_in(&state, &request.email, &request.password, ip).await?;
+    let tokens = identity::log_in(
+        &state,
+        &request.email,
+        &request.password,
+        request.device_token.as_deref(),
+        ip,
+    )
+    .await?;
     Ok(Json(tokens.into()))
 }

@@ -70,6 +70,9 @@ pub(crate) struct TokenPair {
     /// Seconds the access token is valid.
     #[schema(example = 900)]
     expires_in: i64,
+    /// From a login only: keep it and send it with this account's next logins (90 days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_token: Option<String>,
 }
 
 impl From<Tokens> for TokenPair {
@@ -79,6 +82,7 @@ impl From<Tokens> for TokenPair {
             refresh_token: tokens.refresh_token,
             token_type: "Bearer",
             expires_in: tokens.expires_in,
+            device_token: tokens.device_token,
         }
     }
 }

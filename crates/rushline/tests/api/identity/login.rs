@@ -148,6 +148,48 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_device_that_logged_in_before_gets_in_while_guesses_from_everywhere_hold_the_account(backend: Backend) {
+        let app = TestApp::builder(backend)
+            .config(|c| c.auth.login_failures_per_account_everywhere = 8)
+            .build()
+            .await;
+        verified_account(&app, "minji@example.com").await;
+        verified_account(&app, "jisoo@example.com").await;
+        let login = |from: IpAddr, email: &'static str, password: &'static str, device: Option<String>| {
+            let app = &app;
+            async move {
+                app.post_from(from, "/api/v1/auth/login", json!({ "email": email, "password": password, "device_token": device }))
+                    .await
+            }
+        };
+        let home: IpAddr = "198.51.100.20".parse().unwrap();
+        let first = login(home, "minji@example.com", PASSWORD, None).await;
+        first.assert_status(StatusCode::OK);
+        let device = first.json()["device_token"].as_str().unwrap().to_owned();
+        let jisoos = login(home, "jisoo@example.com", PASSWORD, None).await.json()["device_token"].as_str().unwrap().to_owned();
+
+        // Guesses spread over many addresses fill the account-wide window…
+        for n in 0..8 {
+            login(IpAddr::from([203, 0, 113, n]), "minji@example.com", "wr0ng!pass", None).await.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        // …which holds every client without a device token of this account, the owner on a new
+        // one included, and a token of another account changes nothing…
+        let cafe: IpAddr = "192.0.2.44".parse().unwrap();
+        login(cafe, "minji@example.com", PASSWORD, None).await.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        login(cafe, "minji@example.com", PASSWORD, Some(jisoos)).await.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        login(cafe, "minji@example.com", PASSWORD, Some("not.a.token".to_owned())).await.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        // …but the owner's device gets in, from wherever it is.
+        login(cafe, "minji@example.com", PASSWORD, Some(device.clone())).await.assert_status(StatusCode::OK);
+
+        // A stolen device token is no way around the limit: it has five failures of its own.
+        for _ in 0..5 {
+            login(cafe, "minji@example.com", "wr0ng!pass", Some(device.clone())).await.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        login(home, "minji@example.com", PASSWORD, Some(device)).await.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+backend_test! {
     async fn login_throttles_an_address_after_twenty_failures(backend: Backend) {
         let app = TestApp::new(backend).await;
         verified_account(&app, "minji@example.com").await;
