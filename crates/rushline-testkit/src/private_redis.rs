@@ -6,6 +6,7 @@ use std::time::Duration;
 /// without touching the shared server. Killed when dropped.
 pub struct PrivateRedis {
     pub url: String,
+    port: u16,
     server: Child,
 }
 
@@ -16,12 +17,7 @@ impl PrivateRedis {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn();
-        let server = match spawned {
+        let server = match spawn(port) {
             Ok(server) => server,
             Err(e)
                 if e.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
@@ -33,16 +29,25 @@ impl PrivateRedis {
         };
         let redis = Self {
             url: format!("redis://127.0.0.1:{port}"),
+            port,
             server,
         };
-        let client = redis::Client::open(redis.url.as_str()).expect("a valid URL");
+        redis.until_it_answers().await;
+        Some(redis)
+    }
+
+    async fn until_it_answers(&self) {
+        let client = redis::Client::open(self.url.as_str()).expect("a valid URL");
         for _ in 0..200 {
             if client.get_multiplexed_async_connection().await.is_ok() {
-                return Some(redis);
+                return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("redis-server on port {port} did not accept connections");
+        panic!(
+            "redis-server on port {} did not accept connections",
+            self.port
+        );
     }
 
     /// Empties this private server, as a Redis restarted without persistence would be.
@@ -63,6 +68,23 @@ impl PrivateRedis {
         let _ = self.server.kill();
         let _ = self.server.wait();
     }
+
+    /// Starts a new, empty server on the same port (stopping this one first if it still runs),
+    /// as a Redis restarted without persistence would come back: every connection to the old
+    /// one is gone, and so is every key (and every loaded script).
+    pub async fn restart_empty(&mut self) {
+        self.stop();
+        self.server = spawn(self.port).expect("restart redis-server");
+        self.until_it_answers().await;
+    }
+}
+
+fn spawn(port: u16) -> std::io::Result<Child> {
+    Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
 }
 
 impl Drop for PrivateRedis {

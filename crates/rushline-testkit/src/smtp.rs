@@ -2,6 +2,7 @@
 //! SMTP mailer over a real connection instead of a mock of it.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -20,10 +21,31 @@ pub struct ReceivedMail {
 }
 
 /// Speaks enough SMTP (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for lettre to deliver.
+///
+/// [`SmtpServer::stall`] makes it a server that accepts and then goes silent, the failure a
+/// timeout on connecting cannot see.
 pub struct SmtpServer {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
+    stalled: Arc<AtomicBool>,
     stop: CancellationToken,
+}
+
+/// What every session shares with the server.
+#[derive(Clone)]
+struct Shared {
+    inbox: Arc<Mutex<Vec<ReceivedMail>>>,
+    stalled: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// Never returns while the server is stalled: the session that asks goes silent for good,
+    /// as one whose server hung would, and its client sees nothing, neither answer nor close.
+    async fn answer_unless_stalled(&self) {
+        if self.stalled.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl SmtpServer {
@@ -32,8 +54,13 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP");
         let addr = listener.local_addr().expect("SMTP address");
         let received = Arc::new(Mutex::new(Vec::new()));
+        let stalled = Arc::new(AtomicBool::new(false));
         let stop = CancellationToken::new();
-        let (inbox, stopped) = (received.clone(), stop.clone());
+        let shared = Shared {
+            inbox: received.clone(),
+            stalled: stalled.clone(),
+        };
+        let stopped = stop.clone();
         tokio::spawn(async move {
             loop {
                 let socket = tokio::select! {
@@ -43,11 +70,11 @@ impl SmtpServer {
                         Err(_) => continue,
                     },
                 };
-                let (inbox, stopped) = (inbox.clone(), stopped.clone());
+                let (shared, stopped) = (shared.clone(), stopped.clone());
                 tokio::spawn(async move {
                     tokio::select! {
                         () = stopped.cancelled() => {}
-                        _ = session(socket, inbox) => {}
+                        _ = session(socket, shared) => {}
                     }
                 });
             }
@@ -55,8 +82,20 @@ impl SmtpServer {
         Self {
             addr,
             received,
+            stalled,
             stop,
         }
+    }
+
+    /// From now until [`SmtpServer::resume`], connections are accepted and never answered, and
+    /// open ones fall silent at their next reply, for good: the server a job's deadline is for.
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// New connections are served again; those that fell silent stay silent.
+    pub fn resume(&self) {
+        self.stalled.store(false, Ordering::SeqCst);
     }
 
     /// `smtp://127.0.0.1:<port>`: plain SMTP, for `mail.smtp_url`.
@@ -75,12 +114,14 @@ impl Drop for SmtpServer {
     }
 }
 
-async fn session(socket: TcpStream, inbox: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+async fn session(socket: TcpStream, shared: Shared) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
+    shared.answer_unless_stalled().await;
     write.write_all(b"220 rushline-testkit ESMTP\r\n").await?;
     let (mut from, mut to) = (String::new(), Vec::new());
     while let Some(line) = lines.next_line().await? {
+        shared.answer_unless_stalled().await;
         let verb = line.get(..4).unwrap_or(&line).to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
             "EHLO" | "HELO" => b"250 rushline-testkit\r\n",
@@ -104,7 +145,8 @@ async fn session(socket: TcpStream, inbox: Arc<Mutex<Vec<ReceivedMail>>>) -> std
                     }
                     data.push(line.strip_prefix('.').map_or(line.clone(), str::to_owned));
                 }
-                inbox.lock().unwrap().push(ReceivedMail {
+                shared.answer_unless_stalled().await;
+                shared.inbox.lock().unwrap().push(ReceivedMail {
                     from: from.clone(),
                     to: std::mem::take(&mut to),
                     data: data.join("\n"),
