@@ -1,6 +1,7 @@
 //! Every backend against the same expectations: the job queue across several workers, and
-//! behaviour while a dependency is cut off. The storage and rate-limit conformance suites have
-//! test binaries of their own (`tests/store.rs`, `tests/ratelimit.rs`).
+//! behaviour while a dependency is cut off, restarted or stalled, mid-sale too. The storage and
+//! rate-limit conformance suites have test binaries of their own (`tests/store.rs`,
+//! `tests/ratelimit.rs`).
 
 #![allow(
     clippy::unwrap_used,
@@ -10,5 +11,6 @@
 
 mod chaos;
 mod crash;
+mod faults;
 mod jobs;
 mod startup;
