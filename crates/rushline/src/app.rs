@@ -215,7 +215,17 @@ const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<ConnectionManager> {
     let client = redis::Client::open(url.expose()).with_context(|| format!("invalid URL {url}"))?;
-    let config = ConnectionManagerConfig::new().set_connection_timeout(REDIS_CONNECT_TIMEOUT);
+    // Once the connection drops, every command waits on one shared reconnection, with its
+    // retries. The crate's defaults wait 1 s, then multiply by its `factor` (100, capped at a
+    // minute) for six retries: a Redis back after three seconds went unused for a minute, and
+    // requests hung until their timeout meanwhile. One retry after a second (or two, with
+    // jitter) instead: a command that still finds Redis gone fails (503) within seconds, and the
+    // next one starts a new attempt, so the node is back as soon as Redis is.
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(REDIS_CONNECT_TIMEOUT)
+        .set_factor(1)
+        .set_max_delay(1_000)
+        .set_number_of_retries(1);
     tokio::time::timeout(
         REDIS_START_TIMEOUT,
         ConnectionManager::new_with_config(client, config),

@@ -14,7 +14,8 @@ use rushline_domain::{Clock, OrderStatus, Role};
 use rushline_gate::PoolKey;
 use rushline_store::JobStatus;
 use rushline_testkit::{
-    Backend, ChaosProxy, SmtpServer, TestApp, TestClient, TestUser, backend_test, orders_of_drop,
+    Backend, ChaosProxy, PrivateRedis, SmtpServer, TestApp, TestClient, TestUser, backend_test,
+    orders_of_drop,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -330,6 +331,46 @@ async fn postgres_cut_off_for_ten_seconds_mid_sale_loses_no_order_and_oversells_
     );
     let held = assert_nothing_lost_nothing_oversold(&app, &drop, &tally).await;
     sell_out(&app, &node, &drop, &tally, held).await;
+    eprintln!("took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_empty_mid_sale_loses_no_order_and_oversells_nothing() {
+    if !Backend::Postgres.available() {
+        return;
+    }
+    let Some(mut redis) = PrivateRedis::start().await else {
+        return;
+    };
+    let started = Instant::now();
+    // Everything the node keeps in Redis (the gate, waiting rooms, rate limits, the catalog's
+    // invalidations) is on the private server.
+    let url = ServiceUrl::from(redis.url.as_str());
+    let app = TestApp::builder(Backend::Postgres)
+        .config(|c| {
+            c.gate.url = url.clone();
+            c.redis.url = Some(url.clone());
+            c.http.request_timeout = REQUEST_TIMEOUT;
+        })
+        .build()
+        .await;
+    let units = 600;
+    let drop = open_drop(&app, units).await;
+    let buyers = app.users(Role::Buyer, 900).await;
+
+    let tally = Arc::new(Tally::default());
+    let sale = rush(&app.client(), &buyers, &drop, &tally);
+    until_granted(&tally, 200).await;
+    // Down for a while (buyers keep trying), then back with nothing in it.
+    redis.stop();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    redis.restart_empty().await;
+    sale.finish().await;
+    until_ready(&app).await;
+
+    eprintln!("answers: {:?}", tally.answers.lock().unwrap());
+    let held = assert_nothing_lost_nothing_oversold(&app, &drop, &tally).await;
+    sell_out(&app, &app, &drop, &tally, held).await;
     eprintln!("took {:?}", started.elapsed());
 }
 
