@@ -1,5 +1,6 @@
-//! A TCP proxy that a test can cut and restore, to see how a node behaves when a dependency
-//! disappears without stopping the shared server (after crates.io's `ChaosProxy`).
+//! A TCP proxy that a test can cut, stall and restore, to see how a node behaves when a
+//! dependency disappears or goes silent without stopping the shared server (after crates.io's
+//! `ChaosProxy`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,8 +16,11 @@ pub struct ChaosProxy {
 
 struct ProxyState {
     broken: bool,
+    stalled: bool,
     /// Cancelled to cut every connection opened since the last break.
     connections: CancellationToken,
+    /// Cancelled to stop forwarding on every open connection, which stays open.
+    forwarding: CancellationToken,
 }
 
 impl ChaosProxy {
@@ -26,7 +30,9 @@ impl ChaosProxy {
         let addr = listener.local_addr().expect("proxy address");
         let state = Arc::new(Mutex::new(ProxyState {
             broken: false,
+            stalled: false,
             connections: CancellationToken::new(),
+            forwarding: CancellationToken::new(),
         }));
         let stop = CancellationToken::new();
         tokio::spawn(accept(listener, target, state.clone(), stop.clone()));
@@ -41,8 +47,25 @@ impl ChaosProxy {
         state.connections = CancellationToken::new();
     }
 
+    /// Keeps every connection open, and accepts new ones, but forwards nothing either way until
+    /// [`ChaosProxy::restore`]: a peer that hangs rather than goes away.
+    pub fn stall(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.stalled = true;
+        state.forwarding.cancel();
+        state.forwarding = CancellationToken::new();
+    }
+
+    /// Forwards again. Connections held silent by a stall are closed, as a network that heals
+    /// resets them; the client connects anew.
     pub fn restore(&self) {
-        self.state.lock().unwrap().broken = false;
+        let mut state = self.state.lock().unwrap();
+        state.broken = false;
+        if state.stalled {
+            state.stalled = false;
+            state.connections.cancel();
+            state.connections = CancellationToken::new();
+        }
     }
 }
 
@@ -67,19 +90,29 @@ async fn accept(
                 Err(_) => continue,
             },
         };
-        let cut = {
+        let (cut, forwarding, stalled) = {
             let state = state.lock().unwrap();
             if state.broken {
                 continue;
             }
-            state.connections.clone()
+            (
+                state.connections.clone(),
+                state.forwarding.clone(),
+                state.stalled,
+            )
         };
         tokio::spawn(async move {
+            if stalled {
+                cut.cancelled().await;
+                return;
+            }
             let Ok(mut server) = TcpStream::connect(target).await else {
                 return;
             };
             tokio::select! {
                 () = cut.cancelled() => {}
+                // Both sockets stay open, silent, until the connection is cut.
+                () = forwarding.cancelled() => cut.cancelled().await,
                 _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
             }
         });

@@ -212,6 +212,9 @@ const REDIS_START_TIMEOUT: Duration = Duration::from_secs(5);
 /// Each connection attempt, at start and on every reconnect, gives up on a silent host after this
 /// instead of the operating system's minutes.
 const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A command unanswered this long fails: every command the hot path sends (a gate script, a
+/// rate-limit step) answers in well under a millisecond from a Redis that is alive.
+const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<ConnectionManager> {
     let client = redis::Client::open(url.expose()).with_context(|| format!("invalid URL {url}"))?;
@@ -221,8 +224,11 @@ async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<ConnectionManager> {
     // requests hung until their timeout meanwhile. One retry after a second (or two, with
     // jitter) instead: a command that still finds Redis gone fails (503) within seconds, and the
     // next one starts a new attempt, so the node is back as soon as Redis is.
+    // A Redis that keeps the connection but stops answering is given up on after
+    // REDIS_RESPONSE_TIMEOUT: the request gets its 503 instead of waiting for its own timeout.
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(REDIS_CONNECT_TIMEOUT)
+        .set_response_timeout(REDIS_RESPONSE_TIMEOUT)
         .set_factor(1)
         .set_max_delay(1_000)
         .set_number_of_retries(1);

@@ -5,7 +5,10 @@ use rushline::config::ServiceUrl;
 use rushline_testkit::{Backend, ChaosProxy, TestApp};
 
 /// A proxy in front of the server `direct` names, and the same URL pointing at the proxy.
-async fn through_proxy(direct: &ServiceUrl, default_port: u16) -> (ChaosProxy, ServiceUrl) {
+pub(crate) async fn through_proxy(
+    direct: &ServiceUrl,
+    default_port: u16,
+) -> (ChaosProxy, ServiceUrl) {
     let url = url::Url::parse(direct.expose()).unwrap();
     let target = format!(
         "{}:{}",
