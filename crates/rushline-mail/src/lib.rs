@@ -59,6 +59,10 @@ fn message(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
         .map_err(|e| MailError::Message(e.to_string()))
 }
 
+/// How long one delivery may take, connecting included: a server that accepts and then stalls
+/// fails the send (and its job retries) instead of holding the job until its deadline.
+const SEND_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Delivers through an SMTP server: `smtp://host:port` in plain text (a local relay),
 /// `smtps://host:port` over TLS, `smtp://host:port?tls=required` with STARTTLS; credentials as
 /// `smtps://user:password@host`.
@@ -72,9 +76,9 @@ impl SmtpMailer {
     pub fn new(url: &str, from: &str) -> Result<Self, MailError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| MailError::Config(format!("mail.smtp_url: {e}")))?
-            // Without a bound, a server that accepts and then stalls would hold a job for lettre's
-            // default minute; a job retries sooner than that.
-            .timeout(Some(Duration::from_secs(15)))
+            // Bounds connecting only: a server that accepts and then stalls is bounded by
+            // SEND_TIMEOUT around the whole delivery.
+            .timeout(Some(SEND_TIMEOUT))
             .build();
         Ok(Self {
             transport,
@@ -87,11 +91,15 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let message = message(&self.from, mail)?;
-        self.transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|e| MailError::Delivery(e.to_string()))
+        match tokio::time::timeout(SEND_TIMEOUT, self.transport.send(message)).await {
+            Ok(sent) => sent
+                .map(drop)
+                .map_err(|e| MailError::Delivery(e.to_string())),
+            Err(_) => Err(MailError::Delivery(format!(
+                "the SMTP server did not finish within {} s",
+                SEND_TIMEOUT.as_secs()
+            ))),
+        }
     }
 }
 
