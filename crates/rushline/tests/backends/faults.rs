@@ -14,8 +14,7 @@ use rushline_domain::{Clock, OrderStatus, Role};
 use rushline_gate::PoolKey;
 use rushline_store::JobStatus;
 use rushline_testkit::{
-    Backend, ChaosProxy, PrivateRedis, SmtpServer, TestApp, TestClient, TestUser, backend_test,
-    orders_of_drop,
+    Backend, PrivateRedis, SmtpServer, TestApp, TestClient, TestUser, backend_test, orders_of_drop,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
