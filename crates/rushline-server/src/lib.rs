@@ -35,7 +35,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP application for `state`; a request not answered within `request_timeout` is
 /// answered 503 `request_timeout`.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let (api, openapi) = routes::router().split_for_parts();
+    let (api, mut openapi) = routes::router().split_for_parts();
+    openapi::add_extractor_errors(&mut openapi);
     api.merge(Scalar::with_url("/docs", openapi.clone()))
         .merge(openapi::serve(openapi))
         .fallback(error::not_found)

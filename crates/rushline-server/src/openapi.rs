@@ -7,8 +7,9 @@ use axum::Router;
 use axum::routing::get;
 use rushline_app::ErrorCode;
 use utoipa::Modify;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 
 use crate::AppState;
 use crate::error::status_of;
@@ -46,7 +47,7 @@ pub(crate) fn error_responses(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Res
         .map(|(status, codes)| {
             let description = codes
                 .iter()
-                .map(|code| format!("`{code}`: {}", code.description()))
+                .map(|&code| describe(code))
                 .collect::<Vec<_>>()
                 .join("\n\n");
             let response = ResponseBuilder::new()
@@ -61,6 +62,97 @@ pub(crate) fn error_responses(codes: &[ErrorCode]) -> BTreeMap<String, RefOr<Res
             (status.to_string(), RefOr::T(response))
         })
         .collect()
+}
+
+/// A code's line in an error response's description.
+fn describe(code: ErrorCode) -> String {
+    format!("`{code}`: {}", code.description())
+}
+
+/// Adds to every operation the error answers of its extractors, which refuse a request before
+/// its handler runs and so are not in its [`errors!`]: a bearer token (401 `unauthorized`), path
+/// parameters (400 `invalid_path`), query parameters (400 `invalid_query`), an `Idempotency-Key`
+/// header, and a JSON body (400 `malformed_json`, 413 `payload_too_large`, 415
+/// `unsupported_media_type`, 422 `invalid_body`). Generated from the operation's declared shape,
+/// so a new operation documents them without listing them.
+pub(crate) fn add_extractor_errors(openapi: &mut OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let codes = extractor_errors(operation);
+            add_error_codes(&mut operation.responses.responses, &codes);
+        }
+    }
+}
+
+/// The codes the extractors of `operation` may answer with, from its parameters, request body
+/// and security.
+fn extractor_errors(operation: &Operation) -> Vec<ErrorCode> {
+    let mut codes = Vec::new();
+    let bearer = operation.security.iter().flatten().any(|requirement| {
+        serde_json::to_value(requirement).is_ok_and(|value| value.get("bearer").is_some())
+    });
+    // A token that is required, or optional but sent and bad: either is a 401.
+    if bearer {
+        codes.push(ErrorCode::Unauthorized);
+    }
+    let parameters = operation.parameters.iter().flatten();
+    for parameter in parameters {
+        match parameter.parameter_in {
+            ParameterIn::Path => codes.push(ErrorCode::InvalidPath),
+            ParameterIn::Query => codes.push(ErrorCode::InvalidQuery),
+            ParameterIn::Header if parameter.name.eq_ignore_ascii_case("idempotency-key") => {
+                if parameter.required == Required::True {
+                    codes.push(ErrorCode::IdempotencyKeyRequired);
+                }
+                codes.push(ErrorCode::InvalidIdempotencyKey);
+            }
+            _ => {}
+        }
+    }
+    // The `Json` extractor takes only `application/json`; operations with other media types read
+    // their bodies themselves and declare their own errors.
+    let json_body = operation.request_body.as_ref().is_some_and(|body| {
+        body.content.len() == 1 && body.content.contains_key("application/json")
+    });
+    if json_body {
+        codes.extend([
+            ErrorCode::MalformedJson,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::InvalidBody,
+        ]);
+    }
+    codes
+}
+
+/// Adds `codes` to `responses`: a code whose status has a response joins its description, once;
+/// the others get responses of their own.
+fn add_error_codes(responses: &mut BTreeMap<String, RefOr<Response>>, codes: &[ErrorCode]) {
+    let mut new = Vec::new();
+    for &code in codes {
+        let status = status_of(code).as_u16().to_string();
+        match responses.get_mut(&status) {
+            Some(RefOr::T(response)) => {
+                let line = describe(code);
+                if !response.description.split("\n\n").any(|l| l == line) {
+                    response.description.push_str("\n\n");
+                    response.description.push_str(&line);
+                }
+            }
+            Some(RefOr::Ref(_)) => {}
+            None => new.push(code),
+        }
+    }
+    for (status, response) in error_responses(&new) {
+        responses.entry(status).or_insert(response);
+    }
 }
 
 #[derive(utoipa::OpenApi)]

@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use rushline_app::ErrorCode;
-use rushline_testkit::{Backend, TestApp};
+use rushline_domain::Role;
+use rushline_testkit::{Backend, TestApp, TestResponse};
 
 /// Every operation is called without a token (path parameters filled with a fresh id, an empty
 /// JSON body, an `Idempotency-Key`): those that answer 401 must declare the `bearer` scheme as
@@ -104,4 +106,104 @@ async fn every_documented_error_code_is_one_of_the_codes_under_its_status() {
         }
     }
     assert!(listed > 100, "only {listed} codes listed");
+}
+
+/// Every answer to a request an extractor or a role check refuses is one the operation documents:
+/// each operation is called anonymously and as a buyer, a seller and an admin, with a fresh id, a
+/// path parameter that is no id, a body that is no JSON, a body without a media type and a query
+/// parameter out of range. The status must be among the operation's responses and, for an error,
+/// its code listed under that status (as schemathesis checks in `scripts/fuzz-api.sh`).
+#[tokio::test]
+async fn every_refusal_of_a_malformed_or_unauthorised_request_is_documented() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let doc = app.get("/openapi.json").await.json();
+    let mut bearers = vec![None];
+    for role in [Role::Buyer, Role::Seller, Role::Admin] {
+        bearers.push(Some(app.user(role).await.bearer()));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut wrong = Vec::new();
+    let mut probes = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let json_body =
+                operation["requestBody"]["content"]
+                    .as_object()
+                    .is_some_and(|content| {
+                        content.len() == 1 && content.contains_key("application/json")
+                    });
+            let has_query = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let with_path = |value: &str| {
+                path.split('/')
+                    .map(|s| if s.starts_with('{') { value } else { s })
+                    .collect::<Vec<_>>()
+                    .join("/")
+            };
+            // (what, uri, content type, body)
+            let mut cases = vec![(
+                "a fresh id",
+                with_path(&id),
+                json_body.then_some("application/json"),
+                if json_body { "{}" } else { "" },
+            )];
+            if path.contains('{') {
+                cases.push(("no id in the path", with_path("not-an-id"), None, ""));
+            }
+            if json_body {
+                cases.push(("no JSON", with_path(&id), Some("application/json"), "{"));
+                cases.push(("no media type", with_path(&id), None, "{}"));
+            }
+            if has_query {
+                cases.push((
+                    "a bad query",
+                    format!("{}?limit=-1", with_path(&id)),
+                    None,
+                    "",
+                ));
+            }
+            for (what, uri, content_type, body) in cases {
+                for bearer in &bearers {
+                    let mut request = Request::builder()
+                        .method(method.clone())
+                        .uri(&uri)
+                        .header("idempotency-key", uuid::Uuid::now_v7().to_string());
+                    if let Some(bearer) = bearer {
+                        request = request.header(header::AUTHORIZATION, bearer);
+                    }
+                    if let Some(content_type) = content_type {
+                        request = request.header(header::CONTENT_TYPE, content_type);
+                    }
+                    let response = app.request(request.body(Body::from(body)).unwrap()).await;
+                    probes += 1;
+                    if let Some(problem) = undocumented(operation, &response) {
+                        let who = bearer.as_ref().map_or("anonymous", |_| "signed in");
+                        wrong.push(format!("{method} {uri} ({what}, {who}): {problem}"));
+                    }
+                }
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(probes > 300, "only {probes} probes");
+}
+
+/// Why `response` is not one `operation` documents, if it is not.
+fn undocumented(operation: &serde_json::Value, response: &TestResponse) -> Option<String> {
+    let status = response.status.as_u16().to_string();
+    let Some(documented) = operation["responses"].get(&status) else {
+        let listed: Vec<&String> = operation["responses"].as_object().unwrap().keys().collect();
+        return Some(format!("{status} {} not in {listed:?}", response.text()));
+    };
+    if response.status.as_u16() < 400 {
+        return None;
+    }
+    let code = response.error_code();
+    let description = documented["description"].as_str().unwrap_or_default();
+    (!description.contains(&format!("`{code}`:")))
+        .then(|| format!("{status} `{code}` not listed under {status}"))
 }

@@ -6,7 +6,7 @@ use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Path};
 
-errors!(RemoveErrors: [Unauthorized, NotFound]);
+errors!(RemoveErrors: [Unauthorized, Forbidden, NotFound]);
 
 /// Takes a product out of the cart.
 #[utoipa::path(

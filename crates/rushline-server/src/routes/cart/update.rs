@@ -7,7 +7,7 @@ use crate::auth::Buyer;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, Json, Path};
 
-errors!(UpdateErrors: [Unauthorized, NotFound, CartLineFull, ValidationFailed]);
+errors!(UpdateErrors: [Unauthorized, Forbidden, NotFound, CartLineFull, ValidationFailed]);
 
 /// Sets how many units of a product the cart holds.
 #[utoipa::path(

@@ -51,7 +51,7 @@ pub(crate) struct PayResponse {
     payment: PaymentView,
 }
 
-errors!(PayErrors: [IdempotencyKeyRequired, CardDeclined, InsufficientFunds, PaymentDeclined, NotFound, AlreadyPaid, PaymentInProgress, HoldExpired, InvalidTransition, RequestInProgress, PaymentRefunded, InvalidBody, ValidationFailed, AmountMismatch, IdempotencyMismatch, PaymentMethodUnavailable, ProviderNotConfigured, PaymentUnavailable]);
+errors!(PayErrors: [IdempotencyKeyRequired, Unauthorized, Forbidden, CardDeclined, InsufficientFunds, PaymentDeclined, NotFound, AlreadyPaid, PaymentInProgress, HoldExpired, InvalidTransition, RequestInProgress, PaymentRefunded, InvalidBody, ValidationFailed, AmountMismatch, IdempotencyMismatch, PaymentMethodUnavailable, ProviderNotConfigured, PaymentUnavailable]);
 
 /// Pays a `pending_payment` order of the caller while its hold lasts, with the deployment's one
 /// provider: Toss Payments where it is configured, else the sandbox, which approves any card

@@ -39,7 +39,7 @@ pub(crate) struct ReturnRequest {
     note: Option<String>,
 }
 
-errors!(RequestReturnErrors: [Unauthorized, NotFound, InvalidTransition, ReturnWindowClosed, ValidationFailed, InvalidBody]);
+errors!(RequestReturnErrors: [Unauthorized, Forbidden, NotFound, InvalidTransition, ReturnWindowClosed, ValidationFailed, InvalidBody]);
 
 /// Asks to return a delivered order within the return window. After `orders.return_process`
 /// it is `returned`: its stock goes back on sale and the payment is refunded.
