@@ -207,3 +207,44 @@ fn undocumented(operation: &serde_json::Value, response: &TestResponse) -> Optio
     (!description.contains(&format!("`{code}`:")))
         .then(|| format!("{status} `{code}` not listed under {status}"))
 }
+
+/// The waiting room's event stream is documented the way OpenAPI 3.1 (and schemathesis) reads an
+/// event stream: each event an object of its fields, here `event` and `data`, the data JSON text
+/// of a `QueueTicket` (`status`) or an `ErrorBody` (`error`). It used to be documented as one
+/// `QueueTicket`, which no event is.
+#[tokio::test]
+async fn the_waiting_room_event_stream_is_documented_event_by_event() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let doc = app.get("/openapi.json").await.json();
+    let stream = &doc["paths"]["/api/v1/drops/{id}/queue/events"]["get"]["responses"]["200"]["content"]
+        ["text/event-stream"]["schema"];
+    assert_eq!(
+        stream["$ref"], "#/components/schemas/QueueEvent",
+        "{stream}"
+    );
+    let events: Vec<(String, String)> = doc["components"]["schemas"]["QueueEvent"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| {
+            assert_eq!(event["required"], serde_json::json!(["event", "data"]));
+            let data = &event["properties"]["data"];
+            assert_eq!(data["type"], "string");
+            assert_eq!(data["contentMediaType"], "application/json");
+            (
+                event["properties"]["event"]["enum"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                data["contentSchema"]["$ref"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("status".into(), "#/components/schemas/QueueTicket".into()),
+            ("error".into(), "#/components/schemas/ErrorBody".into()),
+        ]
+    );
+}

@@ -5,12 +5,68 @@ use axum::response::sse::{Event, Sse};
 use futures::Stream;
 use rushline_app::rooms::StreamGuard;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::{QueueTicket, poll};
 use crate::auth::Buyer;
 use crate::openapi::errors;
-use crate::{ApiError, AppState, Path};
+use crate::{ApiError, AppState, ErrorBody, Path};
+
+/// One event of the stream, which is how OpenAPI 3.1 describes an event stream (each event an
+/// object of its fields): `event: status` whose `data` is a [`QueueTicket`] as JSON, or
+/// `event: error` whose `data` is an [`ErrorBody`] as JSON.
+pub(crate) struct QueueEvent;
+
+impl PartialSchema for QueueEvent {
+    fn schema() -> RefOr<Schema> {
+        let event = |name: &str, data: &str| {
+            ObjectBuilder::new()
+                .property(
+                    "event",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([name])),
+                )
+                .required("event")
+                .property(
+                    "data",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .content_media_type("application/json")
+                        .extensions(Some(
+                            [(
+                                "contentSchema",
+                                serde_json::to_value(Ref::from_schema_name(data))
+                                    .unwrap_or_default(),
+                            )]
+                            .into_iter()
+                            .collect(),
+                        )),
+                )
+                .required("data")
+        };
+        OneOfBuilder::new()
+            .item(event("status", &QueueTicket::name()))
+            .item(event("error", &ErrorBody::name()))
+            .description(Some(
+                "One server-sent event: `status` with a QueueTicket as its data, or `error` with \
+                 an ErrorBody, which ends the stream.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for QueueEvent {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((QueueTicket::name().into(), QueueTicket::schema()));
+        <QueueTicket as ToSchema>::schemas(schemas);
+        schemas.push((ErrorBody::name().into(), ErrorBody::schema()));
+        <ErrorBody as ToSchema>::schemas(schemas);
+    }
+}
 
 errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);
 
@@ -26,7 +82,7 @@ errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQu
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, content_type = "text/event-stream", body = QueueTicket, description = "`event: status` with a QueueTicket as data, repeated; `event: error` with an ErrorBody as data ends the stream"),
+        (status = 200, content_type = "text/event-stream", body = QueueEvent, description = "`event: status` with a QueueTicket as data, repeated; `event: error` with an ErrorBody as data ends the stream"),
         EventsErrors,
     )
 )]
