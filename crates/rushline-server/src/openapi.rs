@@ -8,6 +8,7 @@ use axum::routing::get;
 use rushline_app::ErrorCode;
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 
@@ -74,7 +75,8 @@ fn describe(code: ErrorCode) -> String {
 /// parameters (400 `invalid_path`), query parameters (400 `invalid_query`), an `Idempotency-Key`
 /// header, and a JSON body (400 `malformed_json`, 413 `payload_too_large`, 415
 /// `unsupported_media_type`, 422 `invalid_body`). Generated from the operation's declared shape,
-/// so a new operation documents them without listing them.
+/// so a new operation documents them without listing them. An `Idempotency-Key` header gets the
+/// schema of what the extractor takes.
 pub(crate) fn add_extractor_errors(openapi: &mut OpenApi) {
     for item in openapi.paths.paths.values_mut() {
         let operations = [
@@ -87,8 +89,25 @@ pub(crate) fn add_extractor_errors(openapi: &mut OpenApi) {
         for operation in operations.into_iter().flatten() {
             let codes = extractor_errors(operation);
             add_error_codes(&mut operation.responses.responses, &codes);
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if parameter.parameter_in == ParameterIn::Header
+                    && parameter.name.eq_ignore_ascii_case("idempotency-key")
+                {
+                    parameter.schema = Some(idempotency_key_schema());
+                }
+            }
         }
     }
+}
+
+/// What [`IdempotencyKey`](crate::IdempotencyKey) takes: 1–255 visible ASCII characters.
+fn idempotency_key_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(255))
+        .pattern(Some("^[!-~]+$"))
+        .into()
 }
 
 /// The codes the extractors of `operation` may answer with, from its parameters, request body

@@ -248,3 +248,43 @@ async fn the_waiting_room_event_stream_is_documented_event_by_event() {
         ]
     );
 }
+
+/// The bounds the extractors enforce are in the document, so a client (or schemathesis) that
+/// keeps to the document is not refused: every list's `limit` is 1–100 and every
+/// `Idempotency-Key` 1–255 visible ASCII characters.
+#[tokio::test]
+async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let doc = app.get("/openapi.json").await.json();
+    let (mut limits, mut keys) = (0, 0);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = &parameter["schema"];
+                match (parameter["in"].as_str(), parameter["name"].as_str()) {
+                    (Some("query"), Some("limit")) => {
+                        assert_eq!(
+                            (&schema["minimum"], &schema["maximum"]),
+                            (&serde_json::json!(1), &serde_json::json!(100)),
+                            "{method} {path}: {schema}"
+                        );
+                        limits += 1;
+                    }
+                    (Some("header"), Some("Idempotency-Key")) => {
+                        assert_eq!(
+                            schema,
+                            &serde_json::json!({
+                                "type": "string", "minLength": 1, "maxLength": 255,
+                                "pattern": "^[!-~]+$"
+                            }),
+                            "{method} {path}"
+                        );
+                        keys += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert_eq!((limits, keys), (6, 7));
+}

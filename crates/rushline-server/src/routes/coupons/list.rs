@@ -17,6 +17,7 @@ pub(crate) struct ListCampaigns {
     /// Only campaigns of this seller or admin.
     owner_id: Option<Uuid>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

@@ -16,6 +16,7 @@ pub(crate) struct ListDrops {
     status: Option<DropStatus>,
     seller_id: Option<Uuid>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

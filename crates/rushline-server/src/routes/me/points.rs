@@ -16,6 +16,7 @@ pub(crate) struct ListEntries {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Entries per page, 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

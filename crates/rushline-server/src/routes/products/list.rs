@@ -22,6 +22,7 @@ pub(crate) struct ListParams {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Products per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Only this category (case-insensitive).
     category: Option<String>,
