@@ -184,6 +184,9 @@ error_codes! {
     ProviderNotConfigured = ("provider_not_configured", 422),
     /// Too many requests; see `Retry-After`.
     RateLimited = ("rate_limited", 429),
+    /// The buyer has as many waiting-room event streams open as one may
+    /// (`waiting_room.streams_per_user`): close one first.
+    TooManyStreams = ("too_many_streams", 429),
     /// A fault of the service.
     Internal = ("internal", 500),
     /// The database is unavailable; retry later.

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use dashmap::DashMap;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use moka::future::Cache;
 use rushline_gate::room::{
@@ -55,6 +56,10 @@ pub struct WaitingRooms {
     /// The seeds this node has published: a burst of readers at an opening records one once.
     seeds: Cache<Uuid, Arc<str>>,
     open_streams: Arc<AtomicUsize>,
+    /// `/queue/events` streams open on this node, by buyer: each holds a connection and polls
+    /// the room, so one buyer may hold only `streams_per_user`.
+    user_streams: Arc<DashMap<Uuid, usize>>,
+    streams_per_user: usize,
 }
 
 impl WaitingRooms {
@@ -65,6 +70,7 @@ impl WaitingRooms {
         secret: &[u8],
         idle_timeout: TimeDelta,
         events_every: Duration,
+        streams_per_user: usize,
     ) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the application clock, which tests move.
@@ -80,6 +86,8 @@ impl WaitingRooms {
             events_every,
             seeds: Cache::builder().max_capacity(10_000).build(),
             open_streams: Arc::default(),
+            user_streams: Arc::default(),
+            streams_per_user,
         }
     }
 
@@ -232,11 +240,29 @@ impl WaitingRooms {
             .map_err(room_error)
     }
 
-    /// Counts an open `/queue/events` stream until the guard is dropped with the stream.
-    pub fn stream_opened(&self) -> StreamGuard {
+    /// Counts an open `/queue/events` stream of `user` until the guard is dropped with the
+    /// stream; 429 `too_many_streams` when the user has as many open on this node as one may.
+    pub fn stream_opened(&self, user: Uuid) -> Result<StreamGuard, AppError> {
+        {
+            let mut open = self.user_streams.entry(user).or_insert(0);
+            if *open >= self.streams_per_user {
+                return Err(AppError::new(
+                    ErrorCode::TooManyStreams,
+                    format!(
+                        "at most {} event streams per buyer: close one first",
+                        self.streams_per_user
+                    ),
+                ));
+            }
+            *open += 1;
+        }
         self.open_streams.fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("rushline_queue_event_streams").increment(1.0);
-        StreamGuard(self.open_streams.clone())
+        Ok(StreamGuard {
+            user,
+            open: self.open_streams.clone(),
+            by_user: self.user_streams.clone(),
+        })
     }
 
     /// `/queue/events` streams open on this node.
@@ -245,11 +271,20 @@ impl WaitingRooms {
     }
 }
 
-pub struct StreamGuard(Arc<AtomicUsize>);
+pub struct StreamGuard {
+    user: Uuid,
+    open: Arc<AtomicUsize>,
+    by_user: Arc<DashMap<Uuid, usize>>,
+}
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.open.fetch_sub(1, Ordering::Relaxed);
+        // The last stream of a buyer removes the entry: the map holds only buyers streaming now.
+        self.by_user.remove_if_mut(&self.user, |_, open| {
+            *open -= 1;
+            *open == 0
+        });
         metrics::gauge!("rushline_queue_event_streams").decrement(1.0);
     }
 }

@@ -78,6 +78,7 @@ impl Rushline {
                 TimeDelta::from_std(config.waiting_room.idle_timeout)
                     .context("waiting_room.idle_timeout")?,
                 config.waiting_room.events_every,
+                config.waiting_room.streams_per_user,
             ),
             payments,
             orders: OrderSettings {

@@ -187,6 +187,8 @@ pub struct WaitingRoomConfig {
     /// How often `/queue/events` pushes a buyer's place (each push is a poll).
     #[serde(with = "humantime_serde")]
     pub events_every: Duration,
+    /// `/queue/events` streams one buyer may hold open at once on a node.
+    pub streams_per_user: usize,
 }
 
 impl Default for WaitingRoomConfig {
@@ -194,6 +196,7 @@ impl Default for WaitingRoomConfig {
         Self {
             idle_timeout: Duration::from_secs(2 * 60),
             events_every: Duration::from_secs(3),
+            streams_per_user: 4,
         }
     }
 }
@@ -834,6 +837,12 @@ impl Config {
             });
         }
         let room = &self.waiting_room;
+        if room.streams_per_user == 0 {
+            return Err(ConfigError::Invalid {
+                key: "waiting_room.streams_per_user",
+                message: "must be at least 1".to_owned(),
+            });
+        }
         if room.events_every.is_zero() || room.events_every >= room.idle_timeout {
             return Err(ConfigError::Invalid {
                 key: "waiting_room.events_every",

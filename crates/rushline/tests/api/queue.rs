@@ -569,6 +569,29 @@ backend_test! {
         assert_eq!(app.state().rooms.open_event_streams(), 1);
         std::mem::drop(watching);
         assert_eq!(app.state().rooms.open_event_streams(), 0, "a client that leaves ends its stream");
+
+        // A buyer holds at most four streams at once; closing one makes room for another.
+        let auth = [("authorization", other.bearer())];
+        let auth = [(auth[0].0, auth[0].1.as_str())];
+        let mut streams = Vec::new();
+        for _ in 0..4 {
+            let mut stream = client.stream(&path(&drop, "/queue/events"), &auth).await;
+            assert_eq!(stream.next_event().await.unwrap().0, "status");
+            streams.push(stream);
+        }
+        let fifth = client.stream(&path(&drop, "/queue/events"), &auth).await;
+        assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(fifth.text().await.contains("too_many_streams"));
+        let third = app.user(Role::Buyer).await;
+        join(&client, &third, &drop).await.assert_status(StatusCode::CREATED);
+        let mut elsewhere = client
+            .stream(&path(&drop, "/queue/events"), &[("authorization", &third.bearer())])
+            .await;
+        assert_eq!(elsewhere.status, StatusCode::OK, "another buyer is not held to it");
+        std::mem::drop(elsewhere.next_event().await);
+        streams.pop();
+        let again = client.stream(&path(&drop, "/queue/events"), &auth).await;
+        assert_eq!(again.status, StatusCode::OK);
     }
 }
 

@@ -68,10 +68,12 @@ impl ToSchema for QueueEvent {
     }
 }
 
-errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);
+errors!(EventsErrors: [Unauthorized, Forbidden, NotFound, TooManyStreams, NoWaitingRoom, NotInQueue, QueueExpired, RoomUnavailable, DatabaseUnavailable]);
 
 /// The caller's place as server-sent events: at once, then every few seconds
-/// (`waiting_room.events_every`), each a poll that keeps the place alive. Events:
+/// (`waiting_room.events_every`), each a poll that keeps the place alive. A buyer may hold
+/// `waiting_room.streams_per_user` streams (4) at once on a node; one more is 429
+/// `too_many_streams`. A stream is not bound by the request timeout. Events:
 /// `status` with a `QueueTicket` (the pass included once admitted), or `error` with an error
 /// body (`queue_expired`, `not_in_queue` once the pass is used, `room_unavailable`), after which
 /// the stream ends. Errors before the first event answer as plain JSON, like `/queue/me`.
@@ -91,12 +93,13 @@ pub(crate) async fn events(
     Buyer(buyer): Buyer,
     Path(id): Path<Uuid>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let open = state.rooms.stream_opened(buyer.id)?;
     let first = poll(&state, id, buyer.id).await?;
     let every = state.rooms.events_every;
     let mut ticker = tokio::time::interval_at(Instant::now() + every, every);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let events = Events {
-        _open: state.rooms.stream_opened(),
+        _open: open,
         state,
         drop: id,
         user: buyer.id,
