@@ -43,7 +43,11 @@ impl Rushline {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
         let redis = match &config.redis.url {
-            Some(url) => Some(connect_redis(url).await.context("redis.url")?),
+            Some(url) => Some(
+                connect_redis(url, config.redis.response_timeout)
+                    .await
+                    .context("redis.url")?,
+            ),
             None => None,
         };
         let secret = jwt_secret(&config)?;
@@ -199,7 +203,9 @@ async fn open_gate(
             Arc::new(MemoryRoom::new()),
         ));
     }
-    let conn = connect_redis(&config.gate.url).await.context("gate.url")?;
+    let conn = connect_redis(&config.gate.url, config.redis.response_timeout)
+        .await
+        .context("gate.url")?;
     let prefix = &config.redis.key_prefix;
     Ok((
         Arc::new(RedisGate::new(conn.clone(), prefix.clone(), source)),
@@ -213,11 +219,11 @@ const REDIS_START_TIMEOUT: Duration = Duration::from_secs(5);
 /// Each connection attempt, at start and on every reconnect, gives up on a silent host after this
 /// instead of the operating system's minutes.
 const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// A command unanswered this long fails: every command the hot path sends (a gate script, a
-/// rate-limit step) answers in well under a millisecond from a Redis that is alive.
-const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<ConnectionManager> {
+async fn connect_redis(
+    url: &ServiceUrl,
+    response_timeout: Duration,
+) -> anyhow::Result<ConnectionManager> {
     let client = redis::Client::open(url.expose()).with_context(|| format!("invalid URL {url}"))?;
     // Once the connection drops, every command waits on one shared reconnection, with its
     // retries. The crate's defaults wait 1 s, then multiply by its `factor` (100, capped at a
@@ -226,10 +232,10 @@ async fn connect_redis(url: &ServiceUrl) -> anyhow::Result<ConnectionManager> {
     // jitter) instead: a command that still finds Redis gone fails (503) within seconds, and the
     // next one starts a new attempt, so the node is back as soon as Redis is.
     // A Redis that keeps the connection but stops answering is given up on after
-    // REDIS_RESPONSE_TIMEOUT: the request gets its 503 instead of waiting for its own timeout.
+    // `response_timeout`: the request gets its 503 instead of waiting for its own timeout.
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(REDIS_CONNECT_TIMEOUT)
-        .set_response_timeout(REDIS_RESPONSE_TIMEOUT)
+        .set_response_timeout(response_timeout)
         .set_factor(1)
         .set_max_delay(1_000)
         .set_number_of_retries(1);

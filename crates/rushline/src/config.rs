@@ -92,6 +92,11 @@ pub struct RedisConfig {
     pub url: Option<ServiceUrl>,
     /// Prepended to every key, so that several deployments (or tests) can share one Redis.
     pub key_prefix: String,
+    /// A command unanswered this long fails (503 `gate_unavailable` on a purchase), so that a
+    /// Redis that keeps the connection but stops answering is given up on before the request
+    /// timeout. Applies to `gate.url` too. Long enough for a burst's queue on one connection.
+    #[serde(with = "humantime_serde")]
+    pub response_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -487,6 +492,7 @@ impl Default for RedisConfig {
         Self {
             url: None,
             key_prefix: "rushline:".to_owned(),
+            response_timeout: Duration::from_secs(10),
         }
     }
 }

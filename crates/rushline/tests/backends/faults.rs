@@ -383,6 +383,7 @@ async fn redis_gone_silent_mid_sale_is_a_503_not_a_hang_and_loses_nothing() {
         .config(|c| {
             c.gate.url = proxied.clone();
             c.redis.url = Some(proxied);
+            c.redis.response_timeout = Duration::from_secs(1);
             c.http.request_timeout = REQUEST_TIMEOUT;
         })
         .build()
