@@ -77,6 +77,8 @@ error_codes! {
     PaymentDeclined = ("payment_declined", 402),
     /// Not allowed for this account.
     Forbidden = ("forbidden", 403),
+    /// A review of an earlier trial is overdue: no new trial until `details.barred_until`.
+    TrialBarred = ("trial_barred", 403),
     /// The e-mail address is not verified yet.
     EmailUnverified = ("email_unverified", 403),
     /// The drop has a waiting room and no pass was sent in `X-Queue-Pass`.
@@ -106,8 +108,14 @@ error_codes! {
     NotOpen = ("not_open", 409),
     /// The window has closed.
     Closed = ("closed", 409),
-    /// A drop can change only before it opens.
+    /// A drop or a trial can change only before it opens.
     NotScheduled = ("not_scheduled", 409),
+    /// Every slot of the trial is taken.
+    TrialFull = ("trial_full", 409),
+    /// The buyer has applied to this trial before (one application each, cancelled or not).
+    AlreadyApplied = ("already_applied", 409),
+    /// The trial is paused by its seller: no applications until it resumes.
+    Paused = ("paused", 409),
     /// A product in the cart is no longer on sale (`details.product_id`).
     NotOnSale = ("not_on_sale", 409),
     /// A cart line holds at most as many units as one order may hold of its product

@@ -1,7 +1,8 @@
 //! The application of rushline, between the store and gate below and HTTP above: the claims
 //! engine (claim, group commit, reconcile, placing a claim), the order lifecycle, payments and
-//! their providers, identity, the caches of drops, campaigns and the catalog, the waiting rooms
-//! and their passes, mail, and the handlers of the jobs.
+//! their providers, identity, the caches of drops, campaigns, trials and the catalog, trial
+//! campaigns and their testers, the waiting rooms and their passes, mail, and the handlers of the
+//! jobs.
 //!
 //! It knows no HTTP: no axum, no status codes, no OpenAPI. Every refusal is an [`AppError`] with
 //! an [`ErrorCode`], which the server turns into a response in one place.
@@ -18,6 +19,7 @@ pub mod mail;
 pub mod orders;
 pub mod payments;
 pub mod rooms;
+pub mod trials;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,7 @@ use crate::drops::DropCache;
 use crate::identity::{AccessTokens, IdentityPolicy, Passwords};
 use crate::payments::Payments;
 use crate::rooms::WaitingRooms;
+use crate::trials::{TrialCache, TrialSettings};
 
 pub use error::{AppError, ErrorCode};
 
@@ -63,6 +66,8 @@ pub struct App {
     pub claims: Claims,
     pub drops: DropCache,
     pub campaigns: CampaignCache,
+    pub trials: TrialCache,
+    pub trial_settings: TrialSettings,
     /// The waiting rooms in front of drops (memory or Redis) and their passes.
     pub rooms: WaitingRooms,
     pub orders: OrderSettings,

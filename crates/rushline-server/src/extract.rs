@@ -20,6 +20,31 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// An optional body: none when the request has no `Content-Type` (nothing was sent); otherwise
+/// parsed like [`Json`], with its rejections.
+impl<T, S> axum::extract::OptionalFromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Option<Self>, ApiError> {
+        if !request
+            .headers()
+            .contains_key(axum::http::header::CONTENT_TYPE)
+        {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(request, state)
+            .await
+            .map(Some)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);

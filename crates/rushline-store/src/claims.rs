@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::DbError;
 use crate::coupons::NewCoupon;
 use crate::orders::NewOrder;
+use crate::trials::NewApplication;
 
 /// `pools.per_user_limit` for pools without a per-user limit (regular stock).
 pub const NO_USER_LIMIT: i64 = u32::MAX as i64;
@@ -48,15 +49,18 @@ pub enum ClaimWrite {
     Order(NewOrder),
     /// A coupon claimed from a campaign's pool.
     Coupon(NewCoupon),
+    /// A tester selected for a slot of a trial's pool.
+    Application(NewApplication),
 }
 
 impl ClaimWrite {
     pub fn claims(&self) -> impl Iterator<Item = &ClaimRow> {
-        let (lines, coupon) = match self {
+        let (lines, single) = match self {
             ClaimWrite::Order(order) => (order.lines.as_slice(), None),
             ClaimWrite::Coupon(coupon) => (&[][..], Some(&coupon.claim)),
+            ClaimWrite::Application(application) => (&[][..], Some(&application.claim)),
         };
-        lines.iter().map(|line| &line.claim).chain(coupon)
+        lines.iter().map(|line| &line.claim).chain(single)
     }
 }
 
@@ -79,6 +83,11 @@ pub enum CommitOutcome {
     /// The buyer would have more orders awaiting payment than the order's
     /// [`NewOrder::max_pending`](crate::NewOrder::max_pending).
     TooManyPendingOrders,
+    /// The applicant's review of another trial went overdue within the bar (see
+    /// [`NewApplication::barred_if_overdue_after`](crate::NewApplication)).
+    TrialBarred,
+    /// The trial was paused before the batch committed.
+    TrialPaused,
 }
 
 #[async_trait]
@@ -87,7 +96,7 @@ pub trait ClaimStore: Send + Sync {
     async fn pool_snapshot(&self, key: &str) -> Result<(Pool, Vec<ClaimRow>), DbError>;
 
     /// Commits `writes` in one transaction when every pool total, per-user limit, coupon
-    /// reservation, points balance and cap on a buyer's unpaid orders holds; otherwise rolls it back and says what was refused.
+    /// reservation, points balance, cap on a buyer's unpaid orders and trial rule holds; otherwise rolls it back and says what was refused.
     async fn commit_together(
         &self,
         writes: &[ClaimWrite],

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod orders;
 pub mod payments;
 pub mod points;
+pub mod trials;
 pub mod users;
 
 #[cfg(feature = "conformance")]
@@ -45,6 +46,11 @@ pub use orders::{
 };
 pub use payments::{PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};
+pub use trials::{
+    APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, NewApplication,
+    TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter, TrialStore,
+    trial_pool_key,
+};
 pub use users::{USERS_EMAIL_KEY, User, UserStore};
 
 /// The whole storage port, as one object the application holds behind an `Arc`.
@@ -61,6 +67,7 @@ pub trait Store:
     + PaymentStore
     + CouponStore
     + PointStore
+    + TrialStore
     + Send
     + Sync
     + 'static

@@ -16,6 +16,7 @@ use rushline_app::drops::DropCache;
 use rushline_app::identity::{AccessTokens, IdentityPolicy, Passwords};
 use rushline_app::payments::{BreakerSettings, Payments, Toss};
 use rushline_app::rooms::WaitingRooms;
+use rushline_app::trials::{TrialCache, TrialSettings};
 use rushline_app::{App, OrderSettings};
 use rushline_domain::{Clock, EarnRate};
 use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
@@ -76,6 +77,10 @@ impl Rushline {
             tokens: AccessTokens::new(&secret, TimeDelta::from_std(config.auth.access_ttl)?),
             drops: DropCache::default(),
             campaigns: CampaignCache::default(),
+            trials: TrialCache::default(),
+            trial_settings: TrialSettings {
+                overdue_bar: TimeDelta::days(i64::from(config.trials.overdue_bar_days)),
+            },
             rooms: WaitingRooms::new(
                 room,
                 &secret,

@@ -28,6 +28,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
     pub points: PointsConfig,
+    pub trials: TrialsConfig,
     pub payments: PaymentsConfig,
     pub mail: MailConfig,
     pub waiting_room: WaitingRoomConfig,
@@ -180,6 +181,21 @@ pub struct PointsConfig {
 impl Default for PointsConfig {
     fn default() -> Self {
         Self { earn_rate: 0.01 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrialsConfig {
+    /// Days a tester whose review went overdue may not be selected for another trial, 1 to 3650.
+    pub overdue_bar_days: u32,
+}
+
+impl Default for TrialsConfig {
+    fn default() -> Self {
+        Self {
+            overdue_bar_days: 30,
+        }
     }
 }
 
@@ -447,6 +463,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
             points: PointsConfig::default(),
+            trials: TrialsConfig::default(),
             payments: PaymentsConfig::default(),
             mail: MailConfig::default(),
             waiting_room: WaitingRoomConfig::default(),
@@ -834,6 +851,15 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "points.earn_rate",
                 message: format!("must be between 0 and 1, got {}", self.points.earn_rate),
+            });
+        }
+        if !(1..=3650).contains(&self.trials.overdue_bar_days) {
+            return Err(ConfigError::Invalid {
+                key: "trials.overdue_bar_days",
+                message: format!(
+                    "must be between 1 and 3650, got {}",
+                    self.trials.overdue_bar_days
+                ),
             });
         }
         if self.gate.reconcile_every.is_zero() {

@@ -1,4 +1,4 @@
-//! The claims engine, shared by every kind of pool (drops, regular stock, coupons): the gate
+//! The claims engine, shared by every kind of pool (drops, regular stock, coupons, trials): the gate
 //! decides, the group-commit writer ([`writer`]) makes the decision durable, a decision the
 //! database refuses is undone in the gate, and [`reconcile`] brings the two back in line.
 //! [`place`] is the one way a request claims; [`request`] names what it creates, and
@@ -95,7 +95,7 @@ impl Claims {
             .collect();
         let grants_buyer = match &write {
             ClaimWrite::Order(order) => Some(order.buyer_id),
-            ClaimWrite::Coupon(_) => None,
+            ClaimWrite::Coupon(_) | ClaimWrite::Application(_) => None,
         };
         let committed = self.writer.commit(write).await;
         if matches!(committed, Ok(CommitOutcome::Committed)) {

@@ -1,6 +1,6 @@
 //! Placing a claim: the one sequence every claim on limited stock goes through — claim in the
 //! gate, build the rows, group commit, map the outcome, answer a retry with the first answer —
-//! for a drop purchase, a cart checkout and a coupon claim alike. What differs between them is
+//! for a drop purchase, a cart checkout, a coupon claim and a trial application alike. What differs between them is
 //! a [`Placement`].
 
 use chrono::{DateTime, Utc};
@@ -25,7 +25,7 @@ pub(crate) enum Refusal {
 pub(crate) trait Placement {
     /// What the request is answered with, the first time and on every retry.
     type Answer;
-    /// The kind of pool, as the claims metric labels it: `drop`, `product`, `coupon`.
+    /// The kind of pool, as the claims metric labels it: `drop`, `product`, `coupon`, `trial`.
     const POOL: &'static str;
 
     /// One claim per pool, in the order they are made.
@@ -91,6 +91,8 @@ pub(crate) async fn place<P: Placement>(
         CommitOutcome::CouponUnavailable => Err(coupon_unavailable()),
         CommitOutcome::InsufficientPoints => Err(insufficient_points()),
         CommitOutcome::TooManyPendingOrders => Err(too_many_pending_orders(app)),
+        CommitOutcome::TrialBarred => Err(crate::trials::trial_barred(app)),
+        CommitOutcome::TrialPaused => Err(crate::trials::paused()),
     }
 }
 

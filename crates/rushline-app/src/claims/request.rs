@@ -32,6 +32,8 @@ pub enum Creates {
     Drop,
     Campaign,
     Product,
+    Trial,
+    Application,
 }
 
 /// The id of something a client creates with an optional idempotency key: derived from the key
@@ -52,6 +54,8 @@ pub fn request_id(user: Uuid, creates: Creates, idempotency_key: &str) -> Uuid {
         Creates::Drop => "drop",
         Creates::Campaign => "campaign",
         Creates::Product => "product",
+        Creates::Trial => "trial",
+        Creates::Application => "application",
     };
     Uuid::new_v5(&user, format!("{kind}:{idempotency_key}").as_bytes())
 }

@@ -10,6 +10,7 @@ mod ops;
 mod orders;
 mod products;
 mod queue;
+mod trials;
 
 use rushline_app::ErrorCode;
 use utoipa::OpenApi;
@@ -30,6 +31,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(queue::router())
         .merge(admin::router())
         .merge(products::router())
+        .merge(trials::router())
 }
 
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::coupons::{insert_coupons, reserve_coupons};
 use super::points::spend_points;
+use super::trials::{applications_exist, insert_applications};
 use super::{Db, DbConnection, DbRow, FOR_UPDATE, GREATEST, SqlStore, map_err, push_one_of};
 
 pub(crate) fn claim_from_row(row: &DbRow) -> Result<ClaimRow, DbError> {
@@ -58,14 +59,19 @@ async fn write_all(
 
     let mut orders = Vec::new();
     let mut coupons = Vec::new();
+    let mut applications = Vec::new();
     for write in writes {
         match write {
             ClaimWrite::Order(order) => orders.push(order),
             ClaimWrite::Coupon(coupon) => coupons.push(coupon),
+            ClaimWrite::Application(application) => applications.push(application),
         }
     }
     lock_buyers(conn, &orders).await?;
-    if !insert_orders(conn, &orders).await? || !insert_coupons(conn, &coupons).await? {
+    if !insert_orders(conn, &orders).await?
+        || !insert_coupons(conn, &coupons).await?
+        || applications_exist(conn, &applications).await?
+    {
         return Ok(Err(CommitOutcome::Duplicate));
     }
 
@@ -85,6 +91,9 @@ async fn write_all(
     insert.build().execute(&mut *conn).await.map_err(map_err)?;
 
     insert_order_lines(conn, &orders).await?;
+    if let Some(refusal) = insert_applications(conn, &applications).await? {
+        return Ok(Err(refusal));
+    }
     if !reserve_coupons(conn, &orders).await? {
         return Ok(Err(CommitOutcome::CouponUnavailable));
     }
@@ -120,6 +129,24 @@ async fn write_all(
         return Ok(Err(CommitOutcome::LimitReached));
     }
     Ok(Ok(()))
+}
+
+/// Gives back the units of claims just released (`(pool, qty)` each) to their pools, in key
+/// order, as the group commit locks pools, so the two never deadlock.
+pub(crate) async fn give_back(
+    conn: &mut DbConnection,
+    mut released: Vec<(String, i32)>,
+) -> Result<(), DbError> {
+    released.sort_unstable();
+    for (pool, qty) in released {
+        sqlx::query("UPDATE pools SET held = held - $2 WHERE key = $1")
+            .bind(pool)
+            .bind(qty)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
 }
 
 /// Locks the buyers of `orders` (on PostgreSQL; SQLite's one writer runs transactions in turn),

@@ -1,13 +1,13 @@
 use async_trait::async_trait;
 use rushline_domain::{CouponScope, CouponStatus, Discount, OrderStatus, Won};
 use rushline_store::{
-    CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, DbError, DropWindow,
-    NewCoupon, NewOrder, OrderTransition,
+    CampaignFilter, Coupon, CouponCampaign, CouponFilter, CouponStore, DbError, NewCoupon,
+    NewOrder, OrderTransition,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column};
+use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column, push_window};
 
 const CAMPAIGN_COLUMNS: &str = "id, owner_id, name, total, per_user_limit, claim_starts_at, \
                                 claim_ends_at, valid_from, valid_until, discount_kind, \
@@ -238,19 +238,12 @@ impl CouponStore for SqlStore {
         if let Some(owner) = filter.owner_id {
             query.push(" AND owner_id = ").push_bind(owner);
         }
-        match filter.window {
-            None => {}
-            Some(DropWindow::Scheduled { now }) => {
-                query.push(" AND claim_starts_at > ").push_bind(now);
-            }
-            Some(DropWindow::Open { now }) => {
-                query.push(" AND claim_starts_at <= ").push_bind(now);
-                query.push(" AND claim_ends_at > ").push_bind(now);
-            }
-            Some(DropWindow::Closed { now }) => {
-                query.push(" AND claim_ends_at <= ").push_bind(now);
-            }
-        }
+        push_window(
+            &mut query,
+            filter.window,
+            "claim_starts_at",
+            "claim_ends_at",
+        );
         query
             .push(" ORDER BY claim_starts_at, id LIMIT ")
             .push_bind(i64::from(filter.limit));

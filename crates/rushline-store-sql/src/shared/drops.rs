@@ -1,13 +1,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_store::{
-    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, DropWindow, ProductDrop,
-    WaitingRoomSettings,
+    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, ProductDrop, WaitingRoomSettings,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::{Db, DbConnection, DbRow, SqlStore, map_err};
+use super::{Db, DbConnection, DbRow, SqlStore, map_err, push_window};
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
                        created_at, updated_at, opened_at, closed_at, room_admit_per_minute, room_max_active, \
@@ -111,19 +110,7 @@ impl DropStore for SqlStore {
         if let Some(seller) = filter.seller_id {
             query.push(" AND seller_id = ").push_bind(seller);
         }
-        match filter.window {
-            None => {}
-            Some(DropWindow::Scheduled { now }) => {
-                query.push(" AND opens_at > ").push_bind(now);
-            }
-            Some(DropWindow::Open { now }) => {
-                query.push(" AND opens_at <= ").push_bind(now);
-                query.push(" AND closes_at > ").push_bind(now);
-            }
-            Some(DropWindow::Closed { now }) => {
-                query.push(" AND closes_at <= ").push_bind(now);
-            }
-        }
+        push_window(&mut query, filter.window, "opens_at", "closes_at");
         query
             .push(" ORDER BY opens_at, id LIMIT ")
             .push_bind(i64::from(filter.limit));

@@ -2,11 +2,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
 use rushline_store::{DbError, JobRow, JobStatus, JobStore, NewJob};
-use sqlx::Row;
 use sqlx::types::{Json, JsonValue};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::{CLAIM_JOBS, Db, DbRow, SqlStore, map_err};
+use super::{CLAIM_JOBS, Db, DbConnection, DbRow, SqlStore, map_err};
 
 /// `jobs.id`: a backend's job claim may join `jobs` with another table.
 const COLUMNS: &str = "jobs.id, kind, payload, status, run_at, attempts, max_attempts, last_error, \
@@ -58,6 +58,34 @@ where
     .map_err(map_err)?
     .rows_affected();
     Ok((inserted == 1).then_some(id))
+}
+
+/// Enqueues `jobs` in one statement on `conn` (the transaction of the event that causes them);
+/// a job whose dedupe key exists already is skipped.
+pub(crate) async fn insert_jobs(
+    conn: &mut DbConnection,
+    jobs: &[&NewJob],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut insert = QueryBuilder::<Db>::new(
+        "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) ",
+    );
+    insert.push_values(jobs, |mut row, job| {
+        row.push_bind(Uuid::now_v7())
+            .push_bind(&job.kind)
+            .push_bind(Json(&job.payload))
+            .push_bind(job.run_at)
+            .push_bind(job.max_attempts)
+            .push_bind(&job.dedupe_key)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    insert.push(" ON CONFLICT DO NOTHING");
+    insert.build().execute(&mut *conn).await.map_err(map_err)?;
+    Ok(())
 }
 
 #[async_trait]

@@ -19,11 +19,12 @@ mod jobs;
 mod orders;
 mod payments;
 mod points;
+mod trials;
 mod users;
 
 use async_trait::async_trait;
-use rushline_store::{DbError, Store};
-use sqlx::Row;
+use rushline_store::{DbError, DropWindow, Store};
+use sqlx::{QueryBuilder, Row};
 
 use super::{
     BACKEND, CLAIM_JOBS, Db, FOR_UPDATE, GREATEST, MIGRATOR, SqlStore, map_err, push_one_of,
@@ -41,6 +42,29 @@ where
     let text: String = row.try_get(column).map_err(map_err)?;
     text.parse()
         .map_err(|e| DbError::Other(format!("column {column}: {e}")))
+}
+
+/// Narrows a query to the rows whose window `[starts, ends)` (two column names) is scheduled, open
+/// or closed at the window's `now`.
+fn push_window(
+    query: &mut QueryBuilder<'_, Db>,
+    window: Option<DropWindow>,
+    starts: &str,
+    ends: &str,
+) {
+    match window {
+        None => {}
+        Some(DropWindow::Scheduled { now }) => {
+            query.push(format!(" AND {starts} > ")).push_bind(now);
+        }
+        Some(DropWindow::Open { now }) => {
+            query.push(format!(" AND {starts} <= ")).push_bind(now);
+            query.push(format!(" AND {ends} > ")).push_bind(now);
+        }
+        Some(DropWindow::Closed { now }) => {
+            query.push(format!(" AND {ends} <= ")).push_bind(now);
+        }
+    }
 }
 
 #[async_trait]

@@ -148,7 +148,7 @@ pub(crate) async fn apply_transition(
         .await
         .map_err(map_err)?;
     if change.from.holds_stock() && !change.to.holds_stock() {
-        let mut released: Vec<(String, i32)> = sqlx::query_as(
+        let released: Vec<(String, i32)> = sqlx::query_as(
                 "UPDATE claims SET released_at = $2 WHERE released_at IS NULL \
                  AND id IN (SELECT claim_id FROM order_lines WHERE order_id = $1) RETURNING pool_key, qty",
             )
@@ -157,16 +157,7 @@ pub(crate) async fn apply_transition(
             .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?;
-        // In key order, as the group commit locks pools, so the two never deadlock.
-        released.sort_unstable();
-        for (pool, qty) in released {
-            sqlx::query("UPDATE pools SET held = held - $2 WHERE key = $1")
-                .bind(pool)
-                .bind(qty)
-                .execute(&mut *conn)
-                .await
-                .map_err(map_err)?;
-        }
+        super::claims::give_back(&mut *conn, released).await?;
     }
     super::coupons::follow_order(&mut *conn, change).await?;
     super::points::follow_order(&mut *conn, change).await?;

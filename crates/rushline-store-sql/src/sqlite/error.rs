@@ -17,6 +17,10 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "point_entries.order_id, point_entries.kind",
         "point_entries_once_per_order",
     ),
+    (
+        "trial_applications.trial_id, trial_applications.buyer_id",
+        "trial_applications_one_per_buyer",
+    ),
 ];
 
 /// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message

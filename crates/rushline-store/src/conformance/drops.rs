@@ -383,7 +383,9 @@ pub async fn claims_the_database_caps_a_buyers_unpaid_orders(store: Arc<dyn Stor
             max_pending: 2,
             ..order
         }),
-        ClaimWrite::Coupon(_) => unreachable!("purchases write orders"),
+        ClaimWrite::Coupon(_) | ClaimWrite::Application(_) => {
+            unreachable!("purchases write orders")
+        }
     };
     let first = capped(purchase(&drop, alice, 1, 1, at));
     commit(&store, std::slice::from_ref(&first)).await;

@@ -21,6 +21,7 @@ mod health;
 mod identity;
 mod jobs;
 mod payments;
+mod trials;
 mod users;
 mod waiting_rooms;
 
@@ -114,4 +115,8 @@ pub const CASES: &[Case] = cases![
     coupons::points_are_spent_with_the_order_and_never_below_zero,
     coupons::points_are_refunded_and_earned_once_per_order,
     coupons::points_entries_page_newest_first,
+    trials::trials_round_trip_change_only_while_scheduled_and_list,
+    trials::trials_applications_commit_once_per_buyer_with_their_mail,
+    trials::trials_cancelling_gives_the_slot_back_once,
+    trials::trials_paused_trials_and_barred_buyers_are_refused,
 ];

@@ -4,6 +4,7 @@ mod coupons;
 mod password;
 mod points;
 mod show;
+mod trials;
 mod update;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -17,4 +18,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password::change_password))
         .routes(routes!(coupons::list_coupons))
         .routes(routes!(points::points))
+        .routes(routes!(trials::list_trials))
+        .routes(routes!(trials::cancel_trial))
 }

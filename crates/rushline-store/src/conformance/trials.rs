@@ -1,0 +1,327 @@
+//! Trial campaigns, their pools of slots, and applications committed through the group commit.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use rushline_domain::{Allocation, ApplicationStatus};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::catalog::seller_with_product;
+use super::drops::{buyer, commit};
+use super::jobs::t0;
+use crate::{
+    APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, ClaimRow, ClaimWrite,
+    CommitOutcome, DbError, DropWindow, NewApplication, NewJob, Store, TRIAL_NOT_SCHEDULED, Trial,
+    TrialFilter,
+};
+
+/// A trial of a fresh product with `slots` slots, open from an hour after t0 for a day.
+async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
+    let product = seller_with_product(store, 100_000, 0).await;
+    let trial = Trial {
+        id: Uuid::now_v7(),
+        product_id: product.id,
+        seller_id: product.seller_id,
+        title: "Try the Aurora".to_owned(),
+        description: "A week of wear".to_owned(),
+        slots,
+        opens_at: t0() + Duration::hours(1),
+        closes_at: t0() + Duration::days(1),
+        review_due_days: 14,
+        allocation: Allocation::Fcfs,
+        paused_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    store.create_trial(&trial).await.unwrap();
+    trial
+}
+
+/// The write of `buyer`'s application to `trial`, as the claim path builds it.
+fn application(trial: &Trial, buyer: Uuid, seq: i64, at: DateTime<Utc>) -> ClaimWrite {
+    let id = Uuid::now_v7();
+    ClaimWrite::Application(NewApplication {
+        id,
+        trial_id: trial.id,
+        buyer_id: buyer,
+        motivation: Some("I run every day".to_owned()),
+        review_due_at: at + Duration::days(i64::from(trial.review_due_days)),
+        applied_at: at,
+        barred_if_overdue_after: at - Duration::days(30),
+        claim: ClaimRow {
+            id,
+            pool_key: trial.pool_key(),
+            user_id: buyer,
+            qty: 1,
+            seq,
+            fingerprint: 7,
+            claimed_at: at,
+            released_at: None,
+        },
+        job: mail(id, "selected", at),
+    })
+}
+
+fn mail(id: Uuid, status: &str, at: DateTime<Utc>) -> NewJob {
+    let mut job = NewJob::new(
+        "trial_mail",
+        json!({ "application_id": id, "status": status }),
+        at,
+    );
+    job.dedupe_key = Some(format!("trial_mail:{id}:{status}"));
+    job
+}
+
+fn id_of(write: &ClaimWrite) -> Uuid {
+    let ClaimWrite::Application(application) = write else {
+        unreachable!("an application writes an application")
+    };
+    application.id
+}
+
+async fn mails(store: &Arc<dyn Store>) -> usize {
+    store
+        .list_jobs(None, 1_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|job| job.kind == "trial_mail")
+        .count()
+}
+
+pub async fn trials_round_trip_change_only_while_scheduled_and_list(store: Arc<dyn Store>) {
+    let first = trial(&store, 3).await;
+    assert_eq!(store.trial(first.id).await.unwrap(), first);
+    let (pool, claims) = store.pool_snapshot(&first.pool_key()).await.unwrap();
+    assert_eq!((pool.total, pool.per_user_limit, claims.len()), (3, 1, 0));
+
+    let changed = Trial {
+        slots: 5,
+        title: "Try it".to_owned(),
+        ..first.clone()
+    };
+    store.update_trial(&changed, t0()).await.unwrap();
+    assert_eq!(store.trial(first.id).await.unwrap(), changed);
+    assert_eq!(
+        store
+            .pool_snapshot(&first.pool_key())
+            .await
+            .unwrap()
+            .0
+            .total,
+        5
+    );
+    let opened = first.opens_at;
+    for result in [
+        store.update_trial(&changed, opened).await,
+        store.delete_trial(first.id, opened).await,
+    ] {
+        assert!(result.unwrap_err().is_conflict_on(TRIAL_NOT_SCHEDULED));
+    }
+    assert!(matches!(
+        store.delete_trial(Uuid::now_v7(), t0()).await,
+        Err(DbError::NotFound)
+    ));
+
+    let second = trial(&store, 1).await;
+    let later = Trial {
+        id: Uuid::now_v7(),
+        opens_at: second.opens_at + Duration::hours(1),
+        ..second.clone()
+    };
+    store.create_trial(&later).await.unwrap();
+    let by_seller = |after| TrialFilter {
+        seller_id: Some(second.seller_id),
+        after,
+        limit: 1,
+        ..TrialFilter::default()
+    };
+    let page = store.list_trials(&by_seller(None)).await.unwrap();
+    assert_eq!(page, vec![second.clone()]);
+    let next = store
+        .list_trials(&by_seller(Some((second.opens_at, second.id))))
+        .await
+        .unwrap();
+    assert_eq!(next, vec![later.clone()]);
+    let open_now = TrialFilter {
+        product_id: Some(second.product_id),
+        window: Some(DropWindow::Open {
+            now: later.opens_at,
+        }),
+        limit: 10,
+        ..TrialFilter::default()
+    };
+    assert_eq!(store.list_trials(&open_now).await.unwrap().len(), 2);
+
+    store.delete_trial(later.id, t0()).await.unwrap();
+    assert!(matches!(
+        store.trial(later.id).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+pub async fn trials_applications_commit_once_per_buyer_with_their_mail(store: Arc<dyn Store>) {
+    let trial = trial(&store, 3).await;
+    let (alice, bob, carol, dave) = (
+        buyer(&store).await,
+        buyer(&store).await,
+        buyer(&store).await,
+        buyer(&store).await,
+    );
+    let at = trial.opens_at;
+    let writes = [
+        application(&trial, alice, 1, at),
+        application(&trial, alice, 2, at),
+        application(&trial, bob, 3, at),
+    ];
+    use CommitOutcome::*;
+    assert_eq!(
+        commit(&store, &writes).await,
+        vec![Committed, LimitReached, Committed]
+    );
+    assert_eq!(mails(&store).await, 2);
+    // A replay is recognised, and writes nothing more.
+    assert_eq!(commit(&store, &writes[..1]).await, vec![Duplicate]);
+    assert_eq!(mails(&store).await, 2);
+    assert_eq!(
+        commit(
+            &store,
+            &[
+                application(&trial, carol, 4, at),
+                application(&trial, dave, 5, at)
+            ]
+        )
+        .await,
+        vec![Committed, SoldOut]
+    );
+    let (pool, claims) = store.pool_snapshot(&trial.pool_key()).await.unwrap();
+    assert_eq!((pool.held, claims.len()), (3, 3));
+
+    let first = store.application(id_of(&writes[0])).await.unwrap();
+    assert_eq!(
+        (first.buyer_id, first.status, first.seq),
+        (alice, ApplicationStatus::Selected, 1)
+    );
+    assert_eq!(first.motivation.as_deref(), Some("I run every day"));
+    assert_eq!(first.review_due_at, at + Duration::days(14));
+    let counts = store.trial_counts(trial.id).await.unwrap();
+    assert_eq!((counts.applicants, counts.selected), (3, 3));
+    assert_eq!(counts.last_selected_at, Some(at));
+    let listed = store
+        .list_applications(&ApplicationFilter {
+            trial_id: Some(trial.id),
+            limit: 10,
+            ..ApplicationFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|a| !a.buyer_name.is_empty()));
+}
+
+pub async fn trials_cancelling_gives_the_slot_back_once(store: Arc<dyn Store>) {
+    let trial = trial(&store, 1).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = trial.opens_at;
+    let alices = application(&trial, alice, 1, at);
+    commit(&store, std::slice::from_ref(&alices)).await;
+    assert_eq!(
+        commit(&store, &[application(&trial, bob, 2, at)]).await,
+        vec![CommitOutcome::SoldOut]
+    );
+    let id = id_of(&alices);
+    let cancel = ApplicationTransition {
+        id,
+        from: ApplicationStatus::Selected,
+        to: ApplicationStatus::Cancelled,
+        at: at + Duration::minutes(1),
+        jobs: vec![mail(id, "cancelled", at)],
+    };
+    let cancelled = store.transition_application(&cancel).await.unwrap();
+    assert_eq!(cancelled.status, ApplicationStatus::Cancelled);
+    assert!(
+        store
+            .transition_application(&cancel)
+            .await
+            .unwrap_err()
+            .is_conflict_on(APPLICATION_STATUS_CHANGED)
+    );
+    let (pool, claims) = store.pool_snapshot(&trial.pool_key()).await.unwrap();
+    assert_eq!((pool.held, claims.len()), (0, 0));
+    assert_eq!(mails(&store).await, 2);
+
+    // The slot is free for someone else; the one who cancelled may not apply again.
+    assert_eq!(
+        commit(
+            &store,
+            &[
+                application(&trial, alice, 3, at),
+                application(&trial, bob, 4, at)
+            ]
+        )
+        .await,
+        vec![CommitOutcome::LimitReached, CommitOutcome::Committed]
+    );
+    let counts = store.trial_counts(trial.id).await.unwrap();
+    assert_eq!((counts.applicants, counts.selected), (2, 1));
+}
+
+pub async fn trials_paused_trials_and_barred_buyers_are_refused(store: Arc<dyn Store>) {
+    let trial_a = trial(&store, 10).await;
+    let trial_b = trial(&store, 10).await;
+    let (alice, bob) = (buyer(&store).await, buyer(&store).await);
+    let at = trial_a.opens_at;
+    let alices = application(&trial_a, alice, 1, at);
+    commit(&store, std::slice::from_ref(&alices)).await;
+
+    let paused = store
+        .set_trial_paused(trial_b.id, Some(at), at)
+        .await
+        .unwrap();
+    assert_eq!(paused.paused_at, Some(at));
+    assert_eq!(
+        commit(&store, &[application(&trial_b, bob, 1, at)]).await,
+        vec![CommitOutcome::TrialPaused]
+    );
+    store.set_trial_paused(trial_b.id, None, at).await.unwrap();
+    assert_eq!(
+        commit(&store, &[application(&trial_b, bob, 1, at)]).await,
+        vec![CommitOutcome::Committed]
+    );
+
+    // Alice's review goes overdue: she is barred while it is recent.
+    let due = at + Duration::days(14);
+    assert!(
+        store
+            .applications_due(due - Duration::seconds(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let found = store.applications_due(due, 10).await.unwrap();
+    assert_eq!(found.len(), 2, "alice's and bob's");
+    assert!(found.iter().any(|a| a.id == id_of(&alices)));
+    store
+        .transition_application(&ApplicationTransition {
+            id: id_of(&alices),
+            from: ApplicationStatus::Selected,
+            to: ApplicationStatus::ReviewOverdue,
+            at: due,
+            jobs: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let (pool, _) = store.pool_snapshot(&trial_a.pool_key()).await.unwrap();
+    assert_eq!(pool.held, 1, "an overdue tester keeps the slot");
+    let barred = application(&trial_b, alice, 2, due + Duration::days(1));
+    assert_eq!(
+        commit(&store, &[barred]).await,
+        vec![CommitOutcome::TrialBarred]
+    );
+    let after_bar = application(&trial_b, alice, 3, due + Duration::days(31));
+    assert_eq!(
+        commit(&store, &[after_bar]).await,
+        vec![CommitOutcome::Committed]
+    );
+}

@@ -1,0 +1,173 @@
+//! Trial campaigns, each with a pool of slots (`trial:<id>`), and the applications of testers.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rushline_domain::{Allocation, ApplicationStatus};
+use uuid::Uuid;
+
+use crate::DbError;
+use crate::claims::ClaimRow;
+use crate::drops::DropWindow;
+use crate::jobs::NewJob;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub seller_id: Uuid,
+    pub title: String,
+    pub description: String,
+    /// Testers to select: the total of its pool.
+    pub slots: i64,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub review_due_days: i32,
+    pub allocation: Allocation,
+    /// Since when its seller has paused it; `None` while it takes applications.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Trial {
+    pub fn pool_key(&self) -> String {
+        trial_pool_key(self.id)
+    }
+}
+
+pub fn trial_pool_key(id: Uuid) -> String {
+    format!("trial:{id}")
+}
+
+/// Which trials to list, soonest opening first; the window is compared with its `now`.
+#[derive(Debug, Clone, Default)]
+pub struct TrialFilter {
+    pub seller_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub window: Option<DropWindow>,
+    /// Strictly after this `(opens_at, id)`.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
+/// An application as the group-commit writer records a selection: `selected`, with its claim
+/// on the trial's pool and the job that tells the tester.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApplication {
+    /// The claim's request id, derived from the buyer and the idempotency key.
+    pub id: Uuid,
+    pub trial_id: Uuid,
+    pub buyer_id: Uuid,
+    pub motivation: Option<String>,
+    pub review_due_at: DateTime<Utc>,
+    pub applied_at: DateTime<Utc>,
+    /// The buyer is refused (`TrialBarred`) if one of their reviews went overdue after this.
+    pub barred_if_overdue_after: DateTime<Utc>,
+    pub claim: ClaimRow,
+    /// Enqueued with the application: the mail that tells the tester.
+    pub job: NewJob,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialApplication {
+    pub id: Uuid,
+    pub trial_id: Uuid,
+    pub buyer_id: Uuid,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub status: ApplicationStatus,
+    pub motivation: Option<String>,
+    /// The claim's place in the trial's order of selections.
+    pub seq: i64,
+    pub review_due_at: DateTime<Utc>,
+    pub applied_at: DateTime<Utc>,
+    pub status_changed_at: DateTime<Utc>,
+}
+
+/// Applications, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    pub trial_id: Option<Uuid>,
+    pub buyer_id: Option<Uuid>,
+    pub status: Option<ApplicationStatus>,
+    /// Strictly older than this `(applied_at, id)`.
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
+/// A change of an application's status, applied only from `from`, with the jobs it causes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationTransition {
+    pub id: Uuid,
+    pub from: ApplicationStatus,
+    pub to: ApplicationStatus,
+    pub at: DateTime<Utc>,
+    pub jobs: Vec<NewJob>,
+}
+
+/// What a trial's statistics are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrialCounts {
+    /// Applications recorded, whatever became of them.
+    pub applicants: i64,
+    /// Applications holding a slot now.
+    pub selected: i64,
+    pub review_submitted: i64,
+    /// When the latest of those was selected.
+    pub last_selected_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait TrialStore: Send + Sync {
+    /// Inserts the trial and its pool (`trial:<id>`, one slot per buyer) in one transaction.
+    async fn create_trial(&self, trial: &Trial) -> Result<(), DbError>;
+
+    async fn trial(&self, id: Uuid) -> Result<Trial, DbError>;
+
+    async fn list_trials(&self, filter: &TrialFilter) -> Result<Vec<Trial>, DbError>;
+
+    /// Replaces a trial that has not opened at `now` (and its pool's total); `NotFound` when it
+    /// does not exist, `Conflict { constraint: TRIAL_NOT_SCHEDULED }` once it has opened.
+    async fn update_trial(&self, trial: &Trial, now: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Deletes a trial that has not opened at `now`, with its pool; errors as `update_trial`.
+    async fn delete_trial(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Pauses (`Some(at)`) or resumes (`None`) a trial, serialised with the group commit on its
+    /// pool: once this returns, no batch commits a selection of a paused trial.
+    async fn set_trial_paused(
+        &self,
+        id: Uuid,
+        paused_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Trial, DbError>;
+
+    async fn application(&self, id: Uuid) -> Result<TrialApplication, DbError>;
+
+    async fn list_applications(
+        &self,
+        filter: &ApplicationFilter,
+    ) -> Result<Vec<TrialApplication>, DbError>;
+
+    /// Applies `change` only from `change.from` (else `Conflict { constraint:
+    /// APPLICATION_STATUS_CHANGED }`), with its jobs; leaving `selected` for `cancelled` releases
+    /// the claim and its slot in the same transaction.
+    async fn transition_application(
+        &self,
+        change: &ApplicationTransition,
+    ) -> Result<TrialApplication, DbError>;
+
+    /// `selected` applications whose review was due by `now`, soonest due first.
+    async fn applications_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TrialApplication>, DbError>;
+
+    async fn trial_counts(&self, id: Uuid) -> Result<TrialCounts, DbError>;
+}
+
+/// The conflict `update_trial` and `delete_trial` report once a trial has opened.
+pub const TRIAL_NOT_SCHEDULED: &str = "trial_not_scheduled";
+/// The conflict `transition_application` reports when the status is not the expected one.
+pub const APPLICATION_STATUS_CHANGED: &str = "application_status_changed";
