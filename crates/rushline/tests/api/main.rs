@@ -19,3 +19,4 @@ mod ops;
 mod orders;
 mod queue;
 mod redemption;
+mod trials;
