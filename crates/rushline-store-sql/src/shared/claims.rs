@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::coupons::{insert_coupons, reserve_coupons};
 use super::points::spend_points;
 use super::trials::{applications_exist, insert_applications};
-use super::{Db, DbConnection, DbRow, FOR_UPDATE, GREATEST, SqlStore, map_err, push_one_of};
+use super::{
+    Db, DbConnection, DbRow, FOR_UPDATE, GREATEST, SqlStore, finds_any, map_err, push_one_of,
+};
 
 pub(crate) fn claim_from_row(row: &DbRow) -> Result<ClaimRow, DbError> {
     Ok(ClaimRow {
@@ -119,13 +121,7 @@ async fn write_all(
                 AND c.pool_key = b.pool_key AND c.user_id = b.user_id) > p.per_user_limit \
          LIMIT 1",
     );
-    if check
-        .build()
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .is_some()
-    {
+    if finds_any(conn, check).await? {
         return Ok(Err(CommitOutcome::LimitReached));
     }
     Ok(Ok(()))
@@ -186,12 +182,7 @@ async fn too_many_pending(conn: &mut DbConnection, orders: &[&NewOrder]) -> Resu
                 AND o.status = 'pending_payment') > b.max_pending \
          LIMIT 1",
     );
-    Ok(check
-        .build()
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .is_some())
+    finds_any(conn, check).await
 }
 
 /// Writes `orders` in the open transaction; false when one of them exists already (a replay),

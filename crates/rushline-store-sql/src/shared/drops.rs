@@ -6,7 +6,7 @@ use rushline_store::{
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::{Db, DbConnection, DbRow, SqlStore, map_err, push_window};
+use super::{Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err, push_window};
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
                        created_at, updated_at, opened_at, closed_at, room_admit_per_minute, room_max_active, \
@@ -41,21 +41,6 @@ fn room_from_row(row: &DbRow) -> Result<Option<WaitingRoomSettings>, DbError> {
         session_minutes: row.try_get("room_session_minutes").map_err(map_err)?,
         prequeue_minutes: row.try_get("room_prequeue_minutes").map_err(map_err)?,
     }))
-}
-
-/// `NotFound` when the drop does not exist, `DROP_NOT_SCHEDULED` when it exists but has opened.
-async fn not_scheduled(conn: &mut DbConnection, id: Uuid) -> DbError {
-    match sqlx::query("SELECT 1 FROM drops WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-    {
-        Ok(Some(_)) => DbError::Conflict {
-            constraint: DROP_NOT_SCHEDULED.to_owned(),
-        },
-        Ok(None) => DbError::NotFound,
-        Err(e) => map_err(e),
-    }
 }
 
 #[async_trait]
@@ -147,7 +132,7 @@ impl DropStore for SqlStore {
         .map_err(map_err)?
         .rows_affected();
         if updated == 0 {
-            return Err(not_scheduled(&mut tx, drop.id).await);
+            return Err(conflict_or_missing(&mut tx, "drops", drop.id, DROP_NOT_SCHEDULED).await);
         }
         sqlx::query("UPDATE pools SET total = $2, per_user_limit = $3 WHERE key = $1")
             .bind(drop.pool_key())
@@ -160,23 +145,8 @@ impl DropStore for SqlStore {
     }
 
     async fn delete_drop(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
-        let mut tx = self.writer().begin().await.map_err(map_err)?;
-        let deleted = sqlx::query("DELETE FROM drops WHERE id = $1 AND opens_at > $2")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(not_scheduled(&mut tx, id).await);
-        }
-        sqlx::query("DELETE FROM pools WHERE key = $1")
-            .bind(rushline_store::drop_pool_key(id))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)
+        let pool = rushline_store::drop_pool_key(id);
+        delete_scheduled(self, "drops", id, pool, now, DROP_NOT_SCHEDULED).await
     }
 
     async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError> {

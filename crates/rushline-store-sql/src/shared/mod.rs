@@ -25,6 +25,7 @@ mod users;
 use async_trait::async_trait;
 use rushline_store::{DbError, DropWindow, Store};
 use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
 
 use super::{
     BACKEND, CLAIM_JOBS, Db, FOR_UPDATE, GREATEST, MIGRATOR, SqlStore, map_err, push_one_of,
@@ -65,6 +66,71 @@ fn push_window(
             query.push(format!(" AND {ends} <= ")).push_bind(now);
         }
     }
+}
+
+/// Whether `query` (a `SELECT 1 … LIMIT 1`) finds a row on `conn`.
+async fn finds_any(
+    conn: &mut DbConnection,
+    mut query: QueryBuilder<'_, Db>,
+) -> Result<bool, DbError> {
+    Ok(query
+        .build()
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .is_some())
+}
+
+/// The error for a conditional write to row `id` of `table` that matched nothing: the row is
+/// not in the state the write expected (`Conflict { constraint }`) or does not exist.
+async fn conflict_or_missing(
+    conn: &mut DbConnection,
+    table: &str,
+    id: Uuid,
+    constraint: &str,
+) -> DbError {
+    match sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+    {
+        Ok(Some(_)) => DbError::Conflict {
+            constraint: constraint.to_owned(),
+        },
+        Ok(None) => DbError::NotFound,
+        Err(e) => map_err(e),
+    }
+}
+
+/// Deletes row `id` of `table` (a drop or a trial) while it has not opened at `now`, with its
+/// pool; `constraint` is the conflict once it has.
+async fn delete_scheduled(
+    store: &SqlStore,
+    table: &str,
+    id: Uuid,
+    pool_key: String,
+    now: chrono::DateTime<chrono::Utc>,
+    constraint: &str,
+) -> Result<(), DbError> {
+    let mut tx = store.writer().begin().await.map_err(map_err)?;
+    let deleted = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE id = $1 AND opens_at > $2"
+    ))
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    if deleted == 0 {
+        return Err(conflict_or_missing(&mut tx, table, id, constraint).await);
+    }
+    sqlx::query("DELETE FROM pools WHERE key = $1")
+        .bind(pool_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)
 }
 
 #[async_trait]

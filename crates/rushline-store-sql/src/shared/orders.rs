@@ -127,17 +127,13 @@ pub(crate) async fn apply_transition(
     .map_err(map_err)?
     .rows_affected();
     if updated == 0 {
-        let exists = sqlx::query("SELECT 1 FROM orders WHERE id = $1")
-            .bind(change.order_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(map_err)?;
-        return Err(match exists {
-            Some(_) => DbError::Conflict {
-                constraint: ORDER_STATUS_CHANGED.to_owned(),
-            },
-            None => DbError::NotFound,
-        });
+        return Err(super::conflict_or_missing(
+            conn,
+            "orders",
+            change.order_id,
+            ORDER_STATUS_CHANGED,
+        )
+        .await);
     }
     sqlx::query("INSERT INTO order_events (order_id, at, status, cause) VALUES ($1, $2, $3, $4)")
         .bind(change.order_id)

@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::claims::give_back;
 use super::jobs::insert_jobs;
-use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column, push_one_of, push_window};
+use super::{
+    Db, DbConnection, DbRow, SqlStore, conflict_or_missing, delete_scheduled, finds_any, map_err,
+    parse_column, push_one_of, push_window,
+};
 
 const TRIAL_COLUMNS: &str = "id, product_id, seller_id, title, description, slots, opens_at, \
                              closes_at, review_due_days, allocation, paused_at, created_at, \
@@ -55,21 +58,6 @@ fn application_from_row(row: &DbRow) -> Result<TrialApplication, DbError> {
     })
 }
 
-/// `NotFound` when the trial does not exist, `TRIAL_NOT_SCHEDULED` when it exists but has opened.
-async fn not_scheduled(conn: &mut DbConnection, id: Uuid) -> DbError {
-    match sqlx::query("SELECT 1 FROM trials WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-    {
-        Ok(Some(_)) => DbError::Conflict {
-            constraint: TRIAL_NOT_SCHEDULED.to_owned(),
-        },
-        Ok(None) => DbError::NotFound,
-        Err(e) => map_err(e),
-    }
-}
-
 async fn application_on(conn: &mut DbConnection, id: Uuid) -> Result<TrialApplication, DbError> {
     let row = sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.id = $1"))
         .bind(id)
@@ -92,12 +80,7 @@ pub(crate) async fn applications_exist(
     let mut query = QueryBuilder::<Db>::new("SELECT 1 FROM trial_applications WHERE ");
     push_one_of(&mut query, "id", &ids);
     query.push(" LIMIT 1");
-    Ok(query
-        .build()
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .is_some())
+    finds_any(conn, query).await
 }
 
 /// Records `applications` as selected, once their claims are in, with the jobs that tell their
@@ -117,13 +100,7 @@ pub(crate) async fn insert_applications(
         QueryBuilder::<Db>::new("SELECT 1 FROM trials WHERE paused_at IS NOT NULL AND ");
     push_one_of(&mut paused, "id", &trials);
     paused.push(" LIMIT 1");
-    if paused
-        .build()
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .is_some()
-    {
+    if finds_any(conn, paused).await? {
         return Ok(Some(CommitOutcome::TrialPaused));
     }
 
@@ -137,13 +114,7 @@ pub(crate) async fn insert_applications(
          WHERE a.buyer_id = b.buyer_id AND a.status = 'review_overdue' AND a.review_due_at > b.since) \
          LIMIT 1",
     );
-    if barred
-        .build()
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?
-        .is_some()
-    {
+    if finds_any(conn, barred).await? {
         return Ok(Some(CommitOutcome::TrialBarred));
     }
 
@@ -269,7 +240,9 @@ impl TrialStore for SqlStore {
         .map_err(map_err)?
         .rows_affected();
         if updated == 0 {
-            return Err(not_scheduled(&mut tx, trial.id).await);
+            return Err(
+                conflict_or_missing(&mut tx, "trials", trial.id, TRIAL_NOT_SCHEDULED).await,
+            );
         }
         sqlx::query("UPDATE pools SET total = $2 WHERE key = $1")
             .bind(trial.pool_key())
@@ -281,23 +254,15 @@ impl TrialStore for SqlStore {
     }
 
     async fn delete_trial(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
-        let mut tx = self.writer().begin().await.map_err(map_err)?;
-        let deleted = sqlx::query("DELETE FROM trials WHERE id = $1 AND opens_at > $2")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(not_scheduled(&mut tx, id).await);
-        }
-        sqlx::query("DELETE FROM pools WHERE key = $1")
-            .bind(trial_pool_key(id))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)
+        delete_scheduled(
+            self,
+            "trials",
+            id,
+            trial_pool_key(id),
+            now,
+            TRIAL_NOT_SCHEDULED,
+        )
+        .await
     }
 
     async fn set_trial_paused(
@@ -381,17 +346,13 @@ impl TrialStore for SqlStore {
         .map_err(map_err)?
         .rows_affected();
         if updated == 0 {
-            let exists = sqlx::query("SELECT 1 FROM trial_applications WHERE id = $1")
-                .bind(change.id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            return Err(match exists {
-                Some(_) => DbError::Conflict {
-                    constraint: APPLICATION_STATUS_CHANGED.to_owned(),
-                },
-                None => DbError::NotFound,
-            });
+            return Err(conflict_or_missing(
+                &mut tx,
+                "trial_applications",
+                change.id,
+                APPLICATION_STATUS_CHANGED,
+            )
+            .await);
         }
         if change.from.holds_slot() && !change.to.holds_slot() {
             let released: Vec<(String, i32)> = sqlx::query_as(

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::openapi::errors;
-use crate::routes::orders::list::{decode_cursor, encode_cursor};
+use crate::routes::orders::list::{decode_cursor, next_cursor};
 use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,13 +80,7 @@ pub(crate) async fn list_coupons(
             limit,
         })
         .await?;
-    let next_cursor = (coupons.len() == limit as usize)
-        .then(|| {
-            coupons
-                .last()
-                .map(|last| encode_cursor(last.claimed_at, last.id))
-        })
-        .flatten();
+    let next_cursor = next_cursor(&coupons, limit, |last| (last.claimed_at, last.id));
     let mut items = Vec::with_capacity(coupons.len());
     for coupon in coupons {
         let campaign = state

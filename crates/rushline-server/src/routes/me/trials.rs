@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, Buyer};
 use crate::openapi::errors;
-use crate::routes::orders::list::{decode_cursor, encode_cursor};
+use crate::routes::orders::list::{decode_cursor, next_cursor};
 use crate::routes::trials::TrialView;
 use crate::{ApiError, AppState, Json, Path, Query};
 
@@ -86,13 +86,7 @@ pub(crate) async fn list_trials(
             limit,
         })
         .await?;
-    let next_cursor = (found.len() == limit as usize)
-        .then(|| {
-            found
-                .last()
-                .map(|last| encode_cursor(last.applied_at, last.id))
-        })
-        .flatten();
+    let next_cursor = next_cursor(&found, limit, |last| (last.applied_at, last.id));
     let mut items = Vec::with_capacity(found.len());
     for application in found {
         items.push(MyTrialView::of(&state, application).await?);

@@ -67,17 +67,23 @@ pub(crate) async fn list(
         Role::Admin => {}
     }
     let orders = state.store.list_orders(&filter).await?;
-    let next_cursor = (orders.len() == limit as usize)
-        .then(|| {
-            orders
-                .last()
-                .map(|last| encode_cursor(last.created_at, last.id))
-        })
-        .flatten();
+    let next_cursor = next_cursor(&orders, limit, |last| (last.created_at, last.id));
     Ok(Json(OrderList {
         items: orders.into_iter().map(OrderView::from).collect(),
         next_cursor,
     }))
+}
+
+/// The cursor of the page after `page`, read with `limit`: none when the page is not full (the
+/// last one); else the `(time, id)` key of its last item.
+pub(crate) fn next_cursor<T>(
+    page: &[T],
+    limit: u32,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> Option<String> {
+    let last = page.last().filter(|_| page.len() == limit as usize)?;
+    let (at, id) = key(last);
+    Some(encode_cursor(at, id))
 }
 
 pub(crate) fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {

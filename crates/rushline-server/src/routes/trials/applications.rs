@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::openapi::errors;
-use crate::routes::orders::list::{decode_cursor, encode_cursor};
+use crate::routes::orders::list::{decode_cursor, next_cursor};
 use crate::{ApiError, AppState, Json, Path, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -87,13 +87,7 @@ pub(crate) async fn applications(
         limit,
     };
     let found = trials::applications(&state, user, filter).await?;
-    let next_cursor = (found.len() == limit as usize)
-        .then(|| {
-            found
-                .last()
-                .map(|last| encode_cursor(last.applied_at, last.id))
-        })
-        .flatten();
+    let next_cursor = next_cursor(&found, limit, |last| (last.applied_at, last.id));
     let items = found.into_iter().map(ApplicationView::from).collect();
     Ok(Json(ApplicationList { items, next_cursor }))
 }

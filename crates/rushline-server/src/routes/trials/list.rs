@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::TrialView;
 use crate::openapi::errors;
-use crate::routes::orders::list::{decode_cursor, encode_cursor};
+use crate::routes::orders::list::{decode_cursor, next_cursor};
 use crate::{ApiError, AppState, Json, Query};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -62,13 +62,7 @@ pub(crate) async fn list(
         limit,
     };
     let trials = state.store.list_trials(&filter).await?;
-    let next_cursor = (trials.len() == limit as usize)
-        .then(|| {
-            trials
-                .last()
-                .map(|last| encode_cursor(last.opens_at, last.id))
-        })
-        .flatten();
+    let next_cursor = next_cursor(&trials, limit, |last| (last.opens_at, last.id));
     let mut items = Vec::with_capacity(trials.len());
     for trial in &trials {
         let view = TrialView::of(&state, trial).await?;
