@@ -149,13 +149,13 @@ impl CatalogStore for SqlStore {
         .await
         .map_err(map_err)?;
         // Regular stock is sold through the gate like a drop: a pool with no per-buyer limit.
-        sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, $3)")
-            .bind(product_pool_key(product.id))
-            .bind(product.stock)
-            .bind(NO_USER_LIMIT)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        super::claims::insert_pool(
+            &mut tx,
+            product_pool_key(product.id),
+            product.stock,
+            NO_USER_LIMIT,
+        )
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 

@@ -127,6 +127,24 @@ async fn write_all(
     Ok(Ok(()))
 }
 
+/// Creates a pool in the transaction that creates what it holds (a product's stock, a drop, a
+/// campaign, a trial).
+pub(crate) async fn insert_pool(
+    conn: &mut DbConnection,
+    key: String,
+    total: i64,
+    per_user_limit: i64,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, $3)")
+        .bind(key)
+        .bind(total)
+        .bind(per_user_limit)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
 /// Gives back the units of claims just released (`(pool, qty)` each) to their pools, in key
 /// order, as the group commit locks pools, so the two never deadlock.
 pub(crate) async fn give_back(

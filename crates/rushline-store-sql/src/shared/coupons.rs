@@ -207,13 +207,13 @@ impl CouponStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, $3)")
-            .bind(campaign.pool_key())
-            .bind(campaign.total)
-            .bind(i64::from(campaign.per_user_limit))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        super::claims::insert_pool(
+            &mut tx,
+            campaign.pool_key(),
+            campaign.total,
+            i64::from(campaign.per_user_limit),
+        )
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 

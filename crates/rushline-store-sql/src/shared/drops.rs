@@ -71,13 +71,13 @@ impl DropStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, $3)")
-            .bind(drop.pool_key())
-            .bind(drop.quantity)
-            .bind(i64::from(drop.per_user_limit))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        super::claims::insert_pool(
+            &mut tx,
+            drop.pool_key(),
+            drop.quantity,
+            i64::from(drop.per_user_limit),
+        )
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 

@@ -176,12 +176,7 @@ impl TrialStore for SqlStore {
         .await
         .map_err(map_err)?;
         // One slot per buyer: the gate's per-user limit is the "one application each".
-        sqlx::query("INSERT INTO pools (key, total, per_user_limit) VALUES ($1, $2, 1)")
-            .bind(trial.pool_key())
-            .bind(trial.slots)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        super::claims::insert_pool(&mut tx, trial.pool_key(), trial.slots, 1).await?;
         tx.commit().await.map_err(map_err)
     }
 
