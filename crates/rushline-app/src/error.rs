@@ -140,7 +140,7 @@ error_codes! {
     CouponNotYetValid = ("coupon_not_yet_valid", 409),
     /// Not enough points (`details.balance`).
     InsufficientPoints = ("insufficient_points", 409),
-    /// The order cannot take this status now.
+    /// The order (or trial application) cannot take this status now.
     InvalidTransition = ("invalid_transition", 409),
     /// The return window of the order has closed.
     ReturnWindowClosed = ("return_window_closed", 409),

@@ -316,6 +316,11 @@ backend_test! {
         assert_eq!(act(&app, &alice, Method::POST, &cancel).await.error_code(), "invalid_transition");
         assert_eq!(view(&app, &trial).await["remaining"], 1);
 
+        // A retry of the first application still answers it, and takes no slot.
+        let retry = apply(&client, &alice, &trial, "a").await;
+        retry.assert_status(StatusCode::CREATED);
+        assert_eq!(retry.json(), selected);
+        assert_eq!(view(&app, &trial).await["remaining"], 1);
         // One application per buyer, cancelled or not: the database refuses a second one, and
         // its grant is undone.
         assert_eq!(apply(&client, &alice, &trial, "a2").await.error_code(), "already_applied");
