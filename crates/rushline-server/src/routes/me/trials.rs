@@ -21,6 +21,7 @@ pub(crate) struct ListMyTrials {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

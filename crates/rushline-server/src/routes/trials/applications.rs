@@ -20,6 +20,7 @@ pub(crate) struct ListApplications {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
