@@ -79,6 +79,9 @@ error_codes! {
     Forbidden = ("forbidden", 403),
     /// A review of an earlier trial is overdue: no new trial until `details.barred_until`.
     TrialBarred = ("trial_barred", 403),
+    /// Only a buyer with a completed order of the product (or a delivered one past its return
+    /// window), or a selected tester of one of its trials, may review it.
+    ReviewNotAllowed = ("review_not_allowed", 403),
     /// The e-mail address is not verified yet.
     EmailUnverified = ("email_unverified", 403),
     /// The drop has a waiting room and no pass was sent in `X-Queue-Pass`.
@@ -114,6 +117,8 @@ error_codes! {
     TrialFull = ("trial_full", 409),
     /// The buyer has applied to this trial before (one application each, cancelled or not).
     AlreadyApplied = ("already_applied", 409),
+    /// The buyer has reviewed this product already (one review each; edit it instead).
+    AlreadyReviewed = ("already_reviewed", 409),
     /// The trial is paused by its seller: no applications until it resumes.
     Paused = ("paused", 409),
     /// A product in the cart is no longer on sale (`details.product_id`).

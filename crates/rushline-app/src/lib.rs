@@ -1,6 +1,6 @@
 //! The application of rushline, between the store and gate below and HTTP above: the claims
 //! engine (claim, group commit, reconcile, placing a claim), the order lifecycle, payments and
-//! their providers, identity, the caches of drops, campaigns, trials and the catalog, trial
+//! their providers, identity, product reviews and their statistics, the caches of drops, campaigns, trials and the catalog, trial
 //! campaigns and their testers, the waiting rooms and their passes, mail, and the handlers of the
 //! jobs.
 //!
@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod mail;
 pub mod orders;
 pub mod payments;
+pub mod reviews;
 pub mod rooms;
 pub mod trials;
 

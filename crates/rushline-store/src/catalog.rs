@@ -74,6 +74,8 @@ pub struct ProductDetails {
     pub product: Product,
     pub images: Vec<ProductImage>,
     pub time_sales: Vec<TimeSale>,
+    /// Its visible reviews per star, from the review statistics.
+    pub rating: rushline_domain::RatingHistogram,
 }
 
 impl ProductDetails {

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod orders;
 pub mod payments;
 pub mod points;
+pub mod reviews;
 pub mod trials;
 pub mod users;
 
@@ -46,6 +47,10 @@ pub use orders::{
 };
 pub use payments::{PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};
+pub use reviews::{
+    NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewKey, ReviewQuery,
+    ReviewRight, ReviewSort, ReviewStore,
+};
 pub use trials::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, NewApplication,
     TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter, TrialStore,
@@ -68,6 +73,7 @@ pub trait Store:
     + CouponStore
     + PointStore
     + TrialStore
+    + ReviewStore
     + Send
     + Sync
     + 'static

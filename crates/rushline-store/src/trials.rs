@@ -82,6 +82,8 @@ pub struct TrialApplication {
     pub review_due_at: DateTime<Utc>,
     pub applied_at: DateTime<Utc>,
     pub status_changed_at: DateTime<Utc>,
+    /// The review the tester wrote for the trial, if any.
+    pub review_id: Option<Uuid>,
 }
 
 /// Applications, newest first.
@@ -106,13 +108,17 @@ pub struct ApplicationTransition {
 }
 
 /// What a trial's statistics are made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct TrialCounts {
     /// Applications recorded, whatever became of them.
     pub applicants: i64,
     /// Applications holding a slot now.
     pub selected: i64,
     pub review_submitted: i64,
+    /// Reviews written by its testers (on time or late, hidden or not).
+    pub reviews: i64,
+    /// The mean rating of those reviews not hidden; `None` without any.
+    pub average_rating: Option<f64>,
     /// When the latest of those was selected.
     pub last_selected_at: Option<DateTime<Utc>>,
 }

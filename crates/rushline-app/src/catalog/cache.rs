@@ -6,6 +6,10 @@
 //! is never served past the moment it changes; and after a real-time TTL, which bounds how long
 //! a lost invalidation message can matter.
 //!
+//! A product's reviews (listing pages and statistics) are cached here too, keyed by product: a
+//! review write invalidates its product like any other write to it (the product's page shows
+//! its rating), through the same channel, and forgets only that product's review pages.
+//!
 //! A fill races with writes: a request may read the database, a write commit and invalidate, and
 //! the request then store what it read before the write. Every invalidation therefore bumps an
 //! epoch, and a fill that sees the epoch move while it loaded removes its own entry again.
@@ -20,7 +24,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use moka::future::Cache;
-use rushline_store::ProductQuery;
+use rushline_domain::RatingHistogram;
+use rushline_store::{ProductQuery, Review, ReviewQuery};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -69,6 +74,8 @@ pub struct CatalogCache {
     node: Uuid,
     products: Cache<Uuid, Entry<CachedProduct>>,
     lists: Cache<ProductQuery, Entry<Bytes>>,
+    reviews: Cache<ReviewQuery, Entry<Arc<Vec<Review>>>>,
+    ratings: Cache<Uuid, Entry<RatingHistogram>>,
     epoch: AtomicU64,
     remote: Option<Remote>,
     sync: watch::Sender<SyncState>,
@@ -100,6 +107,16 @@ impl CatalogCache {
             .weigher(move |_, e: &Entry<Bytes>| weigh(&e.value))
             .time_to_live(ttl)
             .build();
+        // Pages of at most 100 reviews of at most ~8 KB each: counted in entries, not bytes.
+        let reviews = Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(ttl)
+            .support_invalidation_closures()
+            .build();
+        let ratings = Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(ttl)
+            .build();
         let (sync, _) = watch::channel(SyncState {
             subscribed: redis.is_none(),
             received: 0,
@@ -108,6 +125,8 @@ impl CatalogCache {
             node: Uuid::new_v4(),
             products,
             lists,
+            reviews,
+            ratings,
             epoch: AtomicU64::new(0),
             remote: redis.map(|(redis, channel)| Remote { redis, channel }),
             sync,
@@ -147,6 +166,38 @@ impl CatalogCache {
         Fut: Future<Output = Result<(Bytes, Option<DateTime<Utc>>), E>>,
     {
         self.get_or_load(&self.lists, "list", query.clone(), now, load)
+            .await
+    }
+
+    /// A page of a product's visible reviews, from the cache or else from `load`.
+    pub async fn reviews<E, F, Fut>(
+        &self,
+        query: &ReviewQuery,
+        now: DateTime<Utc>,
+        load: F,
+    ) -> Result<Arc<Vec<Review>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<Vec<Review>>, E>>,
+    {
+        let load = || async { Ok((load().await?, None)) };
+        self.get_or_load(&self.reviews, "reviews", query.clone(), now, load)
+            .await
+    }
+
+    /// A product's review statistics, from the cache or else from `load`.
+    pub async fn rating<E, F, Fut>(
+        &self,
+        product: Uuid,
+        now: DateTime<Utc>,
+        load: F,
+    ) -> Result<RatingHistogram, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<RatingHistogram, E>>,
+    {
+        let load = || async { Ok((load().await?, None)) };
+        self.get_or_load(&self.ratings, "rating", product, now, load)
             .await
     }
 
@@ -221,12 +272,22 @@ impl CatalogCache {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.products.invalidate(&product).await;
         self.lists.invalidate_all();
+        self.ratings.invalidate(&product).await;
+        if self
+            .reviews
+            .invalidate_entries_if(move |query, _| query.product_id == product)
+            .is_err()
+        {
+            self.reviews.invalidate_all();
+        }
     }
 
     fn forget_everything(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.products.invalidate_all();
         self.lists.invalidate_all();
+        self.reviews.invalidate_all();
+        self.ratings.invalidate_all();
     }
 
     /// Listens on the invalidation channel for as long as this cache lives, resubscribing after

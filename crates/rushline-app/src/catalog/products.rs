@@ -3,8 +3,8 @@
 //! deleted products they cannot see.
 
 use bytes::Bytes;
-use rushline_domain::Role;
 use rushline_domain::catalog::{ImageFormat, ProductFields, TimeSaleFields};
+use rushline_domain::{RatingHistogram, Role};
 use rushline_gate::PoolKey;
 use rushline_store::{
     DbError, POOLS_HELD_CHECK, PRODUCT_IMAGES_LIMIT, Product, ProductDetails, ProductImage,
@@ -47,6 +47,7 @@ pub async fn create_product(
                 product,
                 images: Vec::new(),
                 time_sales: Vec::new(),
+                rating: RatingHistogram::default(),
             })
         }
         Err(DbError::Conflict { .. }) if key.is_some() => {

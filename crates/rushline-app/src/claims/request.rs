@@ -34,6 +34,7 @@ pub enum Creates {
     Product,
     Trial,
     Application,
+    Review,
 }
 
 /// The id of something a client creates with an optional idempotency key: derived from the key
@@ -56,6 +57,7 @@ pub fn request_id(user: Uuid, creates: Creates, idempotency_key: &str) -> Uuid {
         Creates::Product => "product",
         Creates::Trial => "trial",
         Creates::Application => "application",
+        Creates::Review => "review",
     };
     Uuid::new_v5(&user, format!("{kind}:{idempotency_key}").as_bytes())
 }

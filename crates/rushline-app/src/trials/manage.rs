@@ -34,8 +34,10 @@ pub struct TrialStats {
     pub selected: i64,
     /// From `opens_at` to the last slot taken, once every slot is; `None` while any is free.
     pub time_to_fill: Option<TimeDelta>,
-    /// Reviews submitted per selected tester, 0 to 1.
+    /// Reviews written per selected tester (late ones too), 0 to 1.
     pub review_rate: f64,
+    /// The mean rating of the testers' visible reviews; `None` without any.
+    pub average_rating: Option<f64>,
 }
 
 /// Creates a trial of one of `seller`'s products. With an idempotency `key`, a retry gets the
@@ -244,13 +246,14 @@ pub async fn stats(app: &App, caller: AuthUser, id: Uuid) -> Result<TrialStats, 
     let review_rate = if counts.selected == 0 {
         0.0
     } else {
-        counts.review_submitted as f64 / counts.selected as f64
+        (counts.reviews as f64 / counts.selected as f64).min(1.0)
     };
     Ok(TrialStats {
         applicants: counts.applicants,
         selected: counts.selected,
         time_to_fill,
         review_rate,
+        average_rating: counts.average_rating,
     })
 }
 

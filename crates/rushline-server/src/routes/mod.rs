@@ -10,6 +10,7 @@ mod ops;
 mod orders;
 mod products;
 mod queue;
+mod reviews;
 mod trials;
 
 use rushline_app::ErrorCode;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(products::router())
         .merge(trials::router())
+        .merge(reviews::router())
 }
 
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).

@@ -94,9 +94,12 @@ impl SqlStore {
             .map(time_sale_from_row)
             .collect::<Result<Vec<_>, _>>()?;
 
+        let ratings = super::reviews::histograms(self.reader(), &ids).await?;
+
         Ok(products
             .into_iter()
             .map(|product| ProductDetails {
+                rating: ratings.get(&product.id).copied().unwrap_or_default(),
                 images: images
                     .iter()
                     .filter(|i| i.product_id == product.id)

@@ -19,6 +19,7 @@ mod jobs;
 mod orders;
 mod payments;
 mod points;
+mod reviews;
 mod trials;
 mod users;
 

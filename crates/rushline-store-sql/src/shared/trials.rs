@@ -21,8 +21,9 @@ const TRIAL_COLUMNS: &str = "id, product_id, seller_id, title, description, slot
                              updated_at";
 const APPLICATION_SELECT: &str = "SELECT a.id, a.trial_id, a.buyer_id, u.name AS buyer_name, \
      u.email AS buyer_email, a.status, a.motivation, c.seq, a.review_due_at, a.applied_at, \
-     a.status_changed_at FROM trial_applications a JOIN users u ON u.id = a.buyer_id \
-     JOIN claims c ON c.id = a.claim_id";
+     a.status_changed_at, r.id AS review_id FROM trial_applications a \
+     JOIN users u ON u.id = a.buyer_id JOIN claims c ON c.id = a.claim_id \
+     LEFT JOIN reviews r ON r.application_id = a.id";
 
 fn trial_from_row(row: &DbRow) -> Result<Trial, DbError> {
     Ok(Trial {
@@ -55,6 +56,7 @@ fn application_from_row(row: &DbRow) -> Result<TrialApplication, DbError> {
         review_due_at: row.try_get("review_due_at").map_err(map_err)?,
         applied_at: row.try_get("applied_at").map_err(map_err)?,
         status_changed_at: row.try_get("status_changed_at").map_err(map_err)?,
+        review_id: row.try_get("review_id").map_err(map_err)?,
     })
 }
 
@@ -417,6 +419,18 @@ impl TrialStore for SqlStore {
         .fetch_optional(self.reader())
         .await
         .map_err(map_err)?;
+        // A trial has at most 100,000 testers: their reviews are counted when asked.
+        let (reviews, average_rating): (i64, Option<f64>) = sqlx::query_as(
+            "SELECT COUNT(*), AVG(CASE WHEN r.hidden_at IS NULL THEN CAST(r.rating AS DOUBLE PRECISION) END) \
+             FROM reviews r JOIN trial_applications a ON a.id = r.application_id \
+             WHERE a.trial_id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.reader())
+        .await
+        .map_err(map_err)?;
+        counts.reviews = reviews;
+        counts.average_rating = average_rating;
         Ok(counts)
     }
 }

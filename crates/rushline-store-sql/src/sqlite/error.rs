@@ -21,6 +21,11 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "trial_applications.trial_id, trial_applications.buyer_id",
         "trial_applications_one_per_buyer",
     ),
+    (
+        "reviews.product_id, reviews.buyer_id",
+        "reviews_one_per_buyer",
+    ),
+    ("reviews.application_id", "reviews_application_key"),
 ];
 
 /// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message

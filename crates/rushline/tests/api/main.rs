@@ -19,4 +19,5 @@ mod ops;
 mod orders;
 mod queue;
 mod redemption;
+mod reviews;
 mod trials;

@@ -286,5 +286,5 @@ async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
             }
         }
     }
-    assert_eq!((limits, keys), (9, 9));
+    assert_eq!((limits, keys), (10, 10));
 }

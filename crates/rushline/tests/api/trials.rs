@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// A trial of a fresh product of `seller`, opening in a minute and closing a day later.
-async fn create_trial(app: &TestApp, seller: &TestUser, slots: i64) -> Value {
+pub(crate) async fn create_trial(app: &TestApp, seller: &TestUser, slots: i64) -> Value {
     let product = app.product(seller, 129_000, 0).await;
     let now = app.clock.now();
     let response = app
@@ -35,19 +35,24 @@ async fn create_trial(app: &TestApp, seller: &TestUser, slots: i64) -> Value {
     response.json()
 }
 
-fn id(value: &Value) -> &str {
+pub(crate) fn id(value: &Value) -> &str {
     value["id"].as_str().unwrap()
 }
 
-fn time(value: &Value, field: &str) -> DateTime<Utc> {
+pub(crate) fn time(value: &Value, field: &str) -> DateTime<Utc> {
     value[field].as_str().unwrap().parse().unwrap()
 }
 
-fn open(app: &TestApp, trial: &Value) {
+pub(crate) fn open(app: &TestApp, trial: &Value) {
     app.clock.set(time(trial, "opens_at"));
 }
 
-async fn apply(client: &TestClient, buyer: &TestUser, trial: &Value, key: &str) -> TestResponse {
+pub(crate) async fn apply(
+    client: &TestClient,
+    buyer: &TestUser,
+    trial: &Value,
+    key: &str,
+) -> TestResponse {
     client
         .send(
             Method::POST,
@@ -58,7 +63,12 @@ async fn apply(client: &TestClient, buyer: &TestUser, trial: &Value, key: &str) 
         .await
 }
 
-async fn act(app: &TestApp, user: &TestUser, method: Method, path: &str) -> TestResponse {
+pub(crate) async fn act(
+    app: &TestApp,
+    user: &TestUser,
+    method: Method,
+    path: &str,
+) -> TestResponse {
     app.send(method, path, None, &[("authorization", &user.bearer())])
         .await
 }
@@ -69,7 +79,7 @@ async fn view(app: &TestApp, trial: &Value) -> Value {
     response.json()
 }
 
-async fn my_trials(app: &TestApp, buyer: &TestUser) -> Vec<Value> {
+pub(crate) async fn my_trials(app: &TestApp, buyer: &TestUser) -> Vec<Value> {
     let response = act(app, buyer, Method::GET, "/api/v1/me/trials").await;
     response.assert_status(StatusCode::OK);
     response.json()["items"].as_array().unwrap().clone()
@@ -414,6 +424,6 @@ backend_test! {
         let none = act(&app, &seller, Method::GET, &format!("{applications}?status=cancelled")).await.json();
         assert!(none["items"].as_array().unwrap().is_empty());
         let numbers = act(&app, &seller, Method::GET, &stats).await.json();
-        assert_eq!(numbers, json!({ "applicants": 1, "selected": 1, "time_to_fill_seconds": null, "review_rate": 0.0 }));
+        assert_eq!(numbers, json!({ "applicants": 1, "selected": 1, "time_to_fill_seconds": null, "review_rate": 0.0, "average_rating": null }));
     }
 }

@@ -35,7 +35,8 @@ pub(crate) struct MyTrialView {
     /// `not_selected` is for raffle trials, which record their losing entries.
     status: ApplicationStatus,
     review_due_at: DateTime<Utc>,
-    /// The review written for this trial; null until reviews exist.
+    /// The review written for this trial (`/products/{product_id}/reviews/{review_id}`); null
+    /// until the tester writes it.
     review_id: Option<Uuid>,
 }
 
@@ -55,7 +56,7 @@ impl MyTrialView {
             trial: TrialView::of(state, &trial).await?,
             status: application.status,
             review_due_at: application.review_due_at,
-            review_id: None,
+            review_id: application.review_id,
         })
     }
 }

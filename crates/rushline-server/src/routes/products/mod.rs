@@ -72,6 +72,8 @@ pub(crate) struct ProductView {
     max_per_order: i32,
     /// Oldest first.
     images: Vec<ImageView>,
+    /// Its visible reviews' mean rating and count (`/products/{id}/review-stats` has the rest).
+    rating: RatingView,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     /// Present once soft-deleted (seen only by the owner and admins).
@@ -99,6 +101,10 @@ impl ProductView {
             status: product.status,
             max_per_order: product.max_per_order,
             images: details.images.iter().map(ImageView::from).collect(),
+            rating: RatingView {
+                average: details.rating.average(),
+                count: details.rating.count(),
+            },
             created_at: product.created_at,
             updated_at: product.updated_at,
             deleted_at: product.deleted_at,
@@ -116,6 +122,14 @@ fn valid_until<'a>(
         .flat_map(|d| d.time_sales.iter().map(TimeSale::window))
         .collect();
     next_price_change(&windows, now)
+}
+
+/// A product's rating in short.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RatingView {
+    /// 1 to 5; null without reviews.
+    average: Option<f64>,
+    count: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

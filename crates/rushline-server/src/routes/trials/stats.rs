@@ -17,8 +17,10 @@ pub(crate) struct TrialStatsView {
     selected: i64,
     /// Seconds from `opens_at` to the last slot taken; null while any slot is free.
     time_to_fill_seconds: Option<f64>,
-    /// Reviews submitted per selected tester, 0 to 1.
+    /// Reviews written per selected tester (late ones too), 0 to 1.
     review_rate: f64,
+    /// The mean rating of the testers' reviews, hidden ones left out; null without any.
+    average_rating: Option<f64>,
 }
 
 errors!(StatsErrors: [Unauthorized, NotFound]);
@@ -51,5 +53,6 @@ pub(crate) async fn stats(
         selected: stats.selected,
         time_to_fill_seconds,
         review_rate: stats.review_rate,
+        average_rating: stats.average_rating,
     }))
 }
