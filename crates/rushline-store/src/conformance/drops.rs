@@ -467,7 +467,7 @@ pub async fn claims_one_writes_error_fails_that_write_alone(store: Arc<dyn Store
     assert_eq!((pool.held, claims.len()), (2, 2));
 }
 
-fn order_id(write: &ClaimWrite) -> Uuid {
+pub(super) fn order_id(write: &ClaimWrite) -> Uuid {
     let ClaimWrite::Order(order) = write else {
         unreachable!("a purchase writes an order")
     };

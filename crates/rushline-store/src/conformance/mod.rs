@@ -21,6 +21,7 @@ mod health;
 mod identity;
 mod jobs;
 mod payments;
+mod reviews;
 mod trials;
 mod users;
 mod waiting_rooms;
@@ -119,4 +120,7 @@ pub const CASES: &[Case] = cases![
     trials::trials_applications_commit_once_per_buyer_with_their_mail,
     trials::trials_cancelling_gives_the_slot_back_once,
     trials::trials_paused_trials_and_barred_buyers_are_refused,
+    reviews::reviews_rights_follow_orders_and_trial_slots,
+    reviews::reviews_statistics_follow_every_write_in_its_transaction,
+    reviews::reviews_list_in_every_sort_by_a_keyset,
 ];

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// A trial of a fresh product with `slots` slots, open from an hour after t0 for a day.
-async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
+pub(super) async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
     let product = seller_with_product(store, 100_000, 0).await;
     let trial = Trial {
         id: Uuid::now_v7(),
@@ -39,7 +39,7 @@ async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
 }
 
 /// The write of `buyer`'s application to `trial`, as the claim path builds it.
-fn application(trial: &Trial, buyer: Uuid, seq: i64, at: DateTime<Utc>) -> ClaimWrite {
+pub(super) fn application(trial: &Trial, buyer: Uuid, seq: i64, at: DateTime<Utc>) -> ClaimWrite {
     let id = Uuid::now_v7();
     ClaimWrite::Application(NewApplication {
         id,
@@ -73,7 +73,7 @@ fn mail(id: Uuid, status: &str, at: DateTime<Utc>) -> NewJob {
     job
 }
 
-fn id_of(write: &ClaimWrite) -> Uuid {
+pub(super) fn id_of(write: &ClaimWrite) -> Uuid {
     let ClaimWrite::Application(application) = write else {
         unreachable!("an application writes an application")
     };
