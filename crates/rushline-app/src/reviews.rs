@@ -8,13 +8,14 @@
 
 use std::sync::Arc;
 
-use rushline_domain::{ProductStatus, RatingHistogram, ReviewDraft};
+use rushline_domain::{ApplicationStatus, ProductStatus, RatingHistogram, ReviewDraft};
 use rushline_store::{
     DbError, NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewQuery, Store,
 };
 use uuid::Uuid;
 
 use crate::claims::{Creates, created_id};
+use crate::trials::status_mail;
 use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// Writes `buyer`'s review of `product_id`. With an idempotency `key`, a retry answers the
@@ -40,6 +41,12 @@ pub async fn create(
                  one of its trials, may review it",
             )
         })?;
+    // A tester hears back, as on every change of their application; once per application.
+    let jobs = right
+        .application_id
+        .map(|id| status_mail(id, ApplicationStatus::ReviewSubmitted, now))
+        .into_iter()
+        .collect();
     let new = NewReview {
         id: created_id(buyer.id, Creates::Review, key),
         product_id,
@@ -49,6 +56,7 @@ pub async fn create(
         title: review.title,
         text: review.text,
         at: now,
+        jobs,
     };
     match app.store.create_review(&new).await {
         Ok(created) => {

@@ -6,6 +6,7 @@ use rushline_domain::{RatingHistogram, ReviewSource};
 use uuid::Uuid;
 
 use crate::DbError;
+use crate::jobs::NewJob;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {
@@ -41,6 +42,8 @@ pub struct NewReview {
     pub title: Option<String>,
     pub text: String,
     pub at: DateTime<Utc>,
+    /// Enqueued with the review: a trial review's thanks to the tester.
+    pub jobs: Vec<NewJob>,
 }
 
 /// The order of a product's reviews; every order ends newest first, then by id.
@@ -80,7 +83,7 @@ pub trait ReviewStore: Send + Sync {
 
     /// Inserts the review and counts it in its product's statistics, in one transaction; a trial
     /// review also turns a `selected` application `review_submitted` (an overdue one stays
-    /// overdue). `Conflict { constraint: REVIEWS_ONE_PER_BUYER }` for a second review.
+    /// overdue). Its jobs go in with it. `Conflict { constraint: REVIEWS_ONE_PER_BUYER }` for a second review.
     async fn create_review(&self, review: &NewReview) -> Result<Review, DbError>;
 
     async fn review(&self, id: Uuid) -> Result<Review, DbError>;

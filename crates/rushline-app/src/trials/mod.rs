@@ -26,7 +26,7 @@ pub use manage::{
     stats, update_trial,
 };
 pub use testers::{TrialMail, cancel, mark_overdue};
-pub(crate) use testers::{paused, register_jobs, trial_barred};
+pub(crate) use testers::{paused, register_jobs, status_mail, trial_barred};
 
 /// How long a node trusts its copy of a trial. Terms change only before opening and a pause
 /// or resume forgets the changing node's copy at once; another node may refuse or let through

@@ -10,6 +10,7 @@ use rushline_store::{
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::jobs::insert_jobs;
 use super::{Db, DbConnection, DbRow, FOR_UPDATE, SqlStore, map_err, parse_column, push_one_of};
 
 const REVIEW_SELECT: &str = "SELECT r.id, r.product_id, r.buyer_id, u.name AS buyer_name, \
@@ -193,6 +194,8 @@ impl ReviewStore for SqlStore {
             .await
             .map_err(map_err)?;
         }
+        let jobs: Vec<_> = review.jobs.iter().collect();
+        insert_jobs(&mut tx, &jobs, review.at).await?;
         let created = review_on(&mut tx, review.id).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(created)

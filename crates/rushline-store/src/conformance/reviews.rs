@@ -30,6 +30,7 @@ fn new_review(
         title: Some("Worth it".to_owned()),
         text: "Comfortable from day one.".to_owned(),
         at,
+        jobs: Vec::new(),
     }
 }
 

@@ -201,6 +201,9 @@ backend_test! {
         let mine = &my_trials(&app, &on_time).await[0];
         assert_eq!(mine["status"], "review_submitted");
         assert_eq!(mine["review_id"], written.json()["id"]);
+        app.worker().run_due().await.unwrap();
+        let mails = app.deliver_mail_to(&on_time.email).await;
+        assert!(mails.iter().any(|m| m.contains("Thank you for your review")), "{mails:?}");
         let trial_stats = format!("/api/v1/trials/{}/stats", id(&trial));
         let numbers = act(&app, &seller, Method::GET, &trial_stats).await.json();
         assert_eq!((numbers["review_rate"].as_f64(), numbers["average_rating"].as_f64()), (Some(0.5), Some(5.0)));

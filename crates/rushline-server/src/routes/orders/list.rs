@@ -91,22 +91,32 @@ pub(crate) fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
 }
 
 pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ErrorCode::InvalidCursor,
-            "this cursor did not come from this list",
-        )
-    };
-    let text = URL_SAFE_NO_PAD
+    parse_time_id(&cursor_text(cursor)?)
+}
+
+/// The text a cursor encodes.
+pub(crate) fn cursor_text(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
-    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
+        .ok_or_else(invalid_cursor)
+}
+
+/// The `time|id` key at the end of a cursor's text.
+pub(crate) fn parse_time_id(text: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let (at, id) = text.split_once('|').ok_or_else(invalid_cursor)?;
     Ok((
         DateTime::parse_from_rfc3339(at)
-            .map_err(|_| invalid())?
+            .map_err(|_| invalid_cursor())?
             .to_utc(),
-        id.parse().map_err(|_| invalid())?,
+        id.parse().map_err(|_| invalid_cursor())?,
     ))
+}
+
+pub(crate) fn invalid_cursor() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidCursor,
+        "this cursor did not come from this list",
+    )
 }

@@ -1,7 +1,6 @@
 use axum::extract::State;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::DateTime;
 use rushline_app::{ErrorCode, reviews};
 use rushline_store::{ReviewKey, ReviewQuery, ReviewSort};
 use serde::{Deserialize, Serialize};
@@ -10,6 +9,7 @@ use uuid::Uuid;
 
 use super::ReviewView;
 use crate::openapi::errors;
+use crate::routes::orders::list::{cursor_text, invalid_cursor, parse_time_id};
 use crate::{ApiError, AppState, Json, Path, Query};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -92,27 +92,10 @@ fn encode_cursor((rating, created_at, id): ReviewKey) -> String {
     URL_SAFE_NO_PAD.encode(format!("{rating}|{}|{id}", created_at.to_rfc3339()))
 }
 
+/// A cursor is `rating|` before the `time|id` key of every other list.
 fn decode_cursor(cursor: &str) -> Result<ReviewKey, ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ErrorCode::InvalidCursor,
-            "this cursor did not come from this list",
-        )
-    };
-    let text = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
-    let mut parts = text.splitn(3, '|');
-    let (Some(rating), Some(at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid());
-    };
-    Ok((
-        rating.parse().map_err(|_| invalid())?,
-        DateTime::parse_from_rfc3339(at)
-            .map_err(|_| invalid())?
-            .to_utc(),
-        id.parse().map_err(|_| invalid())?,
-    ))
+    let text = cursor_text(cursor)?;
+    let (rating, key) = text.split_once('|').ok_or_else(invalid_cursor)?;
+    let (at, id) = parse_time_id(key)?;
+    Ok((rating.parse().map_err(|_| invalid_cursor())?, at, id))
 }
