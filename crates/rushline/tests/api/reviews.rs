@@ -11,6 +11,7 @@ use rushline_testkit::{TestApp, TestResponse, TestUser, backend_test};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::catalog::wait_for_sync;
 use crate::drops::{create_drop, open as open_drop, purchase};
 use crate::trials::{act, apply, create_trial, id, my_trials, open};
 
@@ -402,4 +403,54 @@ backend_test! {
         assert_eq!(after, before[2..].to_vec());
         assert_eq!(every_page(&app, &product, "sort=rating_desc", 100).await.len(), before.len() + 1);
     }
+}
+
+/// A review written through one node is seen on the next read of another, whose cache held the
+/// product's reviews, statistics and page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_through_one_node_is_seen_on_the_next_read_of_another() {
+    if !rushline_testkit::Backend::Postgres.available() {
+        return;
+    }
+    let a = TestApp::new(rushline_testkit::Backend::Postgres).await;
+    let b = a.another_node().build().await;
+    wait_for_sync(&b, |s| s.subscribed).await;
+    let tester = a.user(Role::Buyer).await;
+    let (product, _) = tested(&a, std::slice::from_ref(&tester)).await;
+    let page = format!("/api/v1/products/{product}");
+    assert_eq!(stats(&b, &product).await["count"], 0);
+    assert!(
+        listed(&b, &product, "").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(b.get(&page).await.json()["rating"]["count"], 0);
+
+    let received = b.state().catalog.cache.sync_state().borrow().received;
+    let written = review(&a, &tester, &product, 4).await.json();
+    wait_for_sync(&b, |s| s.received > received).await;
+    assert_eq!(stats(&b, &product).await["count"], 1);
+    assert_eq!(
+        listed(&b, &product, "").await["items"][0]["id"],
+        written["id"]
+    );
+    assert_eq!(
+        b.get(&page).await.json()["rating"],
+        json!({"average": 4.0, "count": 1})
+    );
+
+    let received = b.state().catalog.cache.sync_state().borrow().received;
+    let admin = a.user(Role::Admin).await;
+    hide(&a, &admin, &written)
+        .await
+        .assert_status(StatusCode::OK);
+    wait_for_sync(&b, |s| s.received > received).await;
+    assert_eq!(stats(&b, &product).await["count"], 0);
+    assert!(
+        listed(&b, &product, "").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -117,7 +117,7 @@ fn invalid_fields(response: &TestResponse) -> Vec<String> {
 /// Waits (at most 30 s, so that a broken subscriber fails instead of hanging) until `node`'s
 /// cache is in the state `ready` looks for. A node with Redis bypasses its cache until it has
 /// subscribed to invalidations, so tests of caching wait for that first.
-async fn wait_for_sync(node: &TestApp, ready: impl FnMut(&SyncState) -> bool) {
+pub(crate) async fn wait_for_sync(node: &TestApp, ready: impl FnMut(&SyncState) -> bool) {
     let mut sync = node.state().catalog.cache.sync_state();
     tokio::time::timeout(std::time::Duration::from_secs(30), sync.wait_for(ready))
         .await
