@@ -52,6 +52,11 @@ impl<V> Entry<V> {
     }
 }
 
+/// Roughly what a cached review holds: its texts and a fixed part for its ids and times.
+fn review_bytes(review: &Review) -> usize {
+    review.text.len() + review.title.as_ref().map_or(0, String::len) + review.buyer_name.len() + 128
+}
+
 /// What a node tells the others: this product changed.
 #[derive(Debug, Serialize, Deserialize)]
 struct Invalidation {
@@ -97,22 +102,27 @@ impl CatalogCache {
         redis: Option<(redis::aio::ConnectionManager, String)>,
     ) -> Self {
         let weigh = |body: &Bytes| u32::try_from(body.len()).unwrap_or(u32::MAX);
+        // Product pages and listings share the budget with review pages, a third each.
         let products = Cache::builder()
-            .max_capacity(max_bytes / 2)
+            .max_capacity(max_bytes / 3)
             .weigher(move |_, e: &Entry<CachedProduct>| weigh(&e.value.body))
             .time_to_live(ttl)
             .build();
         let lists = Cache::builder()
-            .max_capacity(max_bytes / 2)
+            .max_capacity(max_bytes / 3)
             .weigher(move |_, e: &Entry<Bytes>| weigh(&e.value))
             .time_to_live(ttl)
             .build();
-        // Pages of at most 100 reviews of at most ~8 KB each: counted in entries, not bytes.
         let reviews = Cache::builder()
-            .max_capacity(10_000)
+            .max_capacity(max_bytes / 3)
+            .weigher(|_, e: &Entry<Arc<Vec<Review>>>| {
+                let bytes: usize = e.value.iter().map(review_bytes).sum();
+                u32::try_from(bytes).unwrap_or(u32::MAX)
+            })
             .time_to_live(ttl)
             .support_invalidation_closures()
             .build();
+        // A few dozen bytes each: counted, not weighed (100,000 of them stay under 10 MB).
         let ratings = Cache::builder()
             .max_capacity(100_000)
             .time_to_live(ttl)
