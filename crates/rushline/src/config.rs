@@ -350,7 +350,8 @@ pub struct MailConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CatalogConfig {
-    /// Memory for cached public product pages and listings, per node.
+    /// Memory for cached public product pages, listings and review pages (a third each), per
+    /// node.
     pub cache_max_bytes: u64,
     /// The longest a cached page is served without being reloaded, whatever else happens: it
     /// bounds how long a lost invalidation message can leave another node stale.
