@@ -97,10 +97,14 @@ started=$SECONDS
 for role in $roles; do
   echo "fuzz-api: as $role (seed $seed, at most $max_examples examples per operation)"
   bearer=$(cat "$work/token-$role")
-  # From the work directory, where schemathesis keeps its cache of failures.
+  # From the work directory, where schemathesis keeps its cache of failures. No stateful phase:
+  # the document defines no links, and the ones schemathesis infers from `Location` headers are
+  # wrong (4.32.5 links `POST /products` to `GET /trials` by an `id` that has none, and fails).
+  # Every operation is still fuzzed on its own with real ids from the seed data.
   if ! (cd "$work" && SCHEMATHESIS_HOOKS=$hooks "$venv/bin/schemathesis" \
       --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
       --checks "$checks" \
+      --phases examples,coverage,fuzzing \
       --seed "$seed" \
       --max-examples "$max_examples" \
       --generation-database none \
