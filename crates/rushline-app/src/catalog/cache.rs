@@ -116,7 +116,9 @@ impl CatalogCache {
         let reviews = Cache::builder()
             .max_capacity(max_bytes / 3)
             .weigher(|_, e: &Entry<Arc<Vec<Review>>>| {
-                let bytes: usize = e.value.iter().map(review_bytes).sum();
+                // A page costs its entry too: an empty one is not free, or pages for invented
+                // cursors would be admitted without bound until they expire.
+                let bytes: usize = 256 + e.value.iter().map(review_bytes).sum::<usize>();
                 u32::try_from(bytes).unwrap_or(u32::MAX)
             })
             .time_to_live(ttl)

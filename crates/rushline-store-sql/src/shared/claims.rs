@@ -179,7 +179,9 @@ async fn lock_buyers(conn: &mut DbConnection, orders: &[&NewOrder]) -> Result<()
     let mut lock = QueryBuilder::<Db>::new("SELECT id FROM users WHERE ");
     push_one_of(&mut lock, "id", &buyers);
     lock.push(" ORDER BY id");
-    lock.push(FOR_UPDATE);
+    // Not FOR UPDATE: that would also block the key-share locks the batch's own foreign keys
+    // to `users` take (claims, coupons, applications), and two nodes' batches could deadlock.
+    lock.push(" FOR NO KEY UPDATE");
     lock.build().fetch_all(&mut *conn).await.map_err(map_err)?;
     Ok(())
 }
