@@ -96,7 +96,8 @@ pub(crate) async fn place<P: Placement>(
     }
 }
 
-/// Refuses a checkout to a buyer with as many unpaid orders as one may have, before the gate
+/// Refuses a checkout (or a purchase behind a waiting room) to a buyer with as many unpaid
+/// orders as one may have, before the gate
 /// (without claiming stock it would give back); the group commit refuses those that raced past
 /// this. Not a retry's concern: its order exists, and is answered first.
 pub(crate) async fn check_pending_orders(app: &App, buyer: Uuid) -> Result<(), AppError> {

@@ -15,7 +15,7 @@ use rushline_store::{ClaimWrite, DbError, NewOrderLine, ProductDrop};
 use uuid::Uuid;
 
 use crate::claims::place::{
-    OrderDraft, Placement, Refusal, check_recently_capped, claim_row, place,
+    OrderDraft, Placement, Refusal, check_pending_orders, check_recently_capped, claim_row, place,
 };
 use crate::claims::{Creates, first_attempt, request_id};
 use crate::coupons::{Redeem, order_too_large};
@@ -103,7 +103,15 @@ pub async fn purchase(
             };
         }
     }
-    if let Err(refused) = check_recently_capped(app, buyer).await {
+    // Behind a waiting room the purchase spends a pass the room cannot give back, so a buyer at
+    // the cap is counted before it (the room already paces these purchases); elsewhere the group
+    // commit counts, without a read here.
+    let capped = if drop.waiting_room.is_some() {
+        check_pending_orders(app, buyer).await
+    } else {
+        check_recently_capped(app, buyer).await
+    };
+    if let Err(refused) = capped {
         // The buyer's unpaid orders may include this request's own, from its first attempt.
         return match app.store.order(order_id).await {
             Ok(_) => asked.replay(app).await,
