@@ -1,6 +1,7 @@
 //! Buying units of an open drop: the hot path. Window check (and, behind a waiting room, the
 //! pass) → one atomic step in the claim gate → (pass used up) → group-committed order, which also
-//! holds the buyer to the cap on unpaid orders. No database read on the way, except on a retry
+//! holds the buyer to the cap on unpaid orders. No database read on the way (but a count of the
+//! buyer's unpaid orders behind a waiting room, before the pass is spent), except on a retry
 //! (also one refused as `closed` or for an expired pass, which may follow a purchase that went
 //! through), and for a coupon or points, which are checked first and reserved or spent with the
 //! order, in its transaction.
