@@ -126,23 +126,8 @@ impl ReviewStore for SqlStore {
         product: Uuid,
         delivered_by: DateTime<Utc>,
     ) -> Result<Option<ReviewRight>, DbError> {
-        let bought = sqlx::query(
-            "SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id \
-             WHERE o.buyer_id = $1 AND l.product_id = $2 AND (o.status = 'completed' \
-             OR (o.status = 'delivered' AND o.status_changed_at <= $3)) LIMIT 1",
-        )
-        .bind(buyer)
-        .bind(product)
-        .bind(delivered_by)
-        .fetch_optional(self.reader())
-        .await
-        .map_err(map_err)?;
-        if bought.is_some() {
-            return Ok(Some(ReviewRight {
-                source: ReviewSource::VerifiedPurchase,
-                application_id: None,
-            }));
-        }
+        // A tester's review is their trial's first, even if they also bought the product: it is
+        // what marks the application reviewed, and without it they would be barred as overdue.
         let tested: Option<Uuid> = sqlx::query_scalar(
             "SELECT a.id FROM trial_applications a JOIN trials t ON t.id = a.trial_id \
              WHERE a.buyer_id = $1 AND t.product_id = $2 \
@@ -154,9 +139,26 @@ impl ReviewStore for SqlStore {
         .fetch_optional(self.reader())
         .await
         .map_err(map_err)?;
-        Ok(tested.map(|id| ReviewRight {
-            source: ReviewSource::Trial,
-            application_id: Some(id),
+        if let Some(id) = tested {
+            return Ok(Some(ReviewRight {
+                source: ReviewSource::Trial,
+                application_id: Some(id),
+            }));
+        }
+        let bought = sqlx::query(
+            "SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id \
+             WHERE o.buyer_id = $1 AND l.product_id = $2 AND (o.status = 'completed' \
+             OR (o.status = 'delivered' AND o.status_changed_at <= $3)) LIMIT 1",
+        )
+        .bind(buyer)
+        .bind(product)
+        .bind(delivered_by)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(map_err)?;
+        Ok(bought.map(|_| ReviewRight {
+            source: ReviewSource::VerifiedPurchase,
+            application_id: None,
         }))
     }
 
