@@ -114,7 +114,6 @@ pub struct TrialCounts {
     pub applicants: i64,
     /// Applications holding a slot now.
     pub selected: i64,
-    pub review_submitted: i64,
     /// Reviews written by its testers (on time or late, hidden or not).
     pub reviews: i64,
     /// The mean rating of those reviews not hidden; `None` without any.
@@ -169,6 +168,9 @@ pub trait TrialStore: Send + Sync {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TrialApplication>, DbError>;
+
+    /// Applications recorded for the trial, whatever became of them: one count, for its view.
+    async fn trial_applicants(&self, id: Uuid) -> Result<i64, DbError>;
 
     async fn trial_counts(&self, id: Uuid) -> Result<TrialCounts, DbError>;
 }

@@ -389,6 +389,14 @@ impl TrialStore for SqlStore {
         rows.iter().map(application_from_row).collect()
     }
 
+    async fn trial_applicants(&self, id: Uuid) -> Result<i64, DbError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM trial_applications WHERE trial_id = $1")
+            .bind(id)
+            .fetch_one(self.reader())
+            .await
+            .map_err(map_err)
+    }
+
     async fn trial_counts(&self, id: Uuid) -> Result<TrialCounts, DbError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*) FROM trial_applications WHERE trial_id = $1 GROUP BY status",
@@ -405,9 +413,6 @@ impl TrialStore for SqlStore {
             counts.applicants += n;
             if status.holds_slot() {
                 counts.selected += n;
-            }
-            if status == ApplicationStatus::ReviewSubmitted {
-                counts.review_submitted += n;
             }
         }
         counts.last_selected_at = sqlx::query_scalar(

@@ -207,6 +207,7 @@ pub async fn trials_applications_commit_once_per_buyer_with_their_mail(store: Ar
     assert_eq!(first.review_due_at, at + Duration::days(14));
     let counts = store.trial_counts(trial.id).await.unwrap();
     assert_eq!((counts.applicants, counts.selected), (3, 3));
+    assert_eq!(store.trial_applicants(trial.id).await.unwrap(), 3);
     assert_eq!(counts.last_selected_at, Some(at));
     let listed = store
         .list_applications(&ApplicationFilter {

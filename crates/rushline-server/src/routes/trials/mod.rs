@@ -68,7 +68,7 @@ impl TrialView {
             .remaining(&PoolKey(trial.pool_key()))
             .await?
             .ok_or_else(AppError::not_found)?;
-        let applicants = state.store.trial_counts(trial.id).await?.applicants;
+        let applicants = state.store.trial_applicants(trial.id).await?;
         Ok(Self {
             id: trial.id,
             product_id: trial.product_id,
