@@ -27,6 +27,9 @@ if [ ! -x "$bin" ]; then
 fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 hooks=$PWD/scripts/fuzz_api_hooks.py
+# Absolute: schemathesis runs from the work directory below.
+mkdir -p "$venv"
+venv=$(cd "$venv" && pwd)
 
 # schemathesis in a venv of its own, with every dependency pinned: a new hypothesis has broken
 # an older schemathesis before.

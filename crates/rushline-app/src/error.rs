@@ -82,6 +82,8 @@ error_codes! {
     /// Only a buyer with a completed order of the product (or a delivered one past its return
     /// window), or a selected tester of one of its trials, may review it.
     ReviewNotAllowed = ("review_not_allowed", 403),
+    /// The drop is a raffle: only a drawn winner may buy, within their claim window.
+    NotAWinner = ("not_a_winner", 403),
     /// The e-mail address is not verified yet.
     EmailUnverified = ("email_unverified", 403),
     /// The drop has a waiting room and no pass was sent in `X-Queue-Pass`.
@@ -119,6 +121,12 @@ error_codes! {
     AlreadyApplied = ("already_applied", 409),
     /// The buyer has reviewed this product already (one review each; edit it instead).
     AlreadyReviewed = ("already_reviewed", 409),
+    /// The buyer has entered this raffle before (one entry each).
+    AlreadyEntered = ("already_entered", 409),
+    /// The drop is first come, first served: it takes no entries and has no draw.
+    NotARaffle = ("not_a_raffle", 409),
+    /// The raffle has not been drawn yet: its seed stays secret until then.
+    NotDrawn = ("not_drawn", 409),
     /// The trial is paused by its seller: no applications until it resumes.
     Paused = ("paused", 409),
     /// A product in the cart is no longer on sale (`details.product_id`).

@@ -146,12 +146,14 @@ async fn new_drop(
         closed_at: None,
         waiting_room: None,
         queue_seed: None,
+        allocation: rushline_domain::Allocation::Fcfs,
+        raffle: None,
     };
     let setup = async {
         store.insert_user(&seller).await?;
         store.insert_users(&buyers).await?;
         store.insert_product(&product).await?;
-        store.create_drop(&drop).await
+        store.create_drop(&drop, None).await
     };
     setup
         .await

@@ -231,7 +231,9 @@ impl CampaignStatus {
             DropStatus::Scheduled => CampaignStatus::Scheduled,
             DropStatus::Open => CampaignStatus::Open,
             DropStatus::SoldOut => CampaignStatus::SoldOut,
-            DropStatus::Closed => CampaignStatus::Closed,
+            DropStatus::Closed | DropStatus::Drawing | DropStatus::Claiming => {
+                CampaignStatus::Closed
+            }
         }
     }
 }

@@ -73,14 +73,25 @@ impl DropTerms {
     }
 }
 
-/// What a buyer sees. `sold_out` is not stored: it is `open` with nothing left in the gate, and
-/// turns back into `open` when a hold is released.
+/// What a buyer sees. `sold_out` is not stored: it is `open` (or `claiming`) with nothing left in
+/// the gate, and turns back when a hold is released. A raffle drop takes entries while `open`,
+/// then is `drawing` until its draw is recorded, then `claiming` while winners buy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DropStatus {
     Scheduled,
     Open,
+    Drawing,
+    Claiming,
     SoldOut,
+    Closed,
+}
+
+/// Where a time falls in a window `[opens_at, closes_at)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Scheduled,
+    Open,
     Closed,
 }
 
@@ -89,13 +100,13 @@ pub fn window_status(
     now: DateTime<Utc>,
     opens_at: DateTime<Utc>,
     closes_at: DateTime<Utc>,
-) -> DropStatus {
+) -> Window {
     if now < opens_at {
-        DropStatus::Scheduled
+        Window::Scheduled
     } else if now >= closes_at {
-        DropStatus::Closed
+        Window::Closed
     } else {
-        DropStatus::Open
+        Window::Open
     }
 }
 
@@ -104,6 +115,8 @@ impl DropStatus {
         match self {
             DropStatus::Scheduled => "scheduled",
             DropStatus::Open => "open",
+            DropStatus::Drawing => "drawing",
+            DropStatus::Claiming => "claiming",
             DropStatus::SoldOut => "sold_out",
             DropStatus::Closed => "closed",
         }
@@ -118,8 +131,10 @@ impl DropStatus {
         remaining: u64,
     ) -> Self {
         match window_status(now, opens_at, closes_at) {
-            DropStatus::Open if remaining == 0 => DropStatus::SoldOut,
-            status => status,
+            Window::Scheduled => DropStatus::Scheduled,
+            Window::Open if remaining == 0 => DropStatus::SoldOut,
+            Window::Open => DropStatus::Open,
+            Window::Closed => DropStatus::Closed,
         }
     }
 }
@@ -212,14 +227,11 @@ mod tests {
         let micro = Duration::microseconds(1);
         assert_eq!(
             window_status(opens - micro, opens, closes),
-            DropStatus::Scheduled
+            Window::Scheduled
         );
-        assert_eq!(window_status(opens, opens, closes), DropStatus::Open);
-        assert_eq!(
-            window_status(closes - micro, opens, closes),
-            DropStatus::Open
-        );
-        assert_eq!(window_status(closes, opens, closes), DropStatus::Closed);
+        assert_eq!(window_status(opens, opens, closes), Window::Open);
+        assert_eq!(window_status(closes - micro, opens, closes), Window::Open);
+        assert_eq!(window_status(closes, opens, closes), Window::Closed);
         assert_eq!(
             DropStatus::shown(opens, opens, closes, 0),
             DropStatus::SoldOut

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::drop::{DropStatus, window_status};
+use crate::drop::{Window, window_status};
 use crate::validation::{CONTROL_CHARACTERS, FieldErrors, is_plain_line, is_plain_text, time};
 
 /// The most slots one trial may offer.
@@ -20,34 +20,6 @@ pub const TITLE_MAX_CHARS: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 5000;
 /// The longest motivation an applicant may write, in characters.
 pub const MOTIVATION_MAX_CHARS: usize = 1000;
-
-/// How a trial chooses its testers. Only first come, first served for now; a seeded raffle at
-/// the close will be the second variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Allocation {
-    /// Every applicant who reaches the gate while slots remain is selected at once.
-    Fcfs,
-}
-
-impl Allocation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Allocation::Fcfs => "fcfs",
-        }
-    }
-}
-
-impl FromStr for Allocation {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "fcfs" => Ok(Allocation::Fcfs),
-            other => Err(format!("unknown allocation {other:?}")),
-        }
-    }
-}
 
 /// What a seller sets on a trial, checked before it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,11 +149,11 @@ impl TrialStatus {
         remaining: u64,
     ) -> Self {
         match window_status(now, opens_at, closes_at) {
-            DropStatus::Scheduled => TrialStatus::Scheduled,
-            DropStatus::Closed => TrialStatus::Closed,
-            DropStatus::Open | DropStatus::SoldOut if paused => TrialStatus::Paused,
-            DropStatus::Open | DropStatus::SoldOut if remaining == 0 => TrialStatus::Full,
-            DropStatus::Open | DropStatus::SoldOut => TrialStatus::Open,
+            Window::Scheduled => TrialStatus::Scheduled,
+            Window::Closed => TrialStatus::Closed,
+            Window::Open if paused => TrialStatus::Paused,
+            Window::Open if remaining == 0 => TrialStatus::Full,
+            Window::Open => TrialStatus::Open,
         }
     }
 }

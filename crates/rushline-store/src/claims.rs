@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::DbError;
 use crate::coupons::NewCoupon;
 use crate::orders::NewOrder;
+use crate::raffles::NewEntry;
 use crate::trials::NewApplication;
 
 /// `pools.per_user_limit` for pools without a per-user limit (regular stock).
@@ -51,6 +52,8 @@ pub enum ClaimWrite {
     Coupon(NewCoupon),
     /// A tester selected for a slot of a trial's pool.
     Application(NewApplication),
+    /// An entry to a raffle: no claim, no stock; written in batches like the rest.
+    Entry(NewEntry),
 }
 
 impl ClaimWrite {
@@ -59,6 +62,7 @@ impl ClaimWrite {
             ClaimWrite::Order(order) => (order.lines.as_slice(), None),
             ClaimWrite::Coupon(coupon) => (&[][..], Some(&coupon.claim)),
             ClaimWrite::Application(application) => (&[][..], Some(&application.claim)),
+            ClaimWrite::Entry(_) => (&[][..], None),
         };
         lines.iter().map(|line| &line.claim).chain(single)
     }
@@ -88,6 +92,10 @@ pub enum CommitOutcome {
     TrialBarred,
     /// The trial was paused before the batch committed.
     TrialPaused,
+    /// The buyer has an entry in the raffle already, under another idempotency key.
+    AlreadyEntered,
+    /// The raffle closed to entries (its draw began) before the batch committed.
+    EntriesClosed,
 }
 
 #[async_trait]

@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::Won;
+use rushline_domain::raffle::Seed;
+use rushline_domain::{Allocation, Won};
 use uuid::Uuid;
 
 use crate::DbError;
+use crate::raffles::RaffleSettings;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductDrop {
@@ -26,6 +28,9 @@ pub struct ProductDrop {
     pub waiting_room: Option<WaitingRoomSettings>,
     /// The seed the waiting room shuffled its pre-queue with, recorded when the room opened.
     pub queue_seed: Option<String>,
+    pub allocation: Allocation,
+    /// A raffle drop's raffle; `None` for first come, first served.
+    pub raffle: Option<RaffleSettings>,
 }
 
 /// A drop's waiting room, as its seller set it.
@@ -68,8 +73,9 @@ pub enum DropWindow {
 
 #[async_trait]
 pub trait DropStore: Send + Sync {
-    /// Inserts the drop and its pool in one transaction.
-    async fn create_drop(&self, drop: &ProductDrop) -> Result<(), DbError>;
+    /// Inserts the drop and its pool (and, for a raffle drop, its raffle with the secret `seed`)
+    /// in one transaction.
+    async fn create_drop(&self, drop: &ProductDrop, seed: Option<&Seed>) -> Result<(), DbError>;
 
     async fn drop_by_id(&self, id: Uuid) -> Result<ProductDrop, DbError>;
 

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod orders;
 pub mod payments;
 pub mod points;
+pub mod raffles;
 pub mod reviews;
 pub mod trials;
 pub mod users;
@@ -47,6 +48,7 @@ pub use orders::{
 };
 pub use payments::{PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};
+pub use raffles::{Entry, NewEntry, Offer, RaffleSettings, RaffleStore, RaffleSweep, Swept};
 pub use reviews::{
     NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewKey, ReviewQuery,
     ReviewRight, ReviewSort, ReviewStore,
@@ -74,6 +76,7 @@ pub trait Store:
     + PointStore
     + TrialStore
     + ReviewStore
+    + RaffleStore
     + Send
     + Sync
     + 'static

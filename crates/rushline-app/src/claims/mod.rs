@@ -95,7 +95,7 @@ impl Claims {
             .collect();
         let grants_buyer = match &write {
             ClaimWrite::Order(order) => Some(order.buyer_id),
-            ClaimWrite::Coupon(_) | ClaimWrite::Application(_) => None,
+            ClaimWrite::Coupon(_) | ClaimWrite::Application(_) | ClaimWrite::Entry(_) => None,
         };
         let committed = self.writer.commit(write).await;
         if matches!(committed, Ok(CommitOutcome::Committed)) {

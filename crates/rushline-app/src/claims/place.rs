@@ -93,6 +93,10 @@ pub(crate) async fn place<P: Placement>(
         CommitOutcome::TooManyPendingOrders => Err(too_many_pending_orders(app)),
         CommitOutcome::TrialBarred => Err(crate::trials::trial_barred(app)),
         CommitOutcome::TrialPaused => Err(crate::trials::paused()),
+        // Only a raffle entry, which claims nothing, is refused with these.
+        outcome @ (CommitOutcome::AlreadyEntered | CommitOutcome::EntriesClosed) => Err(
+            AppError::internal(format!("a claim was refused with {outcome:?}")),
+        ),
     }
 }
 

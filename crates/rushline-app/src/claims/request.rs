@@ -35,6 +35,7 @@ pub enum Creates {
     Trial,
     Application,
     Review,
+    Entry,
 }
 
 /// The id of something a client creates with an optional idempotency key: derived from the key
@@ -58,6 +59,7 @@ pub fn request_id(user: Uuid, creates: Creates, idempotency_key: &str) -> Uuid {
         Creates::Trial => "trial",
         Creates::Application => "application",
         Creates::Review => "review",
+        Creates::Entry => "entry",
     };
     Uuid::new_v5(&user, format!("{kind}:{idempotency_key}").as_bytes())
 }

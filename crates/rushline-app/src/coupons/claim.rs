@@ -4,8 +4,8 @@
 //! retry of a claim that went through is answered with its coupon).
 
 use chrono::{DateTime, Utc};
-use rushline_domain::drop::window_status;
-use rushline_domain::{CouponStatus, DropStatus};
+use rushline_domain::CouponStatus;
+use rushline_domain::drop::{Window, window_status};
 use rushline_gate::{Claim, PoolKey};
 use rushline_store::{ClaimWrite, CouponCampaign, DbError, NewCoupon};
 use uuid::Uuid;
@@ -39,14 +39,14 @@ pub async fn claim(
     // Namespaced: the same key sent to a purchase names an order, not this coupon.
     let coupon_id = request_id(buyer, Creates::Coupon, key);
     match window_status(now, campaign.claim_starts_at, campaign.claim_ends_at) {
-        DropStatus::Scheduled => {
+        Window::Scheduled => {
             return Err(AppError::new(
                 ErrorCode::NotOpen,
                 "the campaign's claim window has not opened yet",
             ));
         }
         // A retry of a claim that went through before the window closed gets the first answer.
-        DropStatus::Closed => {
+        Window::Closed => {
             return match app.store.coupon(coupon_id).await {
                 Ok(_) => replay(app, buyer, campaign.id, coupon_id).await,
                 Err(DbError::NotFound) => Err(AppError::new(
@@ -56,7 +56,7 @@ pub async fn claim(
                 Err(e) => Err(e.into()),
             };
         }
-        DropStatus::Open | DropStatus::SoldOut => {}
+        Window::Open => {}
     }
     let claim = Claim {
         user: buyer,

@@ -3,10 +3,13 @@
 //! exist.
 
 use chrono::{DateTime, Utc};
-use rushline_domain::{DropTerms, FieldErrors, ValidDropTerms, WaitingRoomTerms, Won};
+use rushline_domain::raffle::Seed;
+use rushline_domain::{
+    Allocation, DropTerms, FieldErrors, RaffleTerms, ValidDropTerms, WaitingRoomTerms, Won,
+};
 use rushline_gate::PoolKey;
 use rushline_store::{
-    DROP_NOT_SCHEDULED, DbError, ProductDrop, WaitingRoomSettings, drop_pool_key,
+    DROP_NOT_SCHEDULED, DbError, ProductDrop, RaffleSettings, WaitingRoomSettings, drop_pool_key,
 };
 use uuid::Uuid;
 
@@ -25,9 +28,9 @@ pub struct DropChanges {
     pub waiting_room: Option<Option<WaitingRoomTerms>>,
 }
 
-/// Schedules a drop of one of `seller`'s products. With an idempotency `key`, a retry gets the
-/// drop the first attempt created, and different terms under the same key
-/// `idempotency_mismatch`.
+/// Schedules a drop of one of `seller`'s products, first come or (with `raffle`) by a draw. With
+/// an idempotency `key`, a retry gets the drop the first attempt created, and different terms
+/// under the same key `idempotency_mismatch`.
 pub async fn create_drop(
     app: &App,
     seller: AuthUser,
@@ -35,9 +38,26 @@ pub async fn create_drop(
     product_id: Uuid,
     terms: DropTerms,
     room: Option<WaitingRoomTerms>,
+    raffle: Option<RaffleTerms>,
 ) -> Result<ProductDrop, AppError> {
     let now = app.clock.now();
     let (terms, waiting_room) = checked(terms, room, now)?;
+    let raffle = match raffle {
+        None => None,
+        Some(_) if waiting_room.is_some() => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "waiting_room",
+                "a raffle drop has no waiting room: its draw is the queue",
+            );
+            return Err(errors.into());
+        }
+        Some(raffle) => {
+            let raffle = raffle.validate(terms.opens_at, terms.closes_at)?;
+            let seed: Seed = rand::random();
+            Some((raffle, seed))
+        }
+    };
     let product = match app.store.product(product_id).await {
         Ok(product) if product.seller_id == seller.id && product.deleted_at.is_none() => product,
         Ok(_) | Err(DbError::NotFound) => return Err(AppError::not_found()),
@@ -58,8 +78,25 @@ pub async fn create_drop(
         closed_at: None,
         waiting_room,
         queue_seed: None,
+        allocation: if raffle.is_some() {
+            Allocation::Raffle
+        } else {
+            Allocation::Fcfs
+        },
+        raffle: raffle.map(|(raffle, seed)| RaffleSettings {
+            entries_close_at: raffle.entries_close_at,
+            claim_window_minutes: raffle.claim_window_minutes,
+            seed_commitment: rushline_domain::raffle::seed_commitment(&seed),
+            drawn_at: None,
+            entrants: None,
+            exhausted_at: None,
+        }),
     };
-    match app.store.create_drop(&drop).await {
+    match app
+        .store
+        .create_drop(&drop, raffle.as_ref().map(|(_, seed)| seed))
+        .await
+    {
         Ok(()) => Ok(drop),
         Err(DbError::Conflict { .. }) if key.is_some() => replay(app, &drop).await,
         Err(e) => Err(e.into()),
@@ -79,6 +116,9 @@ async fn replay(app: &App, asked: &ProductDrop) -> Result<ProductDrop, AppError>
             drop.closes_at,
             drop.per_user_limit,
             drop.waiting_room,
+            drop.raffle
+                .as_ref()
+                .map(|raffle| (raffle.entries_close_at, raffle.claim_window_minutes)),
         )
     };
     if terms(&first) != terms(asked) {
@@ -109,6 +149,21 @@ pub async fn update_drop(
         None => (terms.validate(now)?, current.waiting_room),
         Some(room) => checked(terms, room, now)?,
     };
+    if let Some(raffle) = &current.raffle {
+        if waiting_room.is_some() {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "waiting_room",
+                "a raffle drop has no waiting room: its draw is the queue",
+            );
+            return Err(errors.into());
+        }
+        RaffleTerms {
+            entries_close_at: Some(raffle.entries_close_at),
+            claim_window_minutes: Some(i64::from(raffle.claim_window_minutes)),
+        }
+        .validate(terms.opens_at, terms.closes_at)?;
+    }
     let drop = ProductDrop {
         quantity: terms.quantity,
         price: terms.price,

@@ -7,10 +7,10 @@
 //! order, in its transaction.
 
 use chrono::{DateTime, Utc};
-use rushline_domain::drop::window_status;
+use rushline_domain::drop::{Window, window_status};
 use rushline_domain::money::{MAX_LINE_QUANTITY, MAX_ORDER_TOTAL};
 use rushline_domain::pricing::PricedLine;
-use rushline_domain::{DropStatus, FieldErrors, OrderStatus, Won};
+use rushline_domain::{FieldErrors, OrderStatus, Won};
 use rushline_gate::{Claim, PoolKey};
 use rushline_store::{ClaimWrite, DbError, NewOrderLine, ProductDrop};
 use uuid::Uuid;
@@ -103,6 +103,16 @@ pub async fn purchase(
                 Err(e) => Err(e.into()),
             };
         }
+    }
+    if drop.raffle.is_some()
+        && let Err(refusal) = super::raffle::check_winner(app, &drop, buyer, now).await
+    {
+        // A winner whose window has passed may be retrying a purchase that went through.
+        return match app.store.order(order_id).await {
+            Ok(_) => asked.replay(app).await,
+            Err(DbError::NotFound) => Err(refusal),
+            Err(e) => Err(e.into()),
+        };
     }
     // Behind a waiting room the purchase spends a pass the room cannot give back, so a buyer at
     // the cap is counted before it (the room already paces these purchases); elsewhere the group
@@ -314,21 +324,21 @@ fn admissible(
     now: DateTime<Utc>,
 ) -> Result<(), Refused> {
     match window_status(now, drop.opens_at, drop.closes_at) {
-        DropStatus::Scheduled => Err(Refused::Now(AppError::new(
+        Window::Scheduled => Err(Refused::Now(AppError::new(
             ErrorCode::NotOpen,
             "the drop has not opened yet",
         ))),
-        DropStatus::Closed => Err(Refused::UnlessRetried(AppError::new(
+        Window::Closed => Err(Refused::UnlessRetried(AppError::new(
             ErrorCode::Closed,
             "the drop has closed",
         ))),
-        DropStatus::Open | DropStatus::SoldOut if drop.waiting_room.is_some() => app
+        Window::Open if drop.waiting_room.is_some() => app
             .rooms
             .check_pass(pass, drop.id, buyer, now)
             .map_err(|refused| match refused {
                 PassRefused::Invalid(e) => Refused::Now(e),
                 PassRefused::Expired(e) => Refused::UnlessRetried(e),
             }),
-        DropStatus::Open | DropStatus::SoldOut => Ok(()),
+        Window::Open => Ok(()),
     }
 }

@@ -4,9 +4,9 @@
 //! closed or the trial paused (a retry of an application that went through is answered with it).
 
 use chrono::{DateTime, Utc};
-use rushline_domain::drop::window_status;
+use rushline_domain::ApplicationStatus;
+use rushline_domain::drop::{Window, window_status};
 use rushline_domain::trial::{review_due_at, validate_motivation};
-use rushline_domain::{ApplicationStatus, DropStatus};
 use rushline_gate::{Claim, PoolKey};
 use rushline_store::{ClaimWrite, DbError, NewApplication, Trial};
 use uuid::Uuid;
@@ -41,13 +41,13 @@ pub async fn apply(
     let now = app.clock.now();
     let application_id = request_id(buyer, Creates::Application, key);
     match window_status(now, trial.opens_at, trial.closes_at) {
-        DropStatus::Scheduled => {
+        Window::Scheduled => {
             return Err(AppError::new(
                 ErrorCode::NotOpen,
                 "the trial's application window has not opened yet",
             ));
         }
-        DropStatus::Closed => {
+        Window::Closed => {
             return answer_first(app, buyer, &trial, application_id, || {
                 AppError::new(
                     ErrorCode::Closed,
@@ -56,10 +56,10 @@ pub async fn apply(
             })
             .await;
         }
-        DropStatus::Open | DropStatus::SoldOut if trial.paused_at.is_some() => {
+        Window::Open if trial.paused_at.is_some() => {
             return answer_first(app, buyer, &trial, application_id, paused).await;
         }
-        DropStatus::Open | DropStatus::SoldOut => {}
+        Window::Open => {}
     }
     let motivation_bytes = motivation.as_deref().unwrap_or_default().as_bytes();
     let claim = Claim {

@@ -3,8 +3,8 @@
 //! an admin sees it as theirs; anyone else is told it does not exist.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rushline_domain::drop::window_status;
-use rushline_domain::{Allocation, DropStatus, Role, TrialTerms, ValidTrialTerms};
+use rushline_domain::drop::{Window, window_status};
+use rushline_domain::{Allocation, Role, TrialTerms, ValidTrialTerms};
 use rushline_gate::PoolKey;
 use rushline_store::{
     ApplicationFilter, DbError, TRIAL_NOT_SCHEDULED, Trial, TrialApplication, trial_pool_key,
@@ -197,16 +197,16 @@ async fn set_paused(
     let trial = owned_trial(app, caller, id).await?;
     let now = app.clock.now();
     match window_status(now, trial.opens_at, trial.closes_at) {
-        DropStatus::Scheduled => {
+        Window::Scheduled => {
             return Err(AppError::new(
                 ErrorCode::NotOpen,
                 "only an open trial can be paused or resumed",
             ));
         }
-        DropStatus::Closed => {
+        Window::Closed => {
             return Err(AppError::new(ErrorCode::Closed, "the trial has closed"));
         }
-        DropStatus::Open | DropStatus::SoldOut => {}
+        Window::Open => {}
     }
     if trial.paused_at.is_some() == paused {
         return Ok(trial);

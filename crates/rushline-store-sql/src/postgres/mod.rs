@@ -35,6 +35,10 @@ const GREATEST: &str = "GREATEST";
 /// image count).
 const FOR_UPDATE: &str = " FOR UPDATE";
 
+/// Taken by each batch that writes raffle entries on the raffle's row: batches do not block one
+/// another, and the draw's `FOR UPDATE` waits for those in flight and holds off the next.
+const FOR_KEY_SHARE: &str = " FOR KEY SHARE";
+
 /// The job claim, before its `RETURNING`. SKIP LOCKED: concurrent workers each take different
 /// rows instead of queueing on the first one; the row locks last until this statement's implicit
 /// commit.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::coupons::{insert_coupons, reserve_coupons};
 use super::points::spend_points;
+use super::raffles::insert_entries;
 use super::trials::{applications_exist, insert_applications};
 use super::{
     Db, DbConnection, DbRow, FOR_UPDATE, GREATEST, SqlStore, finds_any, map_err, push_one_of,
@@ -62,12 +63,17 @@ async fn write_all(
     let mut orders = Vec::new();
     let mut coupons = Vec::new();
     let mut applications = Vec::new();
+    let mut entries = Vec::new();
     for write in writes {
         match write {
             ClaimWrite::Order(order) => orders.push(order),
             ClaimWrite::Coupon(coupon) => coupons.push(coupon),
             ClaimWrite::Application(application) => applications.push(application),
+            ClaimWrite::Entry(entry) => entries.push(entry),
         }
+    }
+    if let Some(refusal) = insert_entries(conn, &entries).await? {
+        return Ok(Err(refusal));
     }
     lock_buyers(conn, &orders).await?;
     if !insert_orders(conn, &orders).await?
@@ -78,6 +84,10 @@ async fn write_all(
     }
 
     let claims: Vec<_> = writes.iter().flat_map(ClaimWrite::claims).collect();
+    // Only raffle entries: every other write holds a claim.
+    if claims.is_empty() {
+        return Ok(Ok(()));
+    }
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO claims (id, pool_key, user_id, qty, seq, fingerprint, claimed_at) ",
     );

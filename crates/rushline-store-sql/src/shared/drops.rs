@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rushline_domain::raffle::{Seed, seed_commitment};
 use rushline_store::{
-    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, ProductDrop, WaitingRoomSettings,
+    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, ProductDrop, RaffleSettings,
+    WaitingRoomSettings,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
@@ -10,7 +12,12 @@ use super::{Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err,
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
                        created_at, updated_at, opened_at, closed_at, room_admit_per_minute, room_max_active, \
-                       room_session_minutes, room_prequeue_minutes, queue_seed";
+                       room_session_minutes, room_prequeue_minutes, queue_seed, allocation";
+
+/// The drops and, for a raffle drop, its raffle's public columns (never the seed).
+const FROM: &str = "drops LEFT JOIN raffles ON raffles.subject_id = drops.id";
+const RAFFLE_COLUMNS: &str = "entries_close_at, claim_window_minutes, seed_commitment, drawn_at, \
+                              entrants, exhausted_at";
 
 fn drop_from_row(row: &DbRow) -> Result<ProductDrop, DbError> {
     Ok(ProductDrop {
@@ -28,7 +35,23 @@ fn drop_from_row(row: &DbRow) -> Result<ProductDrop, DbError> {
         closed_at: row.try_get("closed_at").map_err(map_err)?,
         waiting_room: room_from_row(row)?,
         queue_seed: row.try_get("queue_seed").map_err(map_err)?,
+        allocation: super::parse_column(row, "allocation")?,
+        raffle: raffle_from_row(row)?,
     })
+}
+
+fn raffle_from_row(row: &DbRow) -> Result<Option<RaffleSettings>, DbError> {
+    let Some(entries_close_at) = row.try_get("entries_close_at").map_err(map_err)? else {
+        return Ok(None);
+    };
+    Ok(Some(RaffleSettings {
+        entries_close_at,
+        claim_window_minutes: row.try_get("claim_window_minutes").map_err(map_err)?,
+        seed_commitment: row.try_get("seed_commitment").map_err(map_err)?,
+        drawn_at: row.try_get("drawn_at").map_err(map_err)?,
+        entrants: row.try_get("entrants").map_err(map_err)?,
+        exhausted_at: row.try_get("exhausted_at").map_err(map_err)?,
+    }))
 }
 
 fn room_from_row(row: &DbRow) -> Result<Option<WaitingRoomSettings>, DbError> {
@@ -45,11 +68,11 @@ fn room_from_row(row: &DbRow) -> Result<Option<WaitingRoomSettings>, DbError> {
 
 #[async_trait]
 impl DropStore for SqlStore {
-    async fn create_drop(&self, drop: &ProductDrop) -> Result<(), DbError> {
+    async fn create_drop(&self, drop: &ProductDrop, seed: Option<&Seed>) -> Result<(), DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO drops ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(drop.id)
         .bind(drop.product_id)
@@ -68,9 +91,24 @@ impl DropStore for SqlStore {
         .bind(drop.waiting_room.map(|room| room.session_minutes))
         .bind(drop.waiting_room.map(|room| room.prequeue_minutes))
         .bind(&drop.queue_seed)
+        .bind(drop.allocation.as_str())
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
+        if let (Some(raffle), Some(seed)) = (&drop.raffle, seed) {
+            sqlx::query(
+                "INSERT INTO raffles (subject_id, kind, entries_close_at, claim_window_minutes, \
+                 seed, seed_commitment) VALUES ($1, 'drop', $2, $3, $4, $5)",
+            )
+            .bind(drop.id)
+            .bind(raffle.entries_close_at)
+            .bind(raffle.claim_window_minutes)
+            .bind(seed.as_slice())
+            .bind(seed_commitment(seed))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
         super::claims::insert_pool(
             &mut tx,
             drop.pool_key(),
@@ -82,16 +120,20 @@ impl DropStore for SqlStore {
     }
 
     async fn drop_by_id(&self, id: Uuid) -> Result<ProductDrop, DbError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM drops WHERE id = $1"))
-            .bind(id)
-            .fetch_one(self.reader())
-            .await
-            .map_err(map_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, {RAFFLE_COLUMNS} FROM {FROM} WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(self.reader())
+        .await
+        .map_err(map_err)?;
         drop_from_row(&row)
     }
 
     async fn list_drops(&self, filter: &DropFilter) -> Result<Vec<ProductDrop>, DbError> {
-        let mut query = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM drops WHERE 1 = 1"));
+        let mut query = QueryBuilder::<Db>::new(format!(
+            "SELECT {COLUMNS}, {RAFFLE_COLUMNS} FROM {FROM} WHERE 1 = 1"
+        ));
         if let Some(seller) = filter.seller_id {
             query.push(" AND seller_id = ").push_bind(seller);
         }
@@ -186,7 +228,7 @@ impl DropStore for SqlStore {
 
     async fn drops_with_open_rooms(&self, now: DateTime<Utc>) -> Result<Vec<ProductDrop>, DbError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM drops WHERE room_admit_per_minute IS NOT NULL \
+            "SELECT {COLUMNS}, {RAFFLE_COLUMNS} FROM {FROM} WHERE room_admit_per_minute IS NOT NULL \
              AND opens_at <= $1 AND closes_at > $1 ORDER BY opens_at, id"
         ))
         .bind(now)

@@ -19,6 +19,7 @@ mod jobs;
 mod orders;
 mod payments;
 mod points;
+mod raffles;
 mod reviews;
 mod trials;
 mod users;
@@ -29,8 +30,8 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::{
-    BACKEND, CLAIM_JOBS, Db, FOR_UPDATE, GREATEST, MIGRATOR, SqlStore, map_err, push_one_of,
-    push_search,
+    BACKEND, CLAIM_JOBS, Db, FOR_KEY_SHARE, FOR_UPDATE, GREATEST, MIGRATOR, SqlStore, map_err,
+    push_one_of, push_search,
 };
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -126,6 +127,12 @@ async fn delete_scheduled(
     if deleted == 0 {
         return Err(conflict_or_missing(&mut tx, table, id, constraint).await);
     }
+    // A raffle drop's raffle: before opening, it has no entries.
+    sqlx::query("DELETE FROM raffles WHERE subject_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
     sqlx::query("DELETE FROM pools WHERE key = $1")
         .bind(pool_key)
         .execute(&mut *tx)

@@ -26,6 +26,11 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "reviews_one_per_buyer",
     ),
     ("reviews.application_id", "reviews_application_key"),
+    (
+        "raffle_entries.raffle_id, raffle_entries.user_id",
+        "raffle_entries_one_per_user",
+    ),
+    ("raffle_places.entry_id", "raffle_places_entry"),
 ];
 
 /// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message

@@ -41,6 +41,7 @@ const GREATEST: &str = "MAX";
 /// Every transaction runs on the one writer connection, so no other transaction can change a row
 /// it has read before it commits: SQLite needs no row locks (and has none).
 const FOR_UPDATE: &str = "";
+const FOR_KEY_SHARE: &str = "";
 
 /// The job claim, before its `RETURNING`: the writer connection serialises claims, so the
 /// sub-select cannot hand one job to two workers.

@@ -37,8 +37,10 @@ pub(super) async fn scheduled_drop(
         closed_at: None,
         waiting_room: None,
         queue_seed: None,
+        allocation: rushline_domain::Allocation::Fcfs,
+        raffle: None,
     };
-    store.create_drop(&drop).await.unwrap();
+    store.create_drop(&drop, None).await.unwrap();
     drop
 }
 
@@ -383,7 +385,7 @@ pub async fn claims_the_database_caps_a_buyers_unpaid_orders(store: Arc<dyn Stor
             max_pending: 2,
             ..order
         }),
-        ClaimWrite::Coupon(_) | ClaimWrite::Application(_) => {
+        ClaimWrite::Coupon(_) | ClaimWrite::Application(_) | ClaimWrite::Entry(_) => {
             unreachable!("purchases write orders")
         }
     };

@@ -110,8 +110,10 @@ async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
         closed_at: None,
         waiting_room: None,
         queue_seed: None,
+        allocation: rushline_domain::Allocation::Fcfs,
+        raffle: None,
     };
-    store.create_drop(&drop).await.unwrap();
+    store.create_drop(&drop, None).await.unwrap();
     (drop.id, buyers.iter().map(|b| b.id).collect())
 }
 

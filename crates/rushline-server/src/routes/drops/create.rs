@@ -2,12 +2,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::drops;
-use rushline_domain::{DropTerms, WaitingRoomTerms, Won};
+use rushline_domain::{Allocation, DropTerms, FieldErrors, RaffleTerms, WaitingRoomTerms, Won};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{DropView, WaitingRoom};
+use super::{DropView, RaffleRequest, WaitingRoom};
 use crate::auth::Seller;
 use crate::openapi::errors;
 use crate::{ApiError, AppState, IdempotencyKey, Json};
@@ -30,6 +30,13 @@ pub(crate) struct CreateDrop {
     /// A waiting room in front of the drop; absent for none.
     #[serde(default)]
     waiting_room: Option<WaitingRoom>,
+    /// `fcfs` (default): whoever buys first; `raffle`: entries until `raffle.entries_close_at`,
+    /// then a verifiable draw, and winners buy in turn, each within a claim window.
+    #[serde(default)]
+    allocation: Allocation,
+    /// A raffle's terms, only with `allocation: raffle` (absent: the defaults).
+    #[serde(default)]
+    raffle: Option<RaffleRequest>,
 }
 
 fn one() -> i64 {
@@ -64,8 +71,18 @@ pub(crate) async fn create(
         per_user_limit: body.per_user_limit,
     };
     let room = body.waiting_room.map(WaitingRoomTerms::from);
+    let raffle = match (body.allocation, body.raffle) {
+        (Allocation::Fcfs, None) => None,
+        (Allocation::Fcfs, Some(_)) => {
+            let mut errors = FieldErrors::new();
+            errors.add("raffle", "only a drop with allocation raffle has a raffle");
+            return Err(rushline_app::AppError::from(errors).into());
+        }
+        (Allocation::Raffle, raffle) => Some(RaffleTerms::from(raffle.unwrap_or_default())),
+    };
     let key = key.as_ref().map(|key| key.0.as_str());
-    let drop = drops::create_drop(&state, seller, key, body.product_id, terms, room).await?;
+    let drop =
+        drops::create_drop(&state, seller, key, body.product_id, terms, room, raffle).await?;
     Ok((
         StatusCode::CREATED,
         Json(DropView::of(&state, &drop).await?),

@@ -43,7 +43,9 @@ pub(crate) async fn list(
     let limit = crate::routes::page_limit(query.limit, 50)?;
     let window = query.status.map(|status| match status {
         DropStatus::Scheduled => DropWindow::Scheduled { now },
-        DropStatus::Open | DropStatus::SoldOut => DropWindow::Open { now },
+        DropStatus::Open | DropStatus::Drawing | DropStatus::Claiming | DropStatus::SoldOut => {
+            DropWindow::Open { now }
+        }
         DropStatus::Closed => DropWindow::Closed { now },
     });
     let filter = DropFilter {
@@ -54,7 +56,8 @@ pub(crate) async fn list(
     let mut items = Vec::new();
     for drop in state.store.list_drops(&filter).await? {
         let view = DropView::of(&state, &drop).await?;
-        // Open and sold out share a window; only the gate tells them apart.
+        // Open, drawing, claiming and sold out share a window; only the gate and the raffle tell
+        // them apart.
         if query.status.is_none_or(|status| status == view.status) {
             items.push(view);
         }

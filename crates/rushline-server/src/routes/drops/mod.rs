@@ -5,14 +5,16 @@ mod delete;
 mod get;
 mod list;
 mod purchase;
+mod raffle;
 mod update;
 
 use chrono::{DateTime, Utc};
 use rushline_app::AppError;
+use rushline_domain::raffle::DEFAULT_CLAIM_WINDOW_MINUTES;
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
-use rushline_domain::{DropStatus, WaitingRoomTerms, Won};
+use rushline_domain::{Allocation, DropStatus, RaffleTerms, WaitingRoomTerms, Won};
 use rushline_gate::PoolKey;
-use rushline_store::{ProductDrop, WaitingRoomSettings};
+use rushline_store::{ProductDrop, RaffleSettings, WaitingRoomSettings};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +28,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create::create, list::list))
         .routes(routes!(get::get, update::update, delete::delete))
         .routes(routes!(purchase::purchase))
+        .routes(routes!(raffle::enter))
+        .routes(routes!(raffle::standing))
+        .routes(routes!(raffle::draw))
 }
 
 /// A drop as buyers and sellers see it.
@@ -50,6 +55,59 @@ pub(crate) struct DropView {
     /// ascending (user ids lowercase and hyphenated; ties by user id). Null before the opening
     /// and for drops without a waiting room.
     queue_seed: Option<String>,
+    /// `fcfs`, or `raffle`: entries, then a draw; only winners buy.
+    allocation: Allocation,
+    /// A raffle drop's raffle; null for first come, first served.
+    raffle: Option<RaffleView>,
+}
+
+/// A raffle drop's raffle as everyone sees it: never its seed before the draw.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RaffleView {
+    entries_close_at: DateTime<Utc>,
+    claim_window_minutes: i32,
+    /// SHA-256 (hex) of the secret seed the draw will use, published from the drop's creation;
+    /// the seed itself is published at the draw (`GET /api/v1/drops/{id}/draw`).
+    seed_commitment: String,
+    /// Null until the draw.
+    drawn_at: Option<DateTime<Utc>>,
+    /// Entries in the draw; null until the draw.
+    entrants: Option<i64>,
+}
+
+impl From<&RaffleSettings> for RaffleView {
+    fn from(raffle: &RaffleSettings) -> Self {
+        Self {
+            entries_close_at: raffle.entries_close_at,
+            claim_window_minutes: raffle.claim_window_minutes,
+            seed_commitment: raffle.seed_commitment.clone(),
+            drawn_at: raffle.drawn_at,
+            entrants: raffle.entrants,
+        }
+    }
+}
+
+/// A raffle's terms; absent fields take their defaults.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RaffleRequest {
+    /// When entries close and the draw happens: after `opens_at`, before `closes_at`; default
+    /// `opens_at` + 1 hour.
+    #[serde(default)]
+    entries_close_at: Option<DateTime<Utc>>,
+    /// How long each winner may buy, 1–10,080 minutes; default 60.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10080, default = json!(DEFAULT_CLAIM_WINDOW_MINUTES))]
+    claim_window_minutes: Option<i64>,
+}
+
+impl From<RaffleRequest> for RaffleTerms {
+    fn from(raffle: RaffleRequest) -> Self {
+        Self {
+            entries_close_at: raffle.entries_close_at,
+            claim_window_minutes: raffle.claim_window_minutes,
+        }
+    }
 }
 
 /// A drop's waiting room. Buyers join from `prequeue_minutes` before `opens_at`; those who join
@@ -121,9 +179,11 @@ impl DropView {
             opens_at: drop.opens_at,
             closes_at: drop.closes_at,
             per_user_limit: drop.per_user_limit,
-            status: DropStatus::shown(state.clock.now(), drop.opens_at, drop.closes_at, remaining),
+            status: rushline_app::drops::raffle::status(drop, state.clock.now(), remaining),
             waiting_room: drop.waiting_room.map(WaitingRoom::from),
             queue_seed: drop.queue_seed.clone(),
+            allocation: drop.allocation,
+            raffle: drop.raffle.as_ref().map(RaffleView::from),
         })
     }
 }
