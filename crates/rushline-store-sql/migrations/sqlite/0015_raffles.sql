@@ -48,3 +48,6 @@ CREATE UNIQUE INDEX raffle_places_entry ON raffle_places (entry_id);
 CREATE INDEX raffle_places_user ON raffle_places (raffle_id, user_id);
 -- The places offered and not yet decided, which the sweep revisits.
 CREATE INDEX raffle_places_open ON raffle_places (raffle_id, claim_until) WHERE offered_at IS NOT NULL AND outcome IS NULL;
+-- A raffle's sweep tells a winner whose purchase was cancelled or lapsed (a released claim) from
+-- one who has not bought yet. Only a release writes to it, never a purchase.
+CREATE INDEX claims_released ON claims (pool_key, user_id) WHERE released_at IS NOT NULL;

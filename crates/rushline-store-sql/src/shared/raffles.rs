@@ -256,11 +256,14 @@ impl RaffleStore for SqlStore {
         .map_err(map_err)?;
         let holding = "EXISTS (SELECT 1 FROM claims c WHERE c.pool_key = $2 \
                        AND c.user_id = raffle_places.user_id AND c.released_at IS NULL)";
-        // A winner holding units bought; one holding none once did, or let the window pass.
+        let released = "EXISTS (SELECT 1 FROM claims c WHERE c.pool_key = $2 \
+                        AND c.user_id = raffle_places.user_id AND c.released_at IS NOT NULL)";
+        // A winner holding units bought; one holding none bought and cancelled, or let the
+        // order or the window lapse: their place rolls on.
         sqlx::query(&format!(
             "UPDATE raffle_places SET outcome = CASE WHEN {holding} THEN 'purchased' ELSE 'expired' END \
              WHERE raffle_id = $1 AND offered_at IS NOT NULL AND outcome IS NULL \
-             AND ({holding} OR claim_until <= $3)"
+             AND ({holding} OR {released} OR claim_until <= $3)"
         ))
         .bind(sweep.raffle_id)
         .bind(&sweep.pool_key)

@@ -18,6 +18,7 @@ mod openapi;
 mod ops;
 mod orders;
 mod queue;
+mod raffles;
 mod redemption;
 mod reviews;
 mod trials;

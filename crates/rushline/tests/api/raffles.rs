@@ -1,0 +1,331 @@
+//! Raffle drops end to end, on both backend pairs: entries, the draw and its publication, winners
+//! who buy in turn, and places rolling down the draw order.
+
+use std::collections::HashSet;
+
+use axum::http::{Method, StatusCode};
+use chrono::{DateTime, Duration, Utc};
+use rushline_domain::raffle::{draw_order, seed_commitment};
+use rushline_domain::{Clock, Role};
+use rushline_testkit::{TestApp, TestResponse, TestUser, backend_test, orders_of_drop};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::drops::purchase;
+
+/// A raffle drop of `quantity` units: opens in a minute, entries for ten minutes, a claim window
+/// of five minutes, closes an hour after opening.
+async fn raffle_drop(app: &TestApp, seller: &TestUser, quantity: i64, limit: i64) -> Value {
+    let product = app.product(seller, 129_000, 0).await;
+    let opens_at = app.clock.now() + Duration::minutes(1);
+    let response = app
+        .send(
+            Method::POST,
+            "/api/v1/drops",
+            Some(json!({
+                "product_id": product.id,
+                "quantity": quantity,
+                "price": 99_000,
+                "opens_at": opens_at,
+                "closes_at": opens_at + Duration::hours(1),
+                "per_user_limit": limit,
+                "allocation": "raffle",
+                "raffle": {
+                    "entries_close_at": opens_at + Duration::minutes(10),
+                    "claim_window_minutes": 5,
+                },
+            })),
+            &[("authorization", &seller.bearer())],
+        )
+        .await;
+    response.assert_status(StatusCode::CREATED);
+    response.json()
+}
+
+fn time(value: &Value) -> DateTime<Utc> {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+fn id(drop: &Value) -> &str {
+    drop["id"].as_str().unwrap()
+}
+
+async fn enter(app: &TestApp, buyer: &TestUser, drop: &Value, key: &str) -> TestResponse {
+    app.send(
+        Method::POST,
+        &format!("/api/v1/drops/{}/entries", id(drop)),
+        None,
+        &[("authorization", &buyer.bearer()), ("idempotency-key", key)],
+    )
+    .await
+}
+
+async fn standing(app: &TestApp, buyer: &TestUser, drop: &Value) -> Value {
+    let response = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/drops/{}/entries/me", id(drop)),
+            None,
+            &[("authorization", &buyer.bearer())],
+        )
+        .await;
+    response.assert_status(StatusCode::OK);
+    response.json()
+}
+
+async fn view(app: &TestApp, drop: &Value) -> Value {
+    let response = app.get(&format!("/api/v1/drops/{}", id(drop))).await;
+    response.assert_status(StatusCode::OK);
+    response.json()
+}
+
+/// Runs the raffle jobs' work at the current clock: the draw when due, then a sweep.
+async fn sweep(app: &TestApp) {
+    rushline_app::drops::raffle::advance(app.state(), app.clock.now())
+        .await
+        .unwrap();
+}
+
+/// The whole published draw, page by page.
+async fn published_draw(app: &TestApp, drop: &Value, limit: u32) -> (Value, Vec<Uuid>, Vec<Uuid>) {
+    let (mut entrants, mut order) = (Vec::new(), Vec::new());
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => format!("/api/v1/drops/{}/draw?limit={limit}", id(drop)),
+            Some(c) => format!("/api/v1/drops/{}/draw?limit={limit}&cursor={c}", id(drop)),
+        };
+        let page = app.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        let page = page.json();
+        let ids = |key: &str| -> Vec<Uuid> {
+            page[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| id.as_str().unwrap().parse().unwrap())
+                .collect()
+        };
+        entrants.extend(ids("entrants"));
+        order.extend(ids("order"));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return (page, entrants, order),
+        }
+    }
+}
+
+backend_test! {
+    async fn a_raffle_takes_entries_draws_verifiably_and_rolls_places_down_the_order(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyers = app.users(Role::Buyer, 10).await;
+        let drop = raffle_drop(&app, &seller, 3, 1).await;
+        assert_eq!(drop["allocation"], "raffle");
+        assert_eq!(drop["status"], "scheduled");
+        let commitment = drop["raffle"]["seed_commitment"].as_str().unwrap().to_owned();
+        assert_eq!(commitment.len(), 64);
+        assert!(drop["raffle"].get("seed").is_none() && drop.get("seed").is_none());
+
+        let early = enter(&app, &buyers[0], &drop, "e-0").await;
+        early.assert_status(StatusCode::CONFLICT);
+        assert_eq!(early.error_code(), "not_open");
+        crate::drops::open(&app, &drop);
+        let mut entry_ids = Vec::new();
+        for (i, buyer) in buyers.iter().enumerate() {
+            let entered = enter(&app, buyer, &drop, &format!("e-{i}")).await;
+            entered.assert_status(StatusCode::CREATED);
+            assert_eq!(entered.json()["status"], "entered");
+            entry_ids.push(entered.json()["entry_id"].as_str().unwrap().to_owned());
+        }
+        let again = enter(&app, &buyers[0], &drop, "e-0").await;
+        again.assert_status(StatusCode::CREATED);
+        assert_eq!(again.json()["entry_id"], entry_ids[0], "a replay answers the first entry");
+        let twice = enter(&app, &buyers[0], &drop, "another-key").await;
+        twice.assert_status(StatusCode::CONFLICT);
+        assert_eq!(twice.error_code(), "already_entered");
+        let no_key = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/drops/{}/entries", id(&drop)),
+                None,
+                &[("authorization", &buyers[0].bearer())],
+            )
+            .await;
+        no_key.assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(standing(&app, &buyers[3], &drop).await["status"], "entered");
+        let before = purchase(&app.client(), &buyers[0], &drop, 1, "p-early").await;
+        before.assert_status(StatusCode::FORBIDDEN);
+        assert_eq!(before.error_code(), "not_a_winner");
+        let secret = app.get(&format!("/api/v1/drops/{}/draw", id(&drop))).await;
+        secret.assert_status(StatusCode::CONFLICT);
+        assert_eq!(secret.error_code(), "not_drawn");
+
+        // The draw at the close of entries.
+        app.clock.set(time(&drop["raffle"]["entries_close_at"]));
+        let late = enter(&app, &app.user(Role::Buyer).await, &drop, "late").await;
+        late.assert_status(StatusCode::CONFLICT);
+        assert_eq!(late.error_code(), "closed");
+        assert_eq!(view(&app, &drop).await["status"], "drawing");
+        sweep(&app).await;
+        let drawn = view(&app, &drop).await;
+        assert_eq!(drawn["status"], "claiming");
+        assert_eq!(drawn["raffle"]["entrants"], 10);
+        assert_eq!(drawn["raffle"]["seed_commitment"], commitment);
+
+        // Anyone can recompute it: the seed matches the commitment, and the order follows.
+        let (page, entrants, order) = published_draw(&app, &drop, 3).await;
+        let seed: [u8; 32] = hex::decode(page["seed"].as_str().unwrap()).unwrap().try_into().unwrap();
+        assert_eq!(seed_commitment(&seed), commitment);
+        assert_eq!(page["algorithm"], "chacha20-fisher-yates-v1");
+        let mut canonical: Vec<Uuid> = entry_ids.iter().map(|id| id.parse().unwrap()).collect();
+        canonical.sort();
+        assert_eq!(entrants, canonical);
+        assert_eq!(order, draw_order(&seed, &entrants));
+
+        // The first three in draw order won; the rest wait.
+        let by_entry = |entry: &Uuid| {
+            let i = entry_ids.iter().position(|id| id == &entry.to_string()).unwrap();
+            &buyers[i]
+        };
+        let winners: Vec<&TestUser> = order[..3].iter().map(by_entry).collect();
+        for (i, entry) in order.iter().enumerate() {
+            let standing = standing(&app, by_entry(entry), &drop).await;
+            assert_eq!(standing["position"], i);
+            let expected = if i < 3 { "won" } else { "waitlisted" };
+            assert_eq!(standing["status"], expected, "{i}");
+        }
+        let loser = purchase(&app.client(), by_entry(&order[5]), &drop, 1, "p-loser").await;
+        loser.assert_status(StatusCode::FORBIDDEN);
+        assert_eq!(loser.error_code(), "not_a_winner");
+
+        // The first winner buys; the second lets the window pass; the third buys and cancels.
+        purchase(&app.client(), winners[0], &drop, 1, "p-0").await.assert_status(StatusCode::CREATED);
+        let over = purchase(&app.client(), winners[0], &drop, 1, "p-0b").await;
+        over.assert_status(StatusCode::CONFLICT);
+        assert_eq!(over.error_code(), "limit_reached");
+        let third = purchase(&app.client(), winners[2], &drop, 1, "p-2").await;
+        third.assert_status(StatusCode::CREATED);
+        let order_id = third.json()["order_id"].as_str().unwrap().to_owned();
+        app.send(
+            Method::POST,
+            &format!("/api/v1/orders/{order_id}/cancel"),
+            None,
+            &[("authorization", &winners[2].bearer())],
+        )
+        .await
+        .assert_status(StatusCode::OK);
+        sweep(&app).await;
+        assert_eq!(standing(&app, winners[0], &drop).await["status"], "purchased");
+        assert_eq!(standing(&app, winners[2], &drop).await["status"], "expired");
+        assert_eq!(
+            standing(&app, by_entry(&order[3]), &drop).await["status"],
+            "won",
+            "the cancelled place rolled to the next entrant"
+        );
+        assert_eq!(standing(&app, by_entry(&order[4]), &drop).await["status"], "waitlisted");
+        let again = purchase(&app.client(), winners[2], &drop, 1, "p-2b").await;
+        again.assert_status(StatusCode::FORBIDDEN);
+        // A retry of the cancelled purchase still gets its first answer.
+        purchase(&app.client(), winners[2], &drop, 1, "p-2")
+            .await
+            .assert_status(StatusCode::CREATED);
+
+        purchase(&app.client(), by_entry(&order[3]), &drop, 1, "p-3")
+            .await
+            .assert_status(StatusCode::CREATED);
+
+        // The second winner's window passes: their place rolls too.
+        app.clock.advance(Duration::minutes(5));
+        sweep(&app).await;
+        assert_eq!(standing(&app, winners[1], &drop).await["status"], "expired");
+        assert_eq!(standing(&app, by_entry(&order[3]), &drop).await["status"], "purchased");
+        assert_eq!(standing(&app, by_entry(&order[4]), &drop).await["status"], "won");
+        purchase(&app.client(), by_entry(&order[4]), &drop, 1, "p-4")
+            .await
+            .assert_status(StatusCode::CREATED);
+        assert_eq!(view(&app, &drop).await["status"], "sold_out");
+        let sixth = by_entry(&order[5]);
+        assert_eq!(standing(&app, sixth, &drop).await["status"], "waitlisted");
+
+        // Never more units than the stock, each to a different winner, none to anyone else.
+        let orders = orders_of_drop(&app.state().store, id(&drop).parse().unwrap()).await;
+        let live: Vec<_> = orders
+            .iter()
+            .filter(|order| order.status.as_str() == "pending_payment")
+            .collect();
+        assert_eq!(live.len(), 3);
+        let allowed: HashSet<Uuid> = order[..5].iter().map(|e| by_entry(e).id).collect();
+        let holders: HashSet<Uuid> = live.iter().map(|order| order.buyer_id).collect();
+        assert_eq!(holders.len(), 3);
+        assert!(holders.is_subset(&allowed));
+
+        // At the close the waiting entrants have lost.
+        app.clock.set(time(&drop["closes_at"]));
+        sweep(&app).await;
+        assert_eq!(standing(&app, sixth, &drop).await["status"], "lost");
+        assert_eq!(view(&app, &drop).await["status"], "closed");
+    }
+}
+
+backend_test! {
+    async fn raffles_refuse_what_does_not_belong_to_them(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let plain = crate::drops::create_drop(&app, &seller, 5, 1).await;
+        let entry = enter(&app, &buyer, &plain, "k").await;
+        entry.assert_status(StatusCode::CONFLICT);
+        assert_eq!(entry.error_code(), "not_a_raffle");
+        let draw = app.get(&format!("/api/v1/drops/{}/draw", id(&plain))).await;
+        assert_eq!(draw.error_code(), "not_a_raffle");
+
+        let product = app.product(&seller, 10_000, 0).await;
+        let opens_at = app.clock.now() + Duration::minutes(1);
+        let body = |extra: Value| {
+            let mut body = json!({
+                "product_id": product.id,
+                "quantity": 5,
+                "price": 9_000,
+                "opens_at": opens_at,
+                "closes_at": opens_at + Duration::minutes(30),
+            });
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            body
+        };
+        for (extra, field) in [
+            (json!({"allocation": "raffle"}), "raffle.entries_close_at"),
+            (json!({"raffle": {}}), "raffle"),
+            (
+                json!({"allocation": "raffle", "raffle": {"entries_close_at": opens_at + Duration::minutes(5), "claim_window_minutes": 0}}),
+                "raffle.claim_window_minutes",
+            ),
+            (
+                json!({"allocation": "raffle", "raffle": {"entries_close_at": opens_at + Duration::minutes(5)}, "waiting_room": {"admit_per_minute": 10}}),
+                "waiting_room",
+            ),
+        ] {
+            let response = app
+                .send(Method::POST, "/api/v1/drops", Some(body(extra)), &[("authorization", &seller.bearer())])
+                .await;
+            response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(
+                response.json()["error"]["details"]["fields"].get(field).is_some(),
+                "{field}: {}",
+                response.text()
+            );
+        }
+        let drop = raffle_drop(&app, &seller, 2, 1).await;
+        let response = app
+            .send(
+                Method::GET,
+                &format!("/api/v1/drops/{}/entries/me", id(&drop)),
+                None,
+                &[("authorization", &buyer.bearer())],
+            )
+            .await;
+        response.assert_status(StatusCode::NOT_FOUND);
+        let seller_entry = enter(&app, &seller, &drop, "k").await;
+        seller_entry.assert_status(StatusCode::FORBIDDEN);
+    }
+}
