@@ -30,6 +30,9 @@ pub enum Command {
     Admin(commands::admin::Command),
     /// Import verified buyer and seller accounts from a CSV or JSON-lines file.
     ImportUsers(commands::import_users::Args),
+    /// Raffles, from the outside: check a published draw.
+    #[command(subcommand)]
+    Raffle(commands::raffle::Command),
     /// Rehearse a sale against running nodes, over their public API.
     #[command(subcommand)]
     Loadtest(commands::loadtest::Command),
@@ -46,6 +49,7 @@ impl Cli {
             Command::Migrate => commands::migrate::run(self.config.as_deref()),
             Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
             Command::ImportUsers(args) => commands::import_users::run(self.config.as_deref(), args),
+            Command::Raffle(command) => commands::raffle::run(command),
             Command::Loadtest(command) => commands::loadtest::run(command),
         };
         match outcome {

@@ -329,3 +329,45 @@ backend_test! {
         seller_entry.assert_status(StatusCode::FORBIDDEN);
     }
 }
+
+backend_test! {
+    async fn rushline_raffle_verify_recomputes_a_published_draw_from_outside(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyers = app.users(Role::Buyer, 2_500).await;
+        let drop = raffle_drop(&app, &seller, 100, 1).await;
+        crate::drops::open(&app, &drop);
+        let client = app.client();
+        let entered = futures::future::join_all(buyers.iter().enumerate().map(|(i, buyer)| {
+            let (client, path) = (client.clone(), format!("/api/v1/drops/{}/entries", id(&drop)));
+            async move {
+                let key = format!("e-{i}");
+                client
+                    .send(Method::POST, &path, None, &[("authorization", &buyer.bearer()), ("idempotency-key", &key)])
+                    .await
+            }
+        }))
+        .await;
+        for response in &entered {
+            response.assert_status(StatusCode::CREATED);
+        }
+        app.clock.set(time(&drop["raffle"]["entries_close_at"]));
+        sweep(&app).await;
+
+        let (url, stop) = app.spawn().await;
+        let drop_id: Uuid = id(&drop).parse().unwrap();
+        let draw = rushline::raffle_verify::download(&url, drop_id, 1_000).await.unwrap();
+        assert_eq!(draw.entrants.len(), 2_500);
+        let verified = rushline::raffle_verify::check(&draw).unwrap();
+        assert_eq!(verified.entrants, 2_500);
+        // The first hundred in that order are the ones offered a place.
+        let won: HashSet<Uuid> = draw.order[..100].iter().copied().collect();
+        for (i, buyer) in buyers.iter().enumerate().step_by(97) {
+            let standing = standing(&app, buyer, &drop).await;
+            let entry: Uuid = standing["entry_id"].as_str().unwrap().parse().unwrap();
+            let expected = if won.contains(&entry) { "won" } else { "waitlisted" };
+            assert_eq!(standing["status"], expected, "{i}");
+        }
+        stop.cancel();
+    }
+}
