@@ -218,7 +218,7 @@ pub async fn raffles_a_hundred_thousand_entries_draw_alike_on_every_backend(stor
         now: drop.closes_at,
         ..sweep
     };
-    assert_eq!(store.sweep_raffle(&closing).await.unwrap().exhausted, true);
+    assert!(store.sweep_raffle(&closing).await.unwrap().exhausted);
     assert!(store.raffles_due(drop.closes_at).await.unwrap().is_empty());
 }
 
