@@ -13,7 +13,9 @@ use rushline_domain::raffle::{ALGORITHM, draw_order, seed_commitment};
 use rushline_domain::{Allocation, DropStatus, EntryStatus};
 use rushline_jobs::{Job, Registry, new_job};
 use rushline_mail::Mail;
-use rushline_store::{ClaimWrite, CommitOutcome, DbError, NewEntry, ProductDrop, RaffleSweep};
+use rushline_store::{
+    ClaimWrite, CommitOutcome, DbError, NewEntry, ProductDrop, RaffleSweep, Store,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -300,7 +302,7 @@ pub async fn advance(app: &App, now: DateTime<Utc>) -> Result<(), AppError> {
         let drop = app.store.drop_by_id(id).await?;
         let Some(raffle) = &drop.raffle else { continue };
         if raffle.drawn_at.is_none() {
-            hold_draw(app, &drop, now).await?;
+            hold_draw(&app.store, drop.id, now).await?;
         }
         let window = TimeDelta::minutes(i64::from(raffle.claim_window_minutes));
         let swept = app
@@ -338,21 +340,26 @@ fn offers_job(drop_id: Uuid, offered_at: DateTime<Utc>) -> rushline_store::NewJo
     job
 }
 
-/// Closes entries, orders the entrants as the published algorithm does, and records the order.
-async fn hold_draw(app: &App, drop: &ProductDrop, now: DateTime<Utc>) -> Result<(), AppError> {
+/// Closes the raffle of drop `drop_id` to entries, orders the entrants as the published
+/// algorithm does, and records the order at `now`; returns how many entrants it drew.
+pub async fn hold_draw(
+    store: &Arc<dyn Store>,
+    drop_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
     let started = Instant::now();
-    let seed = app.store.close_entries(drop.id, now).await?;
-    let entrants = app.store.raffle_entrants(drop.id).await?;
+    let seed = store.close_entries(drop_id, now).await?;
+    let entrants = store.raffle_entrants(drop_id).await?;
     let users: HashMap<Uuid, Uuid> = entrants.iter().copied().collect();
     let ids: Vec<Uuid> = entrants.iter().map(|(entry, _)| *entry).collect();
     let order: Vec<(Uuid, Uuid)> = draw_order(&seed, &ids)
         .into_iter()
         .map(|entry| (entry, users[&entry]))
         .collect();
-    app.store.record_draw(drop.id, &order, now).await?;
+    store.record_draw(drop_id, &order, now).await?;
     metrics::histogram!("rushline_raffle_draw_seconds").record(started.elapsed().as_secs_f64());
-    tracing::info!(drop = %drop.id, entrants = order.len(), elapsed = ?started.elapsed(), "raffle drawn");
-    Ok(())
+    tracing::info!(drop = %drop_id, entrants = order.len(), elapsed = ?started.elapsed(), "raffle drawn");
+    Ok(order.len())
 }
 
 /// Mails each entrant offered a place at the job's time, once each.
