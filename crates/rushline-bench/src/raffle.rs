@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
 use rushline_app::claims::Claims;
-use rushline_app::drops::raffle::hold_draw;
+use rushline_app::raffles::hold_draw;
 use rushline_domain::raffle::{Seed, seed_commitment};
 use rushline_domain::{Allocation, ProductStatus, Role, Won};
 use rushline_gate::MemoryGate;
@@ -87,7 +87,7 @@ pub async fn run(
         allocation: Allocation::Raffle,
         raffle: Some(RaffleSettings {
             entries_close_at: now + TimeDelta::hours(1),
-            claim_window_minutes: 60,
+            claim_window_minutes: Some(60),
             seed_commitment: seed_commitment(&seed),
             drawn_at: None,
             entrants: None,
@@ -130,6 +130,7 @@ pub async fn run(
                         raffle_id: raffle,
                         user_id: *buyer,
                         idempotency_key: format!("entry-{i}"),
+                        motivation: None,
                         entered_at: Utc::now(),
                     });
                     match claims.commit(write).await {

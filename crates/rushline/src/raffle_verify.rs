@@ -11,7 +11,7 @@ use uuid::Uuid;
 /// A published draw, all pages put together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedDraw {
-    /// The commitment the drop shows (published from its creation).
+    /// The commitment the drop or trial shows (published from its creation).
     pub commitment: String,
     pub algorithm: String,
     pub seed: String,
@@ -70,8 +70,9 @@ pub fn check(draw: &PublishedDraw) -> anyhow::Result<Verified> {
     })
 }
 
+/// A drop's or a trial's view: only its raffle matters here.
 #[derive(Deserialize)]
-struct DropView {
+struct View {
     raffle: Option<RaffleView>,
 }
 
@@ -90,26 +91,42 @@ struct DrawPage {
     next_cursor: Option<String>,
 }
 
-/// Downloads the draw of drop `drop` from the node at `base` (pages of `page` ids).
-pub async fn download(base: &str, drop: Uuid, page: u32) -> anyhow::Result<PublishedDraw> {
+/// What a raffle allocates, as its API path names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Drop(Uuid),
+    Trial(Uuid),
+}
+
+impl Subject {
+    fn path(self) -> String {
+        match self {
+            Subject::Drop(id) => format!("drops/{id}"),
+            Subject::Trial(id) => format!("trials/{id}"),
+        }
+    }
+}
+
+/// Downloads the draw of `subject` from the node at `base` (pages of `page` ids).
+pub async fn download(base: &str, subject: Subject, page: u32) -> anyhow::Result<PublishedDraw> {
     let client = reqwest::Client::new();
-    let base = base.trim_end_matches('/');
-    let view: DropView = get(&client, &format!("{base}/api/v1/drops/{drop}")).await?;
+    let base = format!("{}/api/v1/{}", base.trim_end_matches('/'), subject.path());
+    let view: View = get(&client, &base).await?;
     let commitment = view
         .raffle
-        .context("the drop is not a raffle")?
+        .context("it is first come, first served: there is no draw")?
         .seed_commitment;
     let mut cursor: Option<String> = None;
     let (mut entrants, mut order) = (Vec::new(), Vec::new());
     loop {
-        let mut url = format!("{base}/api/v1/drops/{drop}/draw?limit={page}");
+        let mut url = format!("{base}/draw?limit={page}");
         if let Some(cursor) = &cursor {
             url.push_str("&cursor=");
             url.push_str(cursor);
         }
         let draw: DrawPage = get(&client, &url).await?;
         if draw.seed_commitment != commitment {
-            bail!("the draw's commitment differs from the one the drop published");
+            bail!("the draw's commitment differs from the one published before the draw");
         }
         entrants.extend(draw.entrants);
         order.extend(draw.order);

@@ -106,7 +106,7 @@ pub async fn purchase(
         }
     }
     if drop.raffle.is_some()
-        && let Err(refusal) = super::raffle::check_winner(app, &drop, buyer, now).await
+        && let Err(refusal) = crate::raffles::check_winner(app, &drop, buyer, now).await
     {
         // A winner whose window has passed may be retrying a purchase that went through.
         return match app.store.order(order_id).await {

@@ -10,6 +10,7 @@ mod ops;
 mod orders;
 mod products;
 mod queue;
+mod raffles;
 mod reviews;
 mod trials;
 
@@ -34,6 +35,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(products::router())
         .merge(trials::router())
         .merge(reviews::router())
+        .merge(raffles::router())
 }
 
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).

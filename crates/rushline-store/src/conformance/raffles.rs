@@ -31,6 +31,7 @@ fn entry(drop: &ProductDrop, id: Uuid, user_id: Uuid) -> ClaimWrite {
         raffle_id: drop.id,
         user_id,
         idempotency_key: format!("k-{id}"),
+        motivation: None,
         entered_at: drop.opens_at,
     })
 }
@@ -61,7 +62,7 @@ pub async fn raffles_a_hundred_thousand_entries_draw_alike_on_every_backend(stor
         allocation: Allocation::Raffle,
         raffle: Some(RaffleSettings {
             entries_close_at,
-            claim_window_minutes: 60,
+            claim_window_minutes: Some(60),
             seed_commitment: seed_commitment(&seed),
             drawn_at: None,
             entrants: None,

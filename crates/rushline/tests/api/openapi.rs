@@ -287,5 +287,5 @@ async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
             }
         }
     }
-    assert_eq!((limits, keys), (11, 11));
+    assert_eq!((limits, keys), (12, 12));
 }
