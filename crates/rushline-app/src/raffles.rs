@@ -484,19 +484,17 @@ async fn advance_trial(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), Ap
     Ok(())
 }
 
+/// The job that tells those a sweep offers places at `offered_at`: one per sweep that offers any,
+/// in its transaction. Two sweeps in the same microsecond would both tell the union of their
+/// offers; each entrant's mail is enqueued once (`raffle_won:<entry>`) whatever the jobs.
 fn offers_job(drop_id: Uuid, offered_at: DateTime<Utc>) -> rushline_store::NewJob {
-    let mut job = new_job(
+    new_job(
         &RaffleOffers {
             drop_id,
             offered_at,
         },
         offered_at,
-    );
-    job.dedupe_key = Some(format!(
-        "raffle_offers:{drop_id}:{}",
-        offered_at.timestamp_micros()
-    ));
-    job
+    )
 }
 
 /// Closes the raffle of drop `drop_id` to entries, orders the entrants as the published

@@ -289,3 +289,30 @@ async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
     }
     assert_eq!((limits, keys), (12, 12));
 }
+
+/// A raffle's seed is secret until its draw: no schema but the published draw's has a `seed`
+/// property, so no view of a drop, a trial or anything else can carry it.
+#[tokio::test]
+async fn only_the_published_draw_carries_a_raffles_seed() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let doc = app.get("/openapi.json").await.json();
+    let with_seed: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, schema)| schema["properties"].get("seed").is_some())
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(with_seed, ["DrawView"]);
+    let operations: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, item)| item.to_string().contains("#/components/schemas/DrawView"))
+        .map(|(path, _)| path.clone())
+        .collect();
+    assert_eq!(
+        operations,
+        ["/api/v1/drops/{id}/draw", "/api/v1/trials/{id}/draw"]
+    );
+}

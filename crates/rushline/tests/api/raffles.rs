@@ -197,6 +197,14 @@ backend_test! {
             let expected = if i < 3 { "won" } else { "waitlisted" };
             assert_eq!(standing["status"], expected, "{i}");
         }
+        // The winners are told, once each; the others are not.
+        app.worker().run_due().await.unwrap();
+        for winner in &winners {
+            let mail = app.deliver_mail_to(&winner.email).await;
+            assert_eq!(mail.len(), 1, "{}", winner.email);
+            assert!(mail[0].contains("You won the raffle"), "{}", mail[0]);
+        }
+        assert!(app.deliver_mail_to(&by_entry(&order[3]).email).await.is_empty());
         let loser = purchase(&app.client(), by_entry(&order[5]), &drop, 1, "p-loser").await;
         loser.assert_status(StatusCode::FORBIDDEN);
         assert_eq!(loser.error_code(), "not_a_winner");
@@ -225,6 +233,8 @@ backend_test! {
             "won",
             "the cancelled place rolled to the next entrant"
         );
+        app.worker().run_due().await.unwrap();
+        assert_eq!(app.deliver_mail_to(&by_entry(&order[3]).email).await.len(), 1, "told too");
         assert_eq!(standing(&app, by_entry(&order[4]), &drop).await["status"], "waitlisted");
         let again = purchase(&app.client(), winners[2], &drop, 1, "p-2b").await;
         again.assert_status(StatusCode::FORBIDDEN);
