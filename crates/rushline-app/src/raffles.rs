@@ -388,14 +388,20 @@ pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
 
 /// Draws every raffle whose entries have closed, and sweeps every drawn one with places left to
 /// decide.
+/// One raffle's failure does not hold up the others; the first is answered once all were tried.
 pub async fn advance(app: &App, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut failed = Ok(());
     for (id, kind) in app.store.raffles_due(now).await? {
-        match kind {
-            RaffleKind::Drop => advance_drop(app, id, now).await?,
-            RaffleKind::Trial => advance_trial(app, id, now).await?,
+        let advanced = match kind {
+            RaffleKind::Drop => advance_drop(app, id, now).await,
+            RaffleKind::Trial => advance_trial(app, id, now).await,
+        };
+        if let Err(e) = advanced {
+            tracing::error!(raffle = %id, error = ?e, "could not advance a raffle");
+            failed = failed.and(Err(e));
         }
     }
-    Ok(())
+    failed
 }
 
 async fn advance_drop(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {

@@ -40,18 +40,19 @@ CREATE UNIQUE INDEX raffle_entries_one_per_user ON raffle_entries (raffle_id, us
 -- The canonical order the draw reads.
 CREATE INDEX raffle_entries_canonical ON raffle_entries (raffle_id, id);
 
+-- Written only by the draw, from `raffle_entries`, a million rows at a time: no foreign keys
+-- (each would cost a lookup per row), and one index besides the key.
 CREATE TABLE raffle_places (
-    raffle_id   UUID NOT NULL REFERENCES raffles (subject_id),
+    raffle_id   UUID NOT NULL,
     position    BIGINT NOT NULL,
-    entry_id    UUID NOT NULL REFERENCES raffle_entries (id),
-    user_id     UUID NOT NULL REFERENCES users (id),
+    entry_id    UUID NOT NULL,
+    user_id     UUID NOT NULL,
     offered_at  TIMESTAMPTZ,
     claim_until TIMESTAMPTZ,
     outcome     TEXT CONSTRAINT raffle_places_outcome_check CHECK (outcome IN ('purchased', 'expired')),
     PRIMARY KEY (raffle_id, position)
 );
 CREATE UNIQUE INDEX raffle_places_entry ON raffle_places (entry_id);
-CREATE INDEX raffle_places_user ON raffle_places (raffle_id, user_id);
 -- The places offered and not yet decided, which the sweep revisits.
 CREATE INDEX raffle_places_open ON raffle_places (raffle_id, claim_until) WHERE offered_at IS NOT NULL AND outcome IS NULL;
 -- A raffle's sweep tells a winner whose purchase was cancelled or lapsed (a released claim) from
