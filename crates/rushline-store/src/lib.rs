@@ -18,6 +18,7 @@ pub mod payments;
 pub mod points;
 pub mod raffles;
 pub mod reviews;
+pub mod settlements;
 pub mod trials;
 pub mod users;
 
@@ -53,6 +54,10 @@ pub use reviews::{
     NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewKey, ReviewQuery,
     ReviewRight, ReviewSort, ReviewStore,
 };
+pub use settlements::{
+    SETTLEMENT_LINES_PKEY, SETTLEMENT_PAID, Settlement, SettlementFilter, SettlementKey,
+    SettlementLine, SettlementRun, SettlementStore,
+};
 pub use trials::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, NewApplication,
     TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter, TrialStore,
@@ -77,6 +82,7 @@ pub trait Store:
     + TrialStore
     + ReviewStore
     + RaffleStore
+    + SettlementStore
     + Send
     + Sync
     + 'static

@@ -21,6 +21,7 @@ mod payments;
 mod points;
 mod raffles;
 mod reviews;
+mod settlements;
 mod trials;
 mod users;
 

@@ -1,0 +1,51 @@
+-- Settlements: what each seller is owed for each business day, written once per (seller, day,
+-- revision) by one set-based run and never rewritten. Revision 1 is the day's first run; an order
+-- of that day settled by a later run (its completion was recorded late) goes into the next
+-- revision, a correction, so a settlement once written (and paid) never changes.
+
+CREATE TABLE settlements (
+    id                INTEGER PRIMARY KEY,
+    seller_id         BLOB NOT NULL REFERENCES users (id),
+    business_day      TEXT NOT NULL,
+    revision          INTEGER NOT NULL CONSTRAINT settlements_revision_check CHECK (revision >= 1),
+    -- The sums of the settlement's lines, each column of its own.
+    orders            BIGINT NOT NULL,
+    gross             BIGINT NOT NULL,
+    seller_discount   BIGINT NOT NULL,
+    platform_discount BIGINT NOT NULL,
+    points            BIGINT NOT NULL,
+    platform_fee      BIGINT NOT NULL,
+    payment_fee       BIGINT NOT NULL,
+    net               BIGINT NOT NULL,
+    -- The rates the run applied, in millionths.
+    platform_fee_ppm  BIGINT NOT NULL,
+    payment_fee_ppm   BIGINT NOT NULL,
+    created_at        TEXT NOT NULL,
+    paid_at           TEXT,
+    CONSTRAINT settlements_revision_key UNIQUE (seller_id, business_day, revision),
+    CONSTRAINT settlements_net_check CHECK (
+        net = gross - seller_discount - platform_fee - payment_fee)
+);
+CREATE INDEX settlements_day ON settlements (business_day, seller_id);
+
+-- One line per order and seller: the seller's part of the order. Its primary key is what makes a
+-- rerun settle nothing twice. Written before its settlement row in the same transaction (the
+-- settlement sums its lines), hence the deferred reference.
+CREATE TABLE settlement_lines (
+    seller_id         BLOB NOT NULL,
+    order_id          BLOB NOT NULL REFERENCES orders (id),
+    business_day      TEXT NOT NULL,
+    revision          INTEGER NOT NULL,
+    completed_at      TEXT NOT NULL,
+    gross             BIGINT NOT NULL,
+    seller_discount   BIGINT NOT NULL,
+    platform_discount BIGINT NOT NULL,
+    points            BIGINT NOT NULL,
+    platform_fee      BIGINT NOT NULL,
+    payment_fee       BIGINT NOT NULL,
+    net               BIGINT NOT NULL,
+    PRIMARY KEY (seller_id, order_id),
+    FOREIGN KEY (seller_id, business_day, revision)
+        REFERENCES settlements (seller_id, business_day, revision) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX settlement_lines_settlement ON settlement_lines (seller_id, business_day, revision, order_id);
