@@ -34,7 +34,7 @@ pub struct SettlementSettings {
 /// The local time of day from which the previous day is settled.
 const SETTLE_AT: TimeDelta = TimeDelta::minutes(30);
 /// Statements per run: a day in this many windows, so a run can show its progress.
-const WINDOWS: i32 = 24;
+pub const WINDOWS: i32 = 24;
 
 /// The day a run at `now` settles: the previous local day, from 00:30 on.
 pub fn previous_day(now: DateTime<Utc>, zone: Tz) -> NaiveDate {

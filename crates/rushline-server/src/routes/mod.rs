@@ -11,6 +11,7 @@ mod orders;
 mod products;
 mod queue;
 mod reviews;
+mod settlements;
 mod trials;
 
 use rushline_app::ErrorCode;
@@ -34,6 +35,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(products::router())
         .merge(trials::router())
         .merge(reviews::router())
+        .merge(settlements::router())
 }
 
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).

@@ -5,6 +5,7 @@ pub mod import_users;
 pub mod loadtest;
 pub mod migrate;
 pub mod serve;
+pub mod settle;
 
 use std::path::Path;
 
