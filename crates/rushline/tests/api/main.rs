@@ -21,4 +21,5 @@ mod queue;
 mod raffles;
 mod redemption;
 mod reviews;
+mod settlements;
 mod trials;
