@@ -21,6 +21,7 @@ mod gate;
 mod postgres;
 mod redis_mutex;
 mod report;
+pub mod settlement;
 
 use std::time::Duration;
 

@@ -48,4 +48,4 @@ CREATE TABLE settlement_lines (
     FOREIGN KEY (seller_id, business_day, revision)
         REFERENCES settlements (seller_id, business_day, revision) DEFERRABLE INITIALLY DEFERRED
 );
-CREATE INDEX settlement_lines_settlement ON settlement_lines (seller_id, business_day, revision, order_id);
+CREATE INDEX settlement_lines_settlement ON settlement_lines (business_day, seller_id, revision, order_id);
