@@ -21,6 +21,7 @@ pub mod payments;
 pub mod reviews;
 pub mod rooms;
 pub mod settlement;
+pub mod stats;
 pub mod trials;
 
 use std::sync::Arc;

@@ -96,7 +96,8 @@ pub fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
     let settle_app = app.clone();
     // Every quarter of an hour, which meets 00:30 in every zone's offset: from then on the
     // previous day is settled, and each later run of the day settles, as a correction, whatever
-    // completed on it but was recorded late (nothing, as a rule: then it writes nothing).
+    // completed on it but was recorded late (nothing, as a rule: then it writes nothing). The
+    // day's seller statistics are rolled up with it.
     registry.every(
         "settle_previous_day",
         Duration::from_secs(900),
@@ -107,6 +108,15 @@ pub fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
                 let summary = settle(&app, day, None, false, &|_| {})
                     .await
                     .map_err(|e| anyhow::anyhow!("settling {day} failed: {e:?}"))?;
+                // The day's statistics, at its first run and after each correction.
+                let first = previous_day(due - TimeDelta::minutes(15), app.settlement.zone) != day;
+                if first || !summary.settlements.is_empty() {
+                    let (start, end) = business_day_bounds(day, app.settlement.zone);
+                    app.store
+                        .roll_up_seller_days(day, start, end, app.clock.now())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("rolling up {day} failed: {e}"))?;
+                }
                 if !summary.settlements.is_empty() {
                     tracing::info!(
                         %day,

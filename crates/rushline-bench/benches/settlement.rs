@@ -55,7 +55,11 @@ async fn main() -> ExitCode {
     println!("| backend | orders | sellers | seeding | settling | orders/s | rerun | check |");
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     for backend in backends {
-        eprintln!("{}: seeding {} orders and settling them", backend.name(), args.orders);
+        eprintln!(
+            "{}: seeding {} orders and settling them",
+            backend.name(),
+            args.orders
+        );
         match run(backend, args.orders, args.sellers).await {
             Ok(m) => {
                 failed |= m.check.is_err();
@@ -68,7 +72,9 @@ async fn main() -> ExitCode {
                     m.settling.as_secs_f64(),
                     m.orders_per_second(),
                     m.rerun.as_secs_f64(),
-                    m.check.as_ref().map_or_else(|why| format!("FAILED: {why}"), |()| "ok".to_owned()),
+                    m.check
+                        .as_ref()
+                        .map_or_else(|why| format!("FAILED: {why}"), |()| "ok".to_owned()),
                 );
             }
             Err(e) => {
@@ -77,5 +83,9 @@ async fn main() -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

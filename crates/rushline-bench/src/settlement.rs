@@ -108,15 +108,21 @@ pub async fn run(
 
     let counted: i64 = settled.iter().map(|s| s.orders).sum();
     let gross: i64 = settled.iter().map(|s| s.gross.get()).sum();
-    let net_ok = settled.iter().all(|s| {
-        s.net.get() == s.gross.get() - s.platform_fee.get() - s.payment_fee.get()
-    });
+    let net_ok = settled
+        .iter()
+        .all(|s| s.net.get() == s.gross.get() - s.platform_fee.get() - s.payment_fee.get());
     let check = if settled.len() as u64 != sellers {
-        Err(format!("{} settlements for {sellers} sellers", settled.len()))
+        Err(format!(
+            "{} settlements for {sellers} sellers",
+            settled.len()
+        ))
     } else if u64::try_from(counted).ok() != Some(orders) {
         Err(format!("{counted} orders settled of {orders}"))
     } else if gross != expected_gross(orders) {
-        Err(format!("gross {gross}, expected {}", expected_gross(orders)))
+        Err(format!(
+            "gross {gross}, expected {}",
+            expected_gross(orders)
+        ))
     } else if !net_ok {
         Err("a settlement's net is not its gross less its fees".to_owned())
     } else if !again.is_empty() {
@@ -199,7 +205,9 @@ async fn seed(
                 orders - 1
             ),
             "randomblob(16)".to_owned(),
-            format!("strftime('%Y-%m-%dT%H:%M:%S', {epoch} + i * 86400 / {orders}, 'unixepoch') || '+00:00'"),
+            format!(
+                "strftime('%Y-%m-%dT%H:%M:%S', {epoch} + i * 86400 / {orders}, 'unixepoch') || '+00:00'"
+            ),
             "CREATE TEMP TABLE bench_products AS SELECT (ROW_NUMBER() OVER (ORDER BY id)) - 1 AS n, id, seller_id FROM products",
         ),
         SettleBackend::Postgres => (

@@ -19,6 +19,7 @@ pub mod points;
 pub mod raffles;
 pub mod reviews;
 pub mod settlements;
+pub mod stats;
 pub mod trials;
 pub mod users;
 
@@ -58,6 +59,7 @@ pub use settlements::{
     SETTLEMENT_LINES_PKEY, SETTLEMENT_PAID, Settlement, SettlementFilter, SettlementKey,
     SettlementLine, SettlementRun, SettlementStore,
 };
+pub use stats::{ProductRating, SellerDay, StatsStore};
 pub use trials::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, NewApplication,
     TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter, TrialStore,
@@ -83,6 +85,7 @@ pub trait Store:
     + ReviewStore
     + RaffleStore
     + SettlementStore
+    + StatsStore
     + Send
     + Sync
     + 'static

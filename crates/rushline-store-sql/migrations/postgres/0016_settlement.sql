@@ -49,3 +49,20 @@ CREATE TABLE settlement_lines (
         REFERENCES settlements (seller_id, business_day, revision) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX settlement_lines_settlement ON settlement_lines (business_day, seller_id, revision, order_id);
+
+-- Seller statistics per business day, rolled up once a day (and again on later runs of the day)
+-- by one set-based statement over the day's orders, so a statistics request reads one row per
+-- day instead of the orders. Placed orders exclude holds that expired unpaid.
+CREATE TABLE seller_daily_stats (
+    seller_id    UUID NOT NULL REFERENCES users (id),
+    business_day DATE NOT NULL,
+    orders       BIGINT NOT NULL,
+    units        BIGINT NOT NULL,
+    gross        BIGINT NOT NULL,
+    -- Of the orders placed that day, those cancelled since.
+    cancelled    BIGINT NOT NULL,
+    -- Orders returned that day (whenever placed).
+    returned     BIGINT NOT NULL,
+    rolled_up_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (seller_id, business_day)
+);

@@ -22,6 +22,7 @@ mod points;
 mod raffles;
 mod reviews;
 mod settlements;
+mod stats;
 mod trials;
 mod users;
 

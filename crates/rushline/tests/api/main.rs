@@ -22,4 +22,5 @@ mod raffles;
 mod redemption;
 mod reviews;
 mod settlements;
+mod stats;
 mod trials;

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::coupons::{claim, create_campaign, points};
 
-fn at(text: &str) -> DateTime<Utc> {
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
-async fn get(app: &TestApp, user: &TestUser, path: &str) -> TestResponse {
+pub(crate) async fn get(app: &TestApp, user: &TestUser, path: &str) -> TestResponse {
     app.send(
         Method::GET,
         path,
@@ -29,7 +29,12 @@ async fn get(app: &TestApp, user: &TestUser, path: &str) -> TestResponse {
 
 /// Puts `lines` (product, quantity) in `buyer`'s cart, checks out with `redeem` and pays, all at
 /// the clock's time; the order's id.
-async fn buy(app: &TestApp, buyer: &TestUser, lines: &[(Uuid, i64)], redeem: Value) -> String {
+pub(crate) async fn buy(
+    app: &TestApp,
+    buyer: &TestUser,
+    lines: &[(Uuid, i64)],
+    redeem: Value,
+) -> String {
     let auth = [("authorization", buyer.bearer())];
     let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
     for &(product, quantity) in lines {
@@ -109,19 +114,21 @@ async fn day_lines(app: &TestApp, seller: &TestUser, day: &str, limit: u32) -> (
     }
 }
 
-struct Fixture {
-    app: TestApp,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
     /// The seller of most orders, and the seller of the second line of a two-seller order.
-    s: TestUser,
-    t: TestUser,
-    admin: TestUser,
+    pub(crate) s: TestUser,
+    pub(crate) t: TestUser,
+    pub(crate) admin: TestUser,
+    /// b1, b2, b3.
+    pub(crate) buyers: Vec<TestUser>,
     /// Orders by name: o1 … o6.
     orders: Vec<(&'static str, String)>,
 }
 
 /// The day D is 2026-03-07 in Seoul (2026-03-06T15:00Z to 2026-03-07T15:00Z). Orders complete
 /// three days after payment (ship, deliver, return window: a day each).
-async fn fixture(backend: Backend) -> Fixture {
+pub(crate) async fn fixture(backend: Backend) -> Fixture {
     let app = TestApp::builder(backend)
         .clock(ManualClock::new(at("2026-03-01T00:00:00Z")))
         .config(|c| {
@@ -210,6 +217,7 @@ async fn fixture(backend: Backend) -> Fixture {
         s,
         t,
         admin,
+        buyers: vec![b1, b2, b3],
         orders: vec![
             ("o0", o0),
             ("o1", o1),
@@ -223,14 +231,14 @@ async fn fixture(backend: Backend) -> Fixture {
 }
 
 impl Fixture {
-    fn order(&self, name: &str) -> &str {
+    pub(crate) fn order(&self, name: &str) -> &str {
         &self.orders.iter().find(|(n, _)| *n == name).unwrap().1
     }
 }
 
 /// Settles D by hand at 19:00 Seoul, before o5 completes; then lets the job settle D at 00:30
 /// Seoul (o5, as T's correction) and the day after a day later.
-async fn settle_all(f: &Fixture) {
+pub(crate) async fn settle_all(f: &Fixture) {
     let d = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
     f.app.clock.set(at("2026-03-07T10:00:00Z"));
     f.app.worker().run_due().await.unwrap();
