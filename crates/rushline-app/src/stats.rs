@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use rushline_domain::Role;
 use rushline_domain::settlement::business_day_of;
 use rushline_store::{
@@ -71,7 +71,7 @@ pub fn range(
         .pred_opt()
         .unwrap_or(NaiveDate::MIN);
     let to = to.unwrap_or(yesterday);
-    let from = from.unwrap_or_else(|| to - TimeDelta::days(29));
+    let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(NaiveDate::MIN));
     if from > to || (to - from).num_days() >= MAX_DAYS {
         return Err(AppError::new(
             ErrorCode::InvalidQuery,

@@ -138,3 +138,61 @@ fn report(summary: &RunSummary, zone: &str, dry_run: bool) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::NaiveDate;
+    use rushline_store::Settlement;
+
+    use super::*;
+
+    #[test]
+    fn the_report_shows_counts_speed_each_settlement_and_the_totals() {
+        let settlement = |seller: u128, orders, gross: i64, seller_discount: i64| {
+            let base = gross - seller_discount;
+            let (platform_fee, payment_fee) = (base / 20, base * 33 / 1000);
+            Settlement {
+                id: 1,
+                seller_id: Uuid::from_u128(seller),
+                business_day: NaiveDate::from_ymd_opt(2026, 3, 7).unwrap(),
+                revision: 1,
+                orders,
+                gross: Won::new(gross),
+                seller_discount: Won::new(seller_discount),
+                platform_discount: Won::new(3_000),
+                points: Won::new(4_000),
+                platform_fee: Won::new(platform_fee),
+                payment_fee: Won::new(payment_fee),
+                net: Won::new(base - platform_fee - payment_fee),
+                platform_fee_ppm: 50_000,
+                payment_fee_ppm: 33_000,
+                created_at: chrono::Utc::now(),
+                paid_at: None,
+            }
+        };
+        let summary = RunSummary {
+            day: NaiveDate::from_ymd_opt(2026, 3, 7).unwrap(),
+            settlements: vec![
+                settlement(1, 1_200, 118_800_000, 2_000_000),
+                settlement(2, 800, 79_200_000, 0),
+            ],
+            elapsed: Duration::from_millis(20),
+        };
+        let expected = "\
+settled 2026-03-07 (Asia/Seoul): 2 settlements, 2 sellers, 2000 orders in 0.02 s (100000 orders/s)
+seller                                 rev  orders         gross seller disc  platf disc    points   platf fee     pay fee           net
+00000000-0000-0000-0000-000000000001     1    1200     118800000     2000000        3000      4000     5840000     3854400     107105600
+00000000-0000-0000-0000-000000000002     1     800      79200000           0        3000      4000     3960000     2613600      72626400
+total                                         2000     198000000     2000000        6000      8000     9800000     6468000     179732000
+";
+        assert_eq!(report(&summary, "Asia/Seoul", false), expected);
+        assert!(report(&summary, "Asia/Seoul", true).ends_with("dry run: nothing was written\n"));
+        let empty = RunSummary {
+            settlements: Vec::new(),
+            ..summary
+        };
+        assert!(report(&empty, "Asia/Seoul", false).contains("nothing to settle"));
+    }
+}
