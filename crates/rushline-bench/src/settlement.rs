@@ -78,15 +78,9 @@ pub async fn run(
     seed(backend, &db.url, store, orders, sellers, start).await?;
     let seeding = started.elapsed();
 
-    let step = (end - start) / 24;
     let run = SettlementRun {
         day: day(),
-        windows: (0..24)
-            .map(|i| {
-                let from = start + step * i;
-                (from, if i == 23 { end } else { from + step })
-            })
-            .collect(),
+        windows: rushline_app::settlement::windows(day(), ZONE),
         seller: None,
         platform_fee: FeeRate::from_fraction(0.05).expect("a rate"),
         payment_fee: FeeRate::from_fraction(0.033).expect("a rate"),
@@ -211,7 +205,7 @@ async fn seed(
             "CREATE TEMP TABLE bench_products AS SELECT (ROW_NUMBER() OVER (ORDER BY id)) - 1 AS n, id, seller_id FROM products",
         ),
         SettleBackend::Postgres => (
-            format!("SELECT i FROM generate_series(0, {}) i", orders - 1),
+            format!("SELECT i FROM generate_series(0::bigint, {}) i", orders - 1),
             "gen_random_uuid()".to_owned(),
             format!("to_timestamp({epoch} + i * 86400 / {orders})"),
             "CREATE TEMP TABLE bench_products AS SELECT (ROW_NUMBER() OVER (ORDER BY id)) - 1 AS n, id, seller_id FROM products",

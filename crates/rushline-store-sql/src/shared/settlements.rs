@@ -31,8 +31,8 @@ macro_rules! fee {
     };
 }
 
-/// Each order completed in `[$2, $3)` and its seller's part of it, one row per (order, seller)
-/// not settled yet: the gross of the seller's lines; the order's coupon discount as seller-funded
+/// Each order completed in `[$2, $3)` and its seller's part of it, one row per (order, seller):
+/// the gross of the seller's lines; the order's coupon discount as seller-funded
 /// when the coupon's scope is the seller or one of their products, else (a store coupon) as
 /// platform-funded; the points spent as platform-funded. A platform-funded amount goes on the
 /// part of the seller of the order's first line: the platform pays it, so it moves no payout.
@@ -52,13 +52,14 @@ const PARTS: &str = "SELECT p.seller_id, o.id AS order_id, MAX(o.status_changed_
      LEFT JOIN products sp ON cc.scope_kind = 'product' AND sp.id = cc.scope_id \
      WHERE o.status = 'completed' AND o.status_changed_at >= $2 AND o.status_changed_at < $3 \
      AND ($6 IS NULL OR p.seller_id = $6) \
-     AND NOT EXISTS (SELECT 1 FROM settlement_lines s \
-         WHERE s.seller_id = p.seller_id AND s.order_id = o.id) \
      GROUP BY p.seller_id, o.id";
 
 /// Writes the lines of one window: `$1` the day, `$4` and `$5` the fee rates in millionths,
 /// `$6` the seller or NULL. The revision is one past the seller's latest settlement of the day,
-/// whose row this run writes only after its lines.
+/// whose row this run writes only after its lines. A part settled before meets its line's primary
+/// key and is skipped: an index probe per row, where an anti-join against the lines was planned,
+/// on PostgreSQL, as a scan of the lines per row while the table was new (quadratic in a run).
+/// (`WHERE true` keeps SQLite from reading `ON CONFLICT` as a join's `ON`.)
 const INSERT_LINES: &str = formatcp!(
     "INSERT INTO settlement_lines (seller_id, order_id, business_day, revision, completed_at, \
      {AMOUNTS}) \
@@ -71,7 +72,8 @@ const INSERT_LINES: &str = formatcp!(
              FROM ({PARTS}) parts \
              LEFT JOIN (SELECT seller_id, MAX(revision) AS revision FROM settlements \
                  WHERE business_day = $1 GROUP BY seller_id) latest \
-             ON latest.seller_id = parts.seller_id) based) priced",
+             ON latest.seller_id = parts.seller_id) based) priced \
+     WHERE true ON CONFLICT (seller_id, order_id) DO NOTHING",
     fee!("$4"),
     fee!("$5"),
 );
@@ -138,7 +140,11 @@ impl SettlementStore for SqlStore {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         let mut lines = 0;
         for &(start, end) in &run.windows {
+            // Planned for each window's own bounds: a cached generic plan of a prepared
+            // statement cannot know how few orders a window holds, and PostgreSQL switched to
+            // one that read every order for every window.
             lines += sqlx::query(INSERT_LINES)
+                .persistent(false)
                 .bind(run.day)
                 .bind(start)
                 .bind(end)

@@ -41,7 +41,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
         });
         let bar = ProgressBar::new(settlement::WINDOWS.unsigned_abs().into()).with_style(
             ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {pos}/{len} hours of {prefix} {msg}",
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} windows of {prefix} {msg}",
             )
             .context("the progress bar's template")?
             .progress_chars("=> "),
