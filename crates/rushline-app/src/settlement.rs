@@ -14,7 +14,8 @@ use rushline_domain::FeeRate;
 use rushline_domain::settlement::{business_day_bounds, business_day_of};
 use rushline_jobs::Registry;
 use rushline_store::{
-    DbError, SETTLEMENT_PAID, Settlement, SettlementFilter, SettlementLine, SettlementRun,
+    DbError, SETTLEMENT_PAID, SETTLEMENTS_REVISION_KEY, Settlement, SettlementFilter,
+    SettlementLine, SettlementRun,
 };
 use uuid::Uuid;
 
@@ -90,7 +91,15 @@ pub async fn settle(
         at: app.clock.now(),
         dry_run,
     };
-    let settlements = app.store.settle(&run, progress).await?;
+    let settlements = match app.store.settle(&run, progress).await {
+        Err(e) if e.is_conflict_on(SETTLEMENTS_REVISION_KEY) => {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("another run settled {day} meanwhile: run this one again"),
+            ));
+        }
+        other => other?,
+    };
     Ok(RunSummary {
         day,
         settlements,

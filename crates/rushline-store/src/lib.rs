@@ -56,7 +56,7 @@ pub use reviews::{
     ReviewRight, ReviewSort, ReviewStore,
 };
 pub use settlements::{
-    SETTLEMENT_LINES_PKEY, SETTLEMENT_PAID, Settlement, SettlementFilter, SettlementKey,
+    SETTLEMENT_PAID, SETTLEMENTS_REVISION_KEY, Settlement, SettlementFilter, SettlementKey,
     SettlementLine, SettlementRun, SettlementStore,
 };
 pub use stats::{ProductRating, SellerDay, StatsStore};

@@ -110,5 +110,6 @@ pub trait SettlementStore: Send + Sync {
 
 /// The conflict `mark_settlement_paid` reports for a settlement paid already.
 pub const SETTLEMENT_PAID: &str = "settlement_paid";
-/// The conflict of two runs settling one order at once: the second should run again.
-pub const SETTLEMENT_LINES_PKEY: &str = "settlement_lines_pkey";
+/// The conflict of two runs of one day at once that both wrote a seller's next revision: the
+/// second rolls back whole, to be run again.
+pub const SETTLEMENTS_REVISION_KEY: &str = "settlements_revision_key";

@@ -35,10 +35,6 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "settlements.seller_id, settlements.business_day, settlements.revision",
         "settlements_revision_key",
     ),
-    (
-        "settlement_lines.seller_id, settlement_lines.order_id",
-        "settlement_lines_pkey",
-    ),
 ];
 
 /// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message
