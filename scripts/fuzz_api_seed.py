@@ -2,8 +2,8 @@
 
 Generated ids are random UUIDs, which find nothing: every operation on a product, drop, order or
 coupon would stop at 404. So the seller lists products, schedules drops (one open, one with a
-waiting room, one later) and a coupon campaign, and the buyer buys, claims, fills the cart, checks
-out and pays, through the public API; the ids go into a schemathesis dictionary that path,
+waiting room, one later, one raffle), a raffle trial and a coupon campaign, and the buyer buys,
+claims, enters both raffles, fills the cart, checks out and pays, through the public API; the ids go into a schemathesis dictionary that path,
 query and body ids are drawn from half of the time.
 
 Usage: fuzz_api_seed.py BASE_URL PASSWORD OUT_DIR
@@ -83,6 +83,13 @@ def drop(product_id, opens_in, **extra):
 open_drop = drop(shoes, opens)
 room_drop = drop(bag, opens, waiting_room={"admit_per_minute": 600, "max_active": 100})
 drop(shoes, 3600)
+raffle_drop = drop(bag, opens, allocation="raffle",
+                   raffle={"entries_close_at": at(2 * 3600), "claim_window_minutes": 30})
+raffle_trial = call("POST", "/api/v1/trials", seller, {
+    "product_id": shoes, "title": "Fuzz raffle trial", "slots": 10, "opens_at": at(opens),
+    "closes_at": at(4 * 3600), "allocation": "raffle",
+})["id"]
+ids.append(raffle_trial)
 campaign = call("POST", "/api/v1/coupon-campaigns", seller, {
     "name": "Fuzz 1000 off", "total": 500, "per_user_limit": 50,
     "claim_starts_at": at(opens), "claim_ends_at": at(4 * 3600),
@@ -95,6 +102,8 @@ call("POST", f"/api/v1/drops/{room_drop}/queue", buyer)
 time.sleep(opens + 1)
 ids.append(call("POST", f"/api/v1/drops/{open_drop}/purchase", buyer, {"quantity": 1}, idempotent=True)["order_id"])
 ids.append(call("POST", f"/api/v1/coupon-campaigns/{campaign}/claim", buyer, idempotent=True)["id"])
+call("POST", f"/api/v1/drops/{raffle_drop}/entries", buyer, idempotent=True)
+call("POST", f"/api/v1/trials/{raffle_trial}/entries", buyer, {"motivation": "fuzz"}, idempotent=True)
 call("POST", "/api/v1/cart/items", buyer, {"product_id": shoes, "quantity": 2})
 call("POST", "/api/v1/cart/items", buyer, {"product_id": bag, "quantity": 1})
 paid = call("POST", "/api/v1/cart/checkout", buyer, {"product_ids": [bag]}, idempotent=True)

@@ -70,7 +70,7 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
     crate::mail::register(&mut registry, app);
     crate::identity::register_jobs(&mut registry, app);
     crate::trials::register_jobs(&mut registry, app);
-    crate::drops::raffle::register_jobs(&mut registry, app);
+    crate::raffles::register_jobs(&mut registry, app);
     crate::settlement::register_jobs(&mut registry, app);
     registry
 }

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod mail;
 pub mod orders;
 pub mod payments;
+pub mod raffles;
 pub mod reviews;
 pub mod rooms;
 pub mod settlement;

@@ -164,7 +164,7 @@ async fn new_drop(
     })
 }
 
-fn account(role: Role, email: String, now: DateTime<Utc>) -> User {
+pub(crate) fn account(role: Role, email: String, now: DateTime<Utc>) -> User {
     User {
         id: Uuid::now_v7(),
         email,

@@ -19,6 +19,7 @@ mod drive;
 mod end_to_end;
 mod gate;
 mod postgres;
+pub mod raffle;
 mod redis_mutex;
 mod report;
 pub mod settlement;

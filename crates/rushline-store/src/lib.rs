@@ -50,7 +50,9 @@ pub use orders::{
 };
 pub use payments::{PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};
-pub use raffles::{Entry, NewEntry, Offer, RaffleSettings, RaffleStore, RaffleSweep, Swept};
+pub use raffles::{
+    Entry, NewEntry, Offer, RaffleKind, RaffleSettings, RaffleStore, RaffleSweep, Swept,
+};
 pub use reviews::{
     NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewKey, ReviewQuery,
     ReviewRight, ReviewSort, ReviewStore,

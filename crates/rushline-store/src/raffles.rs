@@ -3,17 +3,48 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::raffle::{Place, Seed};
+use rushline_domain::raffle::{Place, PlaceOutcome, Seed};
 use uuid::Uuid;
 
 use crate::DbError;
 use crate::jobs::NewJob;
 
-/// A drop's raffle as anyone may see it: never the seed.
+/// What a raffle allocates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RaffleKind {
+    /// Units of a drop: winners may buy, each within a claim window.
+    Drop,
+    /// Slots of a trial: winners are selected testers.
+    Trial,
+}
+
+impl RaffleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RaffleKind::Drop => "drop",
+            RaffleKind::Trial => "trial",
+        }
+    }
+}
+
+impl std::str::FromStr for RaffleKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "drop" => Ok(RaffleKind::Drop),
+            "trial" => Ok(RaffleKind::Trial),
+            other => Err(format!("unknown raffle kind {other:?}")),
+        }
+    }
+}
+
+/// A raffle as anyone may see it: never the seed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaffleSettings {
     pub entries_close_at: DateTime<Utc>,
-    pub claim_window_minutes: i32,
+    /// How long a drop's winner may buy; `None` for a trial.
+    pub claim_window_minutes: Option<i32>,
     /// SHA-256 of the seed, hex.
     pub seed_commitment: String,
     pub drawn_at: Option<DateTime<Utc>>,
@@ -31,6 +62,8 @@ pub struct NewEntry {
     pub raffle_id: Uuid,
     pub user_id: Uuid,
     pub idempotency_key: String,
+    /// A trial applicant's motivation.
+    pub motivation: Option<String>,
     pub entered_at: DateTime<Utc>,
 }
 
@@ -41,6 +74,7 @@ pub struct Entry {
     pub raffle_id: Uuid,
     pub user_id: Uuid,
     pub idempotency_key: String,
+    pub motivation: Option<String>,
     pub entered_at: DateTime<Utc>,
     /// Its place in draw order (0 first); `None` before the draw.
     pub position: Option<i64>,
@@ -91,7 +125,7 @@ pub trait RaffleStore: Send + Sync {
 
     /// Raffles to work on at `now`: undrawn ones whose entries have closed, and drawn ones with
     /// places left to decide.
-    async fn raffles_due(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError>;
+    async fn raffles_due(&self, now: DateTime<Utc>) -> Result<Vec<(Uuid, RaffleKind)>, DbError>;
 
     /// Closes the raffle to entries (once; later calls keep the first time) and returns its
     /// seed. Once this returns, no entry commits: a batch writing one waits for it, then is
@@ -126,6 +160,20 @@ pub trait RaffleStore: Send + Sync {
 
     /// One sweep, in one transaction: see [`RaffleSweep`].
     async fn sweep_raffle(&self, sweep: &RaffleSweep) -> Result<Swept, DbError>;
+
+    /// Up to `limit` entries of a drawn raffle whose places were not offered yet, in draw order.
+    async fn next_places(&self, id: Uuid, limit: u32) -> Result<Vec<Entry>, DbError>;
+
+    /// Records what became of the place of entry `entry_id`, offered at `at`.
+    async fn settle_place(
+        &self,
+        entry_id: Uuid,
+        at: DateTime<Utc>,
+        outcome: PlaceOutcome,
+    ) -> Result<(), DbError>;
+
+    /// Marks the raffle as having nothing left to offer.
+    async fn exhaust_raffle(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), DbError>;
 
     /// The places of the raffle offered at `offered_at`, with whom to tell.
     async fn offers_made(&self, id: Uuid, offered_at: DateTime<Utc>)

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rushline_domain::raffle::Seed;
 use rushline_domain::{Allocation, ApplicationStatus};
 use uuid::Uuid;
 
@@ -9,6 +10,7 @@ use crate::DbError;
 use crate::claims::ClaimRow;
 use crate::drops::DropWindow;
 use crate::jobs::NewJob;
+use crate::raffles::RaffleSettings;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trial {
@@ -23,6 +25,8 @@ pub struct Trial {
     pub closes_at: DateTime<Utc>,
     pub review_due_days: i32,
     pub allocation: Allocation,
+    /// A raffle trial's raffle (entries close at `closes_at`); `None` for first come.
+    pub raffle: Option<RaffleSettings>,
     /// Since when its seller has paused it; `None` while it takes applications.
     pub paused_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -32,6 +36,19 @@ pub struct Trial {
 impl Trial {
     pub fn pool_key(&self) -> String {
         trial_pool_key(self.id)
+    }
+
+    /// Until when a selected tester may give their slot back for another: a first-come trial's
+    /// close (a later applicant takes it); a raffle trial's first review deadline (the next
+    /// entrant in draw order takes it, and owes a review by their own deadline).
+    pub fn gives_back_until(&self) -> DateTime<Utc> {
+        match &self.raffle {
+            Some(raffle) => rushline_domain::trial::review_due_at(
+                raffle.drawn_at.unwrap_or(self.closes_at),
+                self.review_due_days,
+            ),
+            None => self.closes_at,
+        }
     }
 }
 
@@ -124,8 +141,9 @@ pub struct TrialCounts {
 
 #[async_trait]
 pub trait TrialStore: Send + Sync {
-    /// Inserts the trial and its pool (`trial:<id>`, one slot per buyer) in one transaction.
-    async fn create_trial(&self, trial: &Trial) -> Result<(), DbError>;
+    /// Inserts the trial and its pool (`trial:<id>`, one slot per buyer) and, for a raffle
+    /// trial, its raffle with the secret `seed`, in one transaction.
+    async fn create_trial(&self, trial: &Trial, seed: Option<&Seed>) -> Result<(), DbError>;
 
     async fn trial(&self, id: Uuid) -> Result<Trial, DbError>;
 

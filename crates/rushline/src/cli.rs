@@ -32,6 +32,9 @@ pub enum Command {
     ImportUsers(commands::import_users::Args),
     /// Settle a business day: what each seller is owed for their orders completed that day.
     Settle(commands::settle::Args),
+    /// Raffles, from the outside: check a published draw.
+    #[command(subcommand)]
+    Raffle(commands::raffle::Command),
     /// Rehearse a sale against running nodes, over their public API.
     #[command(subcommand)]
     Loadtest(commands::loadtest::Command),
@@ -49,6 +52,7 @@ impl Cli {
             Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
             Command::ImportUsers(args) => commands::import_users::run(self.config.as_deref(), args),
             Command::Settle(args) => commands::settle::run(self.config.as_deref(), args),
+            Command::Raffle(command) => commands::raffle::run(command),
             Command::Loadtest(command) => commands::loadtest::run(command),
         };
         match outcome {

@@ -9,6 +9,7 @@ mod commands;
 pub mod config;
 pub mod import;
 mod logging;
+pub mod raffle_verify;
 
 pub use app::Rushline;
 pub use cli::Cli;

@@ -85,7 +85,7 @@ pub async fn create_drop(
         },
         raffle: raffle.map(|(raffle, seed)| RaffleSettings {
             entries_close_at: raffle.entries_close_at,
-            claim_window_minutes: raffle.claim_window_minutes,
+            claim_window_minutes: Some(raffle.claim_window_minutes),
             seed_commitment: rushline_domain::raffle::seed_commitment(&seed),
             drawn_at: None,
             entrants: None,
@@ -160,7 +160,7 @@ pub async fn update_drop(
         }
         RaffleTerms {
             entries_close_at: Some(raffle.entries_close_at),
-            claim_window_minutes: Some(i64::from(raffle.claim_window_minutes)),
+            claim_window_minutes: raffle.claim_window_minutes.map(i64::from),
         }
         .validate(terms.opens_at, terms.closes_at)?;
     }

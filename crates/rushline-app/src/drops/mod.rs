@@ -1,11 +1,10 @@
 //! Drops: their metadata for the hot path, read from the database at most once per second per
 //! drop and node, so that a burst of purchases costs no database read for the drop itself;
-//! [`purchase`], buying units of one; [`raffle`], the entries, draw and winners of a raffle drop;
+//! [`purchase`], buying units of one (of a raffle drop, winners only: see [`crate::raffles`]);
 //! and a seller's scheduling, changing and deleting them.
 
 mod manage;
 mod purchase;
-pub mod raffle;
 
 use std::sync::Arc;
 use std::time::Duration;

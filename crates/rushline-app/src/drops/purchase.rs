@@ -4,7 +4,8 @@
 //! buyer's unpaid orders behind a waiting room, before the pass is spent), except on a retry
 //! (also one refused as `closed` or for an expired pass, which may follow a purchase that went
 //! through), and for a coupon or points, which are checked first and reserved or spent with the
-//! order, in its transaction.
+//! order, in its transaction. A raffle drop also reads the buyer's place in its draw: only a
+//! winner within their claim window buys.
 
 use chrono::{DateTime, Utc};
 use rushline_domain::drop::{Window, window_status};
@@ -105,7 +106,7 @@ pub async fn purchase(
         }
     }
     if drop.raffle.is_some()
-        && let Err(refusal) = super::raffle::check_winner(app, &drop, buyer, now).await
+        && let Err(refusal) = crate::raffles::check_winner(app, &drop, buyer, now).await
     {
         // A winner whose window has passed may be retrying a purchase that went through.
         return match app.store.order(order_id).await {

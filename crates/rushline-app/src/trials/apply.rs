@@ -38,6 +38,9 @@ pub async fn apply(
 ) -> Result<Applied, AppError> {
     validate_motivation(motivation.as_deref())?;
     let trial = app.trials.get(&app.store, trial_id).await?;
+    if trial.raffle.is_some() {
+        return Err(raffle_only());
+    }
     let now = app.clock.now();
     let application_id = request_id(buyer, Creates::Application, key);
     match window_status(now, trial.opens_at, trial.closes_at) {
@@ -61,6 +64,28 @@ pub async fn apply(
         }
         Window::Open => {}
     }
+    select(app, &trial, buyer, application_id, motivation, now).await
+}
+
+/// The refusal of a first-come application to a raffle trial.
+fn raffle_only() -> AppError {
+    AppError::new(
+        ErrorCode::RaffleOnly,
+        "this trial draws its testers: enter its raffle instead",
+    )
+}
+
+/// Selects `buyer` for a slot of `trial` under `application_id`: one claim in the trial's pool,
+/// then the group-committed application. A first-come application, and the selection of a
+/// raffle trial's drawn entrant (whose entry id is the application id), both come here.
+pub(crate) async fn select(
+    app: &App,
+    trial: &Trial,
+    buyer: Uuid,
+    application_id: Uuid,
+    motivation: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
     let motivation_bytes = motivation.as_deref().unwrap_or_default().as_bytes();
     let claim = Claim {
         user: buyer,
@@ -72,7 +97,7 @@ pub async fn apply(
     let mut application = Application {
         claims: [(PoolKey(trial.pool_key()), claim)],
         buyer,
-        trial: &trial,
+        trial,
         motivation,
         now,
         barred_if_overdue_after: now - app.trial_settings.overdue_bar,

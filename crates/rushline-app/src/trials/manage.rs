@@ -4,10 +4,12 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::drop::{Window, window_status};
+use rushline_domain::raffle::{Seed, seed_commitment};
 use rushline_domain::{Allocation, Role, TrialTerms, ValidTrialTerms};
 use rushline_gate::PoolKey;
 use rushline_store::{
-    ApplicationFilter, DbError, TRIAL_NOT_SCHEDULED, Trial, TrialApplication, trial_pool_key,
+    ApplicationFilter, DbError, RaffleSettings, TRIAL_NOT_SCHEDULED, Trial, TrialApplication,
+    trial_pool_key,
 };
 use uuid::Uuid;
 
@@ -40,15 +42,16 @@ pub struct TrialStats {
     pub average_rating: Option<f64>,
 }
 
-/// Creates a trial of one of `seller`'s products. With an idempotency `key`, a retry gets the
-/// trial the first attempt created, and different terms under the same key
-/// `idempotency_mismatch`.
+/// Creates a trial of one of `seller`'s products, first come or (`allocation` raffle) drawn at its
+/// close. With an idempotency `key`, a retry gets the trial the first attempt created, and
+/// different terms under the same key `idempotency_mismatch`.
 pub async fn create_trial(
     app: &App,
     seller: AuthUser,
     key: Option<&str>,
     product_id: Uuid,
     terms: TrialTerms,
+    allocation: Allocation,
 ) -> Result<Trial, AppError> {
     if seller.role == Role::Buyer {
         return Err(AppError::forbidden());
@@ -71,22 +74,40 @@ pub async fn create_trial(
             opens_at: now,
             closes_at: now,
             review_due_days: 0,
-            allocation: Allocation::Fcfs,
+            allocation,
+            raffle: None,
             paused_at: None,
             created_at: now,
             updated_at: now,
         },
         terms,
     );
-    match app.store.create_trial(&trial).await {
+    let seed: Option<Seed> = (allocation == Allocation::Raffle).then(rand::random);
+    let trial = Trial {
+        raffle: seed.map(|seed| RaffleSettings {
+            entries_close_at: trial.closes_at,
+            claim_window_minutes: None,
+            seed_commitment: seed_commitment(&seed),
+            drawn_at: None,
+            entrants: None,
+            exhausted_at: None,
+        }),
+        ..trial
+    };
+    match app.store.create_trial(&trial, seed.as_ref()).await {
         Ok(()) => Ok(trial),
         Err(DbError::Conflict { .. }) if key.is_some() => replay(app, &trial).await,
         Err(e) => Err(e.into()),
     }
 }
 
+/// The trial with `terms`; a raffle trial's entries close with its window.
 fn with_terms(trial: Trial, terms: ValidTrialTerms) -> Trial {
     Trial {
+        raffle: trial.raffle.map(|raffle| RaffleSettings {
+            entries_close_at: terms.closes_at,
+            ..raffle
+        }),
         title: terms.title,
         description: terms.description,
         slots: terms.slots,

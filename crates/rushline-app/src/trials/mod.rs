@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::AppError;
 
+pub(crate) use apply::select;
 pub use apply::{Applied, apply};
 pub use manage::{
     TrialChanges, TrialStats, applications, create_trial, delete_trial, owned_trial, pause, resume,

@@ -138,7 +138,7 @@ pub async fn cancel(app: &App, buyer: Uuid, id: Uuid) -> Result<TrialApplication
     };
     let trial = app.store.trial(application.trial_id).await?;
     let now = app.clock.now();
-    if now >= trial.closes_at {
+    if now >= trial.gives_back_until() {
         return Err(AppError::new(
             ErrorCode::Closed,
             "the trial has closed: its slots can no longer be given back",

@@ -10,6 +10,7 @@ mod ops;
 mod orders;
 mod products;
 mod queue;
+mod raffles;
 mod reviews;
 mod settlements;
 mod stats;
@@ -36,6 +37,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(products::router())
         .merge(trials::router())
         .merge(reviews::router())
+        .merge(raffles::router())
         .merge(settlements::router())
         .merge(stats::router())
 }

@@ -1,16 +1,23 @@
--- Raffles: a drop may allocate by a draw instead of first come. A raffle is keyed by what it
--- allocates (`subject_id`, a drop's id), keeps its secret seed until the draw, and records the
--- entries (append-only, one per buyer) and, once drawn, every entrant's place in draw order with
--- the offer the sweep made of it.
+-- Raffles: a drop or a trial may allocate by a draw instead of first come. A raffle is keyed by
+-- what it allocates (`subject_id`, a drop's or a trial's id), keeps its secret seed until the
+-- draw, and records the entries (append-only, one per buyer) and, once drawn, every entrant's
+-- place in draw order with the offer the sweep made of it.
 
 ALTER TABLE drops ADD COLUMN allocation TEXT NOT NULL DEFAULT 'fcfs'
     CONSTRAINT drops_allocation_check CHECK (allocation IN ('fcfs', 'raffle'));
 
+-- SQLite cannot change a CHECK constraint in place, but drops a column with its own constraint:
+-- every trial so far is first come, the column's default.
+ALTER TABLE trials DROP COLUMN allocation;
+ALTER TABLE trials ADD COLUMN allocation TEXT NOT NULL DEFAULT 'fcfs'
+    CONSTRAINT trials_allocation_check CHECK (allocation IN ('fcfs', 'raffle'));
+
 CREATE TABLE raffles (
     subject_id           BLOB PRIMARY KEY NOT NULL,
-    kind                 TEXT NOT NULL CONSTRAINT raffles_kind_check CHECK (kind IN ('drop')),
+    kind                 TEXT NOT NULL CONSTRAINT raffles_kind_check CHECK (kind IN ('drop', 'trial')),
     entries_close_at     TEXT NOT NULL,
-    claim_window_minutes INTEGER NOT NULL CONSTRAINT raffles_claim_window_check CHECK (claim_window_minutes BETWEEN 1 AND 10080),
+    -- A drop's winners' window to buy; NULL for a trial, whose places are selections.
+    claim_window_minutes INTEGER CONSTRAINT raffles_claim_window_check CHECK (claim_window_minutes BETWEEN 1 AND 10080),
     seed                 BLOB NOT NULL,
     seed_commitment      TEXT NOT NULL,
     -- Set by the draw before it reads the entries: no entry commits after it.
@@ -28,6 +35,8 @@ CREATE TABLE raffle_entries (
     raffle_id       BLOB NOT NULL REFERENCES raffles (subject_id),
     user_id         BLOB NOT NULL REFERENCES users (id),
     idempotency_key TEXT NOT NULL,
+    -- A trial applicant's motivation, shown to the seller once selected.
+    motivation      TEXT,
     entered_at      TEXT NOT NULL
 );
 CREATE UNIQUE INDEX raffle_entries_one_per_user ON raffle_entries (raffle_id, user_id);

@@ -1,13 +1,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::raffle::{Seed, seed_commitment};
+use rushline_domain::raffle::Seed;
 use rushline_store::{
-    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, ProductDrop, RaffleSettings,
+    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, ProductDrop, RaffleKind,
     WaitingRoomSettings,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::raffles::{RAFFLE_COLUMNS, insert_raffle, raffle_from_row};
 use super::{Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err, push_window};
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
@@ -16,8 +17,6 @@ const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, clo
 
 /// The drops and, for a raffle drop, its raffle's public columns (never the seed).
 const FROM: &str = "drops LEFT JOIN raffles ON raffles.subject_id = drops.id";
-const RAFFLE_COLUMNS: &str = "entries_close_at, claim_window_minutes, seed_commitment, drawn_at, \
-                              entrants, exhausted_at";
 
 fn drop_from_row(row: &DbRow) -> Result<ProductDrop, DbError> {
     Ok(ProductDrop {
@@ -38,20 +37,6 @@ fn drop_from_row(row: &DbRow) -> Result<ProductDrop, DbError> {
         allocation: super::parse_column(row, "allocation")?,
         raffle: raffle_from_row(row)?,
     })
-}
-
-fn raffle_from_row(row: &DbRow) -> Result<Option<RaffleSettings>, DbError> {
-    let Some(entries_close_at) = row.try_get("entries_close_at").map_err(map_err)? else {
-        return Ok(None);
-    };
-    Ok(Some(RaffleSettings {
-        entries_close_at,
-        claim_window_minutes: row.try_get("claim_window_minutes").map_err(map_err)?,
-        seed_commitment: row.try_get("seed_commitment").map_err(map_err)?,
-        drawn_at: row.try_get("drawn_at").map_err(map_err)?,
-        entrants: row.try_get("entrants").map_err(map_err)?,
-        exhausted_at: row.try_get("exhausted_at").map_err(map_err)?,
-    }))
 }
 
 fn room_from_row(row: &DbRow) -> Result<Option<WaitingRoomSettings>, DbError> {
@@ -96,18 +81,7 @@ impl DropStore for SqlStore {
         .await
         .map_err(map_err)?;
         if let (Some(raffle), Some(seed)) = (&drop.raffle, seed) {
-            sqlx::query(
-                "INSERT INTO raffles (subject_id, kind, entries_close_at, claim_window_minutes, \
-                 seed, seed_commitment) VALUES ($1, 'drop', $2, $3, $4, $5)",
-            )
-            .bind(drop.id)
-            .bind(raffle.entries_close_at)
-            .bind(raffle.claim_window_minutes)
-            .bind(seed.as_slice())
-            .bind(seed_commitment(seed))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            insert_raffle(&mut tx, drop.id, RaffleKind::Drop, raffle, seed).await?;
         }
         super::claims::insert_pool(
             &mut tx,

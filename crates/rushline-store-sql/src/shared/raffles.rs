@@ -1,8 +1,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rushline_domain::raffle::{Place, Seed};
+use rushline_domain::raffle::{Place, PlaceOutcome, Seed, seed_commitment};
 use rushline_store::{
-    CommitOutcome, DbError, Entry, NewEntry, Offer, RaffleStore, RaffleSweep, Swept,
+    CommitOutcome, DbError, Entry, NewEntry, Offer, RaffleKind, RaffleSettings, RaffleStore,
+    RaffleSweep, Swept,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
@@ -10,11 +11,53 @@ use uuid::Uuid;
 use super::jobs::insert_job;
 use super::{Db, DbConnection, DbRow, FOR_KEY_SHARE, FOR_UPDATE, SqlStore, map_err, push_one_of};
 
+/// A raffle's public columns, for the views of what it allocates (never the seed).
+pub(crate) const RAFFLE_COLUMNS: &str = "entries_close_at, claim_window_minutes, seed_commitment, \
+                                         drawn_at, entrants, exhausted_at";
+
+pub(crate) fn raffle_from_row(row: &DbRow) -> Result<Option<RaffleSettings>, DbError> {
+    let Some(entries_close_at) = row.try_get("entries_close_at").map_err(map_err)? else {
+        return Ok(None);
+    };
+    Ok(Some(RaffleSettings {
+        entries_close_at,
+        claim_window_minutes: row.try_get("claim_window_minutes").map_err(map_err)?,
+        seed_commitment: row.try_get("seed_commitment").map_err(map_err)?,
+        drawn_at: row.try_get("drawn_at").map_err(map_err)?,
+        entrants: row.try_get("entrants").map_err(map_err)?,
+        exhausted_at: row.try_get("exhausted_at").map_err(map_err)?,
+    }))
+}
+
+/// Creates the raffle of `subject_id` in the transaction that creates what it allocates.
+pub(crate) async fn insert_raffle(
+    conn: &mut DbConnection,
+    subject_id: Uuid,
+    kind: RaffleKind,
+    raffle: &RaffleSettings,
+    seed: &Seed,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO raffles (subject_id, kind, entries_close_at, claim_window_minutes, \
+         seed, seed_commitment) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(subject_id)
+    .bind(kind.as_str())
+    .bind(raffle.entries_close_at)
+    .bind(raffle.claim_window_minutes)
+    .bind(seed.as_slice())
+    .bind(seed_commitment(seed))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 /// Rows of the draw's order inserted per statement: within both databases' bound parameters.
 const DRAW_CHUNK: usize = 5_000;
 
-const ENTRY_COLUMNS: &str = "e.id, e.raffle_id, e.user_id, e.idempotency_key, e.entered_at, \
-                             p.position, p.offered_at, p.claim_until, p.outcome";
+const ENTRY_COLUMNS: &str = "e.id, e.raffle_id, e.user_id, e.idempotency_key, e.motivation, \
+                             e.entered_at, p.position, p.offered_at, p.claim_until, p.outcome";
 const ENTRY_FROM: &str = "raffle_entries e LEFT JOIN raffle_places p ON p.entry_id = e.id";
 
 fn entry_from_row(row: &DbRow) -> Result<Entry, DbError> {
@@ -24,6 +67,7 @@ fn entry_from_row(row: &DbRow) -> Result<Entry, DbError> {
         raffle_id: row.try_get("raffle_id").map_err(map_err)?,
         user_id: row.try_get("user_id").map_err(map_err)?,
         idempotency_key: row.try_get("idempotency_key").map_err(map_err)?,
+        motivation: row.try_get("motivation").map_err(map_err)?,
         entered_at: row.try_get("entered_at").map_err(map_err)?,
         position: row.try_get("position").map_err(map_err)?,
         place: Place {
@@ -59,13 +103,15 @@ pub(crate) async fn insert_entries(
         return Ok(Some(CommitOutcome::EntriesClosed));
     }
     let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO raffle_entries (id, raffle_id, user_id, idempotency_key, entered_at) ",
+        "INSERT INTO raffle_entries (id, raffle_id, user_id, idempotency_key, motivation, \
+         entered_at) ",
     );
     insert.push_values(entries, |mut row, entry| {
         row.push_bind(entry.id)
             .push_bind(entry.raffle_id)
             .push_bind(entry.user_id)
             .push_bind(&entry.idempotency_key)
+            .push_bind(&entry.motivation)
             .push_bind(entry.entered_at);
     });
     insert.push(" ON CONFLICT DO NOTHING");
@@ -115,15 +161,23 @@ impl RaffleStore for SqlStore {
         entry_from_row(&row)
     }
 
-    async fn raffles_due(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError> {
-        sqlx::query_scalar(
-            "SELECT subject_id FROM raffles WHERE drawn_at IS NULL AND entries_close_at <= $1 \
-             UNION SELECT subject_id FROM raffles WHERE drawn_at IS NOT NULL AND exhausted_at IS NULL",
+    async fn raffles_due(&self, now: DateTime<Utc>) -> Result<Vec<(Uuid, RaffleKind)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT subject_id, kind FROM raffles WHERE drawn_at IS NULL AND entries_close_at <= $1 \
+             UNION SELECT subject_id, kind FROM raffles WHERE drawn_at IS NOT NULL AND exhausted_at IS NULL",
         )
         .bind(now)
         .fetch_all(self.reader())
         .await
-        .map_err(map_err)
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("subject_id").map_err(map_err)?,
+                    super::parse_column(row, "kind")?,
+                ))
+            })
+            .collect()
     }
 
     async fn close_entries(&self, id: Uuid, now: DateTime<Utc>) -> Result<Seed, DbError> {
@@ -337,6 +391,50 @@ impl RaffleStore for SqlStore {
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Swept { offered, exhausted })
+    }
+
+    async fn next_places(&self, id: Uuid, limit: u32) -> Result<Vec<Entry>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM raffle_places p JOIN raffle_entries e ON e.id = p.entry_id \
+             WHERE p.raffle_id = $1 AND p.offered_at IS NULL ORDER BY p.position LIMIT $2"
+        ))
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn settle_place(
+        &self,
+        entry_id: Uuid,
+        at: DateTime<Utc>,
+        outcome: PlaceOutcome,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE raffle_places SET offered_at = COALESCE(offered_at, $2), outcome = $3 \
+             WHERE entry_id = $1",
+        )
+        .bind(entry_id)
+        .bind(at)
+        .bind(outcome.as_str())
+        .execute(self.writer())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn exhaust_raffle(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE raffles SET exhausted_at = $2 WHERE subject_id = $1 AND exhausted_at IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(self.writer())
+        .await
+        .map_err(map_err)?;
+        Ok(())
     }
 
     async fn offers_made(

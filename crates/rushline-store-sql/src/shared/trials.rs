@@ -1,16 +1,18 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::ApplicationStatus;
+use rushline_domain::raffle::Seed;
 use rushline_store::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, CommitOutcome, DbError,
-    NewApplication, TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter,
-    TrialStore, trial_pool_key,
+    NewApplication, RaffleKind, TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts,
+    TrialFilter, TrialStore, trial_pool_key,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::claims::give_back;
 use super::jobs::insert_jobs;
+use super::raffles::{RAFFLE_COLUMNS, insert_raffle, raffle_from_row};
 use super::{
     Db, DbConnection, DbRow, SqlStore, conflict_or_missing, delete_scheduled, finds_any, map_err,
     parse_column, push_one_of, push_window,
@@ -19,6 +21,8 @@ use super::{
 const TRIAL_COLUMNS: &str = "id, product_id, seller_id, title, description, slots, opens_at, \
                              closes_at, review_due_days, allocation, paused_at, created_at, \
                              updated_at";
+/// The trials and, for a raffle trial, its raffle's public columns.
+const TRIAL_FROM: &str = "trials LEFT JOIN raffles ON raffles.subject_id = trials.id";
 const APPLICATION_SELECT: &str = "SELECT a.id, a.trial_id, a.buyer_id, u.name AS buyer_name, \
      u.email AS buyer_email, a.status, a.motivation, c.seq, a.review_due_at, a.applied_at, \
      a.status_changed_at, r.id AS review_id FROM trial_applications a \
@@ -37,6 +41,7 @@ fn trial_from_row(row: &DbRow) -> Result<Trial, DbError> {
         closes_at: row.try_get("closes_at").map_err(map_err)?,
         review_due_days: row.try_get("review_due_days").map_err(map_err)?,
         allocation: parse_column(row, "allocation")?,
+        raffle: raffle_from_row(row)?,
         paused_at: row.try_get("paused_at").map_err(map_err)?,
         created_at: row.try_get("created_at").map_err(map_err)?,
         updated_at: row.try_get("updated_at").map_err(map_err)?,
@@ -155,7 +160,7 @@ pub(crate) async fn insert_applications(
 
 #[async_trait]
 impl TrialStore for SqlStore {
-    async fn create_trial(&self, trial: &Trial) -> Result<(), DbError> {
+    async fn create_trial(&self, trial: &Trial, seed: Option<&Seed>) -> Result<(), DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO trials ({TRIAL_COLUMNS}) \
@@ -177,23 +182,29 @@ impl TrialStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
+        if let (Some(raffle), Some(seed)) = (&trial.raffle, seed) {
+            insert_raffle(&mut tx, trial.id, RaffleKind::Trial, raffle, seed).await?;
+        }
         // One slot per buyer: the gate's per-user limit is the "one application each".
         super::claims::insert_pool(&mut tx, trial.pool_key(), trial.slots, 1).await?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn trial(&self, id: Uuid) -> Result<Trial, DbError> {
-        let row = sqlx::query(&format!("SELECT {TRIAL_COLUMNS} FROM trials WHERE id = $1"))
-            .bind(id)
-            .fetch_one(self.reader())
-            .await
-            .map_err(map_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {TRIAL_COLUMNS}, {RAFFLE_COLUMNS} FROM {TRIAL_FROM} WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(self.reader())
+        .await
+        .map_err(map_err)?;
         trial_from_row(&row)
     }
 
     async fn list_trials(&self, filter: &TrialFilter) -> Result<Vec<Trial>, DbError> {
-        let mut query =
-            QueryBuilder::<Db>::new(format!("SELECT {TRIAL_COLUMNS} FROM trials WHERE 1 = 1"));
+        let mut query = QueryBuilder::<Db>::new(format!(
+            "SELECT {TRIAL_COLUMNS}, {RAFFLE_COLUMNS} FROM {TRIAL_FROM} WHERE 1 = 1"
+        ));
         if let Some(seller) = filter.seller_id {
             query.push(" AND seller_id = ").push_bind(seller);
         }
@@ -247,6 +258,13 @@ impl TrialStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        // A raffle trial's entries close with its window.
+        sqlx::query("UPDATE raffles SET entries_close_at = $2 WHERE subject_id = $1")
+            .bind(trial.id)
+            .bind(trial.closes_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -276,12 +294,22 @@ impl TrialStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        let updated =
+            sqlx::query("UPDATE trials SET paused_at = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(paused_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+        if updated == 0 {
+            return Err(DbError::NotFound);
+        }
         let row = sqlx::query(&format!(
-            "UPDATE trials SET paused_at = $2, updated_at = $3 WHERE id = $1 RETURNING {TRIAL_COLUMNS}"
+            "SELECT {TRIAL_COLUMNS}, {RAFFLE_COLUMNS} FROM {TRIAL_FROM} WHERE id = $1"
         ))
         .bind(id)
-        .bind(paused_at)
-        .bind(now)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;

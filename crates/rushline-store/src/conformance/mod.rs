@@ -21,6 +21,7 @@ mod health;
 mod identity;
 mod jobs;
 mod payments;
+mod raffles;
 mod reviews;
 mod trials;
 mod users;
@@ -123,4 +124,5 @@ pub const CASES: &[Case] = cases![
     reviews::reviews_rights_follow_orders_and_trial_slots,
     reviews::reviews_statistics_follow_every_write_in_its_transaction,
     reviews::reviews_list_in_every_sort_by_a_keyset,
+    raffles::raffles_a_hundred_thousand_entries_draw_alike_on_every_backend,
 ];

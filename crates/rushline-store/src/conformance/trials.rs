@@ -30,11 +30,12 @@ pub(super) async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
         closes_at: t0() + Duration::days(1),
         review_due_days: 14,
         allocation: Allocation::Fcfs,
+        raffle: None,
         paused_at: None,
         created_at: t0(),
         updated_at: t0(),
     };
-    store.create_trial(&trial).await.unwrap();
+    store.create_trial(&trial, None).await.unwrap();
     trial
 }
 
@@ -130,7 +131,7 @@ pub async fn trials_round_trip_change_only_while_scheduled_and_list(store: Arc<d
         opens_at: second.opens_at + Duration::hours(1),
         ..second.clone()
     };
-    store.create_trial(&later).await.unwrap();
+    store.create_trial(&later, None).await.unwrap();
     let by_seller = |after| TrialFilter {
         seller_id: Some(second.seller_id),
         after,

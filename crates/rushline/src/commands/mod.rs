@@ -4,6 +4,7 @@ pub mod admin;
 pub mod import_users;
 pub mod loadtest;
 pub mod migrate;
+pub mod raffle;
 pub mod serve;
 pub mod settle;
 

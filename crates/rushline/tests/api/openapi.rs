@@ -250,8 +250,8 @@ async fn the_waiting_room_event_stream_is_documented_event_by_event() {
 }
 
 /// The bounds the extractors enforce are in the document, so a client (or schemathesis) that
-/// keeps to the document is not refused: every list's `limit` is 1–100 and every
-/// `Idempotency-Key` 1–255 visible ASCII characters.
+/// keeps to the document is not refused: every list's `limit` is 1–100 (a published raffle draw's,
+/// a list of bare ids, 1–10,000) and every `Idempotency-Key` 1–255 visible ASCII characters.
 #[tokio::test]
 async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
     let app = TestApp::new(Backend::Sqlite).await;
@@ -263,9 +263,10 @@ async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
                 let schema = &parameter["schema"];
                 match (parameter["in"].as_str(), parameter["name"].as_str()) {
                     (Some("query"), Some("limit")) => {
+                        let most = if path.ends_with("/draw") { 10_000 } else { 100 };
                         assert_eq!(
                             (&schema["minimum"], &schema["maximum"]),
-                            (&serde_json::json!(1), &serde_json::json!(100)),
+                            (&serde_json::json!(1), &serde_json::json!(most)),
                             "{method} {path}: {schema}"
                         );
                         limits += 1;
@@ -286,5 +287,32 @@ async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
             }
         }
     }
-    assert_eq!((limits, keys), (10, 10));
+    assert_eq!((limits, keys), (15, 12));
+}
+
+/// A raffle's seed is secret until its draw: no schema but the published draw's has a `seed`
+/// property, so no view of a drop, a trial or anything else can carry it.
+#[tokio::test]
+async fn only_the_published_draw_carries_a_raffles_seed() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let doc = app.get("/openapi.json").await.json();
+    let with_seed: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, schema)| schema["properties"].get("seed").is_some())
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(with_seed, ["DrawView"]);
+    let operations: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, item)| item.to_string().contains("#/components/schemas/DrawView"))
+        .map(|(path, _)| path.clone())
+        .collect();
+    assert_eq!(
+        operations,
+        ["/api/v1/drops/{id}/draw", "/api/v1/trials/{id}/draw"]
+    );
 }

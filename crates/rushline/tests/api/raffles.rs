@@ -11,6 +11,8 @@ use rushline_testkit::{TestApp, TestResponse, TestUser, backend_test, orders_of_
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use rushline::raffle_verify::Subject;
+
 use crate::drops::purchase;
 
 /// A raffle drop of `quantity` units: opens in a minute, entries for ten minutes, a claim window
@@ -81,7 +83,7 @@ async fn view(app: &TestApp, drop: &Value) -> Value {
 
 /// Runs the raffle jobs' work at the current clock: the draw when due, then a sweep.
 async fn sweep(app: &TestApp) {
-    rushline_app::drops::raffle::advance(app.state(), app.clock.now())
+    rushline_app::raffles::advance(app.state(), app.clock.now())
         .await
         .unwrap();
 }
@@ -195,6 +197,14 @@ backend_test! {
             let expected = if i < 3 { "won" } else { "waitlisted" };
             assert_eq!(standing["status"], expected, "{i}");
         }
+        // The winners are told, once each; the others are not.
+        app.worker().run_due().await.unwrap();
+        for winner in &winners {
+            let mail = app.deliver_mail_to(&winner.email).await;
+            assert_eq!(mail.len(), 1, "{}", winner.email);
+            assert!(mail[0].contains("You won the raffle"), "{}", mail[0]);
+        }
+        assert!(app.deliver_mail_to(&by_entry(&order[3]).email).await.is_empty());
         let loser = purchase(&app.client(), by_entry(&order[5]), &drop, 1, "p-loser").await;
         loser.assert_status(StatusCode::FORBIDDEN);
         assert_eq!(loser.error_code(), "not_a_winner");
@@ -223,6 +233,8 @@ backend_test! {
             "won",
             "the cancelled place rolled to the next entrant"
         );
+        app.worker().run_due().await.unwrap();
+        assert_eq!(app.deliver_mail_to(&by_entry(&order[3]).email).await.len(), 1, "told too");
         assert_eq!(standing(&app, by_entry(&order[4]), &drop).await["status"], "waitlisted");
         let again = purchase(&app.client(), winners[2], &drop, 1, "p-2b").await;
         again.assert_status(StatusCode::FORBIDDEN);
@@ -328,4 +340,192 @@ backend_test! {
         let seller_entry = enter(&app, &seller, &drop, "k").await;
         seller_entry.assert_status(StatusCode::FORBIDDEN);
     }
+}
+
+backend_test! {
+    async fn rushline_raffle_verify_recomputes_a_published_draw_from_outside(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyers = app.users(Role::Buyer, 2_500).await;
+        let drop = raffle_drop(&app, &seller, 100, 1).await;
+        crate::drops::open(&app, &drop);
+        let client = app.client();
+        let entered = futures::future::join_all(buyers.iter().enumerate().map(|(i, buyer)| {
+            let (client, path) = (client.clone(), format!("/api/v1/drops/{}/entries", id(&drop)));
+            async move {
+                let key = format!("e-{i}");
+                client
+                    .send(Method::POST, &path, None, &[("authorization", &buyer.bearer()), ("idempotency-key", &key)])
+                    .await
+            }
+        }))
+        .await;
+        for response in &entered {
+            response.assert_status(StatusCode::CREATED);
+        }
+        app.clock.set(time(&drop["raffle"]["entries_close_at"]));
+        sweep(&app).await;
+
+        let (url, stop) = app.spawn().await;
+        let drop_id: Uuid = id(&drop).parse().unwrap();
+        let draw = rushline::raffle_verify::download(&url, Subject::Drop(drop_id), 1_000)
+            .await
+            .unwrap();
+        assert_eq!(draw.entrants.len(), 2_500);
+        let verified = rushline::raffle_verify::check(&draw).unwrap();
+        assert_eq!(verified.entrants, 2_500);
+        // The first hundred in that order are the ones offered a place.
+        let won: HashSet<Uuid> = draw.order[..100].iter().copied().collect();
+        for (i, buyer) in buyers.iter().enumerate().step_by(97) {
+            let standing = standing(&app, buyer, &drop).await;
+            let entry: Uuid = standing["entry_id"].as_str().unwrap().parse().unwrap();
+            let expected = if won.contains(&entry) { "won" } else { "waitlisted" };
+            assert_eq!(standing["status"], expected, "{i}");
+        }
+        stop.cancel();
+    }
+}
+
+backend_test! {
+    async fn a_raffle_trial_selects_its_testers_by_the_draw_and_passes_a_given_back_slot_on(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyers = app.users(Role::Buyer, 12).await;
+        let product = app.product(&seller, 59_000, 0).await;
+        let opens_at = app.clock.now() + Duration::minutes(1);
+        let created = app
+            .send(
+                Method::POST,
+                "/api/v1/trials",
+                Some(json!({
+                    "product_id": product.id,
+                    "title": "Draw for the Aurora",
+                    "slots": 4,
+                    "opens_at": opens_at,
+                    "closes_at": opens_at + Duration::days(1),
+                    "review_due_days": 7,
+                    "allocation": "raffle",
+                })),
+                &[("authorization", &seller.bearer())],
+            )
+            .await;
+        created.assert_status(StatusCode::CREATED);
+        let trial = created.json();
+        assert_eq!(trial["allocation"], "raffle");
+        assert_eq!(trial["raffle"]["entries_close_at"], trial["closes_at"]);
+        assert!(trial["raffle"].get("claim_window_minutes").is_none());
+        let path = |suffix: &str| format!("/api/v1/trials/{}/{suffix}", id(&trial));
+
+        app.clock.set(opens_at);
+        let apply = app
+            .send(Method::POST, &path("apply"), None, &[("authorization", &buyers[0].bearer()), ("idempotency-key", "a")])
+            .await;
+        apply.assert_status(StatusCode::CONFLICT);
+        assert_eq!(apply.error_code(), "raffle_only");
+        let mut entries = Vec::new();
+        for (i, buyer) in buyers.iter().enumerate() {
+            let entered = app
+                .send(
+                    Method::POST,
+                    &path("entries"),
+                    Some(json!({"motivation": format!("tester {i}")})),
+                    &[("authorization", &buyer.bearer()), ("idempotency-key", "t")],
+                )
+                .await;
+            entered.assert_status(StatusCode::CREATED);
+            entries.push(entered.json()["entry_id"].as_str().unwrap().to_owned());
+        }
+        // Paused, the trial takes no entries; a retry of one still gets its answer.
+        act_on(&app, &seller, &path("pause")).await.assert_status(StatusCode::OK);
+        let latecomer = app.user(Role::Buyer).await;
+        let paused = app
+            .send(Method::POST, &path("entries"), None, &[("authorization", &latecomer.bearer()), ("idempotency-key", "t")])
+            .await;
+        assert_eq!(paused.error_code(), "paused");
+        act_on(&app, &seller, &path("resume")).await.assert_status(StatusCode::OK);
+
+        // The draw at the close selects four, in draw order, as first-come selections.
+        let closes_at = time(&trial["closes_at"]);
+        app.clock.set(closes_at);
+        sweep(&app).await;
+        sweep(&app).await;
+        let (url, stop) = app.spawn().await;
+        let draw = rushline::raffle_verify::download(&url, Subject::Trial(id(&trial).parse().unwrap()), 5)
+            .await
+            .unwrap();
+        rushline::raffle_verify::check(&draw).unwrap();
+        stop.cancel();
+        let by_entry = |entry: &Uuid| {
+            &buyers[entries.iter().position(|id| id == &entry.to_string()).unwrap()]
+        };
+        let selected: Vec<&TestUser> = draw.order[..4].iter().map(by_entry).collect();
+        for (i, tester) in selected.iter().enumerate() {
+            let mine = crate::trials::my_trials(&app, tester).await;
+            assert_eq!(mine.len(), 1, "{i}");
+            assert_eq!(mine[0]["status"], "selected");
+            assert_eq!(mine[0]["application_id"], draw.order[i].to_string(), "the entry is the application");
+            let standing = trial_standing(&app, tester, &trial).await;
+            assert_eq!(standing["status"], "won");
+        }
+        let fifth = by_entry(&draw.order[4]);
+        assert!(crate::trials::my_trials(&app, fifth).await.is_empty());
+        assert_eq!(trial_standing(&app, fifth, &trial).await["status"], "waitlisted");
+        let view = app.get(&format!("/api/v1/trials/{}", id(&trial))).await.json();
+        assert_eq!(view["remaining"], 0);
+        assert_eq!(view["raffle"]["entrants"], 12);
+
+        // The second selected gives the slot back: the fifth in draw order gets it.
+        let cancel = format!("/api/v1/me/trials/{}/cancel", draw.order[1]);
+        act_on(&app, selected[1], &cancel).await.assert_status(StatusCode::OK);
+        sweep(&app).await;
+        assert_eq!(trial_standing(&app, selected[1], &trial).await["status"], "expired");
+        assert_eq!(trial_standing(&app, fifth, &trial).await["status"], "won");
+        assert_eq!(crate::trials::my_trials(&app, fifth).await[0]["status"], "selected");
+        let sixth = by_entry(&draw.order[5]);
+        assert_eq!(trial_standing(&app, sixth, &trial).await["status"], "waitlisted");
+
+        // After the first review deadline nothing rolls any more, and the rest have lost.
+        app.clock.set(closes_at + Duration::days(7));
+        sweep(&app).await;
+        assert_eq!(trial_standing(&app, sixth, &trial).await["status"], "lost");
+        let testers = app
+            .state()
+            .store
+            .list_applications(&rushline_store::ApplicationFilter {
+                trial_id: Some(id(&trial).parse().unwrap()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(testers.len(), 5);
+        assert_eq!(
+            testers.iter().filter(|a| a.status.as_str() != "cancelled").count(),
+            4,
+            "never more testers than slots"
+        );
+    }
+}
+
+async fn act_on(app: &TestApp, user: &TestUser, path: &str) -> TestResponse {
+    app.send(
+        Method::POST,
+        path,
+        None,
+        &[("authorization", &user.bearer())],
+    )
+    .await
+}
+
+async fn trial_standing(app: &TestApp, buyer: &TestUser, trial: &Value) -> Value {
+    let response = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/trials/{}/entries/me", id(trial)),
+            None,
+            &[("authorization", &buyer.bearer())],
+        )
+        .await;
+    response.assert_status(StatusCode::OK);
+    response.json()
 }

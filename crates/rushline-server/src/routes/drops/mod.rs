@@ -5,7 +5,6 @@ mod delete;
 mod get;
 mod list;
 mod purchase;
-mod raffle;
 mod update;
 
 use chrono::{DateTime, Utc};
@@ -14,13 +13,14 @@ use rushline_domain::raffle::DEFAULT_CLAIM_WINDOW_MINUTES;
 use rushline_domain::waiting_room::{DEFAULT_PREQUEUE_MINUTES, DEFAULT_SESSION_MINUTES};
 use rushline_domain::{Allocation, DropStatus, RaffleTerms, WaitingRoomTerms, Won};
 use rushline_gate::PoolKey;
-use rushline_store::{ProductDrop, RaffleSettings, WaitingRoomSettings};
+use rushline_store::{ProductDrop, WaitingRoomSettings};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::routes::raffles::RaffleView;
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -28,9 +28,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create::create, list::list))
         .routes(routes!(get::get, update::update, delete::delete))
         .routes(routes!(purchase::purchase))
-        .routes(routes!(raffle::enter))
-        .routes(routes!(raffle::standing))
-        .routes(routes!(raffle::draw))
 }
 
 /// A drop as buyers and sellers see it.
@@ -59,32 +56,6 @@ pub(crate) struct DropView {
     allocation: Allocation,
     /// A raffle drop's raffle; null for first come, first served.
     raffle: Option<RaffleView>,
-}
-
-/// A raffle drop's raffle as everyone sees it: never its seed before the draw.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct RaffleView {
-    entries_close_at: DateTime<Utc>,
-    claim_window_minutes: i32,
-    /// SHA-256 (hex) of the secret seed the draw will use, published from the drop's creation;
-    /// the seed itself is published at the draw (`GET /api/v1/drops/{id}/draw`).
-    seed_commitment: String,
-    /// Null until the draw.
-    drawn_at: Option<DateTime<Utc>>,
-    /// Entries in the draw; null until the draw.
-    entrants: Option<i64>,
-}
-
-impl From<&RaffleSettings> for RaffleView {
-    fn from(raffle: &RaffleSettings) -> Self {
-        Self {
-            entries_close_at: raffle.entries_close_at,
-            claim_window_minutes: raffle.claim_window_minutes,
-            seed_commitment: raffle.seed_commitment.clone(),
-            drawn_at: raffle.drawn_at,
-            entrants: raffle.entrants,
-        }
-    }
 }
 
 /// A raffle's terms; absent fields take their defaults.
@@ -179,7 +150,7 @@ impl DropView {
             opens_at: drop.opens_at,
             closes_at: drop.closes_at,
             per_user_limit: drop.per_user_limit,
-            status: rushline_app::drops::raffle::status(drop, state.clock.now(), remaining),
+            status: rushline_app::raffles::status(drop, state.clock.now(), remaining),
             waiting_room: drop.waiting_room.map(WaitingRoom::from),
             queue_seed: drop.queue_seed.clone(),
             allocation: drop.allocation,

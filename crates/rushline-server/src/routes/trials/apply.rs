@@ -33,7 +33,7 @@ pub(crate) struct ApplyResponse {
     review_due_at: DateTime<Utc>,
 }
 
-errors!(ApplyErrors: [IdempotencyKeyRequired, InvalidIdempotencyKey, Unauthorized, Forbidden, TrialBarred, NotFound, TrialFull, AlreadyApplied, NotOpen, Closed, Paused, RequestInProgress, ValidationFailed, IdempotencyMismatch, GateUnavailable, DatabaseUnavailable]);
+errors!(ApplyErrors: [IdempotencyKeyRequired, InvalidIdempotencyKey, Unauthorized, Forbidden, TrialBarred, NotFound, TrialFull, AlreadyApplied, NotOpen, Closed, Paused, RaffleOnly, RequestInProgress, ValidationFailed, IdempotencyMismatch, GateUnavailable, DatabaseUnavailable]);
 
 /// Applies for a slot of an open trial: JWT → window and pause check → one atomic step in the
 /// claim gate (the trial's pool `trial:<id>`, one slot per buyer) → group-committed application

@@ -2,8 +2,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rushline_app::trials;
-use rushline_domain::TrialTerms;
 use rushline_domain::trial::DEFAULT_REVIEW_DUE_DAYS;
+use rushline_domain::{Allocation, TrialTerms};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -31,6 +31,10 @@ pub(crate) struct CreateTrial {
     /// Days a selected tester has to post a review, 1–365; default 14.
     #[serde(default = "default_review_due_days")]
     review_due_days: i64,
+    /// `fcfs` (default): every applicant who gets a slot is selected at once; `raffle`: entries
+    /// until `closes_at`, then a verifiable draw selects `slots` of them.
+    #[serde(default)]
+    allocation: Allocation,
 }
 
 fn default_review_due_days() -> i64 {
@@ -66,7 +70,8 @@ pub(crate) async fn create(
         review_due_days: body.review_due_days,
     };
     let key = key.as_ref().map(|key| key.0.as_str());
-    let trial = trials::create_trial(&state, seller, key, body.product_id, terms).await?;
+    let trial =
+        trials::create_trial(&state, seller, key, body.product_id, terms, body.allocation).await?;
     Ok((
         StatusCode::CREATED,
         Json(TrialView::of(&state, &trial).await?),

@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::routes::raffles::RaffleView;
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -52,8 +53,11 @@ pub(crate) struct TrialView {
     review_due_days: i32,
     /// `scheduled` → `open` → `full` | `closed`; `paused` while its seller has paused it.
     status: TrialStatus,
-    /// How testers are chosen: `fcfs` (first come, first served) for now.
+    /// How testers are chosen: `fcfs` (first come, first served, `POST …/apply`) or `raffle`
+    /// (entries until `closes_at`, `POST …/entries`, then a verifiable draw).
     allocation: Allocation,
+    /// A raffle trial's raffle; null for first come.
+    raffle: Option<RaffleView>,
     /// Applications recorded (a first-come trial records only selections; a refused applicant
     /// leaves no trace).
     applicants: i64,
@@ -88,6 +92,7 @@ impl TrialView {
                 remaining,
             ),
             allocation: trial.allocation,
+            raffle: trial.raffle.as_ref().map(RaffleView::from),
             applicants,
         })
     }
