@@ -125,6 +125,8 @@ error_codes! {
     AlreadyEntered = ("already_entered", 409),
     /// The drop or trial is first come, first served: it takes no entries and has no draw.
     NotARaffle = ("not_a_raffle", 409),
+    /// The settlement was paid out already: it never changes again.
+    SettlementPaid = ("settlement_paid", 409),
     /// The trial draws its testers: enter its raffle (`POST /api/v1/trials/{id}/entries`).
     RaffleOnly = ("raffle_only", 409),
     /// The raffle has not been drawn yet: its seed stays secret until then.

@@ -21,6 +21,8 @@ pub mod payments;
 pub mod raffles;
 pub mod reviews;
 pub mod rooms;
+pub mod settlement;
+pub mod stats;
 pub mod trials;
 
 use std::sync::Arc;
@@ -40,6 +42,7 @@ use crate::drops::DropCache;
 use crate::identity::{AccessTokens, IdentityPolicy, Passwords};
 use crate::payments::Payments;
 use crate::rooms::WaitingRooms;
+use crate::settlement::SettlementSettings;
 use crate::trials::{TrialCache, TrialSettings};
 
 pub use error::{AppError, ErrorCode};
@@ -75,6 +78,8 @@ pub struct App {
     pub orders: OrderSettings,
     /// The share of a completed order's paid amount its buyer earns in points.
     pub earn_rate: EarnRate,
+    /// The business day's zone and the fees of settlements.
+    pub settlement: SettlementSettings,
     /// The payment providers, each behind a timeout, retries and a circuit breaker.
     pub payments: Payments,
     pub passwords: Passwords,

@@ -22,6 +22,7 @@ mod postgres;
 pub mod raffle;
 mod redis_mutex;
 mod report;
+pub mod settlement;
 
 use std::time::Duration;
 

@@ -28,3 +28,16 @@ async fn every_strategy_passes_its_oversell_check() {
         assert_eq!(measurement.check, Ok(()), "{}", strategy.name());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settling_a_small_day_passes_its_checks_on_both_backends() {
+    use rushline_bench::settlement::{SettleBackend, run};
+    let mut backends = vec![SettleBackend::Sqlite];
+    if rushline_testkit::postgres_url().is_some() {
+        backends.push(SettleBackend::Postgres);
+    }
+    for backend in backends {
+        let measurement = run(backend, 2_000, 10).await.unwrap();
+        assert_eq!(measurement.check, Ok(()), "{}", backend.name());
+    }
+}

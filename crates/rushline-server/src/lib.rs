@@ -7,6 +7,7 @@
 //! client sees one error shape.
 
 pub mod auth;
+mod charts;
 mod error;
 mod extract;
 mod metrics;

@@ -197,6 +197,8 @@ fn add_error_codes(responses: &mut BTreeMap<String, RefOr<Response>>, codes: &[E
         (name = "orders", description = "Orders through their lifecycle: payment, shipping, delivery, cancel, return"),
         (name = "queue", description = "The waiting room in front of a drop: places, passes, events and numbers"),
         (name = "reviews", description = "Product reviews by buyers and testers, and their statistics kept as counters"),
+        (name = "settlements", description = "What sellers are owed per business day, and payouts"),
+        (name = "stats", description = "Sellers' statistics per day, drop, product and trial, and charts of them"),
         (name = "raffles", description = "Raffle drops: entries, a draw anyone can verify (commit and reveal), winners who buy in turn within claim windows"),
         (name = "trials", description = "Trial campaigns: slots claimed first come, first served, testers and their reviews' deadlines"),
         (name = "admin", description = "Operator tasks for admins: bulk import of accounts"),

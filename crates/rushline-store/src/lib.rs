@@ -18,6 +18,8 @@ pub mod payments;
 pub mod points;
 pub mod raffles;
 pub mod reviews;
+pub mod settlements;
+pub mod stats;
 pub mod trials;
 pub mod users;
 
@@ -55,6 +57,11 @@ pub use reviews::{
     NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewKey, ReviewQuery,
     ReviewRight, ReviewSort, ReviewStore,
 };
+pub use settlements::{
+    SETTLEMENT_PAID, SETTLEMENTS_REVISION_KEY, Settlement, SettlementFilter, SettlementKey,
+    SettlementLine, SettlementRun, SettlementStore,
+};
+pub use stats::{ProductRating, SellerDay, StatsStore};
 pub use trials::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, NewApplication,
     TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter, TrialStore,
@@ -79,6 +86,8 @@ pub trait Store:
     + TrialStore
     + ReviewStore
     + RaffleStore
+    + SettlementStore
+    + StatsStore
     + Send
     + Sync
     + 'static

@@ -16,9 +16,10 @@ use rushline_app::drops::DropCache;
 use rushline_app::identity::{AccessTokens, IdentityPolicy, Passwords};
 use rushline_app::payments::{BreakerSettings, Payments, Toss};
 use rushline_app::rooms::WaitingRooms;
+use rushline_app::settlement::SettlementSettings;
 use rushline_app::trials::{TrialCache, TrialSettings};
 use rushline_app::{App, OrderSettings};
-use rushline_domain::{Clock, EarnRate};
+use rushline_domain::{Clock, EarnRate, FeeRate};
 use rushline_gate::{Gate, MemoryGate, MemoryRoom, RedisGate, RedisRoom, WaitingRoom};
 use rushline_jobs::{Worker, WorkerOptions};
 use rushline_mail::{FileMailer, Mailer, SmtpMailer};
@@ -104,6 +105,17 @@ impl Rushline {
             },
             earn_rate: EarnRate::from_fraction(config.points.earn_rate)
                 .context("points.earn_rate must be between 0 and 1")?,
+            settlement: SettlementSettings {
+                zone: config
+                    .settlement
+                    .timezone
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("settlement.timezone: {e}"))?,
+                platform_fee: FeeRate::from_fraction(config.settlement.platform_fee_rate)
+                    .context("settlement.platform_fee_rate must be between 0 and 1")?,
+                payment_fee: FeeRate::from_fraction(config.settlement.payment_fee_rate)
+                    .context("settlement.payment_fee_rate must be between 0 and 1")?,
+            },
             passwords,
             limiter,
             mailer: mailer(&config)?,

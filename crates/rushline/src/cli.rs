@@ -30,6 +30,8 @@ pub enum Command {
     Admin(commands::admin::Command),
     /// Import verified buyer and seller accounts from a CSV or JSON-lines file.
     ImportUsers(commands::import_users::Args),
+    /// Settle a business day: what each seller is owed for their orders completed that day.
+    Settle(commands::settle::Args),
     /// Raffles, from the outside: check a published draw.
     #[command(subcommand)]
     Raffle(commands::raffle::Command),
@@ -49,6 +51,7 @@ impl Cli {
             Command::Migrate => commands::migrate::run(self.config.as_deref()),
             Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
             Command::ImportUsers(args) => commands::import_users::run(self.config.as_deref(), args),
+            Command::Settle(args) => commands::settle::run(self.config.as_deref(), args),
             Command::Raffle(command) => commands::raffle::run(command),
             Command::Loadtest(command) => commands::loadtest::run(command),
         };

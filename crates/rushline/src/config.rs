@@ -28,6 +28,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
     pub points: PointsConfig,
+    pub settlement: SettlementConfig,
     pub trials: TrialsConfig,
     pub payments: PaymentsConfig,
     pub mail: MailConfig,
@@ -167,6 +168,27 @@ impl Default for OrdersConfig {
             deliver_after: DAY,
             return_window: DAY,
             return_process: DAY,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettlementConfig {
+    /// The time zone whose calendar days are business days (an IANA name).
+    pub timezone: String,
+    /// The platform's fee, of the gross after seller-funded discounts, 0 to 1.
+    pub platform_fee_rate: f64,
+    /// The payment provider's fee, of the same base, 0 to 1.
+    pub payment_fee_rate: f64,
+}
+
+impl Default for SettlementConfig {
+    fn default() -> Self {
+        Self {
+            timezone: "Asia/Seoul".to_owned(),
+            platform_fee_rate: 0.05,
+            payment_fee_rate: 0.033,
         }
     }
 }
@@ -464,6 +486,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
             points: PointsConfig::default(),
+            settlement: SettlementConfig::default(),
             trials: TrialsConfig::default(),
             payments: PaymentsConfig::default(),
             mail: MailConfig::default(),
@@ -853,6 +876,32 @@ impl Config {
                 key: "points.earn_rate",
                 message: format!("must be between 0 and 1, got {}", self.points.earn_rate),
             });
+        }
+        if self.settlement.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(ConfigError::Invalid {
+                key: "settlement.timezone",
+                message: format!(
+                    "{:?} is not an IANA time zone name (such as Asia/Seoul)",
+                    self.settlement.timezone
+                ),
+            });
+        }
+        for (key, rate) in [
+            (
+                "settlement.platform_fee_rate",
+                self.settlement.platform_fee_rate,
+            ),
+            (
+                "settlement.payment_fee_rate",
+                self.settlement.payment_fee_rate,
+            ),
+        ] {
+            if rushline_domain::FeeRate::from_fraction(rate).is_none() {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("must be between 0 and 1, got {rate}"),
+                });
+            }
         }
         if !(1..=3650).contains(&self.trials.overdue_bar_days) {
             return Err(ConfigError::Invalid {

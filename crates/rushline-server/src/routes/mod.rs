@@ -12,6 +12,8 @@ mod products;
 mod queue;
 mod raffles;
 mod reviews;
+mod settlements;
+mod stats;
 mod trials;
 
 use rushline_app::ErrorCode;
@@ -36,6 +38,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(trials::router())
         .merge(reviews::router())
         .merge(raffles::router())
+        .merge(settlements::router())
+        .merge(stats::router())
 }
 
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).

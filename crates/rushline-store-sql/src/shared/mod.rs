@@ -21,6 +21,8 @@ mod payments;
 mod points;
 mod raffles;
 mod reviews;
+mod settlements;
+mod stats;
 mod trials;
 mod users;
 

@@ -31,6 +31,10 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "raffle_entries_one_per_user",
     ),
     ("raffle_places.entry_id", "raffle_places_entry"),
+    (
+        "settlements.seller_id, settlements.business_day, settlements.revision",
+        "settlements_revision_key",
+    ),
 ];
 
 /// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message

@@ -23,6 +23,7 @@ mod jobs;
 mod payments;
 mod raffles;
 mod reviews;
+mod settlements;
 mod trials;
 mod users;
 mod waiting_rooms;
@@ -124,5 +125,6 @@ pub const CASES: &[Case] = cases![
     reviews::reviews_rights_follow_orders_and_trial_slots,
     reviews::reviews_statistics_follow_every_write_in_its_transaction,
     reviews::reviews_list_in_every_sort_by_a_keyset,
+    settlements::settlements_settle_each_order_once_with_corrections_and_payouts,
     raffles::raffles_a_hundred_thousand_entries_draw_alike_on_every_backend,
 ];

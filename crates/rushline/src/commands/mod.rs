@@ -6,6 +6,7 @@ pub mod loadtest;
 pub mod migrate;
 pub mod raffle;
 pub mod serve;
+pub mod settle;
 
 use std::path::Path;
 

@@ -21,4 +21,6 @@ mod queue;
 mod raffles;
 mod redemption;
 mod reviews;
+mod settlements;
+mod stats;
 mod trials;

@@ -1,0 +1,180 @@
+//! Seller statistics: per business day from the rows the daily job rolls up (and the day's
+//! settlements), per drop from the drop's claims (the rows its sale wrote, bounded by its
+//! quantity), per product from the review counters, per trial from its counts.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use rushline_domain::Role;
+use rushline_domain::settlement::business_day_of;
+use rushline_store::{
+    DropFilter, ProductDrop, ProductRating, SellerDay, Trial, TrialFilter, drop_pool_key,
+};
+use uuid::Uuid;
+
+use crate::trials::TrialStats;
+use crate::{App, AppError, AuthUser, ErrorCode};
+
+/// The longest range one request may ask for, in days.
+pub const MAX_DAYS: i64 = 366;
+/// Drops and trials of a range, at most.
+const MAX_CAMPAIGNS: u32 = 1_000;
+
+/// One drop's sale.
+#[derive(Debug, Clone)]
+pub struct DropStats {
+    pub drop: ProductDrop,
+    /// Units held by orders now (released ones went back on sale).
+    pub units_sold: i64,
+    /// Units sold per unit offered, 0 to 1.
+    pub sell_through: f64,
+    /// From `opens_at` to the last unit granted, once every unit is sold.
+    pub time_to_sell_out: Option<TimeDelta>,
+    /// The most purchases granted within one second.
+    pub peak_purchases_per_second: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SellerStats {
+    pub seller_id: Uuid,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: Vec<SellerDay>,
+    pub drops: Vec<DropStats>,
+    pub products: Vec<ProductRating>,
+    pub trials: Vec<(Trial, TrialStats)>,
+}
+
+/// Whose statistics `caller` asks for: their own as a seller (naming another seller is a 404,
+/// as for anything of another seller's), anyone's as an admin, who must name one.
+pub fn subject(caller: AuthUser, seller_id: Option<Uuid>) -> Result<Uuid, AppError> {
+    match (caller.role, seller_id) {
+        (Role::Admin, Some(seller)) => Ok(seller),
+        (Role::Admin, None) => Err(AppError::new(
+            ErrorCode::InvalidQuery,
+            "an admin names the seller with seller_id",
+        )),
+        (Role::Seller, None) => Ok(caller.id),
+        (Role::Seller, Some(seller)) if seller == caller.id => Ok(seller),
+        (Role::Seller, Some(_)) => Err(AppError::not_found()),
+        (Role::Buyer, _) => Err(AppError::forbidden()),
+    }
+}
+
+/// The days asked for: by default the 30 days up to yesterday (today is rolled up tomorrow).
+pub fn range(
+    app: &App,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let yesterday = business_day_of(app.clock.now(), app.settlement.zone)
+        .pred_opt()
+        .unwrap_or(NaiveDate::MIN);
+    let to = to.unwrap_or(yesterday);
+    let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(NaiveDate::MIN));
+    if from > to || (to - from).num_days() >= MAX_DAYS {
+        return Err(AppError::new(
+            ErrorCode::InvalidQuery,
+            format!("from must be on or before to, and at most {MAX_DAYS} days before it"),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Everything about `seller` from `from` to `to`: drops and trials count by the day they open.
+pub async fn seller_stats(
+    app: &App,
+    seller: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<SellerStats, AppError> {
+    let zone = app.settlement.zone;
+    let in_range = |at: DateTime<Utc>| (from..=to).contains(&business_day_of(at, zone));
+    let days = app.store.seller_days(seller, from, to).await?;
+    let products = app.store.product_ratings(seller).await?;
+    let drops = app
+        .store
+        .list_drops(&DropFilter {
+            seller_id: Some(seller),
+            window: None,
+            limit: MAX_CAMPAIGNS,
+        })
+        .await?;
+    let mut drop_stats = Vec::new();
+    for drop in drops.into_iter().filter(|d| in_range(d.opens_at)) {
+        drop_stats.push(sale(app, drop).await?);
+    }
+    let trials = app
+        .store
+        .list_trials(&TrialFilter {
+            seller_id: Some(seller),
+            product_id: None,
+            window: None,
+            after: None,
+            limit: MAX_CAMPAIGNS,
+        })
+        .await?;
+    let owner = AuthUser {
+        id: seller,
+        role: Role::Seller,
+    };
+    let mut trial_stats = Vec::new();
+    for trial in trials.into_iter().filter(|t| in_range(t.opens_at)) {
+        let stats = crate::trials::stats(app, owner, trial.id).await?;
+        trial_stats.push((trial, stats));
+    }
+    Ok(SellerStats {
+        seller_id: seller,
+        from,
+        to,
+        days,
+        drops: drop_stats,
+        products,
+        trials: trial_stats,
+    })
+}
+
+/// The drop, when `caller` is its seller or an admin (404 for anyone else), and its units
+/// granted over time: `(claimed_at, units granted so far)` in grant (`seq`) order.
+pub async fn sellout(
+    app: &App,
+    caller: AuthUser,
+    drop_id: Uuid,
+) -> Result<(ProductDrop, Vec<(DateTime<Utc>, i64)>), AppError> {
+    let drop = app.store.drop_by_id(drop_id).await?;
+    if drop.seller_id != caller.id && !caller.is_admin() {
+        return Err(AppError::not_found());
+    }
+    let (_, mut claims) = app.store.pool_snapshot(&drop_pool_key(drop.id)).await?;
+    claims.sort_by_key(|c| c.seq);
+    let mut sold = 0;
+    let series = claims
+        .iter()
+        .map(|c| {
+            sold += i64::from(c.qty);
+            (c.claimed_at, sold)
+        })
+        .collect();
+    Ok((drop, series))
+}
+
+async fn sale(app: &App, drop: ProductDrop) -> Result<DropStats, AppError> {
+    let (_, claims) = app.store.pool_snapshot(&drop_pool_key(drop.id)).await?;
+    let units_sold: i64 = claims.iter().map(|c| i64::from(c.qty)).sum();
+    let mut per_second: HashMap<i64, i64> = HashMap::new();
+    for claim in &claims {
+        *per_second.entry(claim.claimed_at.timestamp()).or_default() += 1;
+    }
+    let last = claims.iter().map(|c| c.claimed_at).max();
+    #[expect(clippy::cast_precision_loss, reason = "units of a drop, at most 10^7")]
+    let sell_through = units_sold as f64 / drop.quantity.max(1) as f64;
+    Ok(DropStats {
+        units_sold,
+        sell_through,
+        time_to_sell_out: last
+            .filter(|_| units_sold >= drop.quantity)
+            .map(|last| last - drop.opens_at),
+        peak_purchases_per_second: per_second.into_values().max().unwrap_or(0),
+        drop,
+    })
+}
