@@ -41,7 +41,7 @@ backend_test! {
         sign_up(&app, "minji@example.com").await.assert_status(StatusCode::CREATED);
 
         app.worker().run_due().await.unwrap();
-        let jobs = app.state().store.list_jobs(None, 10).await.unwrap();
+        let jobs = app.state().store.list_jobs(None, 100).await.unwrap();
         let mail = jobs.iter().find(|j| j.kind == "send_mail").unwrap();
         assert_eq!(mail.status, JobStatus::Queued, "a failed delivery is retried: {mail:?}");
         assert_eq!(mail.attempts, 1);
