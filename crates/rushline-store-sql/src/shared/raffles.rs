@@ -371,15 +371,18 @@ impl RaffleStore for SqlStore {
         }
         // Nothing left to offer once the window for offers has ended, or once every place was
         // offered and none is still open.
-        let waiting: bool = sqlx::query_scalar(
-            "SELECT COUNT(*) > 0 FROM raffle_places WHERE raffle_id = $1 AND (offered_at IS NULL \
-             OR (outcome IS NULL AND claim_until > $2) OR outcome = 'purchased')",
+        // The first match ends it: a count would read every place of a million-entry raffle
+        // every second.
+        let waiting = sqlx::query(
+            "SELECT 1 FROM raffle_places WHERE raffle_id = $1 AND (offered_at IS NULL \
+             OR (outcome IS NULL AND claim_until > $2) OR outcome = 'purchased') LIMIT 1",
         )
         .bind(sweep.raffle_id)
         .bind(sweep.now)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(map_err)?;
+        .map_err(map_err)?
+        .is_some();
         let exhausted = sweep.now >= sweep.offers_end_at || !waiting;
         if exhausted {
             sqlx::query("UPDATE raffles SET exhausted_at = $2 WHERE subject_id = $1")
