@@ -72,5 +72,6 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
     crate::trials::register_jobs(&mut registry, app);
     crate::raffles::register_jobs(&mut registry, app);
     crate::settlement::register_jobs(&mut registry, app);
+    crate::notifications::register_jobs(&mut registry, app);
     registry
 }

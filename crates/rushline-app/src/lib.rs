@@ -7,6 +7,7 @@
 //! It knows no HTTP: no axum, no status codes, no OpenAPI. Every refusal is an [`AppError`] with
 //! an [`ErrorCode`], which the server turns into a response in one place.
 
+pub mod breaker;
 pub mod cart;
 pub mod catalog;
 pub mod claims;
@@ -16,6 +17,7 @@ mod error;
 pub mod identity;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod raffles;
@@ -23,6 +25,7 @@ pub mod reviews;
 pub mod rooms;
 pub mod settlement;
 pub mod stats;
+pub mod streams;
 pub mod trials;
 
 use std::sync::Arc;
@@ -90,6 +93,8 @@ pub struct App {
     pub identity: IdentityPolicy,
     /// Product pages and listings, cached and invalidated across nodes.
     pub catalog: Catalog,
+    /// The Slack client, the delivery settings and the inbox streams.
+    pub notifications: crate::notifications::Notifications,
 }
 
 /// How orders move through time.

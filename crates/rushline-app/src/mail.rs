@@ -25,6 +25,7 @@ impl Job for SendMail {
             to: self.0.to,
             subject: REMOVED.to_owned(),
             text: REMOVED.to_owned(),
+            message_id: self.0.message_id,
         })
     }
 }

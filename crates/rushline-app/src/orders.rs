@@ -2,11 +2,13 @@
 //! the order's stock back to the gate when it leaves a status that holds stock.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use rushline_domain::notification::Event;
 use rushline_domain::{FieldErrors, OrderStatus};
 use rushline_gate::PoolKey;
-use rushline_store::{DbError, ORDER_STATUS_CHANGED, Order, OrderTransition};
+use rushline_store::{Audience, DbError, ORDER_STATUS_CHANGED, Order, OrderTransition};
 use uuid::Uuid;
 
+use crate::notifications::notice;
 use crate::{App, AppError, ErrorCode};
 
 /// Orders moved per status per run of the lifecycle job; the next run (a second later) takes
@@ -175,11 +177,23 @@ pub async fn advance(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
     for (from, to, after, cause) in timed_steps(app) {
         // Pending orders are due by their hold's end; the others by their last status change.
         let due = app.store.orders_due(from, now - after, BATCH).await?;
-        for (id, since) in due {
+        for (id, buyer, since) in due {
             // Dated when it was due, not when this run noticed: history stays exact even if
             // the job was down, and the next step counts from there.
             let at = since + after;
             let mut change = OrderTransition::new(id, from, to, at, cause);
+            let told = match to {
+                OrderStatus::Expired => Some(Event::HoldExpired),
+                OrderStatus::Shipping => Some(Event::OrderShipped),
+                OrderStatus::Delivered => Some(Event::OrderDelivered),
+                _ => None,
+            };
+            if let Some(event) = told {
+                let order = [("order", id.to_string())];
+                change
+                    .jobs
+                    .push(notice(event, Audience::User { id: buyer }, id, order, at));
+            }
             if to == OrderStatus::Returned {
                 change.jobs =
                     crate::payments::refunds_for(app, id, "the order was returned", at).await?;

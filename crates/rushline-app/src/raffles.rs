@@ -10,23 +10,22 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::drop::{Window, window_status};
+use rushline_domain::notification::Event;
 use rushline_domain::raffle::{
     ALGORITHM, DEFAULT_CLAIM_WINDOW_MINUTES, PlaceOutcome, draw_order, seed_commitment,
 };
 use rushline_domain::trial::validate_motivation;
 use rushline_domain::{ApplicationStatus, DropStatus, EntryStatus};
 use rushline_gate::PoolKey;
-use rushline_jobs::{Job, Registry, new_job};
-use rushline_mail::Mail;
+use rushline_jobs::Registry;
 use rushline_store::{
-    ClaimWrite, CommitOutcome, DbError, NewEntry, ProductDrop, RaffleKind, RaffleSettings,
-    RaffleSweep, Store, Trial,
+    Audience, ClaimWrite, CommitOutcome, DbError, NewEntry, ProductDrop, RaffleKind,
+    RaffleSettings, RaffleSweep, Store, Trial,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::claims::{Creates, first_attempt, request_id};
-use crate::mail::SendMail;
+use crate::notifications::{notice, shown};
 use crate::{App, AppError, ErrorCode};
 
 /// Entry ids per page of a published draw, at most.
@@ -350,17 +349,6 @@ fn parse_cursor(cursor: &str) -> Option<(i64, Option<Uuid>)> {
     Some((index, Some(last.parse().ok()?)))
 }
 
-/// Tells everyone offered a place of a raffle at `offered_at`: enqueued with the offers.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RaffleOffers {
-    pub drop_id: Uuid,
-    pub offered_at: DateTime<Utc>,
-}
-
-impl Job for RaffleOffers {
-    const KIND: &'static str = "raffle_offers";
-}
-
 pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
     let sweeper = app.clone();
     registry.every(
@@ -375,15 +363,6 @@ pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
             }
         },
     );
-    let teller = app.clone();
-    registry.handle(move |job: RaffleOffers| {
-        let app = teller.clone();
-        async move {
-            tell(&app, &job)
-                .await
-                .map_err(|e| anyhow::anyhow!("telling raffle winners failed: {e:?}"))
-        }
-    });
 }
 
 /// Draws every raffle whose entries have closed, and sweeps every drawn one with places left to
@@ -417,6 +396,31 @@ async fn advance_drop(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), App
             .claim_window_minutes
             .unwrap_or(DEFAULT_CLAIM_WINDOW_MINUTES as i32),
     ));
+    let claim_until = (now + window).min(drop.closes_at);
+    let title = app.store.product(drop.product_id).await?.name;
+    // The first offers go to the draw's winners; later ones to entrants a place rolled down to.
+    let offered = if raffle.drawn_at.is_none_or(|drawn| drawn == now) {
+        Event::RaffleWon
+    } else {
+        Event::RaffleWaitlistPromoted
+    };
+    let offers = notice(
+        offered,
+        Audience::RaffleOffered {
+            raffle: drop.id,
+            at: now,
+        },
+        drop.id,
+        [("title", title.clone()), ("until", shown(claim_until))],
+        now,
+    );
+    let lost = notice(
+        Event::RaffleLost,
+        Audience::RaffleLosers { raffle: drop.id },
+        drop.id,
+        [("title", title)],
+        now,
+    );
     let swept = app
         .store
         .sweep_raffle(&RaffleSweep {
@@ -424,9 +428,10 @@ async fn advance_drop(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), App
             pool_key: drop.pool_key(),
             per_user_limit: i64::from(drop.per_user_limit),
             now,
-            claim_until: (now + window).min(drop.closes_at),
+            claim_until,
             offers_end_at: drop.closes_at,
-            job: offers_job(drop.id, now),
+            offers,
+            lost,
         })
         .await?;
     if swept.offered > 0 || swept.exhausted || raffle.drawn_at.is_none() {
@@ -449,8 +454,15 @@ async fn advance_trial(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), Ap
         app.trials.forget(trial.id).await;
         return Ok(());
     }
+    let lost = notice(
+        Event::TrialNotSelected,
+        Audience::RaffleLosers { raffle: trial.id },
+        trial.id,
+        [("title", trial.title.clone())],
+        now,
+    );
     if now >= trial.gives_back_until() {
-        app.store.exhaust_raffle(trial.id, now).await?;
+        app.store.exhaust_raffle(trial.id, now, &lost).await?;
         return Ok(());
     }
     let pool = PoolKey(trial.pool_key());
@@ -463,7 +475,7 @@ async fn advance_trial(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), Ap
         .next_places(trial.id, u32::try_from(free).unwrap_or(u32::MAX))
         .await?;
     if places.is_empty() {
-        app.store.exhaust_raffle(trial.id, now).await?;
+        app.store.exhaust_raffle(trial.id, now, &lost).await?;
         return Ok(());
     }
     for entry in places {
@@ -490,19 +502,6 @@ async fn advance_trial(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), Ap
     Ok(())
 }
 
-/// The job that tells those a sweep offers places at `offered_at`: one per sweep that offers any,
-/// in its transaction. Two sweeps in the same microsecond would both tell the union of their
-/// offers; each entrant's mail is enqueued once (`raffle_won:<entry>`) whatever the jobs.
-fn offers_job(drop_id: Uuid, offered_at: DateTime<Utc>) -> rushline_store::NewJob {
-    new_job(
-        &RaffleOffers {
-            drop_id,
-            offered_at,
-        },
-        offered_at,
-    )
-}
-
 /// Closes the raffle of drop `drop_id` to entries, orders the entrants as the published
 /// algorithm does, and records the order at `now`; returns how many entrants it drew.
 pub async fn hold_draw(
@@ -523,28 +522,4 @@ pub async fn hold_draw(
     metrics::histogram!("rushline_raffle_draw_seconds").record(started.elapsed().as_secs_f64());
     tracing::info!(drop = %drop_id, entrants = order.len(), elapsed = ?started.elapsed(), "raffle drawn");
     Ok(order.len())
-}
-
-/// Mails each entrant offered a place at the job's time, once each.
-async fn tell(app: &App, job: &RaffleOffers) -> Result<(), AppError> {
-    let drop = app.store.drop_by_id(job.drop_id).await?;
-    let product = app.store.product(drop.product_id).await?;
-    let now = app.clock.now();
-    for offer in app.store.offers_made(job.drop_id, job.offered_at).await? {
-        let mail = Mail {
-            to: offer.email,
-            subject: format!("You won the raffle for \"{}\"", product.name),
-            text: format!(
-                "Hello {}, you may buy \"{}\" until {}. After that, your place goes to the next \
-                 entrant in the draw.",
-                offer.name,
-                product.name,
-                offer.claim_until.to_rfc3339()
-            ),
-        };
-        let mut send = new_job(&SendMail(mail), now);
-        send.dedupe_key = Some(format!("raffle_won:{}", offer.entry_id));
-        app.store.enqueue(&send, now).await?;
-    }
-    Ok(())
 }

@@ -15,7 +15,7 @@ use rushline_store::{
 use uuid::Uuid;
 
 use crate::claims::{Creates, created_id};
-use crate::trials::status_mail;
+use crate::trials::status_notice;
 use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// Writes `buyer`'s review of `product_id`. With an idempotency `key`, a retry answers the
@@ -44,7 +44,7 @@ pub async fn create(
     // A tester hears back, as on every change of their application; once per application.
     let jobs = right
         .application_id
-        .map(|id| status_mail(id, ApplicationStatus::ReviewSubmitted, now))
+        .map(|id| status_notice(id, ApplicationStatus::ReviewSubmitted, now))
         .into_iter()
         .collect();
     let new = NewReview {

@@ -8,11 +8,9 @@
 //! `admit_waiting_rooms` job, so a room keeps its pace even when nobody polls.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use dashmap::DashMap;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use moka::future::Cache;
 use rushline_gate::room::{
@@ -24,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+pub use crate::streams::StreamGuard;
+use crate::streams::Streams;
 use crate::{App, AppError, ErrorCode};
 
 /// Sets passes apart from every other token signed with the same secret.
@@ -55,11 +55,8 @@ pub struct WaitingRooms {
     pub events_every: Duration,
     /// The seeds this node has published: a burst of readers at an opening records one once.
     seeds: Cache<Uuid, Arc<str>>,
-    open_streams: Arc<AtomicUsize>,
-    /// `/queue/events` streams open on this node, by buyer: each holds a connection and polls
-    /// the room, so one buyer may hold only `streams_per_user`.
-    user_streams: Arc<DashMap<Uuid, usize>>,
-    streams_per_user: usize,
+    /// `/queue/events` streams open on this node: each holds a connection and polls the room.
+    streams: Streams,
 }
 
 impl WaitingRooms {
@@ -85,9 +82,7 @@ impl WaitingRooms {
             idle_timeout,
             events_every,
             seeds: Cache::builder().max_capacity(10_000).build(),
-            open_streams: Arc::default(),
-            user_streams: Arc::default(),
-            streams_per_user,
+            streams: Streams::new("rushline_queue_event_streams", streams_per_user),
         }
     }
 
@@ -243,49 +238,12 @@ impl WaitingRooms {
     /// Counts an open `/queue/events` stream of `user` until the guard is dropped with the
     /// stream; 429 `too_many_streams` when the user has as many open on this node as one may.
     pub fn stream_opened(&self, user: Uuid) -> Result<StreamGuard, AppError> {
-        {
-            let mut open = self.user_streams.entry(user).or_insert(0);
-            if *open >= self.streams_per_user {
-                return Err(AppError::new(
-                    ErrorCode::TooManyStreams,
-                    format!(
-                        "at most {} event streams per buyer: close one first",
-                        self.streams_per_user
-                    ),
-                ));
-            }
-            *open += 1;
-        }
-        self.open_streams.fetch_add(1, Ordering::Relaxed);
-        metrics::gauge!("rushline_queue_event_streams").increment(1.0);
-        Ok(StreamGuard {
-            user,
-            open: self.open_streams.clone(),
-            by_user: self.user_streams.clone(),
-        })
+        self.streams.open(user)
     }
 
     /// `/queue/events` streams open on this node.
     pub fn open_event_streams(&self) -> usize {
-        self.open_streams.load(Ordering::Relaxed)
-    }
-}
-
-pub struct StreamGuard {
-    user: Uuid,
-    open: Arc<AtomicUsize>,
-    by_user: Arc<DashMap<Uuid, usize>>,
-}
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::Relaxed);
-        // The last stream of a buyer removes the entry: the map holds only buyers streaming now.
-        self.by_user.remove_if_mut(&self.user, |_, open| {
-            *open -= 1;
-            *open == 0
-        });
-        metrics::gauge!("rushline_queue_event_streams").decrement(1.0);
+        self.streams.count()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod coupon;
 pub mod drop;
 pub mod identity;
 pub mod money;
+pub mod notification;
 pub mod order;
 pub mod payment;
 pub mod points;

@@ -20,6 +20,10 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The `Message-ID` header, without its angle brackets: the same on every attempt to send
+    /// one message, so that a receiver can drop a second copy. A new one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 #[async_trait]
@@ -54,6 +58,7 @@ fn message(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
         .from(from.clone())
         .to(to)
         .subject(&mail.subject)
+        .message_id(mail.message_id.as_ref().map(|id| format!("<{id}>")))
         .header(ContentType::TEXT_PLAIN)
         .body(mail.text.clone())
         .map_err(|e| MailError::Message(e.to_string()))
@@ -151,6 +156,7 @@ mod tests {
             to: "minji@example.com".to_owned(),
             subject: "Your code".to_owned(),
             text: "Your code is 123456.".to_owned(),
+            message_id: None,
         }
     }
 
@@ -174,6 +180,24 @@ mod tests {
         );
         assert!(eml.contains("Subject: Your code"), "{eml}");
         assert!(eml.contains("Your code is 123456."), "{eml}");
+    }
+
+    #[tokio::test]
+    async fn a_given_message_id_is_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = FileMailer::new(dir.path(), "a@example.com").unwrap();
+        let mail = Mail {
+            message_id: Some("42.email@rushline".to_owned()),
+            ..welcome()
+        };
+        sink.send(&mail).await.unwrap();
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let eml = std::fs::read_to_string(file.path()).unwrap();
+        assert!(eml.contains("Message-ID: <42.email@rushline>"), "{eml}");
     }
 
     #[tokio::test]

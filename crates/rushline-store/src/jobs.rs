@@ -91,6 +91,9 @@ pub trait JobStore: Send + Sync {
     /// Adds a job; `None` when a job with the same dedupe key already exists.
     async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Option<Uuid>, DbError>;
 
+    /// Adds `jobs` in one transaction, skipping each whose dedupe key exists already.
+    async fn enqueue_all(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<(), DbError>;
+
     /// Takes up to `limit` jobs that are due (or whose previous holder's lease ran out), marks them
     /// running until `now + lease`, and counts the attempt. Two workers never take the same job
     /// while its lease lasts.

@@ -13,6 +13,7 @@ pub mod drops;
 mod error;
 pub mod identity;
 pub mod jobs;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod points;
@@ -44,15 +45,17 @@ pub use drops::{
 pub use error::DbError;
 pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode, VerifyOutcome};
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
+pub use notifications::{
+    Attempt, Audience, Delivery, DeliveryStatus, FanOut, Notification, NotificationStore, Outgoing,
+    WISHLIST_FULL, Wish,
+};
 pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,
     OrderStore, OrderTransition, Redemption,
 };
 pub use payments::{PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment, PaymentStore};
 pub use points::{PointEntry, PointStore};
-pub use raffles::{
-    Entry, NewEntry, Offer, RaffleKind, RaffleSettings, RaffleStore, RaffleSweep, Swept,
-};
+pub use raffles::{Entry, NewEntry, RaffleKind, RaffleSettings, RaffleStore, RaffleSweep, Swept};
 pub use reviews::{
     NewReview, REVIEWS_APPLICATION_KEY, REVIEWS_ONE_PER_BUYER, Review, ReviewKey, ReviewQuery,
     ReviewRight, ReviewSort, ReviewStore,
@@ -88,6 +91,7 @@ pub trait Store:
     + RaffleStore
     + SettlementStore
     + StatsStore
+    + NotificationStore
     + Send
     + Sync
     + 'static

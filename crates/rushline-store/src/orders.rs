@@ -172,14 +172,22 @@ pub trait OrderStore: Send + Sync {
     async fn transition_order(&self, change: &OrderTransition) -> Result<Order, DbError>;
 
     /// Up to `limit` orders in `status` whose status changed at or before `changed_before`
-    /// (for `pending_payment`: whose hold expires at or before it), oldest first, each with
-    /// that time.
+    /// (for `pending_payment`: whose hold expires at or before it), oldest first, each with its
+    /// buyer and that time.
     async fn orders_due(
         &self,
         status: OrderStatus,
         changed_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbError>;
+    ) -> Result<Vec<(Uuid, Uuid, DateTime<Utc>)>, DbError>;
+
+    /// Orders awaiting payment whose hold runs out in `(after, until]`, each with its buyer and
+    /// the hold's end.
+    async fn holds_expiring(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid, DateTime<Utc>)>, DbError>;
 
     /// Orders with their lines (no history), newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>, DbError>;

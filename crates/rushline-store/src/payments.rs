@@ -54,6 +54,7 @@ pub trait PaymentStore: Send + Sync {
         to: PaymentStatus,
         failure_code: Option<&str>,
         at: DateTime<Utc>,
+        jobs: &[NewJob],
     ) -> Result<(), DbError>;
 
     /// Marks the pending payment approved and applies `change` (pending → paid) in one

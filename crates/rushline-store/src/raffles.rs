@@ -95,7 +95,9 @@ pub struct RaffleSweep {
     /// No place is offered from this time on; the raffle is exhausted.
     pub offers_end_at: DateTime<Utc>,
     /// Enqueued with the offers, if any are made: tells those offered now.
-    pub job: NewJob,
+    pub offers: NewJob,
+    /// Enqueued when the raffle is exhausted: tells those never offered a place.
+    pub lost: NewJob,
 }
 
 /// What a sweep did.
@@ -105,15 +107,6 @@ pub struct Swept {
     pub offered: u64,
     /// Whether the raffle has nothing left to offer (it is not swept again).
     pub exhausted: bool,
-}
-
-/// Someone offered a place at a given time, to be told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    pub entry_id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub claim_until: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -173,9 +166,10 @@ pub trait RaffleStore: Send + Sync {
     ) -> Result<(), DbError>;
 
     /// Marks the raffle as having nothing left to offer.
-    async fn exhaust_raffle(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), DbError>;
-
-    /// The places of the raffle offered at `offered_at`, with whom to tell.
-    async fn offers_made(&self, id: Uuid, offered_at: DateTime<Utc>)
-    -> Result<Vec<Offer>, DbError>;
+    async fn exhaust_raffle(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        lost: &NewJob,
+    ) -> Result<(), DbError>;
 }

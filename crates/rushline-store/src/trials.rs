@@ -81,8 +81,8 @@ pub struct NewApplication {
     /// The buyer is refused (`TrialBarred`) if one of their reviews went overdue after this.
     pub barred_if_overdue_after: DateTime<Utc>,
     pub claim: ClaimRow,
-    /// Enqueued with the application: the mail that tells the tester.
-    pub job: NewJob,
+    /// Enqueued with the application: telling the tester now, and reminding them of the review.
+    pub jobs: Vec<NewJob>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

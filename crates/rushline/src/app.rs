@@ -10,11 +10,13 @@ use anyhow::Context;
 use axum::Router;
 use chrono::TimeDelta;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rushline_app::breaker::BreakerSettings;
 use rushline_app::claims::{Claims, StorePools};
 use rushline_app::coupons::CampaignCache;
 use rushline_app::drops::DropCache;
 use rushline_app::identity::{AccessTokens, IdentityPolicy, Passwords};
-use rushline_app::payments::{BreakerSettings, Payments, Toss};
+use rushline_app::notifications::{NotificationSettings, Notifications};
+use rushline_app::payments::{GuardSettings, Payments, Toss};
 use rushline_app::rooms::WaitingRooms;
 use rushline_app::settlement::SettlementSettings;
 use rushline_app::trials::{TrialCache, TrialSettings};
@@ -66,6 +68,7 @@ impl Rushline {
             None => Arc::new(MemoryRateLimiter::new()),
         };
         let catalog = crate::catalog::open_catalog(&config, redis.as_ref())?;
+        let notifications = Notifications::new(notification_settings(&config)?, clock.clone());
         let app = Arc::new(App {
             claims: Claims::new(
                 gate,
@@ -121,6 +124,7 @@ impl Rushline {
             mailer: mailer(&config)?,
             identity: identity_policy(&config)?,
             catalog,
+            notifications,
         });
         let registry = Arc::new(rushline_app::jobs::registry(
             &app,
@@ -378,17 +382,39 @@ fn generate_jwt_secret(config: &Config, path: &Path) -> anyhow::Result<Vec<u8>> 
     }
 }
 
+fn notification_settings(config: &Config) -> anyhow::Result<NotificationSettings> {
+    let settings = &config.notifications;
+    Ok(NotificationSettings {
+        slack_webhook_prefixes: settings.slack_webhook_prefixes.clone(),
+        slack_timeout: settings.slack_timeout,
+        slack_breaker: BreakerSettings {
+            window: settings.slack_breaker_window,
+            failure_ratio: settings.slack_breaker_failure_ratio,
+            open_for: TimeDelta::from_std(settings.slack_breaker_open_for)
+                .context("notifications.slack_breaker_open_for")?,
+        },
+        retry_after: TimeDelta::from_std(settings.retry_after)
+            .context("notifications.retry_after")?,
+        hold_warning: TimeDelta::from_std(settings.hold_warning)
+            .context("notifications.hold_warning")?,
+        keep_for: TimeDelta::days(i64::from(settings.keep_days)),
+        streams_per_user: settings.streams_per_user,
+    })
+}
+
 /// The configured provider (never both), behind a breaker.
 fn payments(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Payments> {
     let settings = &config.payments;
-    let guard = BreakerSettings {
+    let guard = GuardSettings {
         timeout: settings.timeout,
         retries: settings.retries,
         backoff: settings.backoff,
-        window: settings.breaker_window,
-        failure_ratio: settings.breaker_failure_ratio,
-        open_for: TimeDelta::from_std(settings.breaker_open_for)
-            .context("payments.breaker_open_for")?,
+        breaker: BreakerSettings {
+            window: settings.breaker_window,
+            failure_ratio: settings.breaker_failure_ratio,
+            open_for: TimeDelta::from_std(settings.breaker_open_for)
+                .context("payments.breaker_open_for")?,
+        },
     };
     let toss = match (settings.provider, &settings.toss.secret_key) {
         (PaymentProvider::Sandbox, _) => None,

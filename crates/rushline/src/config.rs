@@ -30,6 +30,7 @@ pub struct Config {
     pub points: PointsConfig,
     pub settlement: SettlementConfig,
     pub trials: TrialsConfig,
+    pub notifications: NotificationsConfig,
     pub payments: PaymentsConfig,
     pub mail: MailConfig,
     pub waiting_room: WaitingRoomConfig,
@@ -203,6 +204,48 @@ pub struct PointsConfig {
 impl Default for PointsConfig {
     fn default() -> Self {
         Self { earn_rate: 0.01 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// A seller's Slack webhook must start with one of these.
+    pub slack_webhook_prefixes: Vec<String>,
+    /// Each post to Slack's deadline.
+    #[serde(with = "humantime_serde")]
+    pub slack_timeout: Duration,
+    /// The Slack breaker judges this many latest posts…
+    pub slack_breaker_window: usize,
+    /// …and opens when at least this share of them failed (5xx, timeouts).
+    pub slack_breaker_failure_ratio: f64,
+    #[serde(with = "humantime_serde")]
+    pub slack_breaker_open_for: Duration,
+    /// A failed delivery's first retry waits this long; the next twice as long.
+    #[serde(with = "humantime_serde")]
+    pub retry_after: Duration,
+    /// How long before a hold runs out its buyer is warned.
+    #[serde(with = "humantime_serde")]
+    pub hold_warning: Duration,
+    /// Days an inbox keeps a notification.
+    pub keep_days: u32,
+    /// `/me/notifications/events` streams one account may hold open on a node.
+    pub streams_per_user: usize,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self {
+            slack_webhook_prefixes: vec!["https://hooks.slack.com/".to_owned()],
+            slack_timeout: Duration::from_secs(5),
+            slack_breaker_window: 20,
+            slack_breaker_failure_ratio: 0.5,
+            slack_breaker_open_for: Duration::from_secs(60),
+            retry_after: Duration::from_secs(30),
+            hold_warning: Duration::from_secs(120),
+            keep_days: 90,
+            streams_per_user: 4,
+        }
     }
 }
 
@@ -488,6 +531,7 @@ impl Default for Config {
             points: PointsConfig::default(),
             settlement: SettlementConfig::default(),
             trials: TrialsConfig::default(),
+            notifications: NotificationsConfig::default(),
             payments: PaymentsConfig::default(),
             mail: MailConfig::default(),
             waiting_room: WaitingRoomConfig::default(),
@@ -910,6 +954,30 @@ impl Config {
                     "must be between 1 and 3650, got {}",
                     self.trials.overdue_bar_days
                 ),
+            });
+        }
+        let notifications = &self.notifications;
+        if notifications.slack_breaker_window == 0
+            || !(0.0..=1.0).contains(&notifications.slack_breaker_failure_ratio)
+        {
+            return Err(ConfigError::Invalid {
+                key: "notifications.slack_breaker_window",
+                message: "the window must hold a call and the ratio be between 0 and 1".to_owned(),
+            });
+        }
+        if !(1..=3650).contains(&notifications.keep_days) {
+            return Err(ConfigError::Invalid {
+                key: "notifications.keep_days",
+                message: format!(
+                    "must be between 1 and 3650, got {}",
+                    notifications.keep_days
+                ),
+            });
+        }
+        if notifications.streams_per_user == 0 {
+            return Err(ConfigError::Invalid {
+                key: "notifications.streams_per_user",
+                message: "must be at least 1".to_owned(),
             });
         }
         if self.gate.reconcile_every.is_zero() {

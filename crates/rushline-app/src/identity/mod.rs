@@ -115,6 +115,7 @@ pub fn verification_mail(to: &str, code: &str, valid_for: TimeDelta) -> Mail {
              It is valid for {} minutes. If you did not sign up, ignore this message.\n",
             valid_for.num_minutes()
         ),
+        message_id: None,
     }
 }
 

@@ -2,13 +2,11 @@
 //! timeout, retries and a circuit breaker, and every charge that cannot complete its order
 //! refunded through the outbox.
 
-mod breaker;
 mod provider;
 mod sandbox;
 mod toss;
 
-pub use breaker::{Breaker, BreakerSettings};
-pub use provider::{Charge, ChargeRequest, Guarded, PaymentProvider, ProviderError};
+pub use provider::{Charge, ChargeRequest, GuardSettings, Guarded, PaymentProvider, ProviderError};
 use sandbox::Sandbox;
 pub use toss::Toss;
 
@@ -17,17 +15,19 @@ use std::time::Duration;
 
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
+use rushline_domain::notification::Event;
 use rushline_domain::payment::is_payment_key;
 use rushline_domain::{FieldErrors, OrderStatus, PaymentStatus, Won};
 use rushline_jobs::{Job, Registry, new_job};
 use rushline_store::{
-    DbError, NewJob, ORDER_STATUS_CHANGED, Order, OrderTransition, PAYMENT_STATUS_CHANGED,
-    PAYMENTS_ONE_LIVE_PER_ORDER, Payment,
+    Audience, DbError, NewJob, ORDER_STATUS_CHANGED, Order, OrderTransition,
+    PAYMENT_STATUS_CHANGED, PAYMENTS_ONE_LIVE_PER_ORDER, Payment,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::claims::{Creates, request_id};
+use crate::notifications::notice;
 use crate::{App, AppError, ErrorCode};
 
 /// The provider this node charges with: Toss Payments when its secret key is configured, else
@@ -41,7 +41,7 @@ pub enum Payments {
 impl Payments {
     /// Toss when given, else the sandbox, behind a breaker of its own.
     pub fn new(
-        settings: BreakerSettings,
+        settings: GuardSettings,
         toss: Option<Toss>,
         clock: Arc<dyn rushline_domain::Clock>,
     ) -> Self {
@@ -122,6 +122,18 @@ async fn refund(app: &App, job: RefundPayment) -> anyhow::Result<()> {
         Ok(()) | Err(ProviderError::NothingToCancel) => {}
         Err(e) => anyhow::bail!("refund of payment {} failed: {e}", payment.id),
     }
+    let now = app.clock.now();
+    let order = app.store.order(payment.order_id).await?;
+    let told = notice(
+        Event::RefundCompleted,
+        Audience::User { id: order.buyer_id },
+        payment.id,
+        [
+            ("order", order.id.to_string()),
+            ("amount", payment.amount.get().to_string()),
+        ],
+        now,
+    );
     // From where it stood when read: a refund running twice settles it once.
     app.store
         .settle_payment(
@@ -129,7 +141,8 @@ async fn refund(app: &App, job: RefundPayment) -> anyhow::Result<()> {
             payment.status,
             PaymentStatus::Refunded,
             None,
-            app.clock.now(),
+            now,
+            &[told],
         )
         .await?;
     tracing::info!(payment = %payment.id, amount = payment.amount.get(), "refunded");
@@ -270,6 +283,16 @@ pub async fn pay(
                 "payment",
             );
             change.within_hold = true;
+            change.jobs.push(notice(
+                Event::OrderPaid,
+                Audience::User { id: order.buyer_id },
+                order_id,
+                [
+                    ("order", order_id.to_string()),
+                    ("amount", order.total.get().to_string()),
+                ],
+                now,
+            ));
             match app.store.approve_payment(payment_id, &change).await {
                 Ok(order) => Ok((order, app.store.payment(payment_id).await?)),
                 // The sweep gave up on this payment and is refunding the charge.
@@ -348,7 +371,14 @@ async fn settle_uncharged(
 ) -> Result<(), AppError> {
     match app
         .store
-        .settle_payment(payment_id, PaymentStatus::Pending, status, Some(code), at)
+        .settle_payment(
+            payment_id,
+            PaymentStatus::Pending,
+            status,
+            Some(code),
+            at,
+            &[],
+        )
         .await
     {
         Err(e) if e.is_conflict_on(PAYMENT_STATUS_CHANGED) => Err(refunded()),

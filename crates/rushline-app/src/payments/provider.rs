@@ -7,7 +7,7 @@ use backon::{ExponentialBuilder, Retryable};
 use rushline_domain::{Clock, Won};
 use uuid::Uuid;
 
-use super::breaker::{Breaker, BreakerSettings};
+use crate::breaker::{Breaker, BreakerSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeRequest {
@@ -69,6 +69,18 @@ pub trait PaymentProvider: Send + Sync + 'static {
     ) -> Result<(), ProviderError>;
 }
 
+/// How payment calls are guarded.
+#[derive(Debug, Clone)]
+pub struct GuardSettings {
+    /// Each call's deadline.
+    pub timeout: Duration,
+    /// Further tries after a timeout or a 5xx.
+    pub retries: usize,
+    /// The first retry's delay; each next one doubles.
+    pub backoff: Duration,
+    pub breaker: BreakerSettings,
+}
+
 /// A provider behind a timeout per call, retries with backoff after timeouts and 5xx answers,
 /// and a circuit breaker that stops calling a provider that keeps failing.
 pub struct Guarded {
@@ -82,11 +94,11 @@ pub struct Guarded {
 impl Guarded {
     pub fn new(
         provider: Arc<dyn PaymentProvider>,
-        settings: BreakerSettings,
+        settings: GuardSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            breaker: Breaker::new(provider.name(), settings.clone(), clock),
+            breaker: Breaker::new(provider.name(), settings.breaker, clock),
             provider,
             timeout: settings.timeout,
             retries: settings.retries,
@@ -205,13 +217,15 @@ mod tests {
         let provider = Arc::new(Scripted {
             answer: Mutex::new(Some(down.clone())),
         });
-        let settings = BreakerSettings {
+        let settings = GuardSettings {
             timeout: Duration::from_secs(24 * 3600),
             retries: 0,
             backoff: Duration::from_millis(1),
-            window: 2,
-            failure_ratio: 0.5,
-            open_for: TimeDelta::seconds(30),
+            breaker: BreakerSettings {
+                window: 2,
+                failure_ratio: 0.5,
+                open_for: TimeDelta::seconds(30),
+            },
         };
         let guarded = Guarded::new(provider.clone(), settings, Arc::new(clock.clone()));
         let request = ChargeRequest {

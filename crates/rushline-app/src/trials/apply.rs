@@ -11,7 +11,7 @@ use rushline_gate::{Claim, PoolKey};
 use rushline_store::{ClaimWrite, DbError, NewApplication, Trial};
 use uuid::Uuid;
 
-use super::testers::{paused, status_mail};
+use super::testers::{paused, review_reminder, status_notice};
 use crate::claims::place::{Placement, Refusal, claim_row, place};
 use crate::claims::{Creates, fingerprint, first_attempt, request_id};
 use crate::{App, AppError, ErrorCode};
@@ -172,7 +172,10 @@ impl Placement for Application<'_> {
             applied_at: self.now,
             barred_if_overdue_after: self.barred_if_overdue_after,
             claim: claim_row(pool, claim, seqs[0], self.now),
-            job: status_mail(self.id(), ApplicationStatus::Selected, self.now),
+            jobs: vec![
+                status_notice(self.id(), ApplicationStatus::Selected, self.now),
+                review_reminder(self.id(), self.review_due_at(), self.now),
+            ],
         })
     }
 

@@ -26,8 +26,8 @@ pub use manage::{
     TrialChanges, TrialStats, applications, create_trial, delete_trial, owned_trial, pause, resume,
     stats, update_trial,
 };
-pub use testers::{TrialMail, cancel, mark_overdue};
-pub(crate) use testers::{paused, register_jobs, status_mail, trial_barred};
+pub use testers::{TrialNotice, cancel, mark_overdue};
+pub(crate) use testers::{paused, register_jobs, status_notice, trial_barred};
 
 /// How long a node trusts its copy of a trial. Terms change only before opening and a pause
 /// or resume forgets the changing node's copy at once; another node may refuse or let through

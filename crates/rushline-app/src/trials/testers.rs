@@ -1,117 +1,135 @@
 //! What becomes of a tester after selection: cancelling before the close (the slot goes back to
 //! the pool), a review gone overdue (a job) and the bar that follows, and the mail each change
-//! of an application's status sends.
+//! of an application's status notifies.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::ApplicationStatus;
+use rushline_domain::notification::Event;
 use rushline_gate::PoolKey;
 use rushline_jobs::{Job, Registry, new_job};
-use rushline_mail::Mail;
 use rushline_store::{
-    APPLICATION_STATUS_CHANGED, ApplicationTransition, DbError, NewJob, TrialApplication,
+    APPLICATION_STATUS_CHANGED, ApplicationTransition, Audience, DbError, NewJob, TrialApplication,
     trial_pool_key,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::mail::SendMail;
+use crate::notifications::{Notify, publish, shown};
 use crate::{App, AppError, ErrorCode};
 
 /// Applications turned overdue per run of the job; the next run takes the rest.
 const BATCH: u32 = 500;
 
 /// Tells a tester that their application became `status`: enqueued in the transaction of the
-/// change, it looks the tester and the trial up and mails them through `send_mail`.
+/// change, it looks the tester and the trial up and notifies the tester.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct TrialMail {
+pub struct TrialNotice {
     pub application_id: Uuid,
     pub status: ApplicationStatus,
 }
 
-impl Job for TrialMail {
-    const KIND: &'static str = "trial_mail";
+impl Job for TrialNotice {
+    const KIND: &'static str = "trial_notice";
 }
 
-/// The job that mails the tester of `application_id` about its new `status`: every change
-/// (selected, cancelled, overdue) enqueues it in its own transaction, once per status.
-pub(crate) fn status_mail(
+/// The job that notifies the tester of `application_id` of its new `status`: every change
+/// (selected, cancelled, overdue, reviewed) enqueues it in its own transaction, once per status.
+pub(crate) fn status_notice(
     application_id: Uuid,
     status: ApplicationStatus,
     at: DateTime<Utc>,
 ) -> NewJob {
     let mut job = new_job(
-        &TrialMail {
+        &TrialNotice {
             application_id,
             status,
         },
         at,
     );
-    job.dedupe_key = Some(format!("trial_mail:{application_id}:{status}"));
+    job.dedupe_key = Some(format!("trial_notice:{application_id}:{status}"));
     job
 }
 
-/// The message for a tester whose application to `title` became `status`.
-fn mail_for(application: &TrialApplication, title: &str) -> Mail {
-    let (subject, text) = match application.status {
-        ApplicationStatus::Selected => (
-            format!("You are selected for the trial \"{title}\""),
-            format!(
-                "You have a slot in \"{title}\". Please post your review by {}.",
-                application.review_due_at.to_rfc3339()
-            ),
-        ),
-        ApplicationStatus::Cancelled => (
-            format!("Your slot in \"{title}\" is cancelled"),
-            format!("You gave back your slot in \"{title}\"; someone else may take it now."),
-        ),
-        ApplicationStatus::ReviewOverdue => (
-            format!("Your review of \"{title}\" is overdue"),
-            format!(
-                "Your review of \"{title}\" was due by {}. Until you are past the bar, you \
-                 cannot be selected for another trial.",
-                application.review_due_at.to_rfc3339()
-            ),
-        ),
-        ApplicationStatus::NotSelected => (
-            format!("You were not selected for \"{title}\""),
-            format!("Every slot of \"{title}\" went to other applicants this time."),
-        ),
-        ApplicationStatus::ReviewSubmitted => (
-            format!("Thank you for your review of \"{title}\""),
-            format!("Your review of \"{title}\" is in."),
-        ),
+/// How long before a review is due its tester is reminded.
+const REVIEW_REMINDER: TimeDelta = TimeDelta::days(1);
+
+/// Reminds a selected tester that their review is due soon, a day before; nothing once they have
+/// reviewed (or are no longer selected).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReviewReminder {
+    pub application_id: Uuid,
+}
+
+impl Job for ReviewReminder {
+    const KIND: &'static str = "review_reminder";
+}
+
+/// The reminder of the tester of `application_id`, whose review is due at `due`: enqueued with
+/// the selection, due a day before (at once when less is left).
+pub(crate) fn review_reminder(
+    application_id: Uuid,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> NewJob {
+    let mut job = new_job(
+        &ReviewReminder { application_id },
+        (due - REVIEW_REMINDER).max(now),
+    );
+    job.dedupe_key = Some(format!("review_reminder:{application_id}"));
+    job
+}
+
+/// What the tester of `application` to `title` hears of its `status`.
+fn notice_for(application: &TrialApplication, status: ApplicationStatus, title: &str) -> Notify {
+    let due = shown(application.review_due_at);
+    let (event, params): (Event, Vec<(&str, String)>) = match status {
+        ApplicationStatus::Selected => (Event::TrialSelected, vec![("due", due)]),
+        ApplicationStatus::Cancelled => (Event::TrialCancelled, vec![]),
+        ApplicationStatus::ReviewOverdue => (Event::ReviewOverdue, vec![("due", due)]),
+        ApplicationStatus::NotSelected => (Event::TrialNotSelected, vec![]),
+        ApplicationStatus::ReviewSubmitted => (Event::ReviewReceived, vec![]),
     };
-    Mail {
-        to: application.buyer_email.clone(),
-        subject,
-        text,
+    Notify {
+        event,
+        audience: Audience::User {
+            id: application.buyer_id,
+        },
+        subject: application.id.to_string(),
+        params: params
+            .into_iter()
+            .chain([("title", title.to_owned())])
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
     }
 }
 
 pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
-    let mail = app.clone();
-    registry.handle(move |job: TrialMail| {
-        let app = mail.clone();
+    let notices = app.clone();
+    registry.handle(move |job: TrialNotice| {
+        let app = notices.clone();
         async move {
             let application = app.store.application(job.application_id).await?;
             let trial = app.store.trial(application.trial_id).await?;
             // The status the change set, whatever it is by now.
-            let application = TrialApplication {
-                status: job.status,
-                ..application
-            };
-            let mut send = new_job(
-                &SendMail(mail_for(&application, &trial.title)),
-                app.clock.now(),
-            );
-            send.dedupe_key = Some(format!(
-                "send_mail:trial:{}:{}",
-                job.application_id, job.status
-            ));
-            app.store.enqueue(&send, app.clock.now()).await?;
+            publish(&app, notice_for(&application, job.status, &trial.title)).await?;
+            Ok(())
+        }
+    });
+    let reminders = app.clone();
+    registry.handle(move |job: ReviewReminder| {
+        let app = reminders.clone();
+        async move {
+            let application = app.store.application(job.application_id).await?;
+            if application.status == ApplicationStatus::Selected {
+                let trial = app.store.trial(application.trial_id).await?;
+                let mut notify =
+                    notice_for(&application, ApplicationStatus::Selected, &trial.title);
+                notify.event = Event::ReviewDueSoon;
+                publish(&app, notify).await?;
+            }
             Ok(())
         }
     });
@@ -149,7 +167,7 @@ pub async fn cancel(app: &App, buyer: Uuid, id: Uuid) -> Result<TrialApplication
         from: ApplicationStatus::Selected,
         to: ApplicationStatus::Cancelled,
         at: now,
-        jobs: vec![status_mail(id, ApplicationStatus::Cancelled, now)],
+        jobs: vec![status_notice(id, ApplicationStatus::Cancelled, now)],
     };
     let cancelled = transition(app, &change).await?;
     // The claim's id is the application's. Should the gate be out of reach, reconciliation
@@ -175,7 +193,7 @@ pub async fn mark_overdue(app: &App, now: DateTime<Utc>) -> Result<usize, AppErr
                 from: ApplicationStatus::Selected,
                 to: ApplicationStatus::ReviewOverdue,
                 at,
-                jobs: vec![status_mail(
+                jobs: vec![status_notice(
                     application.id,
                     ApplicationStatus::ReviewOverdue,
                     at,

@@ -39,6 +39,11 @@ const FOR_UPDATE: &str = " FOR UPDATE";
 /// another, and the draw's `FOR UPDATE` waits for those in flight and holds off the next.
 const FOR_KEY_SHARE: &str = " FOR KEY SHARE";
 
+/// A new random id in SQL, for rows written set-based.
+const NEW_UUID: &str = "gen_random_uuid()";
+/// Rows a claim takes: concurrent claims each take different rows instead of queueing.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
 /// The job claim, before its `RETURNING`. SKIP LOCKED: concurrent workers each take different
 /// rows instead of queueing on the first one; the row locks last until this statement's implicit
 /// commit.

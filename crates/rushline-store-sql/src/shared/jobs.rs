@@ -94,6 +94,16 @@ impl JobStore for SqlStore {
         insert_job(self.writer(), job, now).await
     }
 
+    async fn enqueue_all(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<(), DbError> {
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        // Eight parameters a row, within SQLite's bound on one statement's parameters.
+        for chunk in jobs.chunks(1000) {
+            let chunk: Vec<&NewJob> = chunk.iter().collect();
+            insert_jobs(&mut tx, &chunk, now).await?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn claim_jobs(
         &self,
         now: DateTime<Utc>,

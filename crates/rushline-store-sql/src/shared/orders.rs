@@ -196,18 +196,34 @@ impl OrderStore for SqlStore {
         status: OrderStatus,
         changed_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbError> {
+    ) -> Result<Vec<(Uuid, Uuid, DateTime<Utc>)>, DbError> {
         let column = if status == OrderStatus::PendingPayment {
             "hold_expires_at"
         } else {
             "status_changed_at"
         };
         sqlx::query_as(&format!(
-            "SELECT id, {column} FROM orders WHERE status = $1 AND {column} <= $2 ORDER BY {column} LIMIT $3"
+            "SELECT id, buyer_id, {column} FROM orders WHERE status = $1 AND {column} <= $2 ORDER BY {column} LIMIT $3"
         ))
         .bind(status.as_str())
         .bind(changed_before)
         .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await
+        .map_err(map_err)
+    }
+
+    async fn holds_expiring(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid, DateTime<Utc>)>, DbError> {
+        sqlx::query_as(
+            "SELECT id, buyer_id, hold_expires_at FROM orders WHERE status = 'pending_payment' \
+             AND hold_expires_at > $1 AND hold_expires_at <= $2",
+        )
+        .bind(after)
+        .bind(until)
         .fetch_all(self.reader())
         .await
         .map_err(map_err)

@@ -110,8 +110,14 @@ impl PaymentStore for SqlStore {
         to: PaymentStatus,
         failure_code: Option<&str>,
         at: DateTime<Utc>,
+        jobs: &[NewJob],
     ) -> Result<(), DbError> {
-        settle(self.writer(), id, from, to, failure_code, at).await
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        settle(&mut *tx, id, from, to, failure_code, at).await?;
+        for job in jobs {
+            insert_job(&mut *tx, job, at).await?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 
     async fn approve_payment(&self, id: Uuid, change: &OrderTransition) -> Result<Order, DbError> {

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::raffle::{Place, PlaceOutcome, Seed, seed_commitment};
 use rushline_store::{
-    CommitOutcome, DbError, Entry, NewEntry, Offer, RaffleKind, RaffleSettings, RaffleStore,
+    CommitOutcome, DbError, Entry, NewEntry, NewJob, RaffleKind, RaffleSettings, RaffleStore,
     RaffleSweep, Swept,
 };
 use sqlx::{QueryBuilder, Row};
@@ -367,7 +367,7 @@ impl RaffleStore for SqlStore {
             0
         };
         if offered > 0 {
-            insert_job(&mut *tx, &sweep.job, sweep.now).await?;
+            insert_job(&mut *tx, &sweep.offers, sweep.now).await?;
         }
         // Nothing left to offer once the window for offers has ended, or once every place was
         // offered and none is still open.
@@ -391,6 +391,7 @@ impl RaffleStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            insert_job(&mut *tx, &sweep.lost, sweep.now).await?;
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Swept { offered, exhausted })
@@ -428,42 +429,25 @@ impl RaffleStore for SqlStore {
         Ok(())
     }
 
-    async fn exhaust_raffle(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), DbError> {
-        sqlx::query(
+    async fn exhaust_raffle(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        lost: &NewJob,
+    ) -> Result<(), DbError> {
+        let mut tx = self.writer().begin().await.map_err(map_err)?;
+        let exhausted = sqlx::query(
             "UPDATE raffles SET exhausted_at = $2 WHERE subject_id = $1 AND exhausted_at IS NULL",
         )
         .bind(id)
         .bind(at)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn offers_made(
-        &self,
-        id: Uuid,
-        offered_at: DateTime<Utc>,
-    ) -> Result<Vec<Offer>, DbError> {
-        let rows = sqlx::query(
-            "SELECT p.entry_id, p.claim_until, u.email, u.name FROM raffle_places p \
-             JOIN users u ON u.id = p.user_id \
-             WHERE p.raffle_id = $1 AND p.offered_at = $2 ORDER BY p.position",
-        )
-        .bind(id)
-        .bind(offered_at)
-        .fetch_all(self.reader())
-        .await
-        .map_err(map_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(Offer {
-                    entry_id: row.try_get("entry_id").map_err(map_err)?,
-                    email: row.try_get("email").map_err(map_err)?,
-                    name: row.try_get("name").map_err(map_err)?,
-                    claim_until: row.try_get("claim_until").map_err(map_err)?,
-                })
-            })
-            .collect()
+        .map_err(map_err)?
+        .rows_affected();
+        if exhausted > 0 {
+            insert_job(&mut *tx, lost, at).await?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 }

@@ -152,7 +152,7 @@ pub(crate) async fn insert_applications(
     if inserted < applications.len() as u64 {
         return Ok(Some(CommitOutcome::LimitReached));
     }
-    let jobs: Vec<_> = applications.iter().map(|a| &a.job).collect();
+    let jobs: Vec<_> = applications.iter().flat_map(|a| &a.jobs).collect();
     let at = applications[0].applied_at;
     insert_jobs(&mut *conn, &jobs, at).await?;
     Ok(None)

@@ -43,6 +43,11 @@ const GREATEST: &str = "MAX";
 const FOR_UPDATE: &str = "";
 const FOR_KEY_SHARE: &str = "";
 
+/// A new random id in SQL, for rows written set-based: sixteen random bytes, as a `Uuid` reads them.
+const NEW_UUID: &str = "randomblob(16)";
+/// Rows a claim takes: the writer connection serialises claims already.
+const SKIP_LOCKED: &str = "";
+
 /// The job claim, before its `RETURNING`: the writer connection serialises claims, so the
 /// sub-select cannot hand one job to two workers.
 const CLAIM_JOBS: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \

@@ -601,7 +601,7 @@ pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dy
         .unwrap();
     assert_eq!(
         due,
-        vec![(ids[0], holds_end)],
+        vec![(ids[0], alice, holds_end)],
         "only the first hold has run out"
     );
     assert_eq!(
@@ -614,8 +614,8 @@ pub async fn orders_due_and_listed_by_buyer_seller_drop_and_status(store: Arc<dy
             .await
             .unwrap(),
         [
-            (ids[0], holds_end),
-            (ids[1], holds_end + Duration::seconds(1))
+            (ids[0], alice, holds_end),
+            (ids[1], bob, holds_end + Duration::seconds(1))
         ]
     );
     assert!(

@@ -67,6 +67,7 @@ pub async fn payments_change_only_from_the_status_they_expect(store: Arc<dyn Sto
             PaymentStatus::Declined,
             Some("card_declined"),
             later,
+            &[],
         )
         .await
         .unwrap_err();
@@ -85,6 +86,12 @@ pub async fn payments_change_only_from_the_status_they_expect(store: Arc<dyn Sto
         store.payment(swept.id).await.unwrap().status,
         PaymentStatus::Refunding
     );
+    // The refund's notification commits with it, and a refused second settling adds none.
+    let told = [NewJob::new(
+        "notify",
+        serde_json::json!({ "refunded": swept.id }),
+        later,
+    )];
     let refunded = || {
         store.settle_payment(
             swept.id,
@@ -92,11 +99,18 @@ pub async fn payments_change_only_from_the_status_they_expect(store: Arc<dyn Sto
             PaymentStatus::Refunded,
             None,
             later,
+            &told,
         )
     };
     refunded().await.unwrap();
     let error = refunded().await.unwrap_err();
     assert!(error.is_conflict_on(PAYMENT_STATUS_CHANGED), "{error:?}");
+    let jobs = store.list_jobs(None, 10).await.unwrap();
+    assert_eq!(
+        jobs.iter().filter(|job| job.kind == "notify").count(),
+        1,
+        "told once, with the refund"
+    );
 
     // A pending payment is approved with its order, both or neither, and once.
     let paid = payment("paid");

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Duration;
+use rushline_domain::notification::{Event, Params};
 use rushline_domain::raffle::{Seed, draw_order, seed_commitment};
 use rushline_domain::{Allocation, Role, Won};
 use uuid::Uuid;
@@ -14,7 +15,8 @@ use super::drops::commit;
 use super::jobs::t0;
 use super::users::user;
 use crate::{
-    ClaimWrite, CommitOutcome, NewEntry, NewJob, ProductDrop, RaffleSettings, RaffleSweep, Store,
+    Audience, ClaimWrite, CommitOutcome, FanOut, NewEntry, NewJob, ProductDrop, RaffleSettings,
+    RaffleSweep, Store,
 };
 
 const ENTRANTS: u128 = 100_000;
@@ -189,7 +191,8 @@ pub async fn raffles_a_hundred_thousand_entries_draw_alike_on_every_backend(stor
         now: entries_close_at,
         claim_until: entries_close_at + Duration::minutes(60),
         offers_end_at: drop.closes_at,
-        job: NewJob::new("raffle_offers", serde_json::json!({}), entries_close_at),
+        offers: NewJob::new("notify", serde_json::json!({"offers": 1}), entries_close_at),
+        lost: NewJob::new("notify", serde_json::json!({"lost": 1}), entries_close_at),
     };
     let swept = store.sweep_raffle(&sweep).await.unwrap();
     assert_eq!((swept.offered, swept.exhausted), (UNITS as u64, false));
@@ -198,13 +201,36 @@ pub async fn raffles_a_hundred_thousand_entries_draw_alike_on_every_backend(stor
         0,
         "nothing is free"
     );
-    let offers = store.offers_made(drop.id, entries_close_at).await.unwrap();
-    assert_eq!(offers.len(), UNITS as usize);
-    let offered: HashSet<Uuid> = offers.iter().map(|offer| offer.entry_id).collect();
+    // Those offered a place, and the rest, are told set-based.
+    let tell = |event, audience| FanOut {
+        event,
+        audience,
+        subject: drop.id.to_string(),
+        params: Params::new(),
+    };
+    let offered = Audience::RaffleOffered {
+        raffle: drop.id,
+        at: entries_close_at,
+    };
+    let losers = Audience::RaffleLosers { raffle: drop.id };
     assert_eq!(
-        offered,
-        recorded[..UNITS as usize].iter().copied().collect()
+        store
+            .fan_out(&tell(Event::RaffleWon, offered), entries_close_at)
+            .await
+            .unwrap(),
+        UNITS as u64
     );
+    assert_eq!(
+        store
+            .fan_out(&tell(Event::RaffleLost, losers), entries_close_at)
+            .await
+            .unwrap(),
+        (recorded.len() - UNITS as usize) as u64
+    );
+    let winner = store.entry(recorded[0]).await.unwrap().user_id;
+    let told = store.inbox(winner, false, None, 10).await.unwrap();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].event, Event::RaffleWon);
     for (i, id) in recorded.iter().enumerate().step_by(9_973) {
         let entry = store.entry(*id).await.unwrap();
         assert_eq!(entry.position, Some(i as i64), "one place each");

@@ -60,17 +60,17 @@ pub(super) fn application(trial: &Trial, buyer: Uuid, seq: i64, at: DateTime<Utc
             claimed_at: at,
             released_at: None,
         },
-        job: mail(id, "selected", at),
+        jobs: vec![mail(id, "selected", at)],
     })
 }
 
 fn mail(id: Uuid, status: &str, at: DateTime<Utc>) -> NewJob {
     let mut job = NewJob::new(
-        "trial_mail",
+        "trial_notice",
         json!({ "application_id": id, "status": status }),
         at,
     );
-    job.dedupe_key = Some(format!("trial_mail:{id}:{status}"));
+    job.dedupe_key = Some(format!("trial_notice:{id}:{status}"));
     job
 }
 
@@ -87,7 +87,7 @@ async fn mails(store: &Arc<dyn Store>) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|job| job.kind == "trial_mail")
+        .filter(|job| job.kind == "trial_notice")
         .count()
 }
 

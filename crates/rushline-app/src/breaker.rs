@@ -1,19 +1,15 @@
+//! A circuit breaker in front of a third party (a payment provider, Slack): it stops calling one
+//! that keeps failing, and lets one trial call find out when it is back.
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::Clock;
 
-/// How payment calls are guarded.
+/// When a breaker opens and for how long.
 #[derive(Debug, Clone)]
 pub struct BreakerSettings {
-    /// Each call's deadline.
-    pub timeout: Duration,
-    /// Further tries after a timeout or a 5xx.
-    pub retries: usize,
-    /// The first retry's delay; each next one doubles.
-    pub backoff: Duration,
     /// How many of the latest calls the breaker judges.
     pub window: usize,
     /// The breaker opens when at least this share of a full window failed.
@@ -22,7 +18,7 @@ pub struct BreakerSettings {
     pub open_for: TimeDelta,
 }
 
-/// A circuit breaker over the latest `window` calls, timed by the application clock so that
+/// A breaker over the latest `window` calls, timed by the application clock so that
 /// tests can move through its states. Only timeouts and 5xx answers count as failures.
 ///
 /// Closed: calls go through and are recorded. When at least `failure_ratio` of a full window
@@ -31,7 +27,7 @@ pub struct BreakerSettings {
 /// never finishes (its caller went away) counts as failed, or the breaker would wait for it
 /// forever.
 pub struct Breaker {
-    provider: &'static str,
+    dependency: &'static str,
     settings: BreakerSettings,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
@@ -51,9 +47,9 @@ enum State {
 }
 
 impl Breaker {
-    pub fn new(provider: &'static str, settings: BreakerSettings, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(dependency: &'static str, settings: BreakerSettings, clock: Arc<dyn Clock>) -> Self {
         Self {
-            provider,
+            dependency,
             settings,
             clock,
             state: Mutex::new(State::Closed {
@@ -102,9 +98,9 @@ impl Breaker {
                     && failures as f64 >= self.settings.failure_ratio * self.settings.window as f64
                 {
                     tracing::warn!(
-                        provider = self.provider,
+                        dependency = self.dependency,
                         failures,
-                        "payment provider failing; breaker opens"
+                        "dependency failing; breaker opens"
                     );
                     *state = open;
                 }
@@ -112,8 +108,8 @@ impl Breaker {
             State::HalfOpen if failed => *state = open,
             State::HalfOpen => {
                 tracing::info!(
-                    provider = self.provider,
-                    "payment provider recovered; breaker closes"
+                    dependency = self.dependency,
+                    "dependency recovered; breaker closes"
                 );
                 *state = State::Closed {
                     outcomes: VecDeque::new(),
@@ -127,7 +123,7 @@ impl Breaker {
 
     fn publish(&self, state: &State) {
         let open = matches!(state, State::Open { .. });
-        metrics::gauge!("rushline_payment_breaker_open", "provider" => self.provider)
+        metrics::gauge!("rushline_breaker_open", "dependency" => self.dependency)
             .set(f64::from(u8::from(open)));
     }
 }
@@ -163,9 +159,6 @@ mod tests {
 
     fn breaker(clock: &ManualClock) -> Breaker {
         let settings = BreakerSettings {
-            timeout: Duration::from_millis(10),
-            retries: 0,
-            backoff: Duration::from_millis(1),
             window: 20,
             failure_ratio: 0.5,
             open_for: TimeDelta::seconds(30),
