@@ -141,6 +141,8 @@ error_codes! {
     /// The cart holds its most lines (as many as one order may have, 100): check out or remove
     /// some first.
     CartFull = ("cart_full", 409),
+    /// The wishlist holds its most products (`details.max`): remove one first.
+    WishlistFull = ("wishlist_full", 409),
     /// Orders hold more units than the new stock.
     StockBelowHeld = ("stock_below_held", 409),
     /// The product has the most images allowed.

@@ -27,11 +27,13 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
     registry.every("advance_drops", Duration::from_secs(1), move |due| {
         let app = drops.clone();
         async move {
-            for id in app.store.advance_drops(due).await? {
+            for id in app.store.advance_drops(due, crate::drops::closed).await? {
                 app.drops.forget(id).await;
                 tracing::info!(drop = %id, "drop window changed");
             }
-            Ok(())
+            crate::drops::sold_out_and_full(&app, due)
+                .await
+                .map_err(|e| anyhow::anyhow!("telling sellers failed: {e:?}"))
         }
     });
     let rooms = app.clone();
@@ -66,6 +68,15 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
                 .map_err(|e| anyhow::anyhow!("advancing orders failed: {e:?}"))
         }
     });
+    let closed = app.clone();
+    registry.handle(move |job: crate::drops::DropClosed| {
+        let app = closed.clone();
+        async move {
+            crate::drops::tell_closed(&app, job)
+                .await
+                .map_err(|e| anyhow::anyhow!("telling of a closed drop failed: {e:?}"))
+        }
+    });
     crate::payments::register_jobs(&mut registry, app);
     crate::mail::register(&mut registry, app);
     crate::identity::register_jobs(&mut registry, app);
@@ -73,5 +84,6 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
     crate::raffles::register_jobs(&mut registry, app);
     crate::settlement::register_jobs(&mut registry, app);
     crate::notifications::register_jobs(&mut registry, app);
+    crate::wishlist::register_jobs(&mut registry, app);
     registry
 }

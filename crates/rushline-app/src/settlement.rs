@@ -11,14 +11,16 @@ use std::time::Duration;
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use rushline_domain::FeeRate;
+use rushline_domain::notification::Event;
 use rushline_domain::settlement::{business_day_bounds, business_day_of};
 use rushline_jobs::Registry;
 use rushline_store::{
-    DbError, SETTLEMENT_PAID, SETTLEMENTS_REVISION_KEY, Settlement, SettlementFilter,
-    SettlementLine, SettlementRun,
+    Audience, DbError, NewJob, SETTLEMENT_PAID, SETTLEMENTS_REVISION_KEY, Settlement,
+    SettlementFilter, SettlementLine, SettlementRun,
 };
 use uuid::Uuid;
 
+use crate::notifications::notice;
 use crate::{App, AppError, ErrorCode};
 
 /// How settlements are computed.
@@ -90,6 +92,7 @@ pub async fn settle(
         payment_fee: settings.payment_fee,
         at: app.clock.now(),
         dry_run,
+        notice: ready_notice,
     };
     let settlements = match app.store.settle(&run, progress).await {
         Err(e) if e.is_conflict_on(SETTLEMENTS_REVISION_KEY) => {
@@ -105,6 +108,22 @@ pub async fn settle(
         settlements,
         elapsed: started.elapsed(),
     })
+}
+
+/// Tells the seller their settlement is ready: enqueued in the run that writes it.
+pub fn ready_notice(settlement: &Settlement) -> NewJob {
+    notice(
+        Event::SettlementReady,
+        Audience::User {
+            id: settlement.seller_id,
+        },
+        settlement.id,
+        [
+            ("day", settlement.business_day.to_string()),
+            ("net", settlement.net.get().to_string()),
+        ],
+        settlement.created_at,
+    )
 }
 
 pub fn register_jobs(registry: &mut Registry, app: &Arc<App>) {

@@ -153,7 +153,7 @@ async fn new_drop(
         store.insert_user(&seller).await?;
         store.insert_users(&buyers).await?;
         store.insert_product(&product).await?;
-        store.create_drop(&drop, None).await
+        store.create_drop(&drop, None, &[]).await
     };
     setup
         .await

@@ -98,7 +98,7 @@ pub async fn run(
         store.insert_user(&seller).await?;
         store.insert_users(&buyers).await?;
         store.insert_product(&product).await?;
-        store.create_drop(&drop, Some(&seed)).await
+        store.create_drop(&drop, Some(&seed), &[]).await
     };
     setup
         .await

@@ -86,6 +86,7 @@ pub async fn run(
         payment_fee: FeeRate::from_fraction(0.033).expect("a rate"),
         at: end,
         dry_run: false,
+        notice: rushline_app::settlement::ready_notice,
     };
     let started = Instant::now();
     let settled = store

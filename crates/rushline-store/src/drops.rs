@@ -74,8 +74,13 @@ pub enum DropWindow {
 #[async_trait]
 pub trait DropStore: Send + Sync {
     /// Inserts the drop and its pool (and, for a raffle drop, its raffle with the secret `seed`)
-    /// in one transaction.
-    async fn create_drop(&self, drop: &ProductDrop, seed: Option<&Seed>) -> Result<(), DbError>;
+    /// in one transaction, with `jobs` (the notices it causes).
+    async fn create_drop(
+        &self,
+        drop: &ProductDrop,
+        seed: Option<&Seed>,
+        jobs: &[crate::NewJob],
+    ) -> Result<(), DbError>;
 
     async fn drop_by_id(&self, id: Uuid) -> Result<ProductDrop, DbError>;
 
@@ -89,8 +94,13 @@ pub trait DropStore: Send + Sync {
     /// Deletes a drop that has not opened at `now`, with its pool; same errors as `update_drop`.
     async fn delete_drop(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError>;
 
-    /// Records openings and closings that are due at `now`; returns the drops that changed.
-    async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError>;
+    /// Records openings and closings that are due at `now`, enqueueing `closed(drop, now)` for
+    /// each drop that closes in the same transaction; returns the drops that changed.
+    async fn advance_drops(
+        &self,
+        now: DateTime<Utc>,
+        closed: fn(Uuid, DateTime<Utc>) -> crate::NewJob,
+    ) -> Result<Vec<Uuid>, DbError>;
 
     /// Records the seed the drop's waiting room opened with, unless one is recorded already;
     /// returns the recorded one, so that every node publishes the first. `NotFound` when the drop

@@ -46,8 +46,8 @@ pub use error::DbError;
 pub use identity::{IdentityStore, ResendOutcome, RotateOutcome, VerificationCode, VerifyOutcome};
 pub use jobs::{JobRow, JobStatus, JobStore, NewJob};
 pub use notifications::{
-    Attempt, Audience, Delivery, DeliveryStatus, FanOut, Notification, NotificationStore, Outgoing,
-    WISHLIST_FULL, Wish,
+    Attempt, Audience, Delivery, DeliveryStatus, FanOut, Notification, NotificationStore, Opening,
+    Outgoing, WISHLIST_FULL, Wish,
 };
 pub use orders::{
     NewOrder, NewOrderLine, ORDER_STATUS_CHANGED, Order, OrderEvent, OrderFilter, OrderLine,

@@ -158,6 +158,18 @@ pub struct Wish {
     pub created_at: DateTime<Utc>,
 }
 
+/// A drop or time sale of a product starting, which the product's wishers hear of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opening {
+    /// The drop's or the time sale's.
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub price: rushline_domain::Won,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     /// Writes the inbox rows of `fan_out` (one per recipient who has none for its event and
@@ -252,6 +264,20 @@ pub trait NotificationStore: Send + Sync {
     /// notifications.
     async fn purge_notifications(&self, before: DateTime<Utc>) -> Result<u64, DbError>;
 
+    /// Drops opening in `(after, until]`.
+    async fn drops_opening(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Opening>, DbError>;
+
+    /// Time sales starting in `(after, until]`.
+    async fn sales_starting(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Opening>, DbError>;
+
     /// Puts `product` on `user`'s wishlist. `Ok(false)` when it was there already; refused
     /// (`DbError::Conflict(WISHLIST_FULL)`) when the list holds `max` products.
     async fn wish(
@@ -261,6 +287,8 @@ pub trait NotificationStore: Send + Sync {
         max: u32,
         now: DateTime<Utc>,
     ) -> Result<bool, DbError>;
+
+    async fn wishlist_has(&self, user: Uuid, product: Uuid) -> Result<bool, DbError>;
 
     /// `false` when it was not on the list.
     async fn unwish(&self, user: Uuid, product: Uuid) -> Result<bool, DbError>;

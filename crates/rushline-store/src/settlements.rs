@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rushline_domain::{FeeRate, Won};
 use uuid::Uuid;
 
-use crate::DbError;
+use crate::{DbError, NewJob};
 
 /// One run over one business day.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct SettlementRun {
     pub at: DateTime<Utc>,
     /// Computes everything, then rolls back.
     pub dry_run: bool,
+    /// The job telling a seller of each settlement written, enqueued in the run's transaction.
+    pub notice: fn(&Settlement) -> NewJob,
 }
 
 /// A seller's settlement of one day: revision 1 is the day's first run, each later revision a

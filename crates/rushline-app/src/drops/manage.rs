@@ -3,17 +3,20 @@
 //! exist.
 
 use chrono::{DateTime, Utc};
+use rushline_domain::notification::Event;
 use rushline_domain::raffle::Seed;
 use rushline_domain::{
     Allocation, DropTerms, FieldErrors, RaffleTerms, ValidDropTerms, WaitingRoomTerms, Won,
 };
 use rushline_gate::PoolKey;
 use rushline_store::{
-    DROP_NOT_SCHEDULED, DbError, ProductDrop, RaffleSettings, WaitingRoomSettings, drop_pool_key,
+    Audience, DROP_NOT_SCHEDULED, DbError, ProductDrop, RaffleSettings, WaitingRoomSettings,
+    drop_pool_key,
 };
 use uuid::Uuid;
 
 use crate::claims::{Creates, created_id};
+use crate::notifications::{notice, shown};
 use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// What a `PATCH` of a drop changes; `None` keeps the current value. `waiting_room` is
@@ -92,9 +95,22 @@ pub async fn create_drop(
             exhausted_at: None,
         }),
     };
+    // Everyone who wishlisted the product hears of it, in the drop's transaction.
+    let wishers = notice(
+        Event::WishlistDropScheduled,
+        Audience::Wishers {
+            product: product.id,
+        },
+        drop.id,
+        [
+            ("title", product.name.clone()),
+            ("opens_at", shown(drop.opens_at)),
+        ],
+        now,
+    );
     match app
         .store
-        .create_drop(&drop, raffle.as_ref().map(|(_, seed)| seed))
+        .create_drop(&drop, raffle.as_ref().map(|(_, seed)| seed), &[wishers])
         .await
     {
         Ok(()) => Ok(drop),

@@ -11,6 +11,7 @@
 //! recording sends again once its lease is over, under the same message id (the e-mail's
 //! `Message-ID`), by which a receiver drops the copy.
 
+pub mod inbox;
 pub mod slack;
 
 use std::fmt;

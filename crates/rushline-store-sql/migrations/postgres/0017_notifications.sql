@@ -64,3 +64,6 @@ CREATE TABLE wishlist (
     PRIMARY KEY (user_id, product_id)
 );
 CREATE INDEX wishlist_product ON wishlist (product_id);
+
+-- The wishlist alert of a time sale when it starts.
+CREATE INDEX time_sales_starts ON time_sales (starts_at);

@@ -2,12 +2,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::raffle::Seed;
 use rushline_store::{
-    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, ProductDrop, RaffleKind,
+    DROP_NOT_SCHEDULED, DbError, DropFilter, DropStore, NewJob, ProductDrop, RaffleKind,
     WaitingRoomSettings,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::jobs::insert_job;
 use super::raffles::{RAFFLE_COLUMNS, insert_raffle, raffle_from_row};
 use super::{Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err, push_window};
 
@@ -53,7 +54,12 @@ fn room_from_row(row: &DbRow) -> Result<Option<WaitingRoomSettings>, DbError> {
 
 #[async_trait]
 impl DropStore for SqlStore {
-    async fn create_drop(&self, drop: &ProductDrop, seed: Option<&Seed>) -> Result<(), DbError> {
+    async fn create_drop(
+        &self,
+        drop: &ProductDrop,
+        seed: Option<&Seed>,
+        jobs: &[NewJob],
+    ) -> Result<(), DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO drops ({COLUMNS}) \
@@ -90,6 +96,9 @@ impl DropStore for SqlStore {
             i64::from(drop.per_user_limit),
         )
         .await?;
+        for job in jobs {
+            insert_job(&mut *tx, job, drop.created_at).await?;
+        }
         tx.commit().await.map_err(map_err)
     }
 
@@ -165,7 +174,11 @@ impl DropStore for SqlStore {
         delete_scheduled(self, "drops", id, pool, now, DROP_NOT_SCHEDULED).await
     }
 
-    async fn advance_drops(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError> {
+    async fn advance_drops(
+        &self,
+        now: DateTime<Utc>,
+        told: fn(Uuid, DateTime<Utc>) -> NewJob,
+    ) -> Result<Vec<Uuid>, DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         let mut changed: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE drops SET opened_at = $1 WHERE opened_at IS NULL AND opens_at <= $1 RETURNING id",
@@ -181,6 +194,9 @@ impl DropStore for SqlStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
+        for &id in &closed {
+            insert_job(&mut *tx, &told(id, now), now).await?;
+        }
         tx.commit().await.map_err(map_err)?;
         changed.extend(closed);
         changed.sort();

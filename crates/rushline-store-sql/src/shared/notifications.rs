@@ -3,7 +3,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::notification::{Channel, Group, Locale, Params};
 use rushline_store::{
     Attempt, Audience, DbError, Delivery, DeliveryStatus, FanOut, Notification, NotificationStore,
-    Outgoing, WISHLIST_FULL, Wish,
+    Opening, Outgoing, WISHLIST_FULL, Wish,
 };
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
@@ -52,6 +52,17 @@ fn outgoing_from_row(row: &DbRow) -> Result<Outgoing, DbError> {
         email: row.try_get("email").map_err(map_err)?,
         locale: parse_column(row, "locale")?,
         webhook_url: row.try_get("webhook_url").map_err(map_err)?,
+    })
+}
+
+fn opening_from_row(row: &DbRow) -> Result<Opening, DbError> {
+    Ok(Opening {
+        id: row.try_get("id").map_err(map_err)?,
+        product_id: row.try_get("product_id").map_err(map_err)?,
+        product_name: row.try_get("name").map_err(map_err)?,
+        price: row.try_get("price").map_err(map_err)?,
+        starts_at: row.try_get("starts_at").map_err(map_err)?,
+        ends_at: row.try_get("ends_at").map_err(map_err)?,
     })
 }
 
@@ -472,6 +483,42 @@ impl NotificationStore for SqlStore {
         Ok(purged)
     }
 
+    async fn drops_opening(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Opening>, DbError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.product_id, p.name, d.price, d.opens_at AS starts_at, \
+             d.closes_at AS ends_at FROM drops d JOIN products p ON p.id = d.product_id \
+             WHERE d.opens_at > $1 AND d.opens_at <= $2",
+        )
+        .bind(after)
+        .bind(until)
+        .fetch_all(self.reader())
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(opening_from_row).collect()
+    }
+
+    async fn sales_starting(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Opening>, DbError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.product_id, p.name, s.price, s.starts_at, s.ends_at \
+             FROM time_sales s JOIN products p ON p.id = s.product_id \
+             WHERE s.starts_at > $1 AND s.starts_at <= $2",
+        )
+        .bind(after)
+        .bind(until)
+        .fetch_all(self.reader())
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(opening_from_row).collect()
+    }
+
     async fn wish(
         &self,
         user: Uuid,
@@ -521,6 +568,17 @@ impl NotificationStore for SqlStore {
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
+    }
+
+    async fn wishlist_has(&self, user: Uuid, product: Uuid) -> Result<bool, DbError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM wishlist WHERE user_id = $1 AND product_id = $2)",
+        )
+        .bind(user)
+        .bind(product)
+        .fetch_one(self.reader())
+        .await
+        .map_err(map_err)
     }
 
     async fn unwish(&self, user: Uuid, product: Uuid) -> Result<bool, DbError> {

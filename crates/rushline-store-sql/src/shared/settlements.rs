@@ -2,12 +2,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use const_format::formatcp;
 use rushline_store::{
-    DbError, SETTLEMENT_PAID, Settlement, SettlementFilter, SettlementLine, SettlementRun,
+    DbError, NewJob, SETTLEMENT_PAID, Settlement, SettlementFilter, SettlementLine, SettlementRun,
     SettlementStore,
 };
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::jobs::insert_jobs;
 use super::{Db, DbRow, SqlStore, map_err};
 
 const SETTLEMENT_COLUMNS: &str = "id, seller_id, business_day, revision, orders, gross, \
@@ -170,6 +171,11 @@ impl SettlementStore for SqlStore {
             .map(settlement_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         settlements.sort_by_key(|s| (s.seller_id, s.revision));
+        let notices: Vec<NewJob> = settlements.iter().map(run.notice).collect();
+        for chunk in notices.chunks(1000) {
+            let chunk: Vec<&NewJob> = chunk.iter().collect();
+            insert_jobs(&mut tx, &chunk, run.at).await?;
+        }
         if run.dry_run {
             tx.rollback().await.map_err(map_err)?;
         } else {

@@ -40,7 +40,7 @@ pub(super) async fn scheduled_drop(
         allocation: rushline_domain::Allocation::Fcfs,
         raffle: None,
     };
-    store.create_drop(&drop, None).await.unwrap();
+    store.create_drop(&drop, None, &[]).await.unwrap();
     drop
 }
 
@@ -212,12 +212,18 @@ pub async fn drops_list_by_window_and_seller(store: Arc<dyn Store>) {
 
 pub async fn drops_advance_records_openings_and_closings_once(store: Arc<dyn Store>) {
     let drop = scheduled_drop(&store, 10, 1).await;
-    assert!(store.advance_drops(t0()).await.unwrap().is_empty());
+    assert!(store.advance_drops(t0(), closed).await.unwrap().is_empty());
     assert_eq!(
-        store.advance_drops(drop.opens_at).await.unwrap(),
+        store.advance_drops(drop.opens_at, closed).await.unwrap(),
         vec![drop.id]
     );
-    assert!(store.advance_drops(drop.opens_at).await.unwrap().is_empty());
+    assert!(
+        store
+            .advance_drops(drop.opens_at, closed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let seen = store.drop_by_id(drop.id).await.unwrap();
     assert_eq!(
         (seen.opened_at, seen.closed_at),
@@ -225,13 +231,30 @@ pub async fn drops_advance_records_openings_and_closings_once(store: Arc<dyn Sto
     );
     assert_eq!(
         store
-            .advance_drops(drop.closes_at + Duration::seconds(3))
+            .advance_drops(drop.closes_at + Duration::seconds(3), closed)
             .await
             .unwrap(),
         vec![drop.id]
     );
     let seen = store.drop_by_id(drop.id).await.unwrap();
     assert_eq!(seen.closed_at, Some(drop.closes_at + Duration::seconds(3)));
+    let told: Vec<_> = store
+        .list_jobs(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|job| job.kind == "drop_closed")
+        .map(|job| job.payload)
+        .collect();
+    assert_eq!(
+        told,
+        [serde_json::json!({ "drop_id": drop.id })],
+        "the closing is told once, in its transaction; the opening not"
+    );
+}
+
+fn closed(drop: Uuid, at: DateTime<Utc>) -> NewJob {
+    NewJob::new("drop_closed", serde_json::json!({ "drop_id": drop }), at)
 }
 
 pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Store>) {

@@ -71,7 +71,7 @@ pub async fn raffles_a_hundred_thousand_entries_draw_alike_on_every_backend(stor
             exhausted_at: None,
         }),
     };
-    store.create_drop(&drop, Some(&seed)).await.unwrap();
+    store.create_drop(&drop, Some(&seed), &[]).await.unwrap();
     let read = store.drop_by_id(drop.id).await.unwrap();
     assert_eq!(
         read, drop,

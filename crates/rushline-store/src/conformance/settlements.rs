@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::drops::{buyer, commit, order_id, purchase, scheduled_drop};
 use crate::{
-    DbError, OrderTransition, ProductDrop, SETTLEMENT_PAID, Settlement, SettlementFilter,
+    DbError, NewJob, OrderTransition, ProductDrop, SETTLEMENT_PAID, Settlement, SettlementFilter,
     SettlementRun, Store,
 };
 
@@ -54,7 +54,30 @@ fn run(day: NaiveDate, start: DateTime<Utc>, dry_run: bool) -> SettlementRun {
         payment_fee: FeeRate::from_fraction(0.033).unwrap(),
         at: start + Duration::days(2),
         dry_run,
+        notice: told,
     }
+}
+
+fn told(settlement: &Settlement) -> NewJob {
+    NewJob::new(
+        "notify",
+        serde_json::json!({ "settlement": settlement.id }),
+        settlement.created_at,
+    )
+}
+
+/// The notices the runs enqueued, by settlement id.
+async fn notices(store: &Arc<dyn Store>) -> Vec<i64> {
+    let mut ids: Vec<i64> = store
+        .list_jobs(None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|job| job.kind == "notify")
+        .filter_map(|job| job.payload["settlement"].as_i64())
+        .collect();
+    ids.sort();
+    ids
 }
 
 fn all(seller: Uuid) -> SettlementFilter {
@@ -176,6 +199,11 @@ pub async fn settlements_settle_each_order_once_with_corrections_and_payouts(
         .await
         .unwrap();
     assert_eq!((correction[0].revision, correction[0].orders), (2, 1));
+    assert_eq!(
+        notices(&store).await,
+        [settled[0].id, correction[0].id],
+        "each settlement written tells its seller once; a dry run tells no one"
+    );
     assert_eq!(
         amounts(&correction[0]),
         [89_000, 0, 0, 0, 4_450, 2_937, 81_613]

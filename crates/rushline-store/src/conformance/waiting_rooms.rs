@@ -48,7 +48,7 @@ pub async fn waiting_rooms_round_trip_with_their_drop(store: Arc<dyn Store>) {
     let mut created = scheduled_drop(&store, 10, 1).await;
     store.delete_drop(created.id, t0()).await.unwrap();
     created.waiting_room = Some(ROOM);
-    store.create_drop(&created, None).await.unwrap();
+    store.create_drop(&created, None, &[]).await.unwrap();
     assert_eq!(store.drop_by_id(created.id).await.unwrap(), created);
 }
 
