@@ -201,6 +201,8 @@ fn add_error_codes(responses: &mut BTreeMap<String, RefOr<Response>>, codes: &[E
         (name = "stats", description = "Sellers' statistics per day, drop, product and trial, and charts of them"),
         (name = "raffles", description = "Raffle drops: entries, a draw anyone can verify (commit and reveal), winners who buy in turn within claim windows"),
         (name = "trials", description = "Trial campaigns: slots claimed first come, first served, testers and their reviews' deadlines"),
+        (name = "notifications", description = "The inbox, its live stream and settings, sellers' Slack webhooks, and failed deliveries for admins"),
+        (name = "wishlist", description = "Products a buyer wants, apart from the cart, and the alerts of their drops and time sales"),
         (name = "admin", description = "Operator tasks for admins: bulk import of accounts"),
     )
 )]

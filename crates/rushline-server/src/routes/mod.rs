@@ -6,6 +6,7 @@ mod cart;
 mod coupons;
 mod drops;
 mod me;
+mod notifications;
 mod ops;
 mod orders;
 mod products;
@@ -15,6 +16,7 @@ mod reviews;
 mod settlements;
 mod stats;
 mod trials;
+mod wishlist;
 
 use rushline_app::ErrorCode;
 use utoipa::OpenApi;
@@ -40,6 +42,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(raffles::router())
         .merge(settlements::router())
         .merge(stats::router())
+        .merge(notifications::router())
+        .merge(wishlist::router())
 }
 
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).

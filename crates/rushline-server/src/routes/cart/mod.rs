@@ -30,7 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct QuantityBody {
     /// 1–999.
-    quantity: i64,
+    pub(crate) quantity: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
