@@ -94,8 +94,6 @@ pub struct App {
     pub identity: IdentityPolicy,
     /// Product pages and listings, cached and invalidated across nodes.
     pub catalog: Catalog,
-    /// The drops and trials this node has told their sellers are sold out or full.
-    pub seller_alerts: crate::drops::SellerAlerts,
     /// The Slack client, the delivery settings and the inbox streams.
     pub notifications: crate::notifications::Notifications,
 }

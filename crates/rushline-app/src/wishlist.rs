@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::notification::Event;
 use rushline_jobs::Registry;
-use rushline_store::{Audience, DbError, NewJob, WISHLIST_FULL, Wish};
+use rushline_store::{Audience, NewJob, WISHLIST_FULL, Wish};
 use uuid::Uuid;
 
 use crate::cart::Cart;
@@ -18,7 +18,7 @@ use crate::{App, AppError, ErrorCode};
 pub const MAX_WISHES: u32 = 500;
 /// How long before a drop opens its wishers are told again.
 const OPENING_SOON: TimeDelta = TimeDelta::minutes(10);
-/// How often the alerts job runs; each run covers the times since the previous one.
+/// How often the alerts job runs.
 const ALERTS_EVERY: Duration = Duration::from_secs(10);
 
 /// Puts `product` (on sale) on `buyer`'s wishlist; `false` when it was there already.
@@ -71,27 +71,22 @@ pub async fn to_cart(
 
 pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
     let alerts = app.clone();
-    registry.every("wishlist_alerts", ALERTS_EVERY, move |due| {
+    registry.every("wishlist_alerts", ALERTS_EVERY, move |_| {
         let app = alerts.clone();
         async move {
-            alert(&app, due)
+            alert(&app, app.clock.now())
                 .await
                 .map_err(|e| anyhow::anyhow!("wishlist alerts failed: {e:?}"))
         }
     });
 }
 
-/// Tells wishers of the drops opening within ten minutes of `due` (and not of the previous run's)
-/// and of the time sales started since the previous run. Each window belongs to one due time, so
-/// each alert is raised once; a failed run is retried for the same window.
-async fn alert(app: &App, due: DateTime<Utc>) -> Result<(), AppError> {
-    let every = TimeDelta::from_std(ALERTS_EVERY).unwrap_or(TimeDelta::MAX);
+/// Tells wishers of the drops opening within ten minutes of `now`, and of the time sales that
+/// started within the last ten minutes and still run, once each: every run looks at the whole
+/// span, so a run that is skipped or fails costs nothing.
+async fn alert(app: &App, now: DateTime<Utc>) -> Result<(), AppError> {
     let mut jobs: Vec<NewJob> = Vec::new();
-    let opening = app
-        .store
-        .drops_opening(due - every + OPENING_SOON, due + OPENING_SOON)
-        .await?;
-    for drop in opening {
+    for drop in app.store.drops_opening(now, now + OPENING_SOON).await? {
         jobs.push(notice(
             Event::WishlistDropOpening,
             Audience::Wishers {
@@ -102,10 +97,13 @@ async fn alert(app: &App, due: DateTime<Utc>) -> Result<(), AppError> {
                 ("title", drop.product_name),
                 ("opens_at", shown(drop.starts_at)),
             ],
-            due,
+            now,
         ));
     }
-    for sale in app.store.sales_starting(due - every, due).await? {
+    for sale in app.store.sales_starting(now - OPENING_SOON, now).await? {
+        if sale.ends_at <= now {
+            continue;
+        }
         jobs.push(notice(
             Event::WishlistTimeSaleStarted,
             Audience::Wishers {
@@ -117,11 +115,10 @@ async fn alert(app: &App, due: DateTime<Utc>) -> Result<(), AppError> {
                 ("price", sale.price.get().to_string()),
                 ("ends_at", shown(sale.ends_at)),
             ],
-            due,
+            now,
         ));
     }
-    app.store
-        .enqueue_all(&jobs, app.clock.now())
+    app.notifications
+        .enqueue_untold(app.store.as_ref(), jobs, now)
         .await
-        .map_err(|e: DbError| e.into())
 }

@@ -223,7 +223,7 @@ impl TestApp {
     /// sink wrote to `<data_dir>/mail` for `to`: their full text, oldest first. Taken messages
     /// are deleted, so a later call sees only newer mail.
     pub async fn deliver_mail_to(&self, to: &str) -> Vec<String> {
-        self.worker().run_due().await.expect("due jobs ran");
+        self.deliver_notifications().await;
         let dir = self.node.config.data_dir.join("mail");
         let mut paths: Vec<_> = match std::fs::read_dir(&dir) {
             Ok(entries) => entries.map(|e| e.expect("mail entry").path()).collect(),
@@ -240,6 +240,15 @@ impl TestApp {
             }
         }
         taken
+    }
+
+    /// Runs the jobs due now, then sends the notifications they wrote (which the periodic job
+    /// would send within a second).
+    pub async fn deliver_notifications(&self) {
+        self.worker().run_due().await.expect("due jobs ran");
+        rushline_app::notifications::deliver_due(self.state())
+            .await
+            .expect("notifications delivered");
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

@@ -125,7 +125,6 @@ impl Rushline {
             identity: identity_policy(&config)?,
             catalog,
             notifications,
-            seller_alerts: Default::default(),
         });
         let registry = Arc::new(rushline_app::jobs::registry(
             &app,

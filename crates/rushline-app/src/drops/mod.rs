@@ -19,7 +19,7 @@ use crate::AppError;
 pub use manage::{DropChanges, create_drop, delete_drop, update_drop};
 pub use purchase::{PurchaseRequest, Purchased, purchase};
 pub(crate) use told::tell_closed;
-pub use told::{DropClosed, SellerAlerts, closed, sold_out_and_full};
+pub use told::{DropClosed, closed, sold_out_and_full};
 
 /// How long a node trusts its copy of a drop. Terms change only before opening (`PATCH` refuses
 /// afterwards) and the changing node forgets its copy at once; another node may use the old

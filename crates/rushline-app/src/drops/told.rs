@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use moka::future::Cache;
 use rushline_domain::notification::Event;
 use rushline_gate::PoolKey;
 use rushline_jobs::{Job, new_job};
@@ -13,7 +12,7 @@ use rushline_store::{Audience, DropFilter, DropWindow, NewJob, TrialFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::notifications::{Notify, notice, publish};
+use crate::notifications::{Notify, notice, notice_key, publish};
 use crate::{App, AppError};
 
 /// Open drops and trials looked at per run, soonest opening first.
@@ -66,17 +65,6 @@ pub(crate) async fn tell_closed(app: &App, job: DropClosed) -> Result<(), AppErr
     Ok(())
 }
 
-/// The drops and trials this node has told of already, so that it asks no more of the gate and
-/// writes no more for them; another node telling again is a no-op (the notice's dedupe key).
-#[derive(Clone)]
-pub struct SellerAlerts(Cache<Uuid, ()>);
-
-impl Default for SellerAlerts {
-    fn default() -> Self {
-        Self(Cache::builder().max_capacity(100_000).build())
-    }
-}
-
 /// Tells the seller of each open drop the gate finds sold out, and of each open trial it finds
 /// full, once.
 pub async fn sold_out_and_full(app: &Arc<App>, now: DateTime<Utc>) -> Result<(), AppError> {
@@ -91,22 +79,18 @@ pub async fn sold_out_and_full(app: &Arc<App>, now: DateTime<Utc>) -> Result<(),
         })
         .await?;
     for drop in drops {
-        if app.seller_alerts.0.contains_key(&drop.id) {
+        let seller = Audience::User { id: drop.seller_id };
+        if app
+            .notifications
+            .told(&notice_key(Event::DropSoldOut, drop.id, seller))
+            .await
+            || app.claims.gate.remaining(&PoolKey(drop.pool_key())).await? != Some(0)
+        {
             continue;
         }
-        if app.claims.gate.remaining(&PoolKey(drop.pool_key())).await? == Some(0) {
-            let product = app.store.product(drop.product_id).await?;
-            jobs.push((
-                drop.id,
-                notice(
-                    Event::DropSoldOut,
-                    Audience::User { id: drop.seller_id },
-                    drop.id,
-                    [("title", product.name)],
-                    now,
-                ),
-            ));
-        }
+        let product = app.store.product(drop.product_id).await?;
+        let title = [("title", product.name)];
+        jobs.push(notice(Event::DropSoldOut, seller, drop.id, title, now));
     }
     let trials = app
         .store
@@ -119,37 +103,26 @@ pub async fn sold_out_and_full(app: &Arc<App>, now: DateTime<Utc>) -> Result<(),
         })
         .await?;
     for trial in trials {
-        if app.seller_alerts.0.contains_key(&trial.id) {
+        let seller = Audience::User {
+            id: trial.seller_id,
+        };
+        if app
+            .notifications
+            .told(&notice_key(Event::TrialFull, trial.id, seller))
+            .await
+            || app
+                .claims
+                .gate
+                .remaining(&PoolKey(trial.pool_key()))
+                .await?
+                != Some(0)
+        {
             continue;
         }
-        if app
-            .claims
-            .gate
-            .remaining(&PoolKey(trial.pool_key()))
-            .await?
-            == Some(0)
-        {
-            jobs.push((
-                trial.id,
-                notice(
-                    Event::TrialFull,
-                    Audience::User {
-                        id: trial.seller_id,
-                    },
-                    trial.id,
-                    [("title", trial.title.clone())],
-                    now,
-                ),
-            ));
-        }
+        let title = [("title", trial.title.clone())];
+        jobs.push(notice(Event::TrialFull, seller, trial.id, title, now));
     }
-    if jobs.is_empty() {
-        return Ok(());
-    }
-    let notices: Vec<NewJob> = jobs.iter().map(|(_, job)| job.clone()).collect();
-    app.store.enqueue_all(&notices, app.clock.now()).await?;
-    for (id, _) in jobs {
-        app.seller_alerts.0.insert(id, ()).await;
-    }
-    Ok(())
+    app.notifications
+        .enqueue_untold(app.store.as_ref(), jobs, app.clock.now())
+        .await
 }

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::{StreamExt, TryStreamExt};
+use moka::future::Cache;
 use rushline_domain::notification::{Channel, Event, Params};
 use rushline_jobs::{Job, Registry, new_job};
 use rushline_mail::{Mail, MailError};
@@ -68,6 +69,10 @@ pub struct Notifications {
     pub streams: Streams,
     /// The inboxes this node's fan-outs wrote to: one recipient, or `None` for many at once.
     written: broadcast::Sender<Option<Uuid>>,
+    /// Notices this node enqueued from a periodic look (expiring holds, wishlist alerts, sold
+    /// out), by dedupe key: the next look skips them instead of inserting them again. Another
+    /// node enqueueing one again is a no-op (the dedupe key).
+    told: Cache<String, ()>,
 }
 
 impl Notifications {
@@ -85,8 +90,43 @@ impl Notifications {
             slack,
             streams,
             written: broadcast::channel(1024).0,
+            told: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
             settings,
         }
+    }
+
+    /// Whether this node enqueued the notice with `key` within the last hour.
+    pub async fn told(&self, key: &str) -> bool {
+        self.told.contains_key(key)
+    }
+
+    /// Enqueues those of `jobs` this node has not told yet, in one transaction.
+    pub async fn enqueue_untold(
+        &self,
+        store: &dyn rushline_store::Store,
+        jobs: Vec<NewJob>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let mut fresh = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let key = job.dedupe_key.clone().unwrap_or_default();
+            if !self.told.contains_key(&key) {
+                fresh.push(job);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        store.enqueue_all(&fresh, now).await?;
+        for job in fresh {
+            self.told
+                .insert(job.dedupe_key.unwrap_or_default(), ())
+                .await;
+        }
+        Ok(())
     }
 
     /// Wakes when this node writes to an inbox; the streams of other nodes' fan-outs see them at
@@ -138,8 +178,13 @@ pub fn notice(
         },
         at,
     );
-    job.dedupe_key = Some(format!("notify:{event}:{subject}:{audience}"));
+    job.dedupe_key = Some(notice_key(event, &subject, audience));
     job
+}
+
+/// The dedupe key of the notice of `event` about `subject` to `audience`.
+pub fn notice_key(event: Event, subject: impl fmt::Display, audience: Audience) -> String {
+    format!("notify:{event}:{subject}:{audience}")
 }
 
 /// A time as templates show it: to the minute, in UTC.
@@ -178,10 +223,10 @@ pub(crate) fn register_jobs(registry: &mut Registry, app: &Arc<App>) {
         },
     );
     let holds = app.clone();
-    registry.every("warn_expiring_holds", Duration::from_secs(10), move |due| {
+    registry.every("warn_expiring_holds", Duration::from_secs(10), move |_| {
         let app = holds.clone();
         async move {
-            warn_expiring_holds(&app, due, TimeDelta::seconds(10))
+            warn_expiring_holds(&app, app.clock.now())
                 .await
                 .map_err(|e| anyhow::anyhow!("warning of expiring holds failed: {e:?}"))
         }
@@ -216,19 +261,11 @@ pub(crate) async fn publish(app: &App, notify: Notify) -> Result<u64, AppError> 
     Ok(written)
 }
 
-/// Tells each buyer whose hold runs out within the warning of a run due at `due` (and after the
-/// previous run's, `every` before): every hold is warned by exactly one due time, and a run that
-/// fails is retried for the same window.
-async fn warn_expiring_holds(
-    app: &App,
-    due: DateTime<Utc>,
-    every: TimeDelta,
-) -> Result<(), AppError> {
+/// Tells each buyer whose hold runs out within the warning from `now` (and has not yet), once:
+/// every run looks at the whole coming warning, so a run that is skipped or fails costs nothing.
+async fn warn_expiring_holds(app: &App, now: DateTime<Utc>) -> Result<(), AppError> {
     let warning = app.notifications.settings.hold_warning;
-    let expiring = app
-        .store
-        .holds_expiring(due - every + warning, due + warning)
-        .await?;
+    let expiring = app.store.holds_expiring(now, now + warning).await?;
     let jobs: Vec<NewJob> = expiring
         .into_iter()
         .map(|(order, buyer, expires_at)| {
@@ -240,12 +277,13 @@ async fn warn_expiring_holds(
                     ("order", order.to_string()),
                     ("expires_at", shown(expires_at)),
                 ],
-                due,
+                now,
             )
         })
         .collect();
-    app.store.enqueue_all(&jobs, app.clock.now()).await?;
-    Ok(())
+    app.notifications
+        .enqueue_untold(app.store.as_ref(), jobs, now)
+        .await
 }
 
 /// Sends the deliveries due now, batch after batch, until none is due or the run has gone on for

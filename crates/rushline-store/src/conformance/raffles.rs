@@ -1,7 +1,6 @@
 //! Raffles: entries through the group commit, the close that holds off late entries, the draw's
 //! record, and the sweep that offers places down the order.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Duration;

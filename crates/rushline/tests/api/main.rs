@@ -14,6 +14,7 @@ mod identity;
 mod import;
 mod loadtest;
 mod money;
+mod notifications;
 mod openapi;
 mod ops;
 mod orders;

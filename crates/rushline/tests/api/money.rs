@@ -118,7 +118,7 @@ backend_test! {
             price: Won::new(WRAPPING_PRICE),
             ..app.state().store.drop_by_id(at_bound).await.unwrap()
         };
-        app.state().store.create_drop(&legacy, None).await.unwrap();
+        app.state().store.create_drop(&legacy, None, &[]).await.unwrap();
 
         app.advance(Duration::minutes(1)).await;
         assert_refused(&purchase(&app, &buyer, at_bound, 1_001, "beyond-the-line").await, &["quantity"]);

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::drops::{create_drop, open, purchase};
 
 /// A buyer's fresh order of `qty` units of an open drop of 10 (limit 5).
-async fn ordered(app: &TestApp, qty: i64) -> (TestUser, Value, Value) {
+pub(crate) async fn ordered(app: &TestApp, qty: i64) -> (TestUser, Value, Value) {
     let seller = app.user(Role::Seller).await;
     let buyer = app.user(Role::Buyer).await;
     let drop = create_drop(app, &seller, 10, 5).await;
@@ -27,7 +27,7 @@ fn order_path(order: &Value, action: &str) -> String {
     )
 }
 
-async fn pay_card(
+pub(crate) async fn pay_card(
     app: &TestApp,
     buyer: &TestUser,
     order: &Value,

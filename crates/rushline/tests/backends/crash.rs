@@ -113,7 +113,7 @@ async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
         allocation: rushline_domain::Allocation::Fcfs,
         raffle: None,
     };
-    store.create_drop(&drop, None).await.unwrap();
+    store.create_drop(&drop, None, &[]).await.unwrap();
     (drop.id, buyers.iter().map(|b| b.id).collect())
 }
 

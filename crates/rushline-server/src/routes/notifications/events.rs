@@ -47,7 +47,7 @@ pub(crate) async fn events(
     let newest = inbox::page(&state, caller.id, false, None, 1).await?;
     let cursor = newest
         .first()
-        .map_or((DateTime::<Utc>::MIN_UTC, Uuid::nil()), |n| {
+        .map_or((DateTime::UNIX_EPOCH, Uuid::nil()), |n| {
             (n.created_at, n.id)
         });
     let events = Events {
