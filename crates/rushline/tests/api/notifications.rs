@@ -42,7 +42,7 @@ async fn send(
 }
 
 /// The events in `user`'s inbox, newest first.
-async fn inbox(app: &TestApp, user: &TestUser) -> Vec<String> {
+pub(crate) async fn inbox(app: &TestApp, user: &TestUser) -> Vec<String> {
     get(app, user, "/api/v1/me/notifications").await["items"]
         .as_array()
         .unwrap()
@@ -369,5 +369,126 @@ backend_test! {
         let sent = store.deliveries(Some(DeliveryStatus::Sent), None, 100).await.unwrap();
         let again = sent.iter().find(|d| d.id == claimed[0].id).unwrap();
         assert_eq!(again.attempts, 2);
+    }
+}
+
+backend_test! {
+    async fn a_wishlist_holds_products_on_sale_once_each_and_moves_them_to_the_cart(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let a = app.product(&seller, 10_000, 5).await;
+        let b = app.product(&seller, 20_000, 5).await;
+        let put = |id: String| {
+            let app = &app;
+            let buyer = &buyer;
+            async move { send(app, buyer, Method::PUT, &format!("/api/v1/me/wishlist/{id}"), None).await }
+        };
+        put(a.id.to_string()).await.assert_status(StatusCode::NO_CONTENT);
+        app.advance(Duration::seconds(1)).await;
+        put(b.id.to_string()).await.assert_status(StatusCode::NO_CONTENT);
+        put(a.id.to_string()).await.assert_status(StatusCode::NO_CONTENT);
+        put(uuid::Uuid::now_v7().to_string()).await.assert_status(StatusCode::NOT_FOUND);
+        assert_eq!(put("nope".to_owned()).await.status, StatusCode::BAD_REQUEST);
+        send(&app, &seller, Method::PUT, &format!("/api/v1/me/wishlist/{}", a.id), None)
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+
+        let names = |list: Value| -> Vec<String> {
+            list["items"].as_array().unwrap().iter().map(|w| w["product_id"].as_str().unwrap().to_owned()).collect()
+        };
+        let list = get(&app, &buyer, "/api/v1/me/wishlist").await;
+        assert_eq!(names(list), [b.id.to_string(), a.id.to_string()], "newest first, once each");
+        let first = get(&app, &buyer, "/api/v1/me/wishlist?limit=1").await;
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+        let second = get(&app, &buyer, &format!("/api/v1/me/wishlist?limit=1&cursor={cursor}")).await;
+        assert_eq!(names(second), [a.id.to_string()]);
+
+        // An archived product drops out.
+        send(&app, &seller, Method::PATCH, &format!("/api/v1/products/{}", b.id), Some(json!({"status": "archived"})))
+            .await
+            .assert_status(StatusCode::OK);
+        assert_eq!(names(get(&app, &buyer, "/api/v1/me/wishlist").await), [a.id.to_string()]);
+
+        let path = format!("/api/v1/me/wishlist/{}/to-cart", a.id);
+        let moved = send(&app, &buyer, Method::POST, &path, Some(json!({"quantity": 2}))).await;
+        moved.assert_status(StatusCode::OK);
+        assert_eq!(moved.json()["items"][0]["quantity"], 2);
+        assert!(names(get(&app, &buyer, "/api/v1/me/wishlist").await).is_empty());
+        send(&app, &buyer, Method::POST, &path, Some(json!({"quantity": 1}))).await.assert_status(StatusCode::NOT_FOUND);
+        send(&app, &buyer, Method::DELETE, &format!("/api/v1/me/wishlist/{}", a.id), None)
+            .await
+            .assert_status(StatusCode::NO_CONTENT);
+    }
+}
+
+backend_test! {
+    async fn a_wishlist_is_bounded(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let store = &app.state().store;
+        for _ in 0..rushline_app::wishlist::MAX_WISHES {
+            let product = app.product(&seller, 1_000, 1).await;
+            store.wish(buyer.id, product.id, rushline_app::wishlist::MAX_WISHES, app.clock.now()).await.unwrap();
+        }
+        let one_more = app.product(&seller, 1_000, 1).await;
+        let refused = send(&app, &buyer, Method::PUT, &format!("/api/v1/me/wishlist/{}", one_more.id), None).await;
+        refused.assert_status(StatusCode::CONFLICT);
+        assert_eq!(refused.error_code(), "wishlist_full");
+    }
+}
+
+backend_test! {
+    async fn wishers_hear_of_a_drop_when_scheduled_and_before_it_opens_and_of_a_time_sale(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let wishers = app.users(Role::Buyer, 2).await;
+        let bystander = app.user(Role::Buyer).await;
+        let product = app.product(&seller, 100_000, 5).await;
+        for wisher in &wishers {
+            send(&app, wisher, Method::PUT, &format!("/api/v1/me/wishlist/{}", product.id), None)
+                .await
+                .assert_status(StatusCode::NO_CONTENT);
+        }
+        send(&app, &wishers[1], Method::PATCH, "/api/v1/me/notification-settings", Some(json!({"channels": {"wishlist": {"email": false}}})))
+            .await
+            .assert_status(StatusCode::OK);
+
+        let opens_at = app.clock.now() + Duration::hours(1);
+        send(&app, &seller, Method::POST, "/api/v1/drops", Some(json!({
+            "product_id": product.id, "quantity": 3, "price": 90_000, "opens_at": opens_at,
+            "closes_at": opens_at + Duration::hours(1), "per_user_limit": 1,
+        })))
+        .await
+        .assert_status(StatusCode::CREATED);
+        app.deliver_notifications().await;
+        assert_eq!(inbox(&app, &wishers[0]).await, ["wishlist_drop_scheduled"]);
+        assert!(inbox(&app, &bystander).await.is_empty());
+
+        app.clock.set(opens_at - Duration::minutes(11));
+        app.deliver_notifications().await;
+        assert_eq!(inbox(&app, &wishers[0]).await.len(), 1, "not yet");
+        app.clock.set(opens_at - Duration::minutes(9));
+        app.deliver_notifications().await;
+        app.advance(Duration::seconds(10)).await;
+        assert_eq!(inbox(&app, &wishers[0]).await, ["wishlist_drop_opening", "wishlist_drop_scheduled"], "once");
+
+        let starts_at = app.clock.now() + Duration::minutes(1);
+        send(&app, &seller, Method::POST, &format!("/api/v1/products/{}/time-sales", product.id), Some(json!({
+            "price": 80_000, "starts_at": starts_at, "ends_at": starts_at + Duration::hours(3),
+        })))
+        .await
+        .assert_status(StatusCode::CREATED);
+        app.clock.set(starts_at + Duration::seconds(30));
+        app.deliver_notifications().await;
+        for wisher in &wishers {
+            assert_eq!(inbox(&app, wisher).await[0], "wishlist_time_sale_started");
+        }
+        let page = get(&app, &wishers[0], "/api/v1/me/notifications").await;
+        assert!(page["items"][0]["body"].as_str().unwrap().contains("80000 KRW"));
+        assert_eq!(app.deliver_mail_to(&wishers[0].email).await.len(), 3);
+        assert!(app.deliver_mail_to(&wishers[1].email).await.is_empty(), "muted by e-mail");
+        assert_eq!(inbox(&app, &wishers[1]).await.len(), 3, "the inbox gets everything");
     }
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use rushline::raffle_verify::Subject;
 
 use crate::drops::purchase;
+use crate::notifications::inbox;
 
 /// A raffle drop of `quantity` units: opens in a minute, entries for ten minutes, a claim window
 /// of five minutes, closes an hour after opening.
@@ -235,6 +236,8 @@ backend_test! {
         );
         app.worker().run_due().await.unwrap();
         assert_eq!(app.deliver_mail_to(&by_entry(&order[3]).email).await.len(), 1, "told too");
+        assert_eq!(inbox(&app, by_entry(&order[3])).await, ["raffle_waitlist_promoted"]);
+        assert_eq!(inbox(&app, winners[1]).await, ["raffle_won"]);
         assert_eq!(standing(&app, by_entry(&order[4]), &drop).await["status"], "waitlisted");
         let again = purchase(&app.client(), winners[2], &drop, 1, "p-2b").await;
         again.assert_status(StatusCode::FORBIDDEN);
@@ -277,6 +280,9 @@ backend_test! {
         sweep(&app).await;
         assert_eq!(standing(&app, sixth, &drop).await["status"], "lost");
         assert_eq!(view(&app, &drop).await["status"], "closed");
+        app.worker().run_due().await.unwrap();
+        assert_eq!(inbox(&app, sixth).await, ["raffle_lost"], "told once the raffle is over");
+        assert!(!inbox(&app, winners[0]).await.contains(&"raffle_lost".to_owned()));
     }
 }
 
@@ -488,6 +494,9 @@ backend_test! {
         app.clock.set(closes_at + Duration::days(7));
         sweep(&app).await;
         assert_eq!(trial_standing(&app, sixth, &trial).await["status"], "lost");
+        app.worker().run_due().await.unwrap();
+        assert_eq!(inbox(&app, sixth).await, ["trial_not_selected"]);
+        assert!(inbox(&app, fifth).await.contains(&"trial_selected".to_owned()));
         let testers = app
             .state()
             .store

@@ -272,6 +272,10 @@ backend_test! {
         let s_all = settlements(app, s).await;
         let days: Vec<&str> = s_all.iter().map(|v| v["business_day"].as_str().unwrap()).collect();
         assert_eq!(days, ["2026-03-04", "2026-03-07"], "o0 on its own day, the rest on D");
+        // Each settlement written tells its seller, once.
+        app.worker().run_due().await.unwrap();
+        let told = crate::notifications::inbox(app, s).await;
+        assert_eq!(told.iter().filter(|e| *e == "settlement_ready").count(), 2, "{told:?}");
         let d = &s_all[1];
         assert_eq!(figures(d), json!({
             "revision": 1, "orders": 4, "gross": 84_700, "seller_discount": 5_000,
