@@ -42,8 +42,10 @@ pub(crate) struct Readiness {
     /// Who takes payments: `sandbox` (approves any card; not for real sales) or `toss`.
     #[schema(example = "toss")]
     payments: &'static str,
-    /// The node is shutting down: it finishes what reaches it, but wants no new requests.
+    /// Present (`true`) while the node is shutting down: it finishes what reaches it, but wants
+    /// no new requests.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
     draining: bool,
 }
 
