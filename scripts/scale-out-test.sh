@@ -104,7 +104,7 @@ sed -e "s/listen 80;/listen 127.0.0.1:$lb_port;/" \
     deploy/nginx/rushline.conf > "$work/nginx/rushline.conf"
 grep -q "127.0.0.1:$node2_port" "$work/nginx/rushline.conf" || fail "deploy/nginx/rushline.conf: upstream not found"
 cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes auto;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
 events { worker_connections 4096; }
