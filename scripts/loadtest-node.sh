@@ -9,6 +9,7 @@ client=${CLIENT:-$server}
 dir=/tmp/lt/$id; rm -rf "$dir"; mkdir -p "$dir"
 export RUSHLINE_DATA_DIR=$dir/data RUSHLINE_HTTP__ADDR=127.0.0.1:18080 RUSHLINE_LOG__FORMAT=json
 export RUSHLINE_AUTH__JWT_SECRET=load-test-secret-of-at-least-32-characters
+export RUSHLINE_HTTP__DRAIN_GRACE=0s   # stop at once when torn down
 if [ "$backend" = pg ]; then
   db=lt_$id
   psql -q postgres://postgres@127.0.0.1:5432/test -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"

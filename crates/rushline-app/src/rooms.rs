@@ -378,6 +378,7 @@ pub async fn stats(
 /// seed of each room that opened published.
 pub async fn admit_open_rooms(app: &App) -> Result<(), AppError> {
     let now = app.clock.now();
+    let (mut waiting, mut active) = (0, 0);
     for drop in app.store.drops_with_open_rooms(now).await? {
         let Some(spec) = app.rooms.spec(&drop) else {
             continue;
@@ -386,6 +387,18 @@ pub async fn admit_open_rooms(app: &App) -> Result<(), AppError> {
         if drop.queue_seed.is_none() {
             app.rooms.published_seed(app, &drop).await?;
         }
+        let stats = app
+            .rooms
+            .room
+            .stats(&room_key(drop.id), &spec, now)
+            .await
+            .map_err(room_error)?;
+        waiting += stats.waiting;
+        active += stats.active;
     }
+    // The length of every open room together, as of this step (once a second, on the node
+    // that ran it): one series however many drops there are.
+    metrics::gauge!("rushline_room_waiting").set(waiting as f64);
+    metrics::gauge!("rushline_room_active_passes").set(active as f64);
     Ok(())
 }

@@ -111,10 +111,12 @@ impl RedisGate {
         }
         let mut conn = self.conn.clone();
         for _ in 0..ATTEMPTS {
-            let (code, value): (i64, u64) = invocation
-                .invoke_async(&mut conn)
-                .await
-                .map_err(unavailable)?;
+            let started = std::time::Instant::now();
+            let answer = invocation.invoke_async(&mut conn).await;
+            // The round trip of one gate step: what every purchase waits for Redis.
+            metrics::histogram!("rushline_redis_command_duration_seconds", "command" => "gate")
+                .record(started.elapsed().as_secs_f64());
+            let (code, value): (i64, u64) = answer.map_err(unavailable)?;
             if code != STATE_MISSING {
                 return Ok((code, value));
             }

@@ -174,6 +174,11 @@ impl Worker {
 
     /// Runs `job` within its deadline and records the outcome.
     async fn run_one(&self, job: JobRow) -> Result<(), DbError> {
+        // How long past its due time the job started: the queue's lag.
+        let lag = (self.clock.now() - job.run_at)
+            .to_std()
+            .unwrap_or_default()
+            .as_secs_f64();
         let deadline = self
             .options
             .deadlines
@@ -194,10 +199,16 @@ impl Worker {
             }
             None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
         };
-        self.finish(job, outcome).await
+        self.finish(job, outcome, lag).await
     }
 
-    async fn finish(&self, job: JobRow, outcome: anyhow::Result<()>) -> Result<(), DbError> {
+    /// Records the outcome, and counts it with the job's lag (seconds) by kind and outcome.
+    async fn finish(
+        &self,
+        job: JobRow,
+        outcome: anyhow::Result<()>,
+        lag: f64,
+    ) -> Result<(), DbError> {
         let now = self.clock.now();
         let kept = self
             .registry
@@ -208,6 +219,8 @@ impl Worker {
             Ok(()) => {
                 metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => "done")
                     .increment(1);
+                metrics::histogram!("rushline_job_lag_seconds", "kind" => job.kind.clone(), "outcome" => "done")
+                    .record(lag);
                 return self
                     .store
                     .complete_job(job.id, job.attempts, kept.as_ref(), now)
@@ -220,6 +233,8 @@ impl Worker {
         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, outcome, error = %result, "job failed");
         metrics::counter!("rushline_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome)
             .increment(1);
+        metrics::histogram!("rushline_job_lag_seconds", "kind" => job.kind.clone(), "outcome" => outcome)
+            .record(lag);
         self.store
             .fail_job(job.id, job.attempts, &result, retry_at, kept.as_ref(), now)
             .await

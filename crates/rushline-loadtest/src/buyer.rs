@@ -171,17 +171,23 @@ impl Sale {
 
     /// Until the deadline, buys again with new keys: every answer now is a refusal (sold out,
     /// limit reached), unless a hold was released. Behind a waiting room only buyers who still
-    /// hold a pass (those refused, whose pass stays valid) can.
+    /// hold a pass (those refused, whose pass stays valid) can. A request without an answer or
+    /// with a 5xx is sent again with the same key, as in [`Sale::buy`]: it may have placed an
+    /// order, and the retry names that order instead of buying another.
     pub async fn keep_buying(&self, buyer: &mut Buyer) {
         let Some(deadline) = self.deadline else {
             return;
         };
+        let mut retrying = false;
         while Instant::now() < deadline {
             if self.waiting_room && buyer.pass.is_none() {
                 return;
             }
-            buyer.unit += 1;
+            if !retrying {
+                buyer.unit += 1;
+            }
             let key = format!("{}-{}-{}", self.run, buyer.index, buyer.unit);
+            retrying = false;
             match self.purchase(buyer, &key).await {
                 Reply::Answered {
                     status: 201,
@@ -199,7 +205,10 @@ impl Sale {
                 Reply::Answered {
                     status: 500..=599, ..
                 }
-                | Reply::Failed { .. } => tokio::time::sleep(backoff(1)).await,
+                | Reply::Failed { .. } => {
+                    retrying = true;
+                    tokio::time::sleep(backoff(1)).await;
+                }
                 Reply::Answered { .. } => {}
             }
         }

@@ -1,14 +1,16 @@
 //! Extractors whose rejections answer with [`ApiError`]'s JSON body instead of axum's plain text.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-
+use ipnet::IpNet;
 use rushline_app::ErrorCode;
 
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -53,23 +55,103 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
-/// The address the request came from: the TCP peer, as `serve` records it (connect info). A
-/// router driven without a listener has no peer; all its callers then count as one address,
-/// `0.0.0.0`, which throttles them together rather than not at all. Forwarded-for headers are not
-/// trusted: behind a load balancer every caller has the balancer's address.
+/// The address the request came from. Without a load balancer it is the TCP peer, as `serve`
+/// records it (connect info). When the peer is one of the configured trusted proxies
+/// (`http.trusted_proxies`), `X-Forwarded-For` is read from the right: each hop a trusted proxy
+/// appended is skipped, and the first address no trusted proxy stands for is the client. So a
+/// client cannot choose its address by sending the header itself: only what the proxies appended
+/// counts. A router driven without a listener has no peer; all its callers then count as one
+/// address, `0.0.0.0`, which throttles them together rather than not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        Ok(ClientIp(state.trusted_proxies.client(
+            peer,
+            parts.headers.get_all("x-forwarded-for").iter(),
+        )))
+    }
+}
+
+/// The load balancers whose `X-Forwarded-For` is believed: addresses and networks
+/// (`10.0.0.0/8`, `127.0.0.1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    pub fn new(networks: Vec<IpNet>) -> Self {
+        Self(networks)
+    }
+
+    pub fn networks(&self) -> &[IpNet] {
+        &self.0
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client behind `peer`: the right-most forwarded address that is not a trusted proxy's.
+    /// A hop that is not an address ends the walk at the last trusted one, which a client cannot
+    /// forge past; so does a header with every hop trusted.
+    pub fn client<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded: impl DoubleEndedIterator<Item = &'a HeaderValue>,
+    ) -> IpAddr {
+        let mut client = peer;
+        if !self.trusts(peer) {
+            return client;
+        }
+        let hops = forwarded.rev().flat_map(|value| {
+            let text = value.to_str().unwrap_or("?");
+            text.rsplit(',').map(str::trim).collect::<Vec<_>>()
+        });
+        for hop in hops {
+            let Ok(ip) = hop.parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+
+    /// A comma-separated list of addresses and networks; empty for none.
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<IpNet>()
+                    .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("{part:?} is not an IP address or network"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
+impl fmt::Display for TrustedProxies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join(", "))
     }
 }
 
@@ -101,6 +183,64 @@ mod tests {
             .await
             .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    fn forwarded_client(trusted: &str, peer: &str, headers: &[&str]) -> String {
+        let proxies: TrustedProxies = trusted.parse().unwrap();
+        let values: Vec<HeaderValue> = headers
+            .iter()
+            .map(|h| HeaderValue::from_str(h).unwrap())
+            .collect();
+        proxies
+            .client(peer.parse().unwrap(), values.iter())
+            .to_string()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        // No trusted proxy: the header is the client's to invent, so it is ignored.
+        assert_eq!(
+            forwarded_client("", "203.0.113.9", &["1.2.3.4"]),
+            "203.0.113.9"
+        );
+        // From nginx on 10.0.0.2: the address it appended.
+        assert_eq!(
+            forwarded_client("10.0.0.0/8", "10.0.0.2", &["198.51.100.7"]),
+            "198.51.100.7"
+        );
+        // A client's own forged entries stay to the left of what nginx appended.
+        assert_eq!(
+            forwarded_client(
+                "10.0.0.0/8, 127.0.0.1",
+                "127.0.0.1",
+                &["1.1.1.1, 198.51.100.7, 10.0.0.5"]
+            ),
+            "198.51.100.7"
+        );
+        // Several header lines read as one list, in order.
+        assert_eq!(
+            forwarded_client("127.0.0.1", "127.0.0.1", &["1.1.1.1", "198.51.100.7"]),
+            "198.51.100.7"
+        );
+        // Garbage ends the walk at the last trusted hop; every hop trusted gives the left-most.
+        assert_eq!(
+            forwarded_client("10.0.0.0/8", "10.0.0.2", &["x, 10.0.0.3"]),
+            "10.0.0.3"
+        );
+        assert_eq!(
+            forwarded_client("10.0.0.0/8", "10.0.0.2", &["10.0.0.3"]),
+            "10.0.0.3"
+        );
+        assert_eq!(forwarded_client("10.0.0.0/8", "10.0.0.2", &[]), "10.0.0.2");
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
+        assert!("nginx".parse::<TrustedProxies>().is_err());
+        assert_eq!(
+            "10.0.0.0/8,::1"
+                .parse::<TrustedProxies>()
+                .unwrap()
+                .to_string(),
+            "10.0.0.0/8, ::1/128"
+        );
     }
 
     #[tokio::test]

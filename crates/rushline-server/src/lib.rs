@@ -26,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
 pub use error::{ApiError, ErrorBody};
-pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query, QueuePass};
+pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query, QueuePass, TrustedProxies};
 pub use metrics::prometheus_handle;
 pub use serve::{HttpLimits, serve};
 pub use state::AppState;
@@ -60,5 +60,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// What a job worker serves on its own address: `/healthz` and `/metrics`, nothing of the API.
+pub fn worker_router(state: AppState) -> Router {
+    let (ops, _) = routes::worker_router().split_for_parts();
+    ops.fallback(error::not_found)
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }

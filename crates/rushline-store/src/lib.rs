@@ -104,4 +104,18 @@ pub trait Store:
 
     /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
     fn backend(&self) -> &'static str;
+
+    /// The connection pool requests read through (on PostgreSQL the only one), for metrics.
+    fn pool_stats(&self) -> PoolStats;
+}
+
+/// A connection pool's occupancy at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open now.
+    pub size: u32,
+    /// Of those, not in use.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
 }

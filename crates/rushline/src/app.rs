@@ -130,9 +130,11 @@ impl Rushline {
             &app,
             config.gate.reconcile_every,
         ));
+        let state = AppState::new(app, rushline_server::prometheus_handle())
+            .with_trusted_proxies(config.http.trusted_proxies.clone());
         Ok(Self {
             config,
-            state: AppState::new(app, rushline_server::prometheus_handle()),
+            state,
             registry,
         })
     }
@@ -165,7 +167,7 @@ impl Rushline {
     }
 
     /// Serves HTTP on `listener` (and runs jobs when `jobs`) until `shutdown` is cancelled, then
-    /// drains in-flight requests and the jobs still running.
+    /// drains in-flight requests, the group commit and the jobs still running.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -186,7 +188,43 @@ impl Rushline {
         if let Some(worker) = worker {
             worker.await.context("job worker panicked")?;
         }
+        self.flush_group_commit().await;
         Ok(())
+    }
+
+    /// `rushline worker`: runs jobs until `shutdown` is cancelled, serving only `/healthz` and
+    /// `/metrics` on `listener`; then waits for the jobs still running and their group commit.
+    pub async fn work(
+        self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let worker = tokio::spawn(self.worker().run(shutdown.clone()));
+        let stopping = shutdown.clone();
+        rushline_server::serve(
+            listener,
+            rushline_server::worker_router(self.state.clone()),
+            async move { stopping.cancelled().await },
+            self.config.http.limits(),
+        )
+        .await
+        .context("HTTP server failed")?;
+        shutdown.cancel();
+        worker.await.context("job worker panicked")?;
+        self.flush_group_commit().await;
+        Ok(())
+    }
+
+    /// Writes whose request went away (it timed out) are still in the group commit: commit them
+    /// before the process exits, for at most `http.shutdown_grace`.
+    async fn flush_group_commit(&self) {
+        let grace = self.config.http.shutdown_grace;
+        if tokio::time::timeout(grace, self.state.claims.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!(?grace, "the group commit did not finish in time");
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API and the background jobs.
     Serve(commands::serve::Args),
+    /// Run background jobs only, with `/healthz` and `/metrics` on `worker.addr`.
+    Worker(commands::worker::Args),
     /// Apply the database migrations and exit.
     Migrate,
     /// Print a commented configuration file with every key and its default.
@@ -48,6 +50,7 @@ impl Cli {
                 Ok(())
             }
             Command::Serve(args) => commands::serve::run(self.config.as_deref(), args),
+            Command::Worker(args) => commands::worker::run(self.config.as_deref(), args),
             Command::Migrate => commands::migrate::run(self.config.as_deref()),
             Command::Admin(command) => commands::admin::run(self.config.as_deref(), command),
             Command::ImportUsers(args) => commands::import_users::run(self.config.as_deref(), args),
@@ -92,6 +95,12 @@ mod tests {
         };
         assert!(args.no_migrate && args.no_jobs);
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+
+        let cli = Cli::try_parse_from(["rushline", "worker", "--no-migrate"]).unwrap();
+        let Command::Worker(args) = cli.command else {
+            panic!("not worker")
+        };
+        assert!(args.no_migrate);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
-use rushline_server::HttpLimits;
+use rushline_server::{HttpLimits, TrustedProxies};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    pub worker: WorkerConfig,
     pub auth: AuthConfig,
     pub orders: OrdersConfig,
     pub points: PointsConfig,
@@ -53,6 +54,46 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Connections served at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// After SIGTERM, how long the node answers `/readyz` 503 while still serving, so that load
+    /// balancers take it out of rotation before it stops accepting connections.
+    #[serde(with = "humantime_serde")]
+    pub drain_grace: Duration,
+    /// Load balancers whose `X-Forwarded-For` is believed: addresses and networks, comma
+    /// separated. Empty: the TCP peer is the client.
+    #[serde(with = "proxies_text")]
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// `http.trusted_proxies` as one string, so that an environment variable can hold it.
+mod proxies_text {
+    use rushline_server::TrustedProxies;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(proxies: &TrustedProxies, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(proxies)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TrustedProxies, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// `rushline worker`: jobs only, with `/healthz` and `/metrics` on their own address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Where a worker serves `/healthz` and `/metrics` (never the API).
+    pub addr: SocketAddr,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9091)),
+        }
+    }
 }
 
 impl HttpConfig {
@@ -526,6 +567,7 @@ impl Default for Config {
             redis: RedisConfig::default(),
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
+            worker: WorkerConfig::default(),
             auth: AuthConfig::default(),
             orders: OrdersConfig::default(),
             points: PointsConfig::default(),
@@ -549,6 +591,8 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            drain_grace: Duration::from_secs(5),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

@@ -66,6 +66,11 @@ impl Claims {
         }
     }
 
+    /// Waits until every grant handed to the group-commit writer so far is committed or failed.
+    pub async fn flush(&self) {
+        self.writer.flush().await;
+    }
+
     /// One atomic step in the gate; `kind` labels the metric (`drop`, `product`, `coupon`).
     pub async fn claim(
         &self,

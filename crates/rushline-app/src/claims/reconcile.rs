@@ -26,7 +26,15 @@ impl Claims {
             // The gate first: a grant made after this read cannot look like an orphan below.
             let in_gate = self.gate.grants(&pool).await?;
             let in_db = match store.pool_snapshot(&pool.0).await {
-                Ok((_, claims)) => claims,
+                Ok((row, claims)) => {
+                    // A drop's units left, as the database holds them: the dashboard's "remaining"
+                    // (drops only: every product has a pool, drops are few at a time).
+                    if row.key.starts_with("drop:") {
+                        metrics::gauge!("rushline_drop_remaining_units", "pool" => row.key.clone())
+                            .set((row.total - row.held) as f64);
+                    }
+                    claims
+                }
                 Err(DbError::NotFound) => {
                     self.gate.invalidate(&pool).await?;
                     continue;

@@ -9,9 +9,17 @@ use tokio::sync::{mpsc, oneshot};
 /// The most writes one batch commits: bounded by the bind parameters one SQLite statement takes.
 const MAX_BATCH: usize = 512;
 
-struct Pending {
-    write: ClaimWrite,
-    reply: oneshot::Sender<Result<CommitOutcome, DbError>>,
+#[expect(
+    clippy::large_enum_variant,
+    reason = "all but the rare flush are writes: boxing them would allocate once per purchase"
+)]
+enum Pending {
+    Write {
+        write: ClaimWrite,
+        reply: oneshot::Sender<Result<CommitOutcome, DbError>>,
+    },
+    /// Answered once every write queued before it has committed (or failed).
+    Flush(oneshot::Sender<()>),
 }
 
 /// The group-commit writer: one task per process that writes granted claims in batches, one
@@ -37,20 +45,44 @@ impl ClaimWriter {
     pub(super) async fn commit(&self, write: ClaimWrite) -> Result<CommitOutcome, DbError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Pending { write, reply })
+            .send(Pending::Write { write, reply })
             .await
             .map_err(|_| DbError::Unavailable("the group-commit writer has stopped".into()))?;
         answer
             .await
             .map_err(|_| DbError::Unavailable("the group-commit writer has stopped".into()))?
     }
+
+    /// Returns once every write queued before the call is committed or failed: a node that
+    /// shuts down calls it after its last request, so that writes whose request went away
+    /// (timed out) still commit before the process exits.
+    pub(super) async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        if self.queue.send(Pending::Flush(done)).await.is_ok() {
+            let _ = flushed.await;
+        }
+    }
 }
 
 async fn run(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (writes, replies): (Vec<_>, Vec<_>) =
-            batch.drain(..).map(|p| (p.write, p.reply)).unzip();
+        let mut writes = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut flushes = Vec::new();
+        for message in batch.drain(..) {
+            match message {
+                Pending::Write { write, reply } => {
+                    writes.push(write);
+                    replies.push(reply);
+                }
+                Pending::Flush(done) => flushes.push(done),
+            }
+        }
+        if writes.is_empty() {
+            answer_flushes(flushes);
+            continue;
+        }
         let started = Instant::now();
         let committed = store.commit_claims(&writes).await;
         metrics::histogram!("rushline_group_commit_batch_size").record(writes.len() as f64);
@@ -62,5 +94,13 @@ async fn run(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
             }
             let _ = reply.send(outcome);
         }
+        answer_flushes(flushes);
+    }
+}
+
+/// Tells each flush that the writes queued before it are done.
+fn answer_flushes(flushes: Vec<oneshot::Sender<()>>) {
+    for done in flushes {
+        let _ = done.send(());
     }
 }

@@ -46,6 +46,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(wishlist::router())
 }
 
+/// A worker's routes: liveness and metrics.
+pub(crate) fn worker_router() -> OpenApiRouter<AppState> {
+    ops::worker_router()
+}
+
 /// A list's `limit`: `default` when absent, else 1 to 100 (400 `invalid_query`).
 fn page_limit(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
     let limit = limit.unwrap_or(default);

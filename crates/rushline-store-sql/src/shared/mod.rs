@@ -164,4 +164,13 @@ impl Store for SqlStore {
     fn backend(&self) -> &'static str {
         BACKEND
     }
+
+    fn pool_stats(&self) -> rushline_store::PoolStats {
+        let pool = self.reader();
+        rushline_store::PoolStats {
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        }
+    }
 }

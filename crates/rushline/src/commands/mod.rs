@@ -7,6 +7,7 @@ pub mod migrate;
 pub mod raffle;
 pub mod serve;
 pub mod settle;
+pub mod worker;
 
 use std::path::Path;
 
@@ -23,4 +24,31 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("could not start the async runtime")
+}
+
+/// SIGINT and SIGTERM, as one stream.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only"))
+            .ok();
+        Self { term }
+    }
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        match &mut self.term {
+            Some(term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
 }

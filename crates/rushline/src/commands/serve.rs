@@ -1,9 +1,11 @@
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use rushline_app::payments::Payments;
 use rushline_domain::SystemClock;
+use rushline_server::AppState;
 use tokio_util::sync::CancellationToken;
 
 use crate::Rushline;
@@ -44,23 +46,30 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
             );
         }
         let shutdown = CancellationToken::new();
-        tokio::spawn(stop_on_signal(shutdown.clone()));
+        tokio::spawn(drain_on_signal(
+            node.state.clone(),
+            config.http.drain_grace,
+            shutdown.clone(),
+        ));
         node.serve(listener, shutdown, !args.no_jobs).await
     })
 }
 
-/// Cancels `shutdown` on SIGINT or SIGTERM.
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut term) => tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
-            let _ = ctrl_c.await;
-        }
+/// On SIGINT or SIGTERM: `/readyz` answers 503 for `grace` while the node still serves, so that
+/// load balancers stop sending it requests; then `shutdown` is cancelled, and the node stops
+/// accepting, finishes in-flight requests and the group commit, and exits. A second signal
+/// ends the grace at once.
+async fn drain_on_signal(state: AppState, grace: Duration, shutdown: CancellationToken) {
+    let mut signals = super::Signals::new();
+    signals.next().await;
+    state.start_draining();
+    tracing::info!(
+        ?grace,
+        "draining: /readyz answers 503; still serving until the grace ends"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(grace) => {}
+        () = signals.next() => tracing::info!("second signal: ending the grace now"),
     }
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     shutdown.cancel();

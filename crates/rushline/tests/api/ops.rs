@@ -25,7 +25,66 @@ backend_test! {
         assert!(text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"}"#), "{text}");
         assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
         assert!(text.contains("process_resident_memory_bytes"), "{text}");
+        assert!(text.contains(r#"rushline_db_pool_connections{state="in_use"}"#), "{text}");
+        assert!(text.contains("rushline_db_pool_max_connections"), "{text}");
     }
+}
+
+/// A failed login from `client` as nginx on 127.0.0.1 forwards it.
+async fn failed_login_via_proxy(app: &TestApp, client: &str, n: usize) -> StatusCode {
+    let body =
+        serde_json::json!({"email": format!("nobody{n}@example.com"), "password": "wrong!pw1"});
+    let mut request = axum::http::Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", format!("203.0.113.250, {client}"))
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            40_000,
+        ))));
+    app.request(request).await.status
+}
+
+#[tokio::test]
+async fn throttles_count_the_forwarded_client_only_behind_a_trusted_proxy() {
+    let behind = |trusted: &'static str| {
+        TestApp::builder(rushline_testkit::Backend::Sqlite).config(move |config| {
+            config.auth.login_failures_per_ip = 2;
+            config.http.trusted_proxies = trusted.parse().unwrap();
+        })
+    };
+    let app = behind("127.0.0.1").build().await;
+    for n in 0..2 {
+        assert_eq!(
+            failed_login_via_proxy(&app, "198.51.100.1", n).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        failed_login_via_proxy(&app, "198.51.100.1", 2).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy has its own count.
+    assert_eq!(
+        failed_login_via_proxy(&app, "198.51.100.2", 3).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Not trusted: every request counts as the proxy's, whatever the header says.
+    let app = behind("").build().await;
+    for n in 0..2 {
+        assert_eq!(
+            failed_login_via_proxy(&app, "198.51.100.1", n).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        failed_login_via_proxy(&app, "198.51.100.2", 2).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@
 
 mod chaos;
 mod crash;
+mod drain;
 mod faults;
 mod jobs;
 mod startup;

@@ -101,8 +101,15 @@ pub(crate) async fn purchase(
             points: body.points,
         },
     };
-    let purchased = drops::purchase(&state, buyer.id, key, pass.as_deref(), request).await?;
-    Ok((StatusCode::CREATED, Json(purchased.into())))
+    let purchased = drops::purchase(&state, buyer.id, key, pass.as_deref(), request).await;
+    // Every purchase that reached the application, by how it ended: `created` or the error
+    // code (a closed set), so that a dashboard shows sold-out and limit refusals beside sales.
+    let outcome = match &purchased {
+        Ok(_) => "created",
+        Err(e) => e.code().as_str(),
+    };
+    metrics::counter!("rushline_purchases_total", "outcome" => outcome).increment(1);
+    Ok((StatusCode::CREATED, Json(purchased?.into())))
 }
 
 impl From<Purchased> for PurchaseResponse {
