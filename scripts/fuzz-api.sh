@@ -105,7 +105,9 @@ for role in $roles; do
   # From the work directory, where schemathesis keeps its cache of failures. No stateful phase:
   # the document defines no links, and the ones schemathesis infers from `Location` headers are
   # wrong (4.32.5 links `POST /products` to `GET /trials` by an `id` that has none, and fails).
-  # Every operation is still fuzzed on its own with real ids from the seed data.
+  # Every operation is still fuzzed on its own with real ids from the seed data. The inbox's
+  # event stream is left out: it pushes only new notifications, so a signed-in client waits on it
+  # for as long as it stays open (its refusals are probed by the API tests).
   if ! (cd "$work" && SCHEMATHESIS_HOOKS=$hooks "$venv/bin/schemathesis" \
       --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
       --checks "$checks" \
@@ -115,6 +117,7 @@ for role in $roles; do
       --generation-database none \
       --workers 1 \
       --request-timeout 35 \
+      --exclude-path /api/v1/me/notifications/events \
       --header "Authorization: Bearer $bearer" \
       --no-color \
       --report junit --report-junit-path "$work/junit-$role.xml"); then

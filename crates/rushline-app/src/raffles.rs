@@ -398,13 +398,14 @@ async fn advance_drop(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), App
     ));
     let claim_until = (now + window).min(drop.closes_at);
     let title = app.store.product(drop.product_id).await?.name;
-    // The first offers go to the draw's winners; later ones to entrants a place rolled down to.
-    let offered = if raffle.drawn_at.is_none_or(|drawn| drawn == now) {
+    // The offers of the sweep that follows the draw go to its winners; later ones to entrants a
+    // place rolled down to.
+    let offered = if raffle.drawn_at.is_none() {
         Event::RaffleWon
     } else {
         Event::RaffleWaitlistPromoted
     };
-    let offers = notice(
+    let mut offers = notice(
         offered,
         Audience::RaffleOffered {
             raffle: drop.id,
@@ -414,6 +415,9 @@ async fn advance_drop(app: &App, id: Uuid, now: DateTime<Utc>) -> Result<(), App
         [("title", title.clone()), ("until", shown(claim_until))],
         now,
     );
+    // Two sweeps at one instant offer under one time: the second's job tells the union again,
+    // which writes only the inbox rows of those it adds.
+    offers.dedupe_key = None;
     let lost = notice(
         Event::RaffleLost,
         Audience::RaffleLosers { raffle: drop.id },

@@ -23,6 +23,7 @@ pub mod raffle;
 mod redis_mutex;
 mod report;
 pub mod settlement;
+pub mod wishlist;
 
 use std::time::Duration;
 

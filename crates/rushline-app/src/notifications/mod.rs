@@ -306,6 +306,8 @@ pub async fn deliver_due(app: &App) -> Result<usize, AppError> {
             .try_collect::<Vec<()>>()
             .await?;
     }
+    let backlog = app.store.pending_deliveries().await?;
+    metrics::gauge!("rushline_notification_backlog").set(backlog as f64);
     Ok(attempted)
 }
 

@@ -133,6 +133,10 @@ async fn every_refusal_of_a_malformed_or_unauthorised_request_is_documented() {
                     .is_some_and(|content| {
                         content.len() == 1 && content.contains_key("application/json")
                     });
+            // A stream the caller may open never ends: only its refusals are probed.
+            let streams = operation["responses"]["200"]["content"]
+                .get("text/event-stream")
+                .is_some();
             let has_query = operation["parameters"]
                 .as_array()
                 .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
@@ -166,6 +170,9 @@ async fn every_refusal_of_a_malformed_or_unauthorised_request_is_documented() {
             }
             for (what, uri, content_type, body) in cases {
                 for bearer in &bearers {
+                    if streams && bearer.is_some() && !path.contains('{') {
+                        continue;
+                    }
                     let mut request = Request::builder()
                         .method(method.clone())
                         .uri(&uri)
@@ -287,7 +294,7 @@ async fn page_limits_and_idempotency_keys_are_documented_with_their_bounds() {
             }
         }
     }
-    assert_eq!((limits, keys), (15, 12));
+    assert_eq!((limits, keys), (18, 12));
 }
 
 /// A raffle's seed is secret until its draw: no schema but the published draw's has a `seed`

@@ -226,6 +226,8 @@ backend_test! {
         )
         .await
         .assert_status(StatusCode::OK);
+        // Sweeps run a second apart, each offering at its own time.
+        app.clock.advance(Duration::seconds(1));
         sweep(&app).await;
         assert_eq!(standing(&app, winners[0], &drop).await["status"], "purchased");
         assert_eq!(standing(&app, winners[2], &drop).await["status"], "expired");
