@@ -86,8 +86,9 @@ fn push_audience(query: &mut QueryBuilder<'_, Db>, audience: Audience) {
     };
 }
 
-/// The deliveries on `channel` of the notifications a fan-out wrote at `now`, for recipients who
-/// did not mute the group there (and, for Slack, set a webhook).
+/// The deliveries on `channel` of the notifications a fan-out wrote at `now` (found by their event,
+/// subject and time, not by the audience again, which can be a scan of a million-entry raffle),
+/// for recipients who did not mute the group there (and, for Slack, set a webhook).
 fn push_deliveries(
     query: &mut QueryBuilder<'_, Db>,
     fan_out: &FanOut,
@@ -110,11 +111,8 @@ fn push_deliveries(
         .push_bind(fan_out.subject.clone())
         .push(" AND n.created_at = ")
         .push_bind(now)
-        .push(" AND n.user_id IN (");
-    push_audience(query, fan_out.audience);
-    query
         .push(format!(
-            ") AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = n.user_id \
+            " AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = n.user_id \
              AND m.channel = '{channel}' AND m.grp = "
         ))
         .push_bind(fan_out.event.group().as_str())

@@ -492,3 +492,43 @@ backend_test! {
         assert_eq!(inbox(&app, &wishers[1]).await.len(), 3, "the inbox gets everything");
     }
 }
+
+backend_test! {
+    async fn an_order_is_told_shipped_delivered_and_refunded(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let (buyer, _, order) = ordered(&app, 1).await;
+        pay_card(&app, &buyer, &order, "4111111111111111", "pay").await.assert_status(StatusCode::OK);
+        // Orders ship a day after payment and arrive a day later.
+        app.advance(Duration::days(1) + Duration::seconds(1)).await;
+        app.advance(Duration::days(1) + Duration::seconds(1)).await;
+        app.deliver_notifications().await;
+        assert_eq!(inbox(&app, &buyer).await, ["order_delivered", "order_shipped", "order_paid"]);
+
+        let (other, _, second) = ordered(&app, 1).await;
+        pay_card(&app, &other, &second, "4111111111111111", "pay-2").await.assert_status(StatusCode::OK);
+        let path = format!("/api/v1/orders/{}/cancel", second["order_id"].as_str().unwrap());
+        send(&app, &other, Method::POST, &path, None).await.assert_status(StatusCode::OK);
+        app.deliver_notifications().await;
+        app.deliver_notifications().await;
+        assert_eq!(inbox(&app, &other).await, ["refund_completed", "order_paid"]);
+    }
+}
+
+backend_test! {
+    async fn testers_are_reminded_of_their_review_and_sellers_hear_their_trial_is_full(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let tester = app.user(Role::Buyer).await;
+        let trial = crate::trials::create_trial(&app, &seller, 1).await;
+        crate::trials::open(&app, &trial);
+        crate::trials::apply(&app.client(), &tester, &trial, "apply").await.assert_status(StatusCode::CREATED);
+        app.advance(Duration::seconds(1)).await;
+        app.deliver_notifications().await;
+        assert_eq!(inbox(&app, &tester).await, ["trial_selected"]);
+        assert_eq!(inbox(&app, &seller).await, ["trial_full"]);
+        let due = crate::trials::my_trials(&app, &tester).await[0]["review_due_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        app.clock.set(due - Duration::hours(23));
+        app.deliver_notifications().await;
+        assert_eq!(inbox(&app, &tester).await, ["review_due_soon", "trial_selected"]);
+    }
+}
