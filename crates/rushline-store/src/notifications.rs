@@ -174,8 +174,9 @@ pub struct Opening {
 pub trait NotificationStore: Send + Sync {
     /// Writes the inbox rows of `fan_out` (one per recipient who has none for its event and
     /// subject yet) and a pending delivery per channel the recipient has not muted for the
-    /// event's group: e-mail, and Slack where they set a webhook. One transaction; returns how
-    /// many inbox rows it wrote.
+    /// event's group: e-mail, and Slack where they set a webhook. Set-based, a transaction per
+    /// batch of recipients (so that a fan-out to 100,000 never holds the writer for long);
+    /// running it again writes only what is missing. Returns how many inbox rows it wrote.
     async fn fan_out(&self, fan_out: &FanOut, now: DateTime<Utc>) -> Result<u64, DbError>;
 
     /// `user`'s inbox, newest first, after the `(created_at, id)` cursor.

@@ -63,7 +63,8 @@ CREATE TABLE wishlist (
     created_at TEXT NOT NULL,
     PRIMARY KEY (user_id, product_id)
 );
-CREATE INDEX wishlist_product ON wishlist (product_id);
+-- A product's wishers, in the order a fan-out pages through them.
+CREATE INDEX wishlist_product ON wishlist (product_id, user_id);
 
 -- The wishlist alert of a time sale when it starts.
 CREATE INDEX time_sales_starts ON time_sales (starts_at);

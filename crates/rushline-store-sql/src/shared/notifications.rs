@@ -66,33 +66,98 @@ fn opening_from_row(row: &DbRow) -> Result<Opening, DbError> {
     })
 }
 
-/// The recipients of `audience`, as a sub-select of one `user_id` column.
-fn push_audience(query: &mut QueryBuilder<'_, Db>, audience: Audience) {
-    match audience {
-        Audience::User { id } => query
-            .push("SELECT id AS user_id FROM users WHERE id = ")
-            .push_bind(id),
-        Audience::Wishers { product } => query
-            .push("SELECT user_id FROM wishlist WHERE product_id = ")
-            .push_bind(product),
-        Audience::RaffleOffered { raffle, at } => query
-            .push("SELECT user_id FROM raffle_places WHERE raffle_id = ")
-            .push_bind(raffle)
-            .push(" AND offered_at = ")
-            .push_bind(at),
-        Audience::RaffleLosers { raffle } => query
-            .push("SELECT user_id FROM raffle_places WHERE offered_at IS NULL AND raffle_id = ")
-            .push_bind(raffle),
-    };
+/// Recipients written per transaction of a fan-out: each holds the writer (SQLite's one) only
+/// briefly, so purchases commit between batches.
+const FAN_OUT_BATCH: i64 = 1_000;
+
+/// Where a fan-out has got to in its audience's order.
+#[derive(Debug, Clone, Copy)]
+enum After {
+    Start,
+    User(Uuid),
+    Position(i64),
 }
 
-/// The deliveries on `channel` of the notifications a fan-out wrote at `now` (found by their event,
-/// subject and time, not by the audience again, which can be a scan of a million-entry raffle),
-/// for recipients who did not mute the group there (and, for Slack, set a webhook).
+/// The next page of `audience` after `after`, in an order an index serves (a wishlist by user, a
+/// raffle by position), and where the page ends.
+async fn audience_page(
+    store: &SqlStore,
+    audience: Audience,
+    after: After,
+) -> Result<(Vec<Uuid>, After), DbError> {
+    let (mut query, by_position) = match audience {
+        Audience::User { id } => {
+            if !matches!(after, After::Start) {
+                return Ok((Vec::new(), after));
+            }
+            let mut query = QueryBuilder::<Db>::new("SELECT id AS user_id FROM users WHERE id = ");
+            query.push_bind(id);
+            (query, false)
+        }
+        Audience::Wishers { product } => {
+            let mut query =
+                QueryBuilder::<Db>::new("SELECT user_id FROM wishlist WHERE product_id = ");
+            query.push_bind(product);
+            (query, false)
+        }
+        Audience::RaffleOffered { raffle, at } => {
+            let mut query = QueryBuilder::<Db>::new(
+                "SELECT position, user_id FROM raffle_places WHERE raffle_id = ",
+            );
+            query
+                .push_bind(raffle)
+                .push(" AND offered_at = ")
+                .push_bind(at);
+            (query, true)
+        }
+        Audience::RaffleLosers { raffle } => {
+            let mut query = QueryBuilder::<Db>::new(
+                "SELECT position, user_id FROM raffle_places WHERE offered_at IS NULL AND raffle_id = ",
+            );
+            query.push_bind(raffle);
+            (query, true)
+        }
+    };
+    match after {
+        After::Start => {}
+        After::User(id) => {
+            query.push(" AND user_id > ").push_bind(id);
+        }
+        After::Position(position) => {
+            query.push(" AND position > ").push_bind(position);
+        }
+    }
+    query
+        .push(if by_position {
+            " ORDER BY position LIMIT "
+        } else {
+            " ORDER BY user_id LIMIT "
+        })
+        .push_bind(FAN_OUT_BATCH);
+    let rows = query
+        .build()
+        .fetch_all(store.reader())
+        .await
+        .map_err(map_err)?;
+    let users = rows
+        .iter()
+        .map(|row| row.try_get::<Uuid, _>("user_id").map_err(map_err))
+        .collect::<Result<Vec<_>, _>>()?;
+    let end = match (rows.last(), by_position) {
+        (None, _) => after,
+        (Some(row), true) => After::Position(row.try_get("position").map_err(map_err)?),
+        (Some(_), false) => users.last().map_or(after, |id| After::User(*id)),
+    };
+    Ok((users, end))
+}
+
+/// The deliveries on `channel` of the notifications a fan-out batch wrote to `users` at `now`, for
+/// recipients who did not mute the group there (and, for Slack, set a webhook).
 fn push_deliveries(
     query: &mut QueryBuilder<'_, Db>,
     fan_out: &FanOut,
     channel: Channel,
+    users: &[Uuid],
     now: DateTime<Utc>,
 ) {
     query
@@ -111,6 +176,9 @@ fn push_deliveries(
         .push_bind(fan_out.subject.clone())
         .push(" AND n.created_at = ")
         .push_bind(now)
+        .push(" AND ");
+    push_one_of(query, "n.user_id", users);
+    query
         .push(format!(
             " AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = n.user_id \
              AND m.channel = '{channel}' AND m.grp = "
@@ -126,42 +194,50 @@ fn push_deliveries(
 #[async_trait]
 impl NotificationStore for SqlStore {
     async fn fan_out(&self, fan_out: &FanOut, now: DateTime<Utc>) -> Result<u64, DbError> {
-        let mut tx = self.writer().begin().await.map_err(map_err)?;
-        let mut insert = QueryBuilder::<Db>::new(format!(
-            "INSERT INTO notifications (id, user_id, event, subject, params, created_at) \
-             SELECT {NEW_UUID}, a.user_id, "
-        ));
-        insert
-            .push_bind(fan_out.event.as_str())
-            .push(", ")
-            .push_bind(fan_out.subject.clone())
-            .push(", ")
-            .push_bind(Json(fan_out.params.clone()))
-            .push(", ")
-            .push_bind(now)
-            .push(" FROM (");
-        push_audience(&mut insert, fan_out.audience);
-        // `WHERE true`: SQLite would read `ON CONFLICT` after a bare FROM as a join constraint.
-        insert.push(") a WHERE true ON CONFLICT (user_id, event, subject) DO NOTHING");
-        let written = insert
-            .build()
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        if written > 0 {
-            for channel in [Channel::Email, Channel::Slack] {
-                let mut deliveries = QueryBuilder::<Db>::new("");
-                push_deliveries(&mut deliveries, fan_out, channel, now);
-                deliveries
-                    .build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
+        let mut written = 0;
+        let mut after = After::Start;
+        loop {
+            let (users, end) = audience_page(self, fan_out.audience, after).await?;
+            if users.is_empty() {
+                return Ok(written);
             }
+            after = end;
+            let mut tx = self.writer().begin().await.map_err(map_err)?;
+            let mut insert = QueryBuilder::<Db>::new(format!(
+                "INSERT INTO notifications (id, user_id, event, subject, params, created_at) \
+                 SELECT {NEW_UUID}, u.id, "
+            ));
+            insert
+                .push_bind(fan_out.event.as_str())
+                .push(", ")
+                .push_bind(fan_out.subject.clone())
+                .push(", ")
+                .push_bind(Json(fan_out.params.clone()))
+                .push(", ")
+                .push_bind(now)
+                .push(" FROM users u WHERE ");
+            push_one_of(&mut insert, "u.id", &users);
+            insert.push(" ON CONFLICT (user_id, event, subject) DO NOTHING");
+            let batch = insert
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+            if batch > 0 {
+                for channel in [Channel::Email, Channel::Slack] {
+                    let mut deliveries = QueryBuilder::<Db>::new("");
+                    push_deliveries(&mut deliveries, fan_out, channel, &users, now);
+                    deliveries
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+            }
+            tx.commit().await.map_err(map_err)?;
+            written += batch;
         }
-        tx.commit().await.map_err(map_err)?;
-        Ok(written)
     }
 
     async fn inbox(

@@ -35,6 +35,14 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "settlements.seller_id, settlements.business_day, settlements.revision",
         "settlements_revision_key",
     ),
+    (
+        "notifications.user_id, notifications.event, notifications.subject",
+        "notifications_event_key",
+    ),
+    (
+        "notification_deliveries.notification_id, notification_deliveries.channel",
+        "notification_deliveries_channel_key",
+    ),
 ];
 
 /// The name of the UNIQUE constraint over `columns`, as SQLite lists them in its message
