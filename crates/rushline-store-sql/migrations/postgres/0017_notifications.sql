@@ -20,7 +20,6 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_inbox ON notifications (user_id, created_at, id);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
-CREATE INDEX notifications_subject ON notifications (event, subject);
 CREATE INDEX notifications_created ON notifications (created_at);
 
 -- One message per (notification, channel): its id is the message id a receiver can deduplicate
