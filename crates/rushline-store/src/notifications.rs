@@ -226,8 +226,6 @@ pub trait NotificationStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), DbError>;
 
-    async fn slack_webhook(&self, user: Uuid) -> Result<Option<String>, DbError>;
-
     /// Claims up to `limit` pending deliveries due at `now`, each for `lease` (counting an
     /// attempt); two senders never hold the same one while a lease lasts. A delivery whose
     /// `max_attempts` all ran out without an outcome (its senders died) fails instead.

@@ -405,14 +405,6 @@ impl NotificationStore for SqlStore {
         Ok(())
     }
 
-    async fn slack_webhook(&self, user: Uuid) -> Result<Option<String>, DbError> {
-        sqlx::query_scalar("SELECT url FROM slack_webhooks WHERE user_id = $1")
-            .bind(user)
-            .fetch_optional(self.reader())
-            .await
-            .map_err(map_err)
-    }
-
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
