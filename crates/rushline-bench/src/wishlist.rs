@@ -11,18 +11,15 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
 use rushline_app::claims::Claims;
+use rushline_domain::Role;
 use rushline_domain::notification::Event;
-use rushline_domain::raffle::seed_commitment;
-use rushline_domain::{Allocation, ProductStatus, Role, Won};
 use rushline_gate::MemoryGate;
-use rushline_store::{
-    Audience, ClaimWrite, CommitOutcome, FanOut, NewEntry, Product, ProductDrop, RaffleSettings,
-    Store, User,
-};
+use rushline_store::{Audience, ClaimWrite, CommitOutcome, FanOut, NewEntry, Store, User};
 use rushline_testkit::TestDb;
 use uuid::Uuid;
 
 use crate::end_to_end::account;
+use crate::raffle::{product, raffle_drop};
 
 /// The commits of one phase.
 #[derive(Debug, Clone, Copy)]
@@ -46,23 +43,6 @@ pub struct WishlistFigures {
     pub written: u64,
     pub baseline: Load,
     pub during: Load,
-}
-
-fn product(seller: Uuid, name: &str, now: chrono::DateTime<Utc>) -> Product {
-    Product {
-        id: Uuid::now_v7(),
-        seller_id: seller,
-        name: name.to_owned(),
-        description: "The wishlist benchmark's product".to_owned(),
-        category: "shoes".to_owned(),
-        price: Won::new(189_000),
-        stock: 0,
-        status: ProductStatus::Active,
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
-    }
 }
 
 /// `wishers` buyers wishlist one product; the fan-out of its drop's alert runs while
@@ -93,31 +73,7 @@ pub async fn run(
     let other = product(seller.id, "Busy sneakers", now);
     let seed = [7; 32];
     // The load: entries into a raffle of another product, through the same writer as purchases.
-    let busy = ProductDrop {
-        id: Uuid::now_v7(),
-        product_id: other.id,
-        seller_id: seller.id,
-        quantity: 1_000,
-        price: other.price,
-        opens_at: now - TimeDelta::minutes(1),
-        closes_at: now + TimeDelta::hours(2),
-        per_user_limit: 1,
-        created_at: now,
-        updated_at: now,
-        opened_at: None,
-        closed_at: None,
-        waiting_room: None,
-        queue_seed: None,
-        allocation: Allocation::Raffle,
-        raffle: Some(RaffleSettings {
-            entries_close_at: now + TimeDelta::hours(1),
-            claim_window_minutes: Some(60),
-            seed_commitment: seed_commitment(&seed),
-            drawn_at: None,
-            entrants: None,
-            exhausted_at: None,
-        }),
-    };
+    let busy = raffle_drop(&other, &seed, now);
     let setup = async {
         store.insert_user(&seller).await?;
         store.insert_users(&buyers).await?;

@@ -103,7 +103,8 @@ impl Notifications {
         self.told.contains_key(key)
     }
 
-    /// Enqueues those of `jobs` this node has not told yet, in one transaction.
+    /// Enqueues those of `jobs` this node has not told yet, in one transaction. A job without a
+    /// dedupe key is always enqueued: nothing names it to remember.
     pub async fn enqueue_untold(
         &self,
         store: &dyn rushline_store::Store,
@@ -112,19 +113,17 @@ impl Notifications {
     ) -> Result<(), AppError> {
         let mut fresh = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let key = job.dedupe_key.clone().unwrap_or_default();
-            if !self.told.contains_key(&key) {
-                fresh.push(job);
+            match &job.dedupe_key {
+                Some(key) if self.told.contains_key(key) => {}
+                _ => fresh.push(job),
             }
         }
         if fresh.is_empty() {
             return Ok(());
         }
         store.enqueue_all(&fresh, now).await?;
-        for job in fresh {
-            self.told
-                .insert(job.dedupe_key.unwrap_or_default(), ())
-                .await;
+        for key in fresh.into_iter().filter_map(|job| job.dedupe_key) {
+            self.told.insert(key, ()).await;
         }
         Ok(())
     }
@@ -261,11 +260,20 @@ pub(crate) async fn publish(app: &App, notify: Notify) -> Result<u64, AppError> 
     Ok(written)
 }
 
-/// Tells each buyer whose hold runs out within the warning from `now` (and has not yet), once:
-/// every run looks at the whole coming warning, so a run that is skipped or fails costs nothing.
+/// How far back before the warning a run looks again: a hold is read by the runs of the last
+/// 30 s before its warning (three, every 10 s), so a run or two that fail or are skipped cost
+/// nothing, and no run reads every hold of a sale that is still minutes from its warning.
+const HOLDS_LOOK_BACK: TimeDelta = TimeDelta::seconds(30);
+
+/// Tells each buyer whose hold runs out a warning from `now` (within the look-back), once: the
+/// runs' windows overlap, and a node-local cache and the dedupe key skip what was told.
 async fn warn_expiring_holds(app: &App, now: DateTime<Utc>) -> Result<(), AppError> {
     let warning = app.notifications.settings.hold_warning;
-    let expiring = app.store.holds_expiring(now, now + warning).await?;
+    let until = now + warning;
+    let expiring = app
+        .store
+        .holds_expiring((until - HOLDS_LOOK_BACK).max(now), until)
+        .await?;
     let jobs: Vec<NewJob> = expiring
         .into_iter()
         .map(|(order, buyer, expires_at)| {

@@ -67,3 +67,8 @@ CREATE INDEX wishlist_product ON wishlist (product_id, user_id);
 
 -- The wishlist alert of a time sale when it starts.
 CREATE INDEX time_sales_starts ON time_sales (starts_at);
+
+-- The entrants one sweep of a raffle offered places, whom a fan-out pages through in order.
+-- Partial: the draw writes places unoffered, so it pays nothing for it; only offers do.
+CREATE INDEX raffle_places_offered ON raffle_places (raffle_id, offered_at, position)
+    WHERE offered_at IS NOT NULL;

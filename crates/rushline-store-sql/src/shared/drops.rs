@@ -8,7 +8,7 @@ use rushline_store::{
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::jobs::insert_job;
+use super::jobs::insert_jobs;
 use super::raffles::{RAFFLE_COLUMNS, insert_raffle, raffle_from_row};
 use super::{Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err, push_window};
 
@@ -96,9 +96,7 @@ impl DropStore for SqlStore {
             i64::from(drop.per_user_limit),
         )
         .await?;
-        for job in jobs {
-            insert_job(&mut *tx, job, drop.created_at).await?;
-        }
+        insert_jobs(&mut tx, jobs, drop.created_at).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -194,9 +192,8 @@ impl DropStore for SqlStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
-        for &id in &closed {
-            insert_job(&mut *tx, &told(id, now), now).await?;
-        }
+        let notices: Vec<NewJob> = closed.iter().map(|&id| told(id, now)).collect();
+        insert_jobs(&mut tx, &notices, now).await?;
         tx.commit().await.map_err(map_err)?;
         changed.extend(closed);
         changed.sort();

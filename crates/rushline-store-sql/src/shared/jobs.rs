@@ -1,3 +1,5 @@
+use std::borrow::Borrow;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
@@ -60,31 +62,38 @@ where
     Ok((inserted == 1).then_some(id))
 }
 
-/// Enqueues `jobs` in one statement on `conn` (the transaction of the event that causes them);
-/// a job whose dedupe key exists already is skipped.
-pub(crate) async fn insert_jobs(
+/// Eight parameters a row: a statement of this many stays within SQLite's bound on one
+/// statement's parameters.
+const JOBS_PER_STATEMENT: usize = 1_000;
+
+/// Enqueues `jobs` on `conn` (the transaction of the event that causes them), a thousand per
+/// statement; a job whose dedupe key exists already is skipped.
+pub(crate) async fn insert_jobs<J>(
     conn: &mut DbConnection,
-    jobs: &[&NewJob],
+    jobs: &[J],
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    if jobs.is_empty() {
-        return Ok(());
+) -> Result<(), DbError>
+where
+    J: Borrow<NewJob> + Sync,
+{
+    for chunk in jobs.chunks(JOBS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) ",
+        );
+        insert.push_values(chunk, |mut row, job| {
+            let job = job.borrow();
+            row.push_bind(Uuid::now_v7())
+                .push_bind(&job.kind)
+                .push_bind(Json(&job.payload))
+                .push_bind(job.run_at)
+                .push_bind(job.max_attempts)
+                .push_bind(&job.dedupe_key)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        insert.push(" ON CONFLICT DO NOTHING");
+        insert.build().execute(&mut *conn).await.map_err(map_err)?;
     }
-    let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key, created_at, updated_at) ",
-    );
-    insert.push_values(jobs, |mut row, job| {
-        row.push_bind(Uuid::now_v7())
-            .push_bind(&job.kind)
-            .push_bind(Json(&job.payload))
-            .push_bind(job.run_at)
-            .push_bind(job.max_attempts)
-            .push_bind(&job.dedupe_key)
-            .push_bind(now)
-            .push_bind(now);
-    });
-    insert.push(" ON CONFLICT DO NOTHING");
-    insert.build().execute(&mut *conn).await.map_err(map_err)?;
     Ok(())
 }
 
@@ -96,11 +105,7 @@ impl JobStore for SqlStore {
 
     async fn enqueue_all(&self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<(), DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
-        // Eight parameters a row, within SQLite's bound on one statement's parameters.
-        for chunk in jobs.chunks(1000) {
-            let chunk: Vec<&NewJob> = chunk.iter().collect();
-            insert_jobs(&mut tx, &chunk, now).await?;
-        }
+        insert_jobs(&mut tx, jobs, now).await?;
         tx.commit().await.map_err(map_err)
     }
 

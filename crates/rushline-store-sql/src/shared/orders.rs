@@ -10,7 +10,7 @@ use rushline_store::{
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::jobs::insert_job;
+use super::jobs::insert_jobs;
 use super::{Db, DbConnection, DbRow, SqlStore, map_err, parse_column, push_one_of};
 
 const COLUMNS: &str = "o.id, o.buyer_id, o.status, o.idempotency_key, o.total, o.hold_expires_at, \
@@ -157,9 +157,7 @@ pub(crate) async fn apply_transition(
     }
     super::coupons::follow_order(&mut *conn, change).await?;
     super::points::follow_order(&mut *conn, change).await?;
-    for job in &change.jobs {
-        insert_job(&mut *conn, job, change.at).await?;
-    }
+    insert_jobs(&mut *conn, &change.jobs, change.at).await?;
     Ok(())
 }
 

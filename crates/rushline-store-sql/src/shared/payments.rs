@@ -8,7 +8,7 @@ use rushline_store::{
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::jobs::insert_job;
+use super::jobs::{insert_job, insert_jobs};
 use super::orders::apply_transition;
 use super::{Db, DbRow, SqlStore, map_err, parse_column};
 
@@ -114,9 +114,7 @@ impl PaymentStore for SqlStore {
     ) -> Result<(), DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         settle(&mut *tx, id, from, to, failure_code, at).await?;
-        for job in jobs {
-            insert_job(&mut *tx, job, at).await?;
-        }
+        insert_jobs(&mut tx, jobs, at).await?;
         tx.commit().await.map_err(map_err)
     }
 

@@ -172,10 +172,7 @@ impl SettlementStore for SqlStore {
             .collect::<Result<Vec<_>, _>>()?;
         settlements.sort_by_key(|s| (s.seller_id, s.revision));
         let notices: Vec<NewJob> = settlements.iter().map(run.notice).collect();
-        for chunk in notices.chunks(1000) {
-            let chunk: Vec<&NewJob> = chunk.iter().collect();
-            insert_jobs(&mut tx, &chunk, run.at).await?;
-        }
+        insert_jobs(&mut tx, &notices, run.at).await?;
         if run.dry_run {
             tx.rollback().await.map_err(map_err)?;
         } else {

@@ -9,14 +9,39 @@ pub mod serve;
 pub mod settle;
 pub mod worker;
 
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
+use rushline_domain::SystemClock;
 
-use crate::Config;
+use crate::{Config, Rushline};
 
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     Config::load(path).context("invalid configuration")
+}
+
+/// A node built from `config` (its schema migrated unless `no_migrate`) and a listener on `addr`,
+/// which `key` names in errors: how `serve` and `worker` start.
+async fn start(
+    config: &Config,
+    no_migrate: bool,
+    addr: SocketAddr,
+    key: &str,
+) -> anyhow::Result<(Rushline, tokio::net::TcpListener)> {
+    let node = Rushline::build(config.clone(), Arc::new(SystemClock)).await?;
+    if !no_migrate {
+        node.state
+            .store
+            .migrate()
+            .await
+            .context("migration failed")?;
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} ({key})"))?;
+    Ok((node, listener))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

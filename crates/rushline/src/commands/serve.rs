@@ -1,14 +1,9 @@
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use rushline_app::payments::Payments;
-use rushline_domain::SystemClock;
 use rushline_server::AppState;
 use tokio_util::sync::CancellationToken;
-
-use crate::Rushline;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,17 +19,8 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
     crate::logging::init(&config.log);
     super::runtime()?.block_on(async {
-        let node = Rushline::build(config.clone(), Arc::new(SystemClock)).await?;
-        if !args.no_migrate {
-            node.state
-                .store
-                .migrate()
-                .await
-                .context("migration failed")?;
-        }
-        let listener = tokio::net::TcpListener::bind(config.http.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.http.addr))?;
+        let (node, listener) =
+            super::start(&config, args.no_migrate, config.http.addr, "http.addr").await?;
         let addr = listener.local_addr()?;
         println!("rushline listening on http://{addr}");
         let payments = node.state.payments.name();

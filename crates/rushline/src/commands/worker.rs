@@ -1,11 +1,6 @@
 use std::path::Path;
-use std::sync::Arc;
 
-use anyhow::Context;
-use rushline_domain::SystemClock;
 use tokio_util::sync::CancellationToken;
-
-use crate::Rushline;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,17 +15,8 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
     crate::logging::init(&config.log);
     super::runtime()?.block_on(async {
-        let node = Rushline::build(config.clone(), Arc::new(SystemClock)).await?;
-        if !args.no_migrate {
-            node.state
-                .store
-                .migrate()
-                .await
-                .context("migration failed")?;
-        }
-        let listener = tokio::net::TcpListener::bind(config.worker.addr)
-            .await
-            .with_context(|| format!("cannot listen on {} (worker.addr)", config.worker.addr))?;
+        let (node, listener) =
+            super::start(&config, args.no_migrate, config.worker.addr, "worker.addr").await?;
         let addr = listener.local_addr()?;
         println!("rushline worker: jobs running; /healthz and /metrics on http://{addr}");
         tracing::info!(%addr, database = %node.state.store.backend(), "running jobs");

@@ -230,6 +230,7 @@ backend_test! {
         assert!(posts.iter().any(|p| p.text.contains("closed with 0 units sold")), "{posts:?}");
         // Buyers have no webhook: their notices never go to Slack.
         assert!(posts.iter().all(|p| p.hook == "ok"));
+        assert_eq!(posts.len(), inbox(&app, &seller).await.len(), "each of the seller's notices, once");
     }
 }
 
