@@ -9,6 +9,7 @@ use rushline_store::{DbError, JobRow, NewJob, Store};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::registry::{DueTime, Registry};
 
@@ -185,10 +186,17 @@ impl Worker {
             .get(&job.kind)
             .copied()
             .unwrap_or(self.options.deadline);
+        let span = tracing::info_span!(
+            "job",
+            otel.name = %job.kind,
+            job.id = %job.id,
+            job.kind = %job.kind,
+            job.attempt = job.attempts,
+        );
         let outcome = match self.registry.handlers.get(job.kind.as_str()).cloned() {
             Some(handler) => {
                 // Its own task: a panic in a handler is a failed attempt, not a dead worker.
-                let mut task = tokio::spawn(handler(job.payload.clone()));
+                let mut task = tokio::spawn(handler(job.payload.clone()).instrument(span.clone()));
                 match tokio::time::timeout(deadline, &mut task).await {
                     Ok(ran) => ran.unwrap_or_else(|e| Err(anyhow::anyhow!("job panicked: {e}"))),
                     Err(_) => {
@@ -199,7 +207,7 @@ impl Worker {
             }
             None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
         };
-        self.finish(job, outcome, lag).await
+        self.finish(job, outcome, lag).instrument(span).await
     }
 
     /// Records the outcome, and counts it with the job's lag (seconds) by kind and outcome.

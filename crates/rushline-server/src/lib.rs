@@ -15,11 +15,12 @@ mod openapi;
 mod routes;
 mod serve;
 mod state;
+mod traces;
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::HeaderName;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -47,17 +48,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             serve::time_limit,
         ))
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .layer(CatchPanicLayer::custom(error::panicked))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let id = request
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-            }),
+        .route_layer(
+            TraceLayer::new_for_http()
+                .make_span_with(traces::request_span)
+                .on_response(traces::record_status),
         )
+        .layer(CatchPanicLayer::custom(error::panicked))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)

@@ -24,6 +24,7 @@ pub struct Config {
     pub gate: GateConfig,
     pub redis: RedisConfig,
     pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
     pub jobs: JobsConfig,
     pub worker: WorkerConfig,
     pub auth: AuthConfig,
@@ -149,6 +150,20 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A tracing filter (`info`, `rushline=debug,sqlx=warn`); `RUST_LOG` overrides it.
     pub level: String,
+}
+
+/// Traces, exported over OTLP/HTTP when an endpoint is set; nothing is recorded for them otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// The collector's OTLP/HTTP base address (`http://collector:4318`); spans go to
+    /// `<endpoint>/v1/traces` as protobuf. Unset: no traces.
+    pub otlp_endpoint: Option<ServiceUrl>,
+    /// The `service.name` the spans carry.
+    pub service_name: String,
+    /// The share of traces started here that are kept, 0 to 1; a request that arrives with a
+    /// W3C `traceparent` follows its caller's sampling decision.
+    pub sample_ratio: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -566,6 +581,7 @@ impl Default for Config {
             gate: GateConfig::default(),
             redis: RedisConfig::default(),
             log: LogConfig::default(),
+            telemetry: TelemetryConfig::default(),
             jobs: JobsConfig::default(),
             worker: WorkerConfig::default(),
             auth: AuthConfig::default(),
@@ -631,6 +647,16 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Auto,
             level: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "rushline".to_owned(),
+            sample_ratio: 1.0,
         }
     }
 }
@@ -882,6 +908,23 @@ impl Config {
                 message: "this rushline was built without S3 support; build it with the `s3` \
                           feature (on by default) or leave images.s3 unset"
                     .to_owned(),
+            });
+        }
+        if let Some(url) = &self.telemetry.otlp_endpoint
+            && !matches!(url.scheme(), "http" | "https")
+        {
+            return Err(ConfigError::Invalid {
+                key: "telemetry.otlp_endpoint",
+                message: format!("expected http://… or https://…, got {url}"),
+            });
+        }
+        if !(0.0..=1.0).contains(&self.telemetry.sample_ratio) {
+            return Err(ConfigError::Invalid {
+                key: "telemetry.sample_ratio",
+                message: format!(
+                    "must be between 0 and 1, got {}",
+                    self.telemetry.sample_ratio
+                ),
             });
         }
         if self.images.max_per_product == 0 {
@@ -1154,6 +1197,7 @@ mod tests {
                 "auth.jwt_secret",
                 "mail.smtp_url",
                 "payments.toss.secret_key",
+                "telemetry.otlp_endpoint",
             ]
             .map(String::from),
         );
@@ -1329,6 +1373,18 @@ mod tests {
             jail.set_env("RUSHLINE_POINTS__EARN_RATE", "1.5");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.starts_with("points.earn_rate: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_TELEMETRY__OTLP_ENDPOINT", "grpc://collector:4317");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("telemetry.otlp_endpoint: "), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RUSHLINE_TELEMETRY__SAMPLE_RATIO", "1.5");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.starts_with("telemetry.sample_ratio: "), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {

@@ -8,8 +8,8 @@ pub mod cli;
 mod commands;
 pub mod config;
 pub mod import;
-mod logging;
 pub mod raffle_verify;
+mod telemetry;
 
 pub use app::Rushline;
 pub use cli::Cli;

@@ -18,6 +18,8 @@ use dashmap::DashMap;
 use moka::future::Cache;
 use rushline_gate::{Claim, ClaimOutcome, Gate, PoolKey};
 use rushline_store::{ClaimWrite, CommitOutcome, Store};
+use tracing::Instrument;
+use tracing::field::Empty;
 use uuid::Uuid;
 
 pub use gate_source::StorePools;
@@ -78,7 +80,12 @@ impl Claims {
         pool: &PoolKey,
         claim: &Claim,
     ) -> Result<ClaimOutcome, AppError> {
-        let outcome = self.gate.claim(pool, claim).await?;
+        let span = tracing::debug_span!("gate.claim", pool = kind, outcome = Empty);
+        let outcome = self
+            .gate
+            .claim(pool, claim)
+            .instrument(span.clone())
+            .await?;
         let name = match outcome {
             ClaimOutcome::Granted { .. } => "granted",
             ClaimOutcome::Replayed { .. } => "replayed",
@@ -86,6 +93,7 @@ impl Claims {
             ClaimOutcome::SoldOut => "sold_out",
             ClaimOutcome::LimitReached => "limit_reached",
         };
+        span.record("outcome", name);
         metrics::counter!("rushline_claims_total", "pool" => kind, "outcome" => name).increment(1);
         Ok(outcome)
     }
@@ -102,7 +110,15 @@ impl Claims {
             ClaimWrite::Order(order) => Some(order.buyer_id),
             ClaimWrite::Coupon(_) | ClaimWrite::Application(_) | ClaimWrite::Entry(_) => None,
         };
-        let committed = self.writer.commit(write).await;
+        let span = tracing::debug_span!("group_commit", outcome = Empty);
+        let committed = self
+            .writer
+            .commit(write, span.clone())
+            .instrument(span.clone())
+            .await;
+        if let Ok(outcome) = &committed {
+            span.record("outcome", tracing::field::debug(outcome));
+        }
         if matches!(committed, Ok(CommitOutcome::Committed)) {
             return Ok(CommitOutcome::Committed);
         }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use rushline_store::{ClaimWrite, CommitOutcome, DbError, Store};
 use tokio::sync::{mpsc, oneshot};
+use tracing::{Instrument, Span};
 
 /// The most writes one batch commits: bounded by the bind parameters one SQLite statement takes.
 const MAX_BATCH: usize = 512;
@@ -17,6 +18,8 @@ enum Pending {
     Write {
         write: ClaimWrite,
         reply: oneshot::Sender<Result<CommitOutcome, DbError>>,
+        /// The request's wait for its batch, which the batch's span links to.
+        waiting: Span,
     },
     /// Answered once every write queued before it has committed (or failed).
     Flush(oneshot::Sender<()>),
@@ -41,11 +44,20 @@ impl ClaimWriter {
         Self { queue }
     }
 
-    /// Makes `write` durable; returns once its batch has committed (or failed).
-    pub(super) async fn commit(&self, write: ClaimWrite) -> Result<CommitOutcome, DbError> {
+    /// Makes `write` durable; returns once its batch has committed (or failed). The batch's
+    /// span follows from `waiting`.
+    pub(super) async fn commit(
+        &self,
+        write: ClaimWrite,
+        waiting: Span,
+    ) -> Result<CommitOutcome, DbError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Pending::Write { write, reply })
+            .send(Pending::Write {
+                write,
+                reply,
+                waiting,
+            })
             .await
             .map_err(|_| DbError::Unavailable("the group-commit writer has stopped".into()))?;
         answer
@@ -70,9 +82,18 @@ async fn run(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
         let mut writes = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
         let mut flushes = Vec::new();
+        // Only traced requests have a span to link to (no allocation otherwise).
+        let mut traced = Vec::new();
         for message in batch.drain(..) {
             match message {
-                Pending::Write { write, reply } => {
+                Pending::Write {
+                    write,
+                    reply,
+                    waiting,
+                } => {
+                    if !waiting.is_disabled() {
+                        traced.push(waiting);
+                    }
                     writes.push(write);
                     replies.push(reply);
                 }
@@ -83,8 +104,12 @@ async fn run(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Pending>) {
             answer_flushes(flushes);
             continue;
         }
+        let span = tracing::debug_span!("group_commit.batch", writes = writes.len());
+        for waiting in &traced {
+            span.follows_from(waiting);
+        }
         let started = Instant::now();
-        let committed = store.commit_claims(&writes).await;
+        let committed = store.commit_claims(&writes).instrument(span).await;
         metrics::histogram!("rushline_group_commit_batch_size").record(writes.len() as f64);
         metrics::histogram!("rushline_group_commit_duration_seconds")
             .record(started.elapsed().as_secs_f64());

@@ -44,7 +44,7 @@ pub fn run(config: Option<&Path>, command: Command) -> anyhow::Result<()> {
         std::env::var(PASSWORD_ENV).ok(),
     )?;
     let config = super::load_config(config)?;
-    crate::logging::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log, &config.telemetry)?;
     super::runtime()?.block_on(async {
         let node = Rushline::build(config, Arc::new(SystemClock)).await?;
         node.state

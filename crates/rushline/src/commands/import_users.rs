@@ -35,7 +35,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open {}", args.file.display()))?
         .len();
     let config = super::load_config(config)?;
-    crate::logging::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log, &config.telemetry)?;
     let summary = super::runtime()?.block_on(async {
         let node = Rushline::build(config, Arc::new(SystemClock)).await?;
         node.state

@@ -4,7 +4,7 @@ use anyhow::Context;
 
 pub fn run(config: Option<&Path>) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
-    crate::logging::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log, &config.telemetry)?;
     super::runtime()?.block_on(async {
         let store = crate::app::open_store(&config).await?;
         store.migrate().await.context("migration failed")?;

@@ -17,7 +17,7 @@ pub struct Args {
 
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
-    crate::logging::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log, &config.telemetry)?;
     super::runtime()?.block_on(async {
         let (node, listener) =
             super::start(&config, args.no_migrate, config.http.addr, "http.addr").await?;

@@ -27,7 +27,7 @@ pub struct Args {
 
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
-    crate::logging::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log, &config.telemetry)?;
     let zone = config.settlement.timezone.clone();
     let summary = super::runtime()?.block_on(async {
         let node = Rushline::build(config, Arc::new(SystemClock)).await?;

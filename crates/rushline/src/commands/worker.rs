@@ -13,7 +13,7 @@ pub struct Args {
 /// number of workers and `serve --no-jobs` nodes share one database; each due job runs once.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
-    crate::logging::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log, &config.telemetry)?;
     super::runtime()?.block_on(async {
         let (node, listener) =
             super::start(&config, args.no_migrate, config.worker.addr, "worker.addr").await?;

@@ -14,16 +14,21 @@ use rushline_testkit::{Backend, TestDb, TestRedis, orders_of_drop};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-const SECRET: &str = "crash-test-secret-crash-test-secret!";
+pub(crate) const SECRET: &str = "crash-test-secret-crash-test-secret!";
 const QUANTITY: i64 = 400;
 
-struct Node {
-    child: Child,
-    url: String,
+pub(crate) struct Node {
+    pub child: Child,
+    pub url: String,
 }
 
-/// Starts `rushline serve` as a child process on the given backends.
-async fn start(db_url: &str, redis: Option<&TestRedis>, data_dir: &std::path::Path) -> Node {
+/// Starts `rushline serve` as a child process on the given backends, with `env` besides.
+pub(crate) async fn start(
+    db_url: &str,
+    redis: Option<&TestRedis>,
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Node {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -40,6 +45,7 @@ async fn start(db_url: &str, redis: Option<&TestRedis>, data_dir: &std::path::Pa
         .env("RUSHLINE_DATABASE__URL", db_url)
         .env("RUSHLINE_AUTH__JWT_SECRET", SECRET)
         .env("RUSHLINE_LOG__LEVEL", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .kill_on_drop(true);
     if let Some(redis) = redis {
@@ -61,7 +67,7 @@ async fn start(db_url: &str, redis: Option<&TestRedis>, data_dir: &std::path::Pa
 }
 
 /// A seller, `buyers` buyers and an open drop of `QUANTITY` units, written straight to the store.
-async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
+pub(crate) async fn sale(store: &Arc<dyn Store>, buyers: usize) -> (Uuid, Vec<Uuid>) {
     let now = Utc::now();
     let user = |role: Role| {
         let id = Uuid::now_v7();
@@ -157,7 +163,7 @@ async fn kill_mid_burst_then_restart(backend: Backend) {
     let data_dir = tempfile::tempdir().unwrap();
     let (drop, buyers) = sale(&db.store, 1_200).await;
 
-    let mut node = start(&db.url, redis.as_ref(), data_dir.path()).await;
+    let mut node = start(&db.url, redis.as_ref(), data_dir.path(), &[]).await;
     let granted = Arc::new(AtomicUsize::new(0));
     let firing = tokio::spawn(burst(
         node.url.clone(),
@@ -179,7 +185,7 @@ async fn kill_mid_burst_then_restart(backend: Backend) {
             .await
             .unwrap_or_else(|e| panic!("acknowledged order {order} was lost: {e}"));
     }
-    let restarted = start(&db.url, redis.as_ref(), data_dir.path()).await;
+    let restarted = start(&db.url, redis.as_ref(), data_dir.path(), &[]).await;
     // Buyers retry until the drop sells out. The memory gate rebuilt itself from the database at
     // start; the Redis gate kept the dead node's grants that never reached the database, until
     // reconciliation undoes them.
