@@ -39,8 +39,14 @@ const FOR_UPDATE: &str = " FOR UPDATE";
 /// another, and the draw's `FOR UPDATE` waits for those in flight and holds off the next.
 const FOR_KEY_SHARE: &str = " FOR KEY SHARE";
 
-/// A new random id in SQL, for rows written set-based.
-const NEW_UUID: &str = "gen_random_uuid()";
+/// A new id in SQL, for rows written set-based: a UUIDv7 (a random UUID with milliseconds since
+/// the epoch over its first six bytes, and version 7), so that the rows of one statement go to
+/// the end of their id indexes instead of dirtying a random page of each for every row.
+const NEW_UUID: &str = "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing \
+    substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) \
+    FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid";
+/// A fan-out writes its pages back to back: purchases take other connections meanwhile.
+const FAN_OUT_RESTS: bool = false;
 /// Rows a claim takes: concurrent claims each take different rows instead of queueing.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 

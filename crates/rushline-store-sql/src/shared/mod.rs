@@ -33,8 +33,8 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::{
-    BACKEND, CLAIM_JOBS, Db, FOR_KEY_SHARE, FOR_UPDATE, GREATEST, MIGRATOR, NEW_UUID, SKIP_LOCKED,
-    SqlStore, map_err, push_one_of, push_search,
+    BACKEND, CLAIM_JOBS, Db, FAN_OUT_RESTS, FOR_KEY_SHARE, FOR_UPDATE, GREATEST, MIGRATOR,
+    NEW_UUID, SKIP_LOCKED, SqlStore, map_err, push_one_of, push_search,
 };
 
 type DbRow = <Db as sqlx::Database>::Row;

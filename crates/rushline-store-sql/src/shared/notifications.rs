@@ -1,3 +1,5 @@
+use std::time::Instant;
+
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::notification::{Channel, Group, Locale, Params};
@@ -9,7 +11,9 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::{Db, DbRow, NEW_UUID, SKIP_LOCKED, SqlStore, map_err, parse_column, push_one_of};
+use super::{
+    Db, DbRow, FAN_OUT_RESTS, NEW_UUID, SKIP_LOCKED, SqlStore, map_err, parse_column, push_one_of,
+};
 
 const COLUMNS: &str = "id, user_id, event, subject, params, created_at, read_at";
 
@@ -67,7 +71,7 @@ fn opening_from_row(row: &DbRow) -> Result<Opening, DbError> {
 }
 
 /// Recipients written per transaction of a fan-out: each holds the writer (SQLite's one) only
-/// briefly, so purchases commit between batches.
+/// briefly, so purchases commit between batches (and, on SQLite, while the fan-out rests).
 const FAN_OUT_BATCH: i64 = 1_000;
 
 /// Where a fan-out has got to in its audience's order.
@@ -202,6 +206,7 @@ impl NotificationStore for SqlStore {
                 return Ok(written);
             }
             after = end;
+            let started = Instant::now();
             let mut tx = self.writer().begin().await.map_err(map_err)?;
             let mut insert = QueryBuilder::<Db>::new(format!(
                 "INSERT INTO notifications (id, user_id, event, subject, params, created_at) \
@@ -237,6 +242,9 @@ impl NotificationStore for SqlStore {
             }
             tx.commit().await.map_err(map_err)?;
             written += batch;
+            if FAN_OUT_RESTS {
+                tokio::time::sleep(started.elapsed()).await;
+            }
         }
     }
 

@@ -230,6 +230,9 @@ pub async fn raffles_a_hundred_thousand_entries_draw_alike_on_every_backend(stor
     let told = store.inbox(winner, false, None, 10).await.unwrap();
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].event, Event::RaffleWon);
+    // Ids made in SQL are UUIDv7s, so that a fan-out appends to its id indexes.
+    assert_eq!(told[0].id.get_version_num(), 7, "{}", told[0].id);
+    assert_eq!(told[0].id.get_variant(), uuid::Variant::RFC4122);
     for (i, id) in recorded.iter().enumerate().step_by(9_973) {
         let entry = store.entry(*id).await.unwrap();
         assert_eq!(entry.position, Some(i as i64), "one place each");
