@@ -77,6 +77,15 @@ pub fn registry(app: &Arc<App>, reconcile_every: Duration) -> Registry {
                 .map_err(|e| anyhow::anyhow!("telling of a closed drop failed: {e:?}"))
         }
     });
+    let sales = app.clone();
+    registry.handle(move |job: crate::stats::RollUpDropSale| {
+        let app = sales.clone();
+        async move {
+            crate::stats::roll_up_sale(&app, job)
+                .await
+                .map_err(|e| anyhow::anyhow!("rolling up a drop's sale failed: {e:?}"))
+        }
+    });
     crate::payments::register_jobs(&mut registry, app);
     crate::mail::register(&mut registry, app);
     crate::identity::register_jobs(&mut registry, app);

@@ -1,15 +1,18 @@
 //! Seller statistics: per business day from the rows the daily job rolls up (and the day's
-//! settlements), per drop from the drop's claims (the rows its sale wrote, bounded by its
-//! quantity), per product from the review counters, per trial from its counts.
+//! settlements), per drop from the row its sale is rolled up into a minute after it closes (from
+//! its claims until then), per product from the review counters, per trial from its counts.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use rushline_domain::Role;
 use rushline_domain::settlement::business_day_of;
+use rushline_jobs::{Job, new_job};
 use rushline_store::{
-    DropFilter, ProductDrop, ProductRating, SellerDay, Trial, TrialFilter, drop_pool_key,
+    DropFilter, DropSale, NewJob, ProductDrop, ProductRating, SellerDay, Trial, TrialFilter,
+    drop_pool_key,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::trials::TrialStats;
@@ -100,9 +103,22 @@ pub async fn seller_stats(
             limit: MAX_CAMPAIGNS,
         })
         .await?;
+    let drops: Vec<ProductDrop> = drops.into_iter().filter(|d| in_range(d.opens_at)).collect();
+    let ids: Vec<Uuid> = drops.iter().map(|d| d.id).collect();
+    let mut rolled_up: HashMap<Uuid, DropSale> = app
+        .store
+        .drop_sales(&ids)
+        .await?
+        .into_iter()
+        .map(|sale| (sale.drop_id, sale))
+        .collect();
     let mut drop_stats = Vec::new();
-    for drop in drops.into_iter().filter(|d| in_range(d.opens_at)) {
-        drop_stats.push(sale(app, drop).await?);
+    for drop in drops {
+        let sale = match rolled_up.remove(&drop.id) {
+            Some(sale) => sale,
+            None => live_sale(app, drop.id).await?,
+        };
+        drop_stats.push(drop_stats_of(drop, &sale));
     }
     let trials = app
         .store
@@ -158,23 +174,62 @@ pub async fn sellout(
     Ok((drop, series))
 }
 
-async fn sale(app: &App, drop: ProductDrop) -> Result<DropStats, AppError> {
-    let (_, claims) = app.store.pool_snapshot(&drop_pool_key(drop.id)).await?;
-    let units_sold: i64 = claims.iter().map(|c| i64::from(c.qty)).sum();
+/// A drop's sale from its claims as they are now: what a roll-up records, and what a drop not
+/// rolled up yet is answered with.
+async fn live_sale(app: &App, drop_id: Uuid) -> Result<DropSale, AppError> {
+    let (_, claims) = app.store.pool_snapshot(&drop_pool_key(drop_id)).await?;
     let mut per_second: HashMap<i64, i64> = HashMap::new();
     for claim in &claims {
         *per_second.entry(claim.claimed_at.timestamp()).or_default() += 1;
     }
-    let last = claims.iter().map(|c| c.claimed_at).max();
-    #[expect(clippy::cast_precision_loss, reason = "units of a drop, at most 10^7")]
-    let sell_through = units_sold as f64 / drop.quantity.max(1) as f64;
-    Ok(DropStats {
-        units_sold,
-        sell_through,
-        time_to_sell_out: last
-            .filter(|_| units_sold >= drop.quantity)
-            .map(|last| last - drop.opens_at),
-        peak_purchases_per_second: per_second.into_values().max().unwrap_or(0),
-        drop,
+    Ok(DropSale {
+        drop_id,
+        units_sold: claims.iter().map(|c| i64::from(c.qty)).sum(),
+        last_grant_at: claims.iter().map(|c| c.claimed_at).max(),
+        peak_per_second: per_second.into_values().max().unwrap_or(0),
     })
+}
+
+fn drop_stats_of(drop: ProductDrop, sale: &DropSale) -> DropStats {
+    #[expect(clippy::cast_precision_loss, reason = "units of a drop, at most 10^7")]
+    let sell_through = sale.units_sold as f64 / drop.quantity.max(1) as f64;
+    DropStats {
+        units_sold: sale.units_sold,
+        sell_through,
+        time_to_sell_out: sale
+            .last_grant_at
+            .filter(|_| sale.units_sold >= drop.quantity)
+            .map(|last| last - drop.opens_at),
+        peak_purchases_per_second: sale.peak_per_second,
+        drop,
+    }
+}
+
+/// Rolls up the sale of drop `drop_id` once it has ended (see [`ROLL_UP_AFTER`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RollUpDropSale {
+    pub drop_id: Uuid,
+}
+
+impl Job for RollUpDropSale {
+    const KIND: &'static str = "roll_up_drop_sale";
+}
+
+/// How long after a drop closes its sale is rolled up: grants in flight at the close have
+/// committed by then.
+pub const ROLL_UP_AFTER: TimeDelta = TimeDelta::minutes(1);
+
+/// The roll-up of drop `drop_id`, which closed at `closed_at`.
+pub fn roll_up_sale_job(drop_id: Uuid, closed_at: DateTime<Utc>) -> NewJob {
+    let mut job = new_job(&RollUpDropSale { drop_id }, closed_at + ROLL_UP_AFTER);
+    job.dedupe_key = Some(format!("roll_up_drop_sale:{drop_id}"));
+    job
+}
+
+/// Records the drop's sale as its claims hold it now; a later roll-up of the same drop changes
+/// nothing.
+pub(crate) async fn roll_up_sale(app: &App, job: RollUpDropSale) -> Result<(), AppError> {
+    let sale = live_sale(app, job.drop_id).await?;
+    app.store.record_drop_sale(&sale, app.clock.now()).await?;
+    Ok(())
 }

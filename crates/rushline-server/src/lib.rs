@@ -48,6 +48,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             serve::time_limit,
         ))
         .route_layer(axum::middleware::from_fn(metrics::track))
+        // Inside the request's span too, so that a panic is a 500 on it.
+        .route_layer(CatchPanicLayer::custom(error::panicked))
         .route_layer(
             TraceLayer::new_for_http()
                 .make_span_with(traces::request_span)

@@ -1,5 +1,6 @@
-//! The span of each request: named by its route, continuing the caller's trace when the request
-//! carries a W3C `traceparent` (from a load balancer or a client), and marked an error on a 5xx.
+//! The span of each request but health checks and scrapes: named by its route, continuing the
+//! caller's trace when the request carries a W3C `traceparent` (from a load balancer or a
+//! client), and marked an error on a 5xx.
 
 use std::time::Duration;
 
@@ -13,12 +14,19 @@ use crate::REQUEST_ID;
 
 const TRACEPARENT: &str = "traceparent";
 
+/// Polled by load balancers and Prometheus: no trace for each poll.
+const UNTRACED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
 /// The span a request runs in; made inside the router, where the matched route is known.
 pub(crate) fn request_span(request: &Request) -> Span {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
+        .map(MatchedPath::as_str)
+        .unwrap_or_default();
+    if UNTRACED.contains(&route) {
+        return Span::none();
+    }
     let id = request
         .headers()
         .get(REQUEST_ID)

@@ -1,5 +1,6 @@
 //! Seller statistics kept as rows per seller and business day, rolled up by the daily job, so
-//! that reading a year of them reads 365 rows, never the orders.
+//! that reading a year of them reads 365 rows, never the orders; and a row per ended drop, so
+//! that reading its sale never reads its claims.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +24,18 @@ pub struct SellerDay {
     pub cancelled: i64,
     /// Orders returned that day.
     pub returned: i64,
+}
+
+/// A drop's sale as it ended, rolled up once from its claims after the drop closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropSale {
+    pub drop_id: Uuid,
+    /// Units held by orders at the roll-up.
+    pub units_sold: i64,
+    /// When the last of those units was granted.
+    pub last_grant_at: Option<DateTime<Utc>>,
+    /// The most of those units' claims granted within one second.
+    pub peak_per_second: i64,
 }
 
 /// A product of the seller's and its visible reviews.
@@ -57,4 +70,10 @@ pub trait StatsStore: Send + Sync {
 
     /// The seller's products that have reviews, with their counters.
     async fn product_ratings(&self, seller: Uuid) -> Result<Vec<ProductRating>, DbError>;
+
+    /// Records a drop's sale once: a drop's first roll-up stands.
+    async fn record_drop_sale(&self, sale: &DropSale, at: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// The rolled-up sales of those of `drops` that have one, in no particular order.
+    async fn drop_sales(&self, drops: &[Uuid]) -> Result<Vec<DropSale>, DbError>;
 }

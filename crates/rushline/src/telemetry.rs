@@ -60,15 +60,19 @@ pub fn init(log: &LogConfig, telemetry: &TelemetryConfig) -> anyhow::Result<Tele
         .as_ref()
         .map(|endpoint| tracer_provider(endpoint, telemetry))
         .transpose()?;
-    let exported = traces.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("rushline"))
-            .with_filter(filter_fn(traced))
-    });
-    tracing_subscriber::registry()
-        .with(logs.with_filter(filter))
-        .with(exported)
-        .init();
+    let logged = tracing_subscriber::registry().with(logs.with_filter(filter));
+    // Without a collector, no layer at all rather than an absent one: the log filter's verdicts
+    // stay cached per call site.
+    match &traces {
+        Some(provider) => logged
+            .with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(provider.tracer("rushline"))
+                    .with_filter(filter_fn(traced)),
+            )
+            .init(),
+        None => logged.init(),
+    }
     Ok(Telemetry { traces })
 }
 

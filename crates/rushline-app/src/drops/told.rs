@@ -35,8 +35,15 @@ pub fn closed(drop_id: Uuid, at: DateTime<Utc>) -> NewJob {
     job
 }
 
+/// Tells the seller, and has the drop's sale rolled up once grants in flight have committed.
 pub(crate) async fn tell_closed(app: &App, job: DropClosed) -> Result<(), AppError> {
     let drop = app.store.drop_by_id(job.drop_id).await?;
+    app.store
+        .enqueue(
+            &crate::stats::roll_up_sale_job(drop.id, drop.closes_at),
+            app.clock.now(),
+        )
+        .await?;
     let product = app.store.product(drop.product_id).await?;
     let remaining = app
         .claims

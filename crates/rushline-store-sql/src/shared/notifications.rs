@@ -72,7 +72,7 @@ fn opening_from_row(row: &DbRow) -> Result<Opening, DbError> {
 
 /// Recipients written per transaction of a fan-out: each holds the writer (SQLite's one) only
 /// briefly, so purchases commit between batches (and, on SQLite, while the fan-out rests).
-const FAN_OUT_BATCH: i64 = 1_000;
+const FAN_OUT_BATCH: u16 = 1_000;
 
 /// Where a fan-out has got to in its audience's order.
 #[derive(Debug, Clone, Copy)]
@@ -137,7 +137,7 @@ async fn audience_page(
         } else {
             " ORDER BY user_id LIMIT "
         })
-        .push_bind(FAN_OUT_BATCH);
+        .push_bind(i64::from(FAN_OUT_BATCH));
     let rows = query
         .build()
         .fetch_all(store.reader())
@@ -206,8 +206,8 @@ impl NotificationStore for SqlStore {
                 return Ok(written);
             }
             after = end;
-            let started = Instant::now();
             let mut tx = self.writer().begin().await.map_err(map_err)?;
+            let held = Instant::now();
             let mut insert = QueryBuilder::<Db>::new(format!(
                 "INSERT INTO notifications (id, user_id, event, subject, params, created_at) \
                  SELECT {NEW_UUID}, u.id, "
@@ -242,8 +242,12 @@ impl NotificationStore for SqlStore {
             }
             tx.commit().await.map_err(map_err)?;
             written += batch;
+            // A short page is the last: no rest, and no query for an empty one.
+            if users.len() < usize::from(FAN_OUT_BATCH) {
+                return Ok(written);
+            }
             if FAN_OUT_RESTS {
-                tokio::time::sleep(started.elapsed()).await;
+                tokio::time::sleep(held.elapsed()).await;
             }
         }
     }

@@ -3,11 +3,11 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rushline_domain::Won;
-use rushline_store::{DbError, ProductRating, SellerDay, StatsStore};
+use rushline_store::{DbError, DropSale, ProductRating, SellerDay, StatsStore};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{SqlStore, map_err};
+use super::{Db, SqlStore, map_err, push_one_of};
 
 /// The orders with a line of the seller's, joined to their lines and products.
 const SELLER_LINES: &str = "FROM orders o JOIN order_lines l ON l.order_id = o.id \
@@ -166,6 +166,47 @@ impl StatsStore for SqlStore {
                     name: row.try_get("name").map_err(map_err)?,
                     reviews: row.try_get("review_count").map_err(map_err)?,
                     rating_sum: row.try_get("rating_sum").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_drop_sale(&self, sale: &DropSale, at: DateTime<Utc>) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO drop_sales (drop_id, units_sold, last_grant_at, peak_per_second, \
+             rolled_up_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (drop_id) DO NOTHING",
+        )
+        .bind(sale.drop_id)
+        .bind(sale.units_sold)
+        .bind(sale.last_grant_at)
+        .bind(sale.peak_per_second)
+        .bind(at)
+        .execute(self.writer())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn drop_sales(&self, drops: &[Uuid]) -> Result<Vec<DropSale>, DbError> {
+        if drops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::<Db>::new(
+            "SELECT drop_id, units_sold, last_grant_at, peak_per_second FROM drop_sales WHERE ",
+        );
+        push_one_of(&mut query, "drop_id", drops);
+        let rows = query
+            .build()
+            .fetch_all(self.reader())
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(DropSale {
+                    drop_id: row.try_get("drop_id").map_err(map_err)?,
+                    units_sold: row.try_get("units_sold").map_err(map_err)?,
+                    last_grant_at: row.try_get("last_grant_at").map_err(map_err)?,
+                    peak_per_second: row.try_get("peak_per_second").map_err(map_err)?,
                 })
             })
             .collect()

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::drops::{buyer, commit, order_id, purchase, scheduled_drop};
 use crate::{
-    DbError, NewJob, OrderTransition, ProductDrop, SETTLEMENT_PAID, Settlement, SettlementFilter,
-    SettlementRun, Store,
+    DbError, DropSale, NewJob, OrderTransition, ProductDrop, SETTLEMENT_PAID, Settlement,
+    SettlementFilter, SettlementRun, Store,
 };
 
 /// Buys `qty` units of `drop` and walks the order to `completed` at `completed_at`.
@@ -273,4 +273,24 @@ pub async fn settlements_settle_each_order_once_with_corrections_and_payouts(
     );
     let settled_day = days.iter().find(|d| d.day == day).unwrap();
     assert_eq!(settled_day.net, Won::new(244_839 + 81_613));
+
+    // A drop's sale is rolled up once: the first roll-up stands.
+    assert!(store.drop_sales(&[drop.id]).await.unwrap().is_empty());
+    let sale = DropSale {
+        drop_id: drop.id,
+        units_sold: 5,
+        last_grant_at: Some(drop.opens_at + Duration::milliseconds(2_500)),
+        peak_per_second: 3,
+    };
+    store.record_drop_sale(&sale, paid_at).await.unwrap();
+    let again = DropSale {
+        units_sold: 4,
+        ..sale.clone()
+    };
+    store.record_drop_sale(&again, paid_at).await.unwrap();
+    assert_eq!(
+        store.drop_sales(&[drop.id, Uuid::now_v7()]).await.unwrap(),
+        vec![sale]
+    );
+    assert!(store.drop_sales(&[]).await.unwrap().is_empty());
 }

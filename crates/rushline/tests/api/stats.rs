@@ -10,6 +10,7 @@ use rushline_testkit::{Backend, TestApp, TestUser, backend_test};
 use serde_json::{Value, json};
 
 use crate::drops::{create_drop, open, purchase};
+use crate::orders::pay_card;
 use crate::settlements::{Fixture, at, fixture, get, settle_all};
 
 async fn roll_up(app: &TestApp, day: &str) {
@@ -149,16 +150,35 @@ backend_test! {
             if i == 2 {
                 app.clock.set(opens_at + Duration::milliseconds(2_500));
             }
-            purchase(&app.client(), buyer, &drop, 1, "k").await.assert_status(StatusCode::CREATED);
+            let order = purchase(&app.client(), buyer, &drop, 1, "k").await;
+            order.assert_status(StatusCode::CREATED);
+            pay_card(&app, buyer, &order.json(), "4111111111111111", "pay").await.assert_status(StatusCode::OK);
         }
         let today = rushline_domain::settlement::business_day_of(opens_at, chrono_tz::Asia::Seoul);
-        let stats = get(&app, &seller, &format!("/api/v1/seller/stats?from={today}&to={today}")).await;
-        stats.assert_status(StatusCode::OK);
-        assert_eq!(stats.json()["drops"], json!([{
+        let sale = json!([{
             "drop_id": drop["id"], "product_id": drop["product_id"], "opens_at": drop["opens_at"],
             "quantity": 3, "units_sold": 3, "sell_through": 1.0, "time_to_sell_out_seconds": 2.5,
             "peak_purchases_per_second": 2,
-        }]));
+        }]);
+        let stats_path = format!("/api/v1/seller/stats?from={today}&to={today}");
+        // While the drop is open, from its claims.
+        let stats = get(&app, &seller, &stats_path).await;
+        stats.assert_status(StatusCode::OK);
+        assert_eq!(stats.json()["drops"], sale);
+
+        // A minute after it closes, its sale is rolled up into a row, which answers from then on.
+        let id: uuid::Uuid = drop["id"].as_str().unwrap().parse().unwrap();
+        let closes_at = at(drop["closes_at"].as_str().unwrap());
+        app.clock.set(closes_at + Duration::seconds(1));
+        app.worker().run_due().await.unwrap();
+        assert!(app.state().store.drop_sales(&[id]).await.unwrap().is_empty(), "not before a minute");
+        app.advance(Duration::minutes(1)).await;
+        let rolled = app.state().store.drop_sales(&[id]).await.unwrap();
+        assert_eq!(rolled.len(), 1);
+        assert_eq!((rolled[0].units_sold, rolled[0].peak_per_second), (3, 2));
+        assert_eq!(rolled[0].last_grant_at, Some(opens_at + Duration::milliseconds(2_500)));
+        let stats = get(&app, &seller, &stats_path).await;
+        assert_eq!(stats.json()["drops"], sale);
 
         let path = format!("/api/v1/seller/stats/drops/{}/sellout.svg", drop["id"].as_str().unwrap());
         let texts = svg(&app, &seller, &path).await;
