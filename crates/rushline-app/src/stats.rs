@@ -27,7 +27,8 @@ const MAX_CAMPAIGNS: u32 = 1_000;
 #[derive(Debug, Clone)]
 pub struct DropStats {
     pub drop: ProductDrop,
-    /// Units held by orders now (released ones went back on sale).
+    /// Units held by orders: now while the drop is open, at its roll-up once it has ended
+    /// (released ones went back on sale).
     pub units_sold: i64,
     /// Units sold per unit offered, 0 to 1.
     pub sell_through: f64,

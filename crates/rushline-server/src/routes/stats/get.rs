@@ -35,6 +35,8 @@ pub(crate) struct DropSaleStats {
     product_id: Uuid,
     opens_at: chrono::DateTime<chrono::Utc>,
     quantity: i64,
+    /// Units held by orders: now while the drop is open, as of a minute after its close once it
+    /// has closed (holds that expired unpaid are not sales).
     units_sold: i64,
     /// Units sold per unit offered, 0 to 1.
     sell_through: f64,
