@@ -221,7 +221,7 @@ impl Job for RollUpDropSale {
 pub const ROLL_UP_AFTER: TimeDelta = TimeDelta::minutes(1);
 
 /// The roll-up of drop `drop_id`, which closed at `closed_at`.
-pub fn roll_up_sale_job(drop_id: Uuid, closed_at: DateTime<Utc>) -> NewJob {
+pub(crate) fn roll_up_sale_job(drop_id: Uuid, closed_at: DateTime<Utc>) -> NewJob {
     let mut job = new_job(&RollUpDropSale { drop_id }, closed_at + ROLL_UP_AFTER);
     job.dedupe_key = Some(format!("roll_up_drop_sale:{drop_id}"));
     job

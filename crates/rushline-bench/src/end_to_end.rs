@@ -6,16 +6,17 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use rushline_app::claims::{Claims, Creates, StorePools, fingerprint, request_id};
-use rushline_domain::{ProductStatus, Role, Won};
+use rushline_domain::{Role, Won};
 use rushline_gate::{Claim, ClaimOutcome, Gate, MemoryGate, PoolKey, RedisGate};
 use rushline_store::{
-    ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, Product, ProductDrop, Redemption,
-    Store, User,
+    ClaimRow, ClaimWrite, CommitOutcome, NewOrder, NewOrderLine, ProductDrop, Redemption, Store,
+    User,
 };
 use rushline_testkit::{TestDb, TestRedis};
 use uuid::Uuid;
 
 use crate::drive::{Attempt, Claimer, drive};
+use crate::fixtures::{account, open_drop, product};
 use crate::{Measurement, Strategy, Workload, check_stock};
 
 const PRICE: Won = Won::new(89_000);
@@ -117,38 +118,8 @@ async fn new_drop(
     let buyers: Vec<User> = (0..buyers)
         .map(|n| account(Role::Buyer, format!("buyer{n}@bench.example"), now))
         .collect();
-    let product = Product {
-        id: Uuid::now_v7(),
-        seller_id: seller.id,
-        name: "Bench sneakers".to_owned(),
-        description: "The benchmark's drop".to_owned(),
-        category: "shoes".to_owned(),
-        price: PRICE,
-        stock: 0,
-        status: ProductStatus::Active,
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
-    };
-    let drop = ProductDrop {
-        id: Uuid::now_v7(),
-        product_id: product.id,
-        seller_id: seller.id,
-        quantity: i64::try_from(units)?,
-        price: PRICE,
-        opens_at: now - TimeDelta::minutes(1),
-        closes_at: now + TimeDelta::hours(1),
-        per_user_limit: 1,
-        created_at: now,
-        updated_at: now,
-        opened_at: None,
-        closed_at: None,
-        waiting_room: None,
-        queue_seed: None,
-        allocation: rushline_domain::Allocation::Fcfs,
-        raffle: None,
-    };
+    let product = product(seller.id, "Bench sneakers", PRICE, now);
+    let drop = open_drop(&product, i64::try_from(units)?, now);
     let setup = async {
         store.insert_user(&seller).await?;
         store.insert_users(&buyers).await?;
@@ -162,20 +133,6 @@ async fn new_drop(
         drop,
         buyers: buyers.iter().map(|buyer| buyer.id).collect(),
     })
-}
-
-pub(crate) fn account(role: Role, email: String, now: DateTime<Utc>) -> User {
-    User {
-        id: Uuid::now_v7(),
-        email,
-        name: "Bench buyer".to_owned(),
-        role,
-        // Nobody logs in: the claim path never reads it.
-        password_hash: "unused".to_owned(),
-        verified_at: Some(now),
-        created_at: now,
-        updated_at: now,
-    }
 }
 
 struct OrderClaimer {

@@ -17,6 +17,7 @@
 
 mod drive;
 mod end_to_end;
+mod fixtures;
 mod gate;
 mod postgres;
 pub mod raffle;

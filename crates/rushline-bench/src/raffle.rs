@@ -6,19 +6,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use rushline_app::claims::Claims;
 use rushline_app::raffles::hold_draw;
-use rushline_domain::raffle::{Seed, seed_commitment};
-use rushline_domain::{Allocation, ProductStatus, Role, Won};
+use rushline_domain::raffle::Seed;
+use rushline_domain::{Role, Won};
 use rushline_gate::MemoryGate;
-use rushline_store::{
-    ClaimWrite, CommitOutcome, NewEntry, Product, ProductDrop, RaffleSettings, User,
-};
+use rushline_store::{ClaimWrite, CommitOutcome, NewEntry, User};
 use rushline_testkit::TestDb;
 use uuid::Uuid;
 
-use crate::end_to_end::account;
+use crate::fixtures::{account, product, raffle_drop};
 
 /// What one backend measured.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +52,7 @@ pub async fn run(
     let buyers: Vec<User> = (0..entries)
         .map(|n| account(Role::Buyer, format!("entrant{n}@raffle.bench"), now))
         .collect();
-    let product = product(seller.id, "Raffle sneakers", now);
+    let product = product(seller.id, "Raffle sneakers", Won::new(189_000), now);
     let seed = fixed_seed();
     let drop = raffle_drop(&product, &seed, now);
     let setup = async {
@@ -119,53 +117,6 @@ pub async fn run(
         entering,
         drawing,
     })
-}
-
-/// An active product of `seller`, for a benchmark's drop.
-pub(crate) fn product(seller: Uuid, name: &str, now: DateTime<Utc>) -> Product {
-    Product {
-        id: Uuid::now_v7(),
-        seller_id: seller,
-        name: name.to_owned(),
-        description: "A benchmark's product".to_owned(),
-        category: "shoes".to_owned(),
-        price: Won::new(189_000),
-        stock: 0,
-        status: ProductStatus::Active,
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-        max_per_order: rushline_domain::catalog::DEFAULT_MAX_PER_ORDER,
-    }
-}
-
-/// A raffle drop of 1,000 units of `product`, open now and taking entries for an hour.
-pub(crate) fn raffle_drop(product: &Product, seed: &Seed, now: DateTime<Utc>) -> ProductDrop {
-    ProductDrop {
-        id: Uuid::now_v7(),
-        product_id: product.id,
-        seller_id: product.seller_id,
-        quantity: 1_000,
-        price: product.price,
-        opens_at: now - TimeDelta::minutes(1),
-        closes_at: now + TimeDelta::hours(2),
-        per_user_limit: 1,
-        created_at: now,
-        updated_at: now,
-        opened_at: None,
-        closed_at: None,
-        waiting_room: None,
-        queue_seed: None,
-        allocation: Allocation::Raffle,
-        raffle: Some(RaffleSettings {
-            entries_close_at: now + TimeDelta::hours(1),
-            claim_window_minutes: Some(60),
-            seed_commitment: seed_commitment(seed),
-            drawn_at: None,
-            entrants: None,
-            exhausted_at: None,
-        }),
-    }
 }
 
 /// The run's seed: fixed, as the draw costs the same whatever it is.

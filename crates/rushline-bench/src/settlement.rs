@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use rushline_domain::settlement::business_day_bounds;
-use rushline_domain::{FeeRate, ProductStatus, Role, Won};
+use rushline_domain::{FeeRate, Role, Won};
 use rushline_store::{Product, SettlementRun, Store, User};
 use rushline_testkit::TestDb;
 use sqlx::Connection as _;
 use uuid::Uuid;
+
+use crate::fixtures::product;
 
 /// Where the orders live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,18 +171,8 @@ async fn seed(
         .map_err(|e| anyhow::anyhow!("insert users: {e}"))?;
     for seller in users.iter().filter(|u| u.role == Role::Seller) {
         let product = Product {
-            id: Uuid::now_v7(),
-            seller_id: seller.id,
-            name: "Bench product".to_owned(),
-            description: "Settled by the benchmark".to_owned(),
-            category: "bench".to_owned(),
-            price: Won::new(10_000),
-            stock: 0,
-            status: ProductStatus::Active,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
             max_per_order: 10,
+            ..product(seller.id, "Bench product", Won::new(10_000), now)
         };
         store
             .insert_product(&product)

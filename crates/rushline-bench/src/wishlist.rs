@@ -11,15 +11,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
 use rushline_app::claims::Claims;
-use rushline_domain::Role;
 use rushline_domain::notification::Event;
+use rushline_domain::{Role, Won};
 use rushline_gate::MemoryGate;
 use rushline_store::{Audience, ClaimWrite, CommitOutcome, FanOut, NewEntry, Store, User};
 use rushline_testkit::TestDb;
 use uuid::Uuid;
 
-use crate::end_to_end::account;
-use crate::raffle::{product, raffle_drop};
+use crate::fixtures::{account, product, raffle_drop};
 
 /// The commits of one phase.
 #[derive(Debug, Clone, Copy)]
@@ -70,8 +69,8 @@ pub async fn run(
     let entrants: Vec<User> = (0..wishers * 4)
         .map(|n| account(Role::Buyer, format!("entrant{n}@wishlist.bench"), now))
         .collect();
-    let wanted = product(seller.id, "Wanted sneakers", now);
-    let other = product(seller.id, "Busy sneakers", now);
+    let wanted = product(seller.id, "Wanted sneakers", Won::new(189_000), now);
+    let other = product(seller.id, "Busy sneakers", Won::new(189_000), now);
     let seed = [7; 32];
     // The load: entries into a raffle of another product, through the same writer as purchases.
     let busy = raffle_drop(&other, &seed, now);

@@ -94,12 +94,13 @@ pub trait DropStore: Send + Sync {
     /// Deletes a drop that has not opened at `now`, with its pool; same errors as `update_drop`.
     async fn delete_drop(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError>;
 
-    /// Records openings and closings that are due at `now`, enqueueing `closed(drop, now)` for
-    /// each drop that closes in the same transaction; returns the drops that changed.
+    /// Records openings and closings that are due at `now`, enqueueing the jobs
+    /// `closed(drop, now)` for each drop that closes in the same transaction; returns the drops
+    /// that changed.
     async fn advance_drops(
         &self,
         now: DateTime<Utc>,
-        closed: fn(Uuid, DateTime<Utc>) -> crate::NewJob,
+        closed: fn(Uuid, DateTime<Utc>) -> Vec<crate::NewJob>,
     ) -> Result<Vec<Uuid>, DbError>;
 
     /// Records the seed the drop's waiting room opened with, unless one is recorded already;

@@ -28,22 +28,16 @@ impl Job for DropClosed {
     const KIND: &'static str = "drop_closed";
 }
 
-/// Enqueued in the transaction that closes drop `drop_id` at `at`.
-pub fn closed(drop_id: Uuid, at: DateTime<Utc>) -> NewJob {
-    let mut job = new_job(&DropClosed { drop_id }, at);
-    job.dedupe_key = Some(format!("drop_closed:{drop_id}"));
-    job
+/// Enqueued in the transaction that closes drop `drop_id` at `at`: the seller is told, and the
+/// sale is rolled up once the grants in flight at the close have committed.
+pub fn closed(drop_id: Uuid, at: DateTime<Utc>) -> Vec<NewJob> {
+    let mut told = new_job(&DropClosed { drop_id }, at);
+    told.dedupe_key = Some(format!("drop_closed:{drop_id}"));
+    vec![told, crate::stats::roll_up_sale_job(drop_id, at)]
 }
 
-/// Tells the seller, and has the drop's sale rolled up once grants in flight have committed.
 pub(crate) async fn tell_closed(app: &App, job: DropClosed) -> Result<(), AppError> {
     let drop = app.store.drop_by_id(job.drop_id).await?;
-    app.store
-        .enqueue(
-            &crate::stats::roll_up_sale_job(drop.id, drop.closes_at),
-            app.clock.now(),
-        )
-        .await?;
     let product = app.store.product(drop.product_id).await?;
     let remaining = app
         .claims

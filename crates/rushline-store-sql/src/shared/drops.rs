@@ -175,7 +175,7 @@ impl DropStore for SqlStore {
     async fn advance_drops(
         &self,
         now: DateTime<Utc>,
-        told: fn(Uuid, DateTime<Utc>) -> NewJob,
+        told: fn(Uuid, DateTime<Utc>) -> Vec<NewJob>,
     ) -> Result<Vec<Uuid>, DbError> {
         let mut tx = self.writer().begin().await.map_err(map_err)?;
         let mut changed: Vec<Uuid> = sqlx::query_scalar(
@@ -192,8 +192,8 @@ impl DropStore for SqlStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
-        let notices: Vec<NewJob> = closed.iter().map(|&id| told(id, now)).collect();
-        insert_jobs(&mut tx, &notices, now).await?;
+        let jobs: Vec<NewJob> = closed.iter().flat_map(|&id| told(id, now)).collect();
+        insert_jobs(&mut tx, &jobs, now).await?;
         tx.commit().await.map_err(map_err)?;
         changed.extend(closed);
         changed.sort();

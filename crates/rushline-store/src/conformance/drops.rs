@@ -253,8 +253,12 @@ pub async fn drops_advance_records_openings_and_closings_once(store: Arc<dyn Sto
     );
 }
 
-fn closed(drop: Uuid, at: DateTime<Utc>) -> NewJob {
-    NewJob::new("drop_closed", serde_json::json!({ "drop_id": drop }), at)
+fn closed(drop: Uuid, at: DateTime<Utc>) -> Vec<NewJob> {
+    vec![NewJob::new(
+        "drop_closed",
+        serde_json::json!({ "drop_id": drop }),
+        at,
+    )]
 }
 
 pub async fn claims_commit_in_one_batch_and_rebuild_the_pool(store: Arc<dyn Store>) {
