@@ -47,7 +47,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             request_timeout,
             serve::time_limit,
         ))
-        .route_layer(axum::middleware::from_fn(metrics::track))
+        // A layer, not a route layer, so that paths no route matches are counted (as one
+        // `unmatched` route).
+        .layer(axum::middleware::from_fn(metrics::track))
         // Inside the request's span too, so that a panic is a 500 on it.
         .route_layer(CatchPanicLayer::custom(error::panicked))
         .route_layer(
@@ -65,6 +67,6 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 pub fn worker_router(state: AppState) -> Router {
     let (ops, _) = routes::worker_router().split_for_parts();
     ops.fallback(error::not_found)
-        .route_layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }

@@ -94,10 +94,19 @@ async fn invented_methods_do_not_grow_the_metrics() {
         let method = Method::from_bytes(format!("M{n}X").as_bytes()).unwrap();
         app.send(method, "/healthz", None, &[]).await;
     }
+    // Paths no route matches are one label value, however many are invented.
+    for n in 0..50 {
+        app.get(&format!("/no-such-path-{n}")).await;
+    }
     let text = app.get("/metrics").await.text();
     assert!(!text.contains(r#"method="M0X""#), "{text}");
     assert!(
         text.contains(r#"http_requests_total{method="other",route="/healthz""#),
+        "{text}"
+    );
+    assert!(!text.contains("no-such-path"), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="unmatched""#),
         "{text}"
     );
 }

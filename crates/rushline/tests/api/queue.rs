@@ -441,6 +441,41 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_buyer_at_the_cap_on_unpaid_orders_keeps_their_pass(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let plain = crate::drops::create_drop(&app, &seller, 100, 10).await;
+        let roomed = room_drop(&app, &seller, json!({ "admit_per_minute": 60 }), Duration::minutes(1)).await;
+        let client = app.client();
+        join(&client, &buyer, &roomed).await.assert_status(StatusCode::CREATED);
+        open(&app, &roomed);
+        let mut unpaid = Vec::new();
+        for key in ["p0", "p1", "p2"] {
+            let bought = crate::drops::purchase(&client, &buyer, &plain, 1, key).await;
+            bought.assert_status(StatusCode::CREATED);
+            unpaid.push(bought.json());
+        }
+        tick(&app, 3).await;
+        let pass = pass_of(&app, &buyer, &roomed).await;
+
+        // Refused for the cap before the pass is spent: the buyer keeps their place.
+        let capped = buy(&client, &buyer, &roomed, Some(&pass), "r1").await;
+        capped.assert_status(StatusCode::CONFLICT);
+        assert_eq!(capped.error_code(), "too_many_pending_orders", "{}", capped.text());
+        assert_eq!(pass_of(&app, &buyer, &roomed).await, pass, "the pass is still the buyer's");
+
+        let order = unpaid[0]["order_id"].as_str().unwrap();
+        app.send(Method::POST, &format!("/api/v1/orders/{order}/cancel"), None, &[("authorization", &buyer.bearer())])
+            .await
+            .assert_status(StatusCode::OK);
+        buy(&client, &buyer, &roomed, Some(&pass), "r1").await.assert_status(StatusCode::CREATED);
+        let stock = app.get(&path(&roomed, "")).await.json();
+        assert_eq!(stock["remaining"], 999, "the refused purchase held nothing");
+    }
+}
+
+backend_test! {
     async fn a_place_not_polled_for_two_minutes_expires_and_its_holder_may_rejoin_at_the_back(backend: Backend) {
         let app = TestApp::new(backend).await;
         let seller = app.user(Role::Seller).await;

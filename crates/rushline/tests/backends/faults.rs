@@ -358,11 +358,29 @@ async fn redis_restarted_empty_mid_sale_loses_no_order_and_oversells_nothing() {
     // Down for a while (buyers keep trying), then back with nothing in it.
     redis.stop();
     tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        app.get("/readyz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let granted_while_down = tally.granted.load(Ordering::SeqCst);
     redis.restart_empty().await;
     sale.finish().await;
     until_ready(&app).await;
 
     eprintln!("answers: {:?}", tally.answers.lock().unwrap());
+    // The sale went on after Redis came back empty, and the buyers felt it go.
+    assert!(
+        tally.granted.load(Ordering::SeqCst) > granted_while_down,
+        "nothing was sold after the restart"
+    );
+    assert!(
+        tally
+            .answers
+            .lock()
+            .unwrap()
+            .contains_key("503 gate_unavailable"),
+        "the outage was not felt: no 503 gate_unavailable"
+    );
     let held = assert_nothing_lost_nothing_oversold(&app, &drop, &tally).await;
     sell_out(&app, &app, &drop, &tally, held).await;
     eprintln!("took {:?}", started.elapsed());
