@@ -630,6 +630,38 @@ backend_test! {
     }
 }
 
+backend_test! {
+    async fn an_event_stream_outlives_the_request_timeout(backend: Backend) {
+        let app = TestApp::builder(backend)
+            .config(|c| {
+                c.waiting_room.events_every = std::time::Duration::from_millis(20);
+                c.http.request_timeout = std::time::Duration::from_millis(200);
+            })
+            .build()
+            .await;
+        let seller = app.user(Role::Seller).await;
+        let buyer = app.user(Role::Buyer).await;
+        let drop = room_drop(&app, &seller, json!({ "admit_per_minute": 60 }), Duration::minutes(1)).await;
+        let client = app.client();
+        join(&client, &buyer, &drop).await.assert_status(StatusCode::CREATED);
+        let bearer = buyer.bearer();
+        let mut events = client.stream(&path(&drop, "/queue/events"), &[("authorization", bearer.as_str())]).await;
+        assert_eq!(events.status, StatusCode::OK);
+        assert_eq!(events.next_event().await.unwrap().0, "status");
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        // Three request timeouts later the stream still pushes the place.
+        open(&app, &drop);
+        app.worker().run_due().await.unwrap();
+        let (name, place) = loop {
+            let (name, place) = events.next_event().await.expect("the stream ended at the request timeout");
+            if place["state"] != "waiting" {
+                break (name, place);
+            }
+        };
+        assert_eq!((name.as_str(), &place["state"]), ("status", &json!("admitted")), "{place}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pass_from_one_node_buys_on_another_sharing_postgres_and_redis() {
     if !rushline_testkit::Backend::Postgres.available() {
