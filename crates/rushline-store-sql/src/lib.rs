@@ -16,4 +16,6 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[cfg(test)]
+mod mail_scrub;
+#[cfg(test)]
 mod schema_parity;
