@@ -262,6 +262,23 @@ backend_test! {
         assert_eq!(seqs, (1..=1_000).collect::<Vec<_>>(), "seq is unique and gapless");
 
         assert_eq!(recorded(&app, &trial).await, 1_000, "the database holds every 201 and nothing else");
+        // The stored selections are the acknowledged ones: same buyers, same seqs.
+        let stored: HashSet<(Uuid, i64)> = app
+            .state()
+            .store
+            .list_applications(&ApplicationFilter {
+                trial_id: Some(id(&trial).parse().unwrap()),
+                limit: 100_000,
+                ..ApplicationFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|application| (application.buyer_id, application.seq))
+            .collect();
+        let acknowledged: HashSet<(Uuid, i64)> =
+            selected.iter().map(|(buyer, body)| (*buyer, body["seq"].as_i64().unwrap())).collect();
+        assert_eq!(stored, acknowledged);
         let (pool, claims) = app.state().store.pool_snapshot(&format!("trial:{}", id(&trial))).await.unwrap();
         assert_eq!((pool.held, claims.len()), (1_000, 1_000));
         let shown = view(&app, &trial).await;
