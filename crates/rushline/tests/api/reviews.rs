@@ -191,10 +191,12 @@ backend_test! {
         for (i, tester) in [&on_time, &late, &quitter].into_iter().enumerate() {
             apply(&app.client(), tester, &trial, &format!("k{i}")).await.assert_status(StatusCode::CREATED);
         }
+        // The outsider applied too late: refused, and so never a tester.
+        assert_eq!(apply(&app.client(), &outsider, &trial, "k3").await.error_code(), "trial_full");
         let cancel = format!("/api/v1/me/trials/{}/cancel", my_trials(&app, &quitter).await[0]["application_id"].as_str().unwrap());
         act(&app, &quitter, Method::POST, &cancel).await.assert_status(StatusCode::OK);
         assert_eq!(review(&app, &quitter, &product, 5).await.error_code(), "review_not_allowed", "cancelled");
-        assert_eq!(review(&app, &outsider, &product, 5).await.error_code(), "review_not_allowed", "never selected");
+        assert_eq!(review(&app, &outsider, &product, 5).await.error_code(), "review_not_allowed", "refused as the trial was full");
 
         let written = review(&app, &on_time, &product, 5).await;
         written.assert_status(StatusCode::CREATED);
