@@ -444,3 +444,66 @@ backend_test! {
         assert_eq!(numbers, json!({ "applicants": 1, "selected": 1, "time_to_fill_seconds": null, "review_rate": 0.0, "average_rating": null }));
     }
 }
+
+/// Every page of `path` (which has a query already) as `user`, following `next_cursor`; each
+/// page at most `limit` items.
+async fn all_pages(app: &TestApp, user: &TestUser, path: &str, limit: usize) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = act(
+            app,
+            user,
+            Method::GET,
+            &format!("{path}&limit={limit}{cursor}"),
+        )
+        .await;
+        page.assert_status(StatusCode::OK);
+        let page = page.json();
+        let found = page["items"].as_array().unwrap();
+        assert!(found.len() <= limit, "{page}");
+        items.extend(found.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return items,
+        }
+    }
+}
+
+backend_test! {
+    async fn applications_and_my_trials_page_newest_first_through_ties(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyers = app.users(Role::Buyer, 5).await;
+        let trials = [
+            create_trial(&app, &seller, 5).await,
+            create_trial(&app, &seller, 5).await,
+            create_trial(&app, &seller, 5).await,
+        ];
+        open(&app, &trials[0]);
+        // Applied in pairs at the same microsecond, so pages also break ties.
+        for (i, buyer) in buyers.iter().enumerate() {
+            if i % 2 == 0 {
+                app.clock.advance(Duration::seconds(1));
+            }
+            apply(&app.client(), buyer, &trials[0], &format!("k{i}")).await.assert_status(StatusCode::CREATED);
+        }
+        let path = format!("/api/v1/trials/{}/applications?status=selected", id(&trials[0]));
+        let listed = all_pages(&app, &seller, &path, 2).await;
+        let seen: Vec<(DateTime<Utc>, &str)> =
+            listed.iter().map(|a| (time(a, "applied_at"), a["buyer_id"].as_str().unwrap())).collect();
+        assert_eq!(seen.len(), 5, "{listed:?}");
+        assert_eq!(seen.iter().map(|(_, buyer)| *buyer).collect::<HashSet<_>>().len(), 5, "no buyer twice");
+        assert!(seen.windows(2).all(|pair| pair[0].0 >= pair[1].0), "newest first: {seen:?}");
+        assert_eq!(seen[0].1, buyers[4].id.to_string());
+
+        // One buyer's applications over three trials, a page each.
+        for (i, trial) in trials[1..].iter().enumerate() {
+            app.clock.advance(Duration::seconds(1));
+            apply(&app.client(), &buyers[0], trial, &format!("m{i}")).await.assert_status(StatusCode::CREATED);
+        }
+        let mine = all_pages(&app, &buyers[0], "/api/v1/me/trials?status=selected", 1).await;
+        let order: Vec<&str> = mine.iter().map(|a| a["trial"]["id"].as_str().unwrap()).collect();
+        assert_eq!(order, [id(&trials[2]), id(&trials[1]), id(&trials[0])]);
+    }
+}
