@@ -19,3 +19,5 @@ pub use sqlite::SqliteStore;
 mod mail_scrub;
 #[cfg(test)]
 mod schema_parity;
+#[cfg(test)]
+mod test_postgres;

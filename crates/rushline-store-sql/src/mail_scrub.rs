@@ -1,12 +1,10 @@
 //! Migration 0019 cuts the text out of mail jobs that ended before a finished mail job kept only
 //! its recipient, on both backends, and leaves mail still to be sent whole.
 
-use std::str::FromStr;
-
 use serde_json::{Value, json};
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
-use uuid::Uuid;
+
+use crate::test_postgres::{self, OwnSchema};
 
 const SQLITE_SCRUB: &str = include_str!("../migrations/sqlite/0019_scrub_mail_jobs.sql");
 const POSTGRES_SCRUB: &str = include_str!("../migrations/postgres/0019_scrub_mail_jobs.sql");
@@ -63,26 +61,10 @@ async fn sqlite_ended_mail_jobs_lose_their_text() {
 
 #[tokio::test]
 async fn postgres_ended_mail_jobs_lose_their_text() {
-    let base_url = match std::env::var("RUSHLINE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "RUSHLINE_TEST_POSTGRES_URL is not set, and CI must run every backend"
-            );
-            eprintln!("skipped: RUSHLINE_TEST_POSTGRES_URL is not set");
-            return;
-        }
+    let Some(base_url) = test_postgres::url() else {
+        return;
     };
-    let namespace = format!("t_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&base_url).await.unwrap();
-    admin
-        .execute(format!("CREATE SCHEMA {namespace}").as_str())
-        .await
-        .unwrap();
-    let options = PgConnectOptions::from_str(&base_url)
-        .unwrap()
-        .options([("search_path", &namespace)]);
+    let (own, options) = OwnSchema::create(&base_url).await.unwrap();
     let mut conn = PgConnection::connect_with(&options).await.unwrap();
     crate::postgres::MIGRATOR.run(&mut conn).await.unwrap();
     for status in ["done", "dead", "queued"] {
@@ -99,9 +81,6 @@ async fn postgres_ended_mail_jobs_lose_their_text() {
         .await
         .unwrap();
     conn.close().await.unwrap();
-    admin
-        .execute(format!("DROP SCHEMA {namespace} CASCADE").as_str())
-        .await
-        .unwrap();
+    own.remove().await.unwrap();
     check(&payloads);
 }

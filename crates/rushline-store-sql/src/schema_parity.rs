@@ -20,13 +20,11 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
-use std::str::FromStr;
 
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, Executor, PgConnection, Row, SqliteConnection};
-use uuid::Uuid;
+use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
 use crate::sqlite::error::unique_constraint;
+use crate::test_postgres::{self, OwnSchema};
 
 /// What is one backend's own, as (table, column or constraint); see the module's doc.
 const BACKEND_OWN: &[(&str, &str)] = &[
@@ -166,19 +164,12 @@ async fn sqlite_schema() -> Result<Schema, sqlx::Error> {
 /// The schema the PostgreSQL migrations build in a schema of their own on the server at
 /// `base_url`, dropped afterwards.
 async fn postgres_schema(base_url: &str) -> Result<Schema, sqlx::Error> {
-    let namespace = format!("t_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(base_url).await?;
-    admin
-        .execute(format!("CREATE SCHEMA {namespace}").as_str())
-        .await?;
-    let options = PgConnectOptions::from_str(base_url)?.options([("search_path", &namespace)]);
+    let (own, options) = OwnSchema::create(base_url).await?;
     let schema = match PgConnection::connect_with(&options).await {
         Ok(mut conn) => read_postgres_schema(&mut conn).await,
         Err(e) => Err(e),
     };
-    admin
-        .execute(format!("DROP SCHEMA {namespace} CASCADE").as_str())
-        .await?;
+    own.remove().await?;
     schema
 }
 
@@ -267,16 +258,8 @@ fn differences<T: Ord + Debug>(
 
 #[tokio::test]
 async fn both_backends_migrate_to_the_same_schema() {
-    let base_url = match std::env::var("RUSHLINE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "RUSHLINE_TEST_POSTGRES_URL is not set, and CI must compare both schemas"
-            );
-            eprintln!("skipped: RUSHLINE_TEST_POSTGRES_URL is not set");
-            return;
-        }
+    let Some(base_url) = test_postgres::url() else {
+        return;
     };
     let sqlite = sqlite_schema().await.expect("read the SQLite schema");
     let postgres = postgres_schema(&base_url)
