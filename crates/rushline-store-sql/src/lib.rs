@@ -18,6 +18,8 @@ pub use sqlite::SqliteStore;
 #[cfg(test)]
 mod mail_scrub;
 #[cfg(test)]
+mod not_selected_upgrade;
+#[cfg(test)]
 mod schema_parity;
 #[cfg(test)]
 mod test_postgres;

@@ -165,7 +165,9 @@ pub trait RaffleStore: Send + Sync {
         outcome: PlaceOutcome,
     ) -> Result<(), DbError>;
 
-    /// Marks the raffle as having nothing left to offer.
+    /// Marks the raffle as having nothing left to offer, once, with the `lost` notice. For a
+    /// trial, its entrants without an application (never drawn, or passed over) get one,
+    /// `not_selected`, under their entry's id.
     async fn exhaust_raffle(
         &self,
         id: Uuid,

@@ -94,9 +94,12 @@ pub struct TrialApplication {
     pub buyer_email: String,
     pub status: ApplicationStatus,
     pub motivation: Option<String>,
-    /// The claim's place in the trial's order of selections.
-    pub seq: i64,
-    pub review_due_at: DateTime<Utc>,
+    /// The claim's place in the trial's order of selections; `None` for `not_selected`, which
+    /// holds no claim.
+    pub seq: Option<i64>,
+    /// When the tester's review is due; `None` for `not_selected`, which owes none.
+    pub review_due_at: Option<DateTime<Utc>>,
+    /// For a raffle trial's entrant, when they entered.
     pub applied_at: DateTime<Utc>,
     pub status_changed_at: DateTime<Utc>,
     /// The review the tester wrote for the trial, if any.

@@ -205,12 +205,19 @@ async fn replay(
     if application.buyer_id != buyer || application.trial_id != trial_id {
         return Err(AppError::idempotency_mismatch());
     }
+    // Only a raffle trial's entrant can be `not_selected`, once the raffle has nothing left.
+    let (Some(seq), Some(review_due_at)) = (application.seq, application.review_due_at) else {
+        return Err(AppError::new(
+            ErrorCode::AlreadyApplied,
+            "this entry was not selected",
+        ));
+    };
     Ok(Applied {
         application_id: application.id,
         trial_id: application.trial_id,
         status: ApplicationStatus::Selected,
         #[expect(clippy::cast_sign_loss, reason = "seqs start at 1")]
-        seq: application.seq as u64,
-        review_due_at: application.review_due_at,
+        seq: seq as u64,
+        review_due_at,
     })
 }

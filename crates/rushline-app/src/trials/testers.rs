@@ -84,7 +84,7 @@ pub(crate) fn review_reminder(
 
 /// What the tester of `application` to `title` hears of its `status`.
 fn notice_for(application: &TrialApplication, status: ApplicationStatus, title: &str) -> Notify {
-    let due = shown(application.review_due_at);
+    let due = application.review_due_at.map(shown).unwrap_or_default();
     let (event, params): (Event, Vec<(&str, String)>) = match status {
         ApplicationStatus::Selected => (Event::TrialSelected, vec![("due", due)]),
         ApplicationStatus::Cancelled => (Event::TrialCancelled, vec![]),
@@ -187,7 +187,7 @@ pub async fn mark_overdue(app: &App, now: DateTime<Utc>) -> Result<usize, AppErr
         let due = app.store.applications_due(now, BATCH).await?;
         let found = due.len();
         for application in due {
-            let at = application.review_due_at;
+            let at = application.review_due_at.unwrap_or(now);
             let change = ApplicationTransition {
                 id: application.id,
                 from: ApplicationStatus::Selected,

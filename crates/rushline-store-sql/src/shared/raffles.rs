@@ -447,6 +447,20 @@ impl RaffleStore for SqlStore {
         .rows_affected();
         if exhausted > 0 {
             insert_job(&mut *tx, lost, at).await?;
+            sqlx::query(
+                "INSERT INTO trial_applications (id, trial_id, buyer_id, status, motivation, \
+                 applied_at, status_changed_at) \
+                 SELECT e.id, e.raffle_id, e.user_id, 'not_selected', e.motivation, e.entered_at, $2 \
+                 FROM raffle_entries e JOIN raffles r ON r.subject_id = e.raffle_id \
+                 WHERE e.raffle_id = $1 AND r.kind = 'trial' AND NOT EXISTS (\
+                 SELECT 1 FROM trial_applications a \
+                 WHERE a.trial_id = e.raffle_id AND a.buyer_id = e.user_id)",
+            )
+            .bind(id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
     }

@@ -26,7 +26,7 @@ const TRIAL_FROM: &str = "trials LEFT JOIN raffles ON raffles.subject_id = trial
 const APPLICATION_SELECT: &str = "SELECT a.id, a.trial_id, a.buyer_id, u.name AS buyer_name, \
      u.email AS buyer_email, a.status, a.motivation, c.seq, a.review_due_at, a.applied_at, \
      a.status_changed_at, r.id AS review_id FROM trial_applications a \
-     JOIN users u ON u.id = a.buyer_id JOIN claims c ON c.id = a.claim_id \
+     JOIN users u ON u.id = a.buyer_id LEFT JOIN claims c ON c.id = a.claim_id \
      LEFT JOIN reviews r ON r.application_id = a.id";
 
 fn trial_from_row(row: &DbRow) -> Result<Trial, DbError> {

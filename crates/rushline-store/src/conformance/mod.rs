@@ -122,6 +122,7 @@ pub const CASES: &[Case] = cases![
     trials::trials_applications_commit_once_per_buyer_with_their_mail,
     trials::trials_cancelling_gives_the_slot_back_once,
     trials::trials_paused_trials_and_barred_buyers_are_refused,
+    trials::trials_a_raffles_entrants_left_over_are_not_selected_once_it_is_exhausted,
     reviews::reviews_rights_follow_orders_and_trial_slots,
     reviews::reviews_statistics_follow_every_write_in_its_transaction,
     reviews::reviews_list_in_every_sort_by_a_keyset,

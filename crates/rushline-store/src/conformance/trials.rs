@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use rushline_domain::raffle::{Seed, seed_commitment};
 use rushline_domain::{Allocation, ApplicationStatus};
 use serde_json::json;
 use uuid::Uuid;
@@ -12,14 +13,21 @@ use super::drops::{buyer, commit};
 use super::jobs::t0;
 use crate::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, ClaimRow, ClaimWrite,
-    CommitOutcome, DbError, DropWindow, NewApplication, NewJob, Store, TRIAL_NOT_SCHEDULED, Trial,
-    TrialFilter,
+    CommitOutcome, DbError, DropWindow, NewApplication, NewEntry, NewJob, RaffleSettings, Store,
+    TRIAL_NOT_SCHEDULED, Trial, TrialFilter,
 };
 
-/// A trial of a fresh product with `slots` slots, open from an hour after t0 for a day.
+/// A first-come trial of a fresh product with `slots` slots, open from an hour after t0 for a day.
 pub(super) async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
+    let trial = new_trial(store, slots).await;
+    store.create_trial(&trial, None).await.unwrap();
+    trial
+}
+
+/// That trial, not stored yet.
+async fn new_trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
     let product = seller_with_product(store, 100_000, 0).await;
-    let trial = Trial {
+    Trial {
         id: Uuid::now_v7(),
         product_id: product.id,
         seller_id: product.seller_id,
@@ -34,9 +42,7 @@ pub(super) async fn trial(store: &Arc<dyn Store>, slots: i64) -> Trial {
         paused_at: None,
         created_at: t0(),
         updated_at: t0(),
-    };
-    store.create_trial(&trial, None).await.unwrap();
-    trial
+    }
 }
 
 /// The write of `buyer`'s application to `trial`, as the claim path builds it.
@@ -202,10 +208,10 @@ pub async fn trials_applications_commit_once_per_buyer_with_their_mail(store: Ar
     let first = store.application(id_of(&writes[0])).await.unwrap();
     assert_eq!(
         (first.buyer_id, first.status, first.seq),
-        (alice, ApplicationStatus::Selected, 1)
+        (alice, ApplicationStatus::Selected, Some(1))
     );
     assert_eq!(first.motivation.as_deref(), Some("I run every day"));
-    assert_eq!(first.review_due_at, at + Duration::days(14));
+    assert_eq!(first.review_due_at, Some(at + Duration::days(14)));
     let counts = store.trial_counts(trial.id).await.unwrap();
     assert_eq!((counts.applicants, counts.selected), (3, 3));
     assert_eq!(store.trial_applicants(trial.id).await.unwrap(), 3);
@@ -326,4 +332,128 @@ pub async fn trials_paused_trials_and_barred_buyers_are_refused(store: Arc<dyn S
         commit(&store, &[after_bar]).await,
         vec![CommitOutcome::Committed]
     );
+}
+
+/// A raffle trial's entrants left without a slot once its raffle has nothing more to offer
+/// become `not_selected` applications, once, under their entry ids: no claim, no review due,
+/// their motivation and time of entry kept. The drawn tester stays selected.
+pub async fn trials_a_raffles_entrants_left_over_are_not_selected_once_it_is_exhausted(
+    store: Arc<dyn Store>,
+) {
+    let seed: Seed = [7; 32];
+    let mut trial = new_trial(&store, 1).await;
+    trial.allocation = Allocation::Raffle;
+    trial.raffle = Some(RaffleSettings {
+        entries_close_at: trial.closes_at,
+        claim_window_minutes: None,
+        seed_commitment: seed_commitment(&seed),
+        drawn_at: None,
+        entrants: None,
+        exhausted_at: None,
+    });
+    store.create_trial(&trial, Some(&seed)).await.unwrap();
+    let mut buyers = Vec::new();
+    let mut entries = Vec::new();
+    for i in 0..3 {
+        let buyer = buyer(&store).await;
+        buyers.push(buyer);
+        entries.push(NewEntry {
+            id: Uuid::now_v7(),
+            raffle_id: trial.id,
+            user_id: buyer,
+            idempotency_key: format!("k-{i}"),
+            motivation: Some(format!("entrant {i}")),
+            entered_at: trial.opens_at + Duration::minutes(i),
+        });
+    }
+    let writes: Vec<ClaimWrite> = entries.iter().cloned().map(ClaimWrite::Entry).collect();
+    assert_eq!(commit(&store, &writes).await, [CommitOutcome::Committed; 3]);
+    let closes_at = trial.closes_at;
+    store.close_entries(trial.id, closes_at).await.unwrap();
+    let order: Vec<(Uuid, Uuid)> = entries.iter().map(|e| (e.id, e.user_id)).collect();
+    store
+        .record_draw(trial.id, &order, closes_at)
+        .await
+        .unwrap();
+    // The first in draw order takes the slot, under its entry's id.
+    let mut selection = application(&trial, buyers[0], 1, closes_at);
+    if let ClaimWrite::Application(selected) = &mut selection {
+        selected.id = entries[0].id;
+        selected.claim.id = entries[0].id;
+    }
+    assert_eq!(
+        commit(&store, &[selection]).await,
+        [CommitOutcome::Committed]
+    );
+
+    let exhausted_at = closes_at + Duration::days(14);
+    let lost = NewJob::new("notify", json!({ "lost": trial.id }), exhausted_at);
+    store
+        .exhaust_raffle(trial.id, exhausted_at, &lost)
+        .await
+        .unwrap();
+    let later = exhausted_at + Duration::hours(1);
+    store.exhaust_raffle(trial.id, later, &lost).await.unwrap();
+
+    let mut all = store
+        .list_applications(&ApplicationFilter {
+            trial_id: Some(trial.id),
+            limit: 10,
+            ..ApplicationFilter::default()
+        })
+        .await
+        .unwrap();
+    all.sort_by_key(|a| entries.iter().position(|e| e.id == a.id));
+    assert_eq!(
+        all.len(),
+        3,
+        "one application per entrant, after two exhaustions"
+    );
+    assert_eq!(
+        (all[0].id, all[0].status, all[0].seq),
+        (entries[0].id, ApplicationStatus::Selected, Some(1))
+    );
+    for (application, entry) in all[1..].iter().zip(&entries[1..]) {
+        assert_eq!(
+            (
+                application.id,
+                application.buyer_id,
+                application.status,
+                application.seq,
+                application.review_due_at
+            ),
+            (
+                entry.id,
+                entry.user_id,
+                ApplicationStatus::NotSelected,
+                None,
+                None
+            )
+        );
+        assert_eq!(application.motivation, entry.motivation);
+        assert_eq!(
+            (application.applied_at, application.status_changed_at),
+            (entry.entered_at, exhausted_at)
+        );
+    }
+    let mine = store
+        .list_applications(&ApplicationFilter {
+            buyer_id: Some(buyers[2]),
+            status: Some(ApplicationStatus::NotSelected),
+            limit: 10,
+            ..ApplicationFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let counts = store.trial_counts(trial.id).await.unwrap();
+    assert_eq!((counts.applicants, counts.selected), (3, 1));
+    let losers_told = store
+        .list_jobs(None, 1_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|job| job.kind == "notify" && job.payload == json!({ "lost": trial.id }))
+        .count();
+    assert_eq!(losers_told, 1, "told once");
 }

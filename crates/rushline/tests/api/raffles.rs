@@ -509,12 +509,33 @@ backend_test! {
             })
             .await
             .unwrap();
-        assert_eq!(testers.len(), 5);
-        assert_eq!(
-            testers.iter().filter(|a| a.status.as_str() != "cancelled").count(),
-            4,
-            "never more testers than slots"
-        );
+        let count = |status: &str| testers.iter().filter(|a| a.status.as_str() == status).count();
+        assert_eq!(testers.len(), 12, "every entrant has an application once the raffle is exhausted");
+        // The four testers' reviews are overdue by now: they hold their slots all the same.
+        assert_eq!((count("review_overdue"), count("cancelled"), count("not_selected")), (4, 1, 7), "never more testers than slots");
+
+        // The rest are not selected: in their own list, and in the seller's, with no slot or review.
+        let mine = crate::trials::my_trials(&app, sixth).await;
+        assert_eq!(mine.len(), 1);
+        assert_eq!((mine[0]["status"].as_str(), &mine[0]["review_due_at"]), (Some("not_selected"), &Value::Null));
+        assert_eq!(mine[0]["application_id"], draw.order[5].to_string(), "the entry is the application");
+        let listed = app
+            .send(
+                Method::GET,
+                &format!("/api/v1/trials/{}/applications?status=not_selected", id(&trial)),
+                None,
+                &[("authorization", &seller.bearer())],
+            )
+            .await;
+        listed.assert_status(StatusCode::OK);
+        let listed = listed.json();
+        let items = listed["items"].as_array().unwrap();
+        assert_eq!(items.len(), 7);
+        assert!(items.iter().all(|a| a["seq"].is_null() && a["review_due_at"].is_null()), "{listed}");
+        let view = app.get(&format!("/api/v1/trials/{}", id(&trial))).await.json();
+        assert_eq!(view["applicants"], 12);
+        sweep(&app).await;
+        assert_eq!(crate::trials::my_trials(&app, sixth).await.len(), 1, "exhausted once");
     }
 }
 

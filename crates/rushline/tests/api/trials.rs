@@ -274,7 +274,7 @@ backend_test! {
             .await
             .unwrap()
             .into_iter()
-            .map(|application| (application.buyer_id, application.seq))
+            .map(|application| (application.buyer_id, application.seq.unwrap()))
             .collect();
         let acknowledged: HashSet<(Uuid, i64)> =
             selected.iter().map(|(buyer, body)| (*buyer, body["seq"].as_i64().unwrap())).collect();

@@ -32,9 +32,11 @@ pub(crate) struct MyTrialView {
     trial: TrialView,
     /// `selected` (holds a slot, owes a review), `review_submitted`, `review_overdue` (no review
     /// by `review_due_at`: barred from new trials for a while), `cancelled` (slot given back);
-    /// `not_selected` is for raffle trials, which record their losing entries.
+    /// `not_selected` (a raffle trial's entrant not drawn, recorded once its raffle has nothing
+    /// left to offer).
     status: ApplicationStatus,
-    review_due_at: DateTime<Utc>,
+    /// Null for `not_selected`, which owes no review.
+    review_due_at: Option<DateTime<Utc>>,
     /// The review written for this trial (`/products/{product_id}/reviews/{review_id}`); null
     /// until the tester writes it.
     review_id: Option<Uuid>,

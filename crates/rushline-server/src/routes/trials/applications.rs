@@ -32,9 +32,11 @@ pub(crate) struct ApplicationView {
     buyer_name: String,
     motivation: Option<String>,
     status: ApplicationStatus,
-    seq: i64,
+    /// The selection's place in the order the slots were taken; null for `not_selected`.
+    seq: Option<i64>,
     applied_at: DateTime<Utc>,
-    review_due_at: DateTime<Utc>,
+    /// Null for `not_selected`, which owes no review.
+    review_due_at: Option<DateTime<Utc>>,
     status_changed_at: DateTime<Utc>,
 }
 

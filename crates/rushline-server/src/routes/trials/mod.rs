@@ -58,8 +58,9 @@ pub(crate) struct TrialView {
     allocation: Allocation,
     /// A raffle trial's raffle; null for first come.
     raffle: Option<RaffleView>,
-    /// Applications recorded (a first-come trial records only selections; a refused applicant
-    /// leaves no trace).
+    /// Applications recorded: a first-come trial records only selections (a refused applicant
+    /// leaves no trace); a raffle trial its selections, and every other entrant as
+    /// `not_selected` once its raffle has nothing left to offer.
     applicants: i64,
 }
 
