@@ -1,11 +1,13 @@
 //! Product reviews: who may write one, one per buyer and product, editing, deleting and hiding,
-//! listings in every sort, and statistics that always equal a model of the writes.
+//! listings in every sort, and statistics that always equal a model of the writes and a recount
+//! of the rows.
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rushline_domain::{Clock, Role};
+use rushline_store::{ReviewQuery, ReviewSort};
 use rushline_testkit::{TestApp, TestResponse, TestUser, backend_test};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -269,6 +271,23 @@ backend_test! {
     }
 }
 
+/// The ratings of the product's visible review rows, as the store lists them.
+async fn visible_rows(app: &TestApp, product: &str) -> impl Iterator<Item = i64> {
+    let rows = app
+        .state()
+        .store
+        .list_reviews(&ReviewQuery {
+            product_id: product.parse().unwrap(),
+            sort: ReviewSort::Newest,
+            rating: None,
+            after: None,
+            limit: 1000,
+        })
+        .await
+        .unwrap();
+    rows.into_iter().map(|row| i64::from(row.rating))
+}
+
 /// The statistics the endpoint should show for these visible ratings.
 fn expected(visible: impl Iterator<Item = i64>) -> Value {
     let mut histogram = [0_i64; 5];
@@ -323,7 +342,9 @@ backend_test! {
                     }
                 }
                 let visible = written.iter().flatten().filter(|(_, _, hidden)| !hidden).map(|(_, rating, _)| *rating);
-                assert_eq!(stats(&app, &product).await, expected(visible), "seed {seed}, after step {step}");
+                let shown = stats(&app, &product).await;
+                assert_eq!(shown, expected(visible), "the model: seed {seed}, after step {step}");
+                assert_eq!(shown, expected(visible_rows(&app, &product).await), "the rows: seed {seed}, after step {step}");
             }
             let shown = stats(&app, &product).await;
             let page = app.get(&format!("/api/v1/products/{product}")).await.json();
