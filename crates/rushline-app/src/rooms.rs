@@ -17,7 +17,7 @@ use rushline_gate::room::{
     ExpiryReason, JoinOutcome, RoomKey, RoomSpec, RoomStats, Status, Ticket,
 };
 use rushline_gate::{GateError, WaitingRoom};
-use rushline_store::{DbError, ProductDrop};
+use rushline_store::{DbError, ProductDrop, RoomFigures};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -367,9 +367,32 @@ pub async fn stats(
         return Err(AppError::not_found());
     }
     let (drop, spec) = room_of(app, drop.id).await?;
+    room_stats(app, &drop, &spec).await
+}
+
+/// The figures of `drop`'s room for its sale's statistics; `None` without a room, or when the
+/// room holds no record of the sale (an in-process room that restarted since: unknown, not 0).
+pub(crate) async fn sale_figures(
+    app: &App,
+    drop: &ProductDrop,
+) -> Result<Option<RoomFigures>, AppError> {
+    let Some(spec) = app.rooms.spec(drop) else {
+        return Ok(None);
+    };
+    let stats = room_stats(app, drop, &spec).await?;
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Ok((stats.peak_waiting > 0).then(|| RoomFigures {
+        peak_waiting: count(stats.peak_waiting),
+        admitted: count(stats.admitted),
+        used: count(stats.used),
+        median_wait_seconds: stats.median_wait.map(|wait| wait.num_seconds()),
+    }))
+}
+
+async fn room_stats(app: &App, drop: &ProductDrop, spec: &RoomSpec) -> Result<RoomStats, AppError> {
     app.rooms
         .room
-        .stats(&room_key(drop.id), &spec, app.clock.now())
+        .stats(&room_key(drop.id), spec, app.clock.now())
         .await
         .map_err(room_error)
 }

@@ -1,6 +1,7 @@
 //! Seller statistics: per business day from the rows the daily job rolls up (and the day's
 //! settlements), per drop from the row its sale is rolled up into a minute after it closes (from
-//! its claims until then), per product from the review counters, per trial from its counts.
+//! its claims and its waiting room until then), per product from the review counters, per trial
+//! from its counts.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,8 @@ use rushline_domain::Role;
 use rushline_domain::settlement::business_day_of;
 use rushline_jobs::{Job, new_job};
 use rushline_store::{
-    DropFilter, DropSale, NewJob, ProductDrop, ProductRating, SellerDay, Trial, TrialFilter,
-    drop_pool_key,
+    DropFilter, DropSale, NewJob, ProductDrop, ProductRating, RoomFigures, SellerDay, Trial,
+    TrialFilter, drop_pool_key,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -36,6 +37,8 @@ pub struct DropStats {
     pub time_to_sell_out: Option<TimeDelta>,
     /// The most purchases granted within one second.
     pub peak_purchases_per_second: i64,
+    /// Its waiting room's figures; `None` without a room or when they are not known.
+    pub room: Option<RoomFigures>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +120,7 @@ pub async fn seller_stats(
     for drop in drops {
         let sale = match rolled_up.remove(&drop.id) {
             Some(sale) => sale,
-            None => live_sale(app, drop.id).await?,
+            None => live_sale(app, &drop).await?,
         };
         drop_stats.push(drop_stats_of(drop, &sale));
     }
@@ -175,19 +178,20 @@ pub async fn sellout(
     Ok((drop, series))
 }
 
-/// A drop's sale from its claims as they are now: what a roll-up records, and what a drop not
-/// rolled up yet is answered with.
-async fn live_sale(app: &App, drop_id: Uuid) -> Result<DropSale, AppError> {
-    let (_, claims) = app.store.pool_snapshot(&drop_pool_key(drop_id)).await?;
+/// A drop's sale from its claims and its room as they are now: what a roll-up records, and what
+/// a drop not rolled up yet is answered with.
+async fn live_sale(app: &App, drop: &ProductDrop) -> Result<DropSale, AppError> {
+    let (_, claims) = app.store.pool_snapshot(&drop_pool_key(drop.id)).await?;
     let mut per_second: HashMap<i64, i64> = HashMap::new();
     for claim in &claims {
         *per_second.entry(claim.claimed_at.timestamp()).or_default() += 1;
     }
     Ok(DropSale {
-        drop_id,
+        drop_id: drop.id,
         units_sold: claims.iter().map(|c| i64::from(c.qty)).sum(),
         last_grant_at: claims.iter().map(|c| c.claimed_at).max(),
         peak_per_second: per_second.into_values().max().unwrap_or(0),
+        room: crate::rooms::sale_figures(app, drop).await?,
     })
 }
 
@@ -202,6 +206,7 @@ fn drop_stats_of(drop: ProductDrop, sale: &DropSale) -> DropStats {
             .filter(|_| sale.units_sold >= drop.quantity)
             .map(|last| last - drop.opens_at),
         peak_purchases_per_second: sale.peak_per_second,
+        room: sale.room,
         drop,
     }
 }
@@ -230,7 +235,8 @@ pub(crate) fn roll_up_sale_job(drop_id: Uuid, closed_at: DateTime<Utc>) -> NewJo
 /// Records the drop's sale as its claims hold it now; a later roll-up of the same drop changes
 /// nothing.
 pub(crate) async fn roll_up_sale(app: &App, job: RollUpDropSale) -> Result<(), AppError> {
-    let sale = live_sale(app, job.drop_id).await?;
+    let drop = app.store.drop_by_id(job.drop_id).await?;
+    let sale = live_sale(app, &drop).await?;
     app.store.record_drop_sale(&sale, app.clock.now()).await?;
     Ok(())
 }

@@ -64,7 +64,7 @@ pub use settlements::{
     SETTLEMENT_PAID, SETTLEMENTS_REVISION_KEY, Settlement, SettlementFilter, SettlementKey,
     SettlementLine, SettlementRun, SettlementStore,
 };
-pub use stats::{DropSale, ProductRating, SellerDay, StatsStore};
+pub use stats::{DropSale, ProductRating, RoomFigures, SellerDay, StatsStore};
 pub use trials::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, NewApplication,
     TRIAL_NOT_SCHEDULED, Trial, TrialApplication, TrialCounts, TrialFilter, TrialStore,

@@ -36,6 +36,21 @@ pub struct DropSale {
     pub last_grant_at: Option<DateTime<Utc>>,
     /// The most of those units' claims granted within one second.
     pub peak_per_second: i64,
+    /// The drop's waiting room; `None` without one, or when the room kept no record of it.
+    pub room: Option<RoomFigures>,
+}
+
+/// A waiting room's figures as a drop's sale ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomFigures {
+    /// The most places in line at once, the pre-queue included.
+    pub peak_waiting: i64,
+    pub admitted: i64,
+    /// Admitted buyers who bought (passes used).
+    pub used: i64,
+    /// The lower median wait from entering the line to admission, in whole seconds; `None`
+    /// when nobody was admitted.
+    pub median_wait_seconds: Option<i64>,
 }
 
 /// A product of the seller's and its visible reviews.

@@ -1,8 +1,8 @@
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use dashmap::DashMap;
 use sha1::{Digest, Sha1};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::GateError;
 ///
 /// A waiting place costs one `HashMap<Uuid, Entry>` slot (24-byte entry), the user's id in the
 /// line's vector and a counter in a Fenwick tree that gives positions in O(log n) while places
-/// drop out anywhere in the line: about 75–80 bytes per waiting buyer, measured. The opening
+/// drop out anywhere in the line: about 85–90 bytes per waiting buyer, measured. The opening
 /// sorts the pre-queue under the room's lock (SHA-1 and a sort, about 70 ms per 100,000
 /// joiners in a release build), holding up only that room.
 #[derive(Default)]
@@ -138,11 +138,13 @@ enum State {
     Abandoned,
 }
 
-/// Kept small on purpose: there is one per buyer in the room (24 bytes).
+/// Kept small on purpose: there is one per buyer in the room (32 bytes).
 struct Entry {
     ticket: u64,
     /// µs since the epoch; what it is depends on the state.
     at: i64,
+    /// When the place was taken (µs); its wait counts from here, or from the opening.
+    joined: i64,
     slot: u32,
     state: State,
 }
@@ -169,6 +171,10 @@ struct Room {
     recent_count: u64,
     admitted: u64,
     abandoned: u64,
+    peak_waiting: u64,
+    used: u64,
+    /// Admitted buyers by whole seconds waited.
+    waits: BTreeMap<i64, u64>,
 }
 
 impl Room {
@@ -241,10 +247,13 @@ impl Room {
             Entry {
                 ticket,
                 at: p.now,
+                joined: p.now,
                 slot,
                 state,
             },
         );
+        let waiting = if open { self.line.len } else { self.prequeue };
+        self.peak_waiting = self.peak_waiting.max(waiting);
         JoinOutcome::Joined(self.waiting(p, ticket, state, slot))
     }
 
@@ -323,6 +332,8 @@ impl Room {
                 entry.state = State::Abandoned;
                 done.abandoned += 1;
             } else {
+                let waited = (p.now - entry.joined.max(p.opens)) / 1_000_000;
+                *self.waits.entry(waited).or_default() += 1;
                 entry.state = State::Admitted;
                 entry.at = p.now + p.session;
                 self.passes.insert((entry.at, user));
@@ -350,6 +361,7 @@ impl Room {
         }
         self.passes.remove(&(entry.at, user));
         self.users.remove(&user);
+        self.used += 1;
         true
     }
 
@@ -362,7 +374,20 @@ impl Room {
             active: self.passes.len() as u64,
             admitted_last_minute: self.recent_count,
             abandoned: self.abandoned,
+            peak_waiting: self.peak_waiting,
+            used: self.used,
+            median_wait: self.median_wait(),
         }
+    }
+
+    /// The lower median of the admitted buyers' waits.
+    fn median_wait(&self) -> Option<TimeDelta> {
+        let middle = self.waits.values().sum::<u64>().div_ceil(2);
+        let mut counted = 0;
+        self.waits.iter().find_map(|(&seconds, &n)| {
+            counted += n;
+            (counted >= middle && middle > 0).then(|| TimeDelta::seconds(seconds))
+        })
     }
 
     /// Forgets expired passes and admissions older than a minute.

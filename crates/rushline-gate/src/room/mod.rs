@@ -178,6 +178,14 @@ pub struct RoomStats {
     pub admitted_last_minute: u64,
     /// Places dropped because their holder stopped polling.
     pub abandoned: u64,
+    /// The most places in line at once (pre-queue included), as of the last join.
+    pub peak_waiting: u64,
+    /// Passes used by a purchase ([`WaitingRoom::consume`]): admitted buyers who bought.
+    pub used: u64,
+    /// The median wait of the buyers admitted so far (the lower median of an even count), to
+    /// the second, rounded down: from when the buyer's place entered the line (the join, or
+    /// `opens_at` for the pre-queue) to the admission. None before the first admission.
+    pub median_wait: Option<TimeDelta>,
 }
 
 #[async_trait]

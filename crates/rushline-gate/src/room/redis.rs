@@ -3,7 +3,7 @@ use std::sync::LazyLock;
 use ::redis::aio::ConnectionManager;
 use ::redis::{AsyncCommands, RedisError, Script, ScriptInvocation};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -43,14 +43,17 @@ const MAX_SHUFFLE_STEPS: usize = 100_000;
 /// Keys, per room, all under the Redis Cluster hash tag `{room:<key>}`:
 /// - `<prefix>{room:<key>}:meta`, a hash: `seed` and `opened` (set once, by the opening),
 ///   `cursor` (while the opening shuffle runs), `tat` (the next admission slot), `tickets`
-///   (the last ticket given), `admitted` and `abandoned` (totals);
-/// - `<prefix>{room:<key>}:users`, a hash: user id → `<state>|<ticket>|<µs>` (see
+///   (the last ticket given), `admitted`, `abandoned` and `used` (totals), `peak` (the longest
+///   line);
+/// - `<prefix>{room:<key>}:users`, a hash: user id → `<state>|<ticket>|<µs>|<joined µs>` (see
 ///   `redis/common.lua`);
 /// - `<prefix>{room:<key>}:queue`, a sorted set, the line: the pre-queue as
 ///   `<sha1_hex(seed:user)>:<user>` with score 0 (so it sorts by the shuffle rule), later
 ///   arrivals as `<user>` with their ticket as score;
 /// - `<prefix>{room:<key>}:passes`, a sorted set: user id → pass expiry (µs), the active passes;
-/// - `<prefix>{room:<key>}:recent`, a sorted set: ticket → admission time (µs), the last minute.
+/// - `<prefix>{room:<key>}:recent`, a sorted set: ticket → admission time (µs), the last minute;
+/// - `<prefix>{room:<key>}:waits`, a hash: whole seconds waited → buyers admitted after that
+///   wait, one field per distinct second (at most one per admission), for the median.
 ///
 /// The opening records the seed in one script and then shuffles the pre-queue in steps of
 /// [`SHUFFLE_STEP`] records (a shared `HSCAN` cursor in `meta`), so that a big pre-queue never
@@ -84,7 +87,7 @@ impl RedisRoom {
     fn invocation<'a>(&self, script: &'a Script, room: &RoomKey) -> ScriptInvocation<'a> {
         let base = self.base(room);
         let mut invocation = script.prepare_invoke();
-        for key in ["meta", "users", "queue", "passes", "recent"] {
+        for key in ["meta", "users", "queue", "passes", "recent", "waits"] {
             invocation.key(format!("{base}:{key}"));
         }
         invocation
@@ -236,7 +239,17 @@ impl WaitingRoom for RedisRoom {
             .iter()
             .map(|&n| u64::try_from(n).unwrap_or(0))
             .collect();
-        let [waiting, admitted, active, admitted_last_minute, abandoned] = counts[..] else {
+        let [
+            waiting,
+            admitted,
+            active,
+            admitted_last_minute,
+            abandoned,
+            peak_waiting,
+            used,
+            _,
+        ] = counts[..]
+        else {
             return Err(bad_reply("stats", &format!("{reply:?}")));
         };
         Ok(RoomStats {
@@ -245,6 +258,9 @@ impl WaitingRoom for RedisRoom {
             active,
             admitted_last_minute,
             abandoned,
+            peak_waiting,
+            used,
+            median_wait: (reply[7] >= 0).then(|| TimeDelta::seconds(reply[7])),
         })
     }
 

@@ -488,6 +488,7 @@ async fn stats_count_the_room(new_room: &NewRoom) {
         room.stats(&key(), &spec, at(-1)).await.unwrap(),
         RoomStats {
             waiting: 5,
+            peak_waiting: 5,
             ..RoomStats::default()
         }
     );
@@ -499,7 +500,10 @@ async fn stats_count_the_room(new_room: &NewRoom) {
             admitted: 3,
             active: 3,
             admitted_last_minute: 3,
-            abandoned: 0
+            abandoned: 0,
+            peak_waiting: 5,
+            used: 0,
+            median_wait: Some(secs(2)),
         }
     );
     let mut used = false;
@@ -514,9 +518,66 @@ async fn stats_count_the_room(new_room: &NewRoom) {
             admitted: 3,
             active: 2,
             admitted_last_minute: 0,
-            abandoned: 0
+            abandoned: 0,
+            peak_waiting: 5,
+            used: 1,
+            median_wait: Some(secs(2)),
         }
     );
+}
+
+/// The figures a seller reads after the sale: the longest line, the median wait (a pre-queue
+/// place waits from the opening, a later one from its join; the lower median of an even count)
+/// and the passes used.
+async fn stats_keep_the_peak_the_median_wait_and_the_passes_used(new_room: &NewRoom) {
+    let room = new_room();
+    let spec = patient(60);
+    let buyers = users(5);
+    for &buyer in &buyers[..3] {
+        join(&*room, &spec, buyer, at(-60)).await;
+    }
+    let none = room.stats(&key(), &spec, at(-1)).await.unwrap();
+    assert_eq!((none.peak_waiting, none.median_wait), (3, None));
+    // One admission a second: the pre-queue at 0, 1 and 2 (waits 0, 1, 2 from the opening),
+    // the buyer who joined at 1 at 3 (a wait of 2).
+    assert_eq!(room.admit(&key(), &spec, at(0)).await.unwrap().admitted, 1);
+    join(&*room, &spec, buyers[3], at(1)).await;
+    for second in 1..=3 {
+        assert_eq!(
+            room.admit(&key(), &spec, at(second))
+                .await
+                .unwrap()
+                .admitted,
+            1
+        );
+    }
+    let four = room.stats(&key(), &spec, at(3)).await.unwrap();
+    assert_eq!((four.waiting, four.peak_waiting), (0, 3));
+    assert_eq!(four.median_wait, Some(secs(1)), "the second of 0, 1, 2, 2");
+    // A late joiner admitted at once: 0, 0, 1, 2, 2.
+    join(&*room, &spec, buyers[4], at(10)).await;
+    assert_eq!(room.admit(&key(), &spec, at(10)).await.unwrap().admitted, 1);
+    let mut used = 0;
+    for &buyer in &buyers {
+        if room.consume(&key(), buyer, at(11)).await.unwrap() {
+            used += 1;
+        }
+        assert!(
+            !room.consume(&key(), buyer, at(11)).await.unwrap(),
+            "a pass is used once"
+        );
+    }
+    let five = room.stats(&key(), &spec, at(11)).await.unwrap();
+    assert_eq!(
+        (
+            five.admitted,
+            five.used,
+            five.median_wait,
+            five.peak_waiting
+        ),
+        (5, 5, Some(secs(1)), 3)
+    );
+    assert_eq!(used, 5);
 }
 
 async fn estimated_wait_follows_the_observed_rate(new_room: &NewRoom) {
@@ -623,6 +684,7 @@ pub const CASES: &[(&str, Case)] = cases![
     idle_places_expire_then_rejoin_at_the_back,
     admission_skips_idle_places,
     stats_count_the_room,
+    stats_keep_the_peak_the_median_wait_and_the_passes_used,
     estimated_wait_follows_the_observed_rate,
     concurrent_admits_take_each_slot_once,
 ];

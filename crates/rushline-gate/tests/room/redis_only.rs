@@ -31,7 +31,7 @@ async fn keys_share_the_rooms_hash_tag() {
     let base = format!("{}{{room:{}}}", redis.prefix, key().0);
     assert_eq!(
         keys,
-        [":meta", ":passes", ":queue", ":recent", ":users"].map(|k| format!("{base}{k}"))
+        [":meta", ":passes", ":queue", ":recent", ":users", ":waits"].map(|k| format!("{base}{k}"))
     );
 }
 

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rushline_domain::Won;
-use rushline_store::{DbError, DropSale, ProductRating, SellerDay, StatsStore};
+use rushline_store::{DbError, DropSale, ProductRating, RoomFigures, SellerDay, StatsStore};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -174,13 +174,18 @@ impl StatsStore for SqlStore {
     async fn record_drop_sale(&self, sale: &DropSale, at: DateTime<Utc>) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO drop_sales (drop_id, units_sold, last_grant_at, peak_per_second, \
-             rolled_up_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (drop_id) DO NOTHING",
+             rolled_up_at, room_peak_waiting, room_admitted, room_used, room_median_wait_seconds) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (drop_id) DO NOTHING",
         )
         .bind(sale.drop_id)
         .bind(sale.units_sold)
         .bind(sale.last_grant_at)
         .bind(sale.peak_per_second)
         .bind(at)
+        .bind(sale.room.map(|r| r.peak_waiting))
+        .bind(sale.room.map(|r| r.admitted))
+        .bind(sale.room.map(|r| r.used))
+        .bind(sale.room.and_then(|r| r.median_wait_seconds))
         .execute(self.writer())
         .await
         .map_err(map_err)?;
@@ -192,7 +197,8 @@ impl StatsStore for SqlStore {
             return Ok(Vec::new());
         }
         let mut query = sqlx::QueryBuilder::<Db>::new(
-            "SELECT drop_id, units_sold, last_grant_at, peak_per_second FROM drop_sales WHERE ",
+            "SELECT drop_id, units_sold, last_grant_at, peak_per_second, room_peak_waiting, \
+             room_admitted, room_used, room_median_wait_seconds FROM drop_sales WHERE ",
         );
         push_one_of(&mut query, "drop_id", drops);
         let rows = query
@@ -202,11 +208,25 @@ impl StatsStore for SqlStore {
             .map_err(map_err)?;
         rows.iter()
             .map(|row| {
+                let peak_waiting: Option<i64> =
+                    row.try_get("room_peak_waiting").map_err(map_err)?;
+                let room = match peak_waiting {
+                    Some(peak_waiting) => Some(RoomFigures {
+                        peak_waiting,
+                        admitted: row.try_get("room_admitted").map_err(map_err)?,
+                        used: row.try_get("room_used").map_err(map_err)?,
+                        median_wait_seconds: row
+                            .try_get("room_median_wait_seconds")
+                            .map_err(map_err)?,
+                    }),
+                    None => None,
+                };
                 Ok(DropSale {
                     drop_id: row.try_get("drop_id").map_err(map_err)?,
                     units_sold: row.try_get("units_sold").map_err(map_err)?,
                     last_grant_at: row.try_get("last_grant_at").map_err(map_err)?,
                     peak_per_second: row.try_get("peak_per_second").map_err(map_err)?,
+                    room,
                 })
             })
             .collect()

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::drops::{buyer, commit, order_id, purchase, scheduled_drop};
 use crate::{
-    DbError, DropSale, NewJob, OrderTransition, ProductDrop, SETTLEMENT_PAID, Settlement,
-    SettlementFilter, SettlementRun, Store,
+    DbError, DropSale, NewJob, OrderTransition, ProductDrop, RoomFigures, SETTLEMENT_PAID,
+    Settlement, SettlementFilter, SettlementRun, Store,
 };
 
 /// Buys `qty` units of `drop` and walks the order to `completed` at `completed_at`.
@@ -281,16 +281,51 @@ pub async fn settlements_settle_each_order_once_with_corrections_and_payouts(
         units_sold: 5,
         last_grant_at: Some(drop.opens_at + Duration::milliseconds(2_500)),
         peak_per_second: 3,
+        room: Some(RoomFigures {
+            peak_waiting: 120,
+            admitted: 40,
+            used: 5,
+            median_wait_seconds: Some(95),
+        }),
     };
     store.record_drop_sale(&sale, paid_at).await.unwrap();
     let again = DropSale {
         units_sold: 4,
+        room: None,
         ..sale.clone()
     };
     store.record_drop_sale(&again, paid_at).await.unwrap();
-    assert_eq!(
-        store.drop_sales(&[drop.id, Uuid::now_v7()]).await.unwrap(),
-        vec![sale]
+    // A drop without a room, and one whose room admitted nobody.
+    let (roomless, unadmitted) = (
+        scheduled_drop(&store, 10, 5).await.id,
+        scheduled_drop(&store, 10, 5).await.id,
     );
+    let bare = DropSale {
+        drop_id: roomless,
+        room: None,
+        ..sale.clone()
+    };
+    let empty = DropSale {
+        drop_id: unadmitted,
+        room: Some(RoomFigures {
+            peak_waiting: 3,
+            admitted: 0,
+            used: 0,
+            median_wait_seconds: None,
+        }),
+        ..sale.clone()
+    };
+    store.record_drop_sale(&bare, paid_at).await.unwrap();
+    store.record_drop_sale(&empty, paid_at).await.unwrap();
+    let mut read = store
+        .drop_sales(&[drop.id, Uuid::now_v7(), roomless, unadmitted])
+        .await
+        .unwrap();
+    read.sort_by_key(|s| {
+        [drop.id, roomless, unadmitted]
+            .iter()
+            .position(|id| *id == s.drop_id)
+    });
+    assert_eq!(read, vec![sale, bare, empty]);
     assert!(store.drop_sales(&[]).await.unwrap().is_empty());
 }

@@ -553,7 +553,10 @@ backend_test! {
         let admin = app.user(Role::Admin).await;
         assert_eq!(
             stats(&app, &admin, &drop).await,
-            json!({ "waiting": 0, "admitted": 0, "active": 0, "admissions_per_minute": 0, "abandoned": 0 })
+            json!({
+                "waiting": 0, "admitted": 0, "active": 0, "admissions_per_minute": 0, "abandoned": 0,
+                "peak_waiting": 0, "bought": 0, "median_wait_seconds": null,
+            })
         );
     }
 }
@@ -729,4 +732,68 @@ async fn a_pass_from_one_node_buys_on_another_sharing_postgres_and_redis() {
     buy(&on_a, next, &drop, Some(&pass), "k3")
         .await
         .assert_status(StatusCode::CREATED);
+}
+
+backend_test! {
+    async fn the_rooms_figures_reach_the_sellers_statistics_and_outlive_the_drop(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let buyers = app.users(Role::Buyer, 4).await;
+        let drop = room_drop(&app, &seller, json!({ "admit_per_minute": 60 }), Duration::minutes(1)).await;
+        let client = app.client();
+        for buyer in &buyers {
+            join(&client, buyer, &drop).await.assert_status(StatusCode::CREATED);
+        }
+        open(&app, &drop);
+        tick(&app, 4).await;
+        // Two of the four admitted buy.
+        for (i, buyer) in buyers[..2].iter().enumerate() {
+            let pass = pass_of(&app, buyer, &drop).await;
+            buy(&client, buyer, &drop, Some(&pass), &format!("k{i}")).await.assert_status(StatusCode::CREATED);
+        }
+        let room = stats(&app, &seller, &drop).await;
+        assert_eq!(
+            (room["peak_waiting"].as_u64(), room["admitted"].as_u64(), room["bought"].as_u64(), room["waiting"].as_u64()),
+            (Some(4), Some(4), Some(2), Some(0)),
+            "{room}"
+        );
+        // Admitted in the four seconds after the opening, a second apart at most.
+        let median = room["median_wait_seconds"].as_i64().unwrap();
+        assert!((0..=4).contains(&median), "{room}");
+        let figures = json!({
+            "peak_waiting": 4, "median_wait_seconds": median, "admitted": 4, "bought": 2, "conversion": 0.5,
+        });
+
+        let opens_at: DateTime<Utc> = drop["opens_at"].as_str().unwrap().parse().unwrap();
+        let day = rushline_domain::settlement::business_day_of(opens_at, chrono_tz::Asia::Seoul);
+        let stats_path = format!("/api/v1/seller/stats?from={day}&to={day}");
+        assert_eq!(seller_room(&app, &seller, &stats_path).await, figures, "live from the room while the drop is open");
+
+        // Rolled up a minute after the close: the row keeps them.
+        let closes_at: DateTime<Utc> = drop["closes_at"].as_str().unwrap().parse().unwrap();
+        app.clock.set(closes_at + Duration::seconds(1));
+        app.worker().run_due().await.unwrap();
+        app.advance(Duration::minutes(1)).await;
+        let id: Uuid = drop["id"].as_str().unwrap().parse().unwrap();
+        let rolled = app.state().store.drop_sales(&[id]).await.unwrap();
+        assert_eq!(
+            rolled[0].room,
+            Some(rushline_store::RoomFigures { peak_waiting: 4, admitted: 4, used: 2, median_wait_seconds: Some(median) })
+        );
+        assert_eq!(seller_room(&app, &seller, &stats_path).await, figures, "from the roll-up once the drop is over");
+    }
+}
+
+/// The waiting room figures of the first drop in the seller's statistics at `path`.
+async fn seller_room(app: &TestApp, seller: &TestUser, path: &str) -> Value {
+    let response = app
+        .send(
+            Method::GET,
+            path,
+            None,
+            &[("authorization", &seller.bearer())],
+        )
+        .await;
+    response.assert_status(StatusCode::OK);
+    response.json()["drops"][0]["waiting_room"].clone()
 }

@@ -158,7 +158,7 @@ backend_test! {
         let sale = json!([{
             "drop_id": drop["id"], "product_id": drop["product_id"], "opens_at": drop["opens_at"],
             "quantity": 3, "units_sold": 3, "sell_through": 1.0, "time_to_sell_out_seconds": 2.5,
-            "peak_purchases_per_second": 2,
+            "peak_purchases_per_second": 2, "waiting_room": null,
         }]);
         let stats_path = format!("/api/v1/seller/stats?from={today}&to={today}");
         // While the drop is open, from its claims.

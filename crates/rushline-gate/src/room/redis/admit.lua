@@ -40,15 +40,16 @@ while admitted < due and scanned < BUDGET do
     local user = string.match(place, ':(.+)$') or place
     local held = redis.call('HGET', USERS, user)
     if held then
-      local state, ticket, at = parse(held)
+      local state, ticket, at, joined = parse(held)
       -- Only the member the record points at is a held place.
       if (state == 'p' and place ~= user) or (state == 'w' and place == user) then
         if NOW - at >= IDLE then
-          redis.call('HSET', USERS, user, record('x', ticket, at))
+          redis.call('HSET', USERS, user, record('x', ticket, at, joined))
           abandoned = abandoned + 1
         else
           local expiry = NOW + SESSION
-          redis.call('HSET', USERS, user, record('a', ticket, expiry))
+          redis.call('HSET', USERS, user, record('a', ticket, expiry, joined))
+          redis.call('HINCRBY', WAITS, int(math.floor((NOW - math.max(joined, OPENS)) / 1000000)), 1)
           redis.call('ZADD', PASSES, int(expiry), user)
           redis.call('ZADD', RECENT, int(NOW), int(ticket))
           admitted = admitted + 1

@@ -1,19 +1,23 @@
 -- Shared head of the room scripts that take a spec (see room/redis.rs for the keys).
--- KEYS: meta, users, queue, passes, recent.
+-- KEYS: meta, users, queue, passes, recent, waits.
 -- ARGV[1] now, ARGV[2] opens_at (µs since the epoch), ARGV[3] a fresh seed, used only by the
 -- call that opens the room; the rest is the script's own.
 --
 -- meta: seed, opened (set once, at the opening), cursor (the shuffle's HSCAN cursor, present
--- while the shuffle runs), tat, tickets, admitted, abandoned.
+-- while the shuffle runs), tat, tickets, admitted, abandoned, peak (the most places in line at
+-- once), used (passes used).
 --
--- users: user -> '<state>|<ticket>|<at>' with state
+-- waits: whole seconds waited -> buyers admitted after waiting that long.
+--
+-- users: user -> '<state>|<ticket>|<at>|<joined>' with state
 --   p  pre-queue joiner; before the opening not in `queue`, after it in `queue` as
 --      '<sha1_hex(seed:user)>:<user>' with score 0
 --   w  joined after the opening; in `queue` as '<user>' with score = ticket
 --   a  admitted; at = pass expiry
 --   x  dropped by admission for not polling; said once, then deleted
--- For p and w, at is the last poll.
-local META, USERS, QUEUE, PASSES, RECENT = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+-- For p and w, at is the last poll. joined is when the place was taken; a record written before
+-- it was kept has none, and reads it as its at.
+local META, USERS, QUEUE, PASSES, RECENT, WAITS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local NOW, OPENS, CANDIDATE = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local MINUTE = 60000000
 
@@ -23,12 +27,13 @@ local function int(n)
 end
 
 local function parse(record)
-  local state, ticket, at = string.match(record, '^(%a)|(%d+)|(%-?%d+)$')
-  return state, tonumber(ticket), tonumber(at)
+  local state, ticket, at, joined = string.match(record, '^(%a)|(%d+)|(%-?%d+)|?(%-?%d*)$')
+  at = tonumber(at)
+  return state, tonumber(ticket), at, tonumber(joined) or at
 end
 
-local function record(state, ticket, at)
-  return state .. '|' .. int(ticket) .. '|' .. int(at)
+local function record(state, ticket, at, joined)
+  return state .. '|' .. int(ticket) .. '|' .. int(at) .. '|' .. int(joined)
 end
 
 -- A place's member in `queue`. The pre-queue's members sort bytewise by the shuffle rule.

@@ -13,13 +13,13 @@ end
 
 local held = redis.call('HGET', USERS, USER)
 if held then
-  local state, ticket, at = parse(held)
+  local state, ticket, at, joined = parse(held)
   if state == 'a' and at > NOW then
     return {2, ticket, at}
   end
   if state == 'p' or state == 'w' then
     if NOW - at < IDLE then
-      redis.call('HSET', USERS, USER, record(state, ticket, NOW))
+      redis.call('HSET', USERS, USER, record(state, ticket, NOW, joined))
       return waiting(seed, USER, state, ticket)
     end
     drop_place(seed, USER, state)
@@ -32,5 +32,10 @@ if seed then
   state = 'w'
   redis.call('ZADD', QUEUE, int(ticket), USER)
 end
-redis.call('HSET', USERS, USER, record(state, ticket, NOW))
+redis.call('HSET', USERS, USER, record(state, ticket, NOW, NOW))
+-- Before the opening every record is a pre-queue place.
+local line = seed and redis.call('ZCARD', QUEUE) or redis.call('HLEN', USERS)
+if line > tonumber(redis.call('HGET', META, 'peak') or 0) then
+  redis.call('HSET', META, 'peak', line)
+end
 return waiting(seed, USER, state, ticket)

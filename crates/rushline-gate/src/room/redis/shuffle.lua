@@ -1,7 +1,7 @@
 -- One step of the opening shuffle: places the next pre-queue joiners in the line, so that no
 -- single script holds Redis for long however big the pre-queue. Steps from many nodes may
 -- interleave: the cursor is shared, and placing a joiner twice is harmless.
--- KEYS: meta, users, queue, passes, recent. ARGV: how many records to scan.
+-- KEYS: meta, users, queue, passes, recent, waits. ARGV: how many records to scan.
 -- Returns 1 when the line is complete, 0 when more steps are needed.
 --
 -- HSCAN returns every record present from the first step to the last. A pre-queue record can

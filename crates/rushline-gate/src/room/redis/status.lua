@@ -10,7 +10,7 @@ local held = redis.call('HGET', USERS, USER)
 if not held then
   return {0}
 end
-local state, ticket, at = parse(held)
+local state, ticket, at, joined = parse(held)
 if state == 'a' then
   if at > NOW then
     return {2, ticket, at}
@@ -27,5 +27,5 @@ if NOW - at >= IDLE then
   redis.call('HDEL', USERS, USER)
   return {3, ticket}
 end
-redis.call('HSET', USERS, USER, record(state, ticket, NOW))
+redis.call('HSET', USERS, USER, record(state, ticket, NOW, joined))
 return waiting(seed, USER, state, ticket)

@@ -21,6 +21,14 @@ pub(crate) struct QueueStats {
     admissions_per_minute: u64,
     /// Places lost because their holder stopped polling.
     abandoned: u64,
+    /// The most places in line at once, the pre-queue included.
+    peak_waiting: u64,
+    /// Admitted buyers who bought (passes used).
+    bought: u64,
+    /// The median wait of the buyers admitted so far, from entering the line (the join, or
+    /// `opens_at` for the pre-queue) to admission, in whole seconds (the lower median); null
+    /// before the first admission.
+    median_wait_seconds: Option<i64>,
 }
 
 errors!(StatsErrors: [Unauthorized, NotFound, NoWaitingRoom, RoomUnavailable, DatabaseUnavailable]);
@@ -46,5 +54,8 @@ pub(crate) async fn stats(
         active: stats.active,
         admissions_per_minute: stats.admitted_last_minute,
         abandoned: stats.abandoned,
+        peak_waiting: stats.peak_waiting,
+        bought: stats.used,
+        median_wait_seconds: stats.median_wait.map(|wait| wait.num_seconds()),
     }))
 }

@@ -44,6 +44,24 @@ pub(crate) struct DropSaleStats {
     time_to_sell_out_seconds: Option<f64>,
     /// The most purchases granted within one second.
     peak_purchases_per_second: i64,
+    /// The drop's waiting room; null without one, or when its figures are not known (an
+    /// in-process room restarted before the sale was rolled up).
+    waiting_room: Option<WaitingRoomStats>,
+}
+
+/// A drop's waiting room: live while the drop is open, as of the roll-up once it has closed.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct WaitingRoomStats {
+    /// The most places in line at once, the pre-queue included.
+    peak_waiting: i64,
+    /// The median wait from entering the line (the join, or `opens_at` for the pre-queue) to
+    /// admission, in whole seconds (the lower median); null while nobody was admitted.
+    median_wait_seconds: Option<i64>,
+    admitted: i64,
+    /// Admitted buyers who bought (passes used).
+    bought: i64,
+    /// `bought / admitted`, 0 to 1.
+    conversion: f64,
 }
 
 /// One product's visible reviews.
@@ -145,6 +163,13 @@ pub(crate) async fn get(
                 sell_through: d.sell_through,
                 time_to_sell_out_seconds: d.time_to_sell_out.map(seconds),
                 peak_purchases_per_second: d.peak_purchases_per_second,
+                waiting_room: d.room.map(|r| WaitingRoomStats {
+                    peak_waiting: r.peak_waiting,
+                    median_wait_seconds: r.median_wait_seconds,
+                    admitted: r.admitted,
+                    bought: r.used,
+                    conversion: share(r.used, r.admitted),
+                }),
             })
             .collect(),
         products: s
