@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use rushline_domain::Role;
-use rushline_domain::settlement::business_day_of;
+use rushline_domain::settlement::{business_day_bounds, business_day_of};
 use rushline_jobs::{Job, new_job};
 use rushline_store::{
     DropFilter, DropSale, NewJob, ProductDrop, ProductRating, RoomFigures, SellerDay, Trial,
@@ -21,8 +21,9 @@ use crate::{App, AppError, AuthUser, ErrorCode};
 
 /// The longest range one request may ask for, in days.
 pub const MAX_DAYS: i64 = 366;
-/// Drops and trials of a range, at most.
-const MAX_CAMPAIGNS: u32 = 1_000;
+/// Drops, and trials, of one range at most: a range holding more is refused (ask for a shorter
+/// one) rather than answered with some of them.
+pub const MAX_CAMPAIGNS: usize = 5_000;
 
 /// One drop's sale.
 #[derive(Debug, Clone)]
@@ -96,7 +97,10 @@ pub async fn seller_stats(
     to: NaiveDate,
 ) -> Result<SellerStats, AppError> {
     let zone = app.settlement.zone;
-    let in_range = |at: DateTime<Utc>| (from..=to).contains(&business_day_of(at, zone));
+    let opening = Some((
+        business_day_bounds(from, zone).0,
+        business_day_bounds(to, zone).1,
+    ));
     let days = app.store.seller_days(seller, from, to).await?;
     let products = app.store.product_ratings(seller).await?;
     let drops = app
@@ -104,10 +108,11 @@ pub async fn seller_stats(
         .list_drops(&DropFilter {
             seller_id: Some(seller),
             window: None,
-            limit: MAX_CAMPAIGNS,
+            opening,
+            limit: CAMPAIGNS_READ,
         })
         .await?;
-    let drops: Vec<ProductDrop> = drops.into_iter().filter(|d| in_range(d.opens_at)).collect();
+    within_cap(drops.len(), "drops")?;
     let ids: Vec<Uuid> = drops.iter().map(|d| d.id).collect();
     let mut rolled_up: HashMap<Uuid, DropSale> = app
         .store
@@ -130,19 +135,21 @@ pub async fn seller_stats(
             seller_id: Some(seller),
             product_id: None,
             window: None,
+            opening,
             after: None,
-            limit: MAX_CAMPAIGNS,
+            limit: CAMPAIGNS_READ,
         })
         .await?;
-    let owner = AuthUser {
-        id: seller,
-        role: Role::Seller,
-    };
-    let mut trial_stats = Vec::new();
-    for trial in trials.into_iter().filter(|t| in_range(t.opens_at)) {
-        let stats = crate::trials::stats(app, owner, trial.id).await?;
-        trial_stats.push((trial, stats));
-    }
+    within_cap(trials.len(), "trials")?;
+    let ids: Vec<Uuid> = trials.iter().map(|t| t.id).collect();
+    let counts = app.store.trial_counts(&ids).await?;
+    let trial_stats = trials
+        .into_iter()
+        .map(|trial| {
+            let stats = crate::trials::stats_of(&trial, &counts[&trial.id]);
+            (trial, stats)
+        })
+        .collect();
     Ok(SellerStats {
         seller_id: seller,
         from,
@@ -152,6 +159,19 @@ pub async fn seller_stats(
         products,
         trials: trial_stats,
     })
+}
+
+/// One more than the cap: enough to tell a range over it.
+const CAMPAIGNS_READ: u32 = MAX_CAMPAIGNS as u32 + 1;
+
+fn within_cap(found: usize, what: &str) -> Result<(), AppError> {
+    if found > MAX_CAMPAIGNS {
+        return Err(AppError::new(
+            ErrorCode::InvalidQuery,
+            format!("more than {MAX_CAMPAIGNS} {what} open in this range: ask for a shorter one"),
+        ));
+    }
+    Ok(())
 }
 
 /// The drop, when `caller` is its seller or an admin (404 for anyone else), and its units

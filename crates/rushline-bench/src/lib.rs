@@ -23,6 +23,7 @@ mod postgres;
 pub mod raffle;
 mod redis_mutex;
 mod report;
+pub mod seller_stats;
 pub mod settlement;
 pub mod wishlist;
 

@@ -41,3 +41,23 @@ async fn settling_a_small_day_passes_its_checks_on_both_backends() {
         assert_eq!(measurement.check, Ok(()), "{}", backend.name());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_year_of_statistics_answers_every_day_drop_and_trial_on_both_backends() {
+    use rushline_bench::seller_stats::{Year, run};
+    use rushline_testkit::Backend;
+    let year = Year {
+        drops: 5,
+        trials: 3,
+        others: 2,
+        requests: 2,
+    };
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if !backend.available() {
+            continue;
+        }
+        let figures = run(backend, year).await.unwrap();
+        assert_eq!(figures.answered, (366, 5, 3), "{backend:?}");
+        assert_eq!(figures.day_rows, 3 * 366, "{backend:?}");
+    }
+}

@@ -58,6 +58,8 @@ pub fn drop_pool_key(id: Uuid) -> String {
 pub struct DropFilter {
     pub seller_id: Option<Uuid>,
     pub window: Option<DropWindow>,
+    /// Only those opening in `[start, end)`.
+    pub opening: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub limit: u32,
 }
 

@@ -1,5 +1,7 @@
 //! Trial campaigns, each with a pool of slots (`trial:<id>`), and the applications of testers.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::raffle::Seed;
@@ -62,6 +64,8 @@ pub struct TrialFilter {
     pub seller_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
     pub window: Option<DropWindow>,
+    /// Only those opening in `[start, end)`.
+    pub opening: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Strictly after this `(opens_at, id)`.
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u32,
@@ -193,7 +197,9 @@ pub trait TrialStore: Send + Sync {
     /// Applications recorded for the trial, whatever became of them: one count, for its view.
     async fn trial_applicants(&self, id: Uuid) -> Result<i64, DbError>;
 
-    async fn trial_counts(&self, id: Uuid) -> Result<TrialCounts, DbError>;
+    /// The counts of each of `ids` (a trial without applications has the default), in three
+    /// statements however many trials.
+    async fn trial_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, TrialCounts>, DbError>;
 }
 
 /// The conflict `update_trial` and `delete_trial` report once a trial has opened.

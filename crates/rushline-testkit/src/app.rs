@@ -104,6 +104,11 @@ impl TestApp {
         self.resources.backend
     }
 
+    /// The URL of this app's database, for a benchmark that seeds rows in bulk.
+    pub fn database_url(&self) -> &str {
+        &self.resources.db.url
+    }
+
     pub fn state(&self) -> &AppState {
         &self.node.state
     }

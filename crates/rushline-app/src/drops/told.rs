@@ -76,6 +76,7 @@ pub async fn sold_out_and_full(app: &Arc<App>, now: DateTime<Utc>) -> Result<(),
         .list_drops(&DropFilter {
             seller_id: None,
             window: open,
+            opening: None,
             limit: OPEN_AT_MOST,
         })
         .await?;
@@ -99,6 +100,7 @@ pub async fn sold_out_and_full(app: &Arc<App>, now: DateTime<Utc>) -> Result<(),
             seller_id: None,
             product_id: None,
             window: open,
+            opening: None,
             after: None,
             limit: OPEN_AT_MOST,
         })

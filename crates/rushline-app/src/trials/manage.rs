@@ -9,7 +9,7 @@ use rushline_domain::{Allocation, Role, TrialTerms, ValidTrialTerms};
 use rushline_gate::PoolKey;
 use rushline_store::{
     ApplicationFilter, DbError, RaffleSettings, TRIAL_NOT_SCHEDULED, Trial, TrialApplication,
-    trial_pool_key,
+    TrialCounts, trial_pool_key,
 };
 use uuid::Uuid;
 
@@ -255,7 +255,12 @@ pub async fn applications(
 /// A trial's statistics: for its seller and admins.
 pub async fn stats(app: &App, caller: AuthUser, id: Uuid) -> Result<TrialStats, AppError> {
     let trial = owned_trial(app, caller, id).await?;
-    let counts = app.store.trial_counts(id).await?;
+    let counts = app.store.trial_counts(&[id]).await?;
+    Ok(stats_of(&trial, &counts[&id]))
+}
+
+/// The statistics of `trial` from its `counts`.
+pub fn stats_of(trial: &Trial, counts: &TrialCounts) -> TrialStats {
     let time_to_fill = counts
         .last_selected_at
         .filter(|_| counts.selected >= trial.slots)
@@ -269,13 +274,13 @@ pub async fn stats(app: &App, caller: AuthUser, id: Uuid) -> Result<TrialStats, 
     } else {
         (counts.reviews as f64 / counts.selected as f64).min(1.0)
     };
-    Ok(TrialStats {
+    TrialStats {
         applicants: counts.applicants,
         selected: counts.selected,
         time_to_fill,
         review_rate,
         average_rating: counts.average_rating,
-    })
+    }
 }
 
 /// The trial, when `caller` is its seller or an admin; 404 for everyone else.

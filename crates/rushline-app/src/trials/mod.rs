@@ -24,7 +24,7 @@ pub(crate) use apply::select;
 pub use apply::{Applied, apply};
 pub use manage::{
     TrialChanges, TrialStats, applications, create_trial, delete_trial, owned_trial, pause, resume,
-    stats, update_trial,
+    stats, stats_of, update_trial,
 };
 pub use testers::{TrialNotice, cancel, mark_overdue};
 pub(crate) use testers::{paused, register_jobs, status_notice, trial_barred};

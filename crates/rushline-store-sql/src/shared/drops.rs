@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::jobs::insert_jobs;
 use super::raffles::{RAFFLE_COLUMNS, insert_raffle, raffle_from_row};
-use super::{Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err, push_window};
+use super::{
+    Db, DbRow, SqlStore, conflict_or_missing, delete_scheduled, map_err, push_opening, push_window,
+};
 
 const COLUMNS: &str = "id, product_id, seller_id, quantity, price, opens_at, closes_at, per_user_limit, \
                        created_at, updated_at, opened_at, closed_at, room_admit_per_minute, room_max_active, \
@@ -119,6 +121,7 @@ impl DropStore for SqlStore {
             query.push(" AND seller_id = ").push_bind(seller);
         }
         push_window(&mut query, filter.window, "opens_at", "closes_at");
+        push_opening(&mut query, filter.opening);
         query
             .push(" ORDER BY opens_at, id LIMIT ")
             .push_bind(i64::from(filter.limit));

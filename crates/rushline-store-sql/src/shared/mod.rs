@@ -28,6 +28,7 @@ mod trials;
 mod users;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rushline_store::{DbError, DropWindow, Store};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
@@ -70,6 +71,14 @@ fn push_window(
         Some(DropWindow::Closed { now }) => {
             query.push(format!(" AND {ends} <= ")).push_bind(now);
         }
+    }
+}
+
+/// Keeps the rows whose `opens_at` is in `[start, end)`.
+fn push_opening(query: &mut QueryBuilder<'_, Db>, opening: Option<(DateTime<Utc>, DateTime<Utc>)>) {
+    if let Some((start, end)) = opening {
+        query.push(" AND opens_at >= ").push_bind(start);
+        query.push(" AND opens_at < ").push_bind(end);
     }
 }
 

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rushline_domain::ApplicationStatus;
@@ -15,7 +17,7 @@ use super::jobs::insert_jobs;
 use super::raffles::{RAFFLE_COLUMNS, insert_raffle, raffle_from_row};
 use super::{
     Db, DbConnection, DbRow, SqlStore, conflict_or_missing, delete_scheduled, finds_any, map_err,
-    parse_column, push_one_of, push_window,
+    parse_column, push_one_of, push_opening, push_window,
 };
 
 const TRIAL_COLUMNS: &str = "id, product_id, seller_id, title, description, slots, opens_at, \
@@ -212,6 +214,7 @@ impl TrialStore for SqlStore {
             query.push(" AND product_id = ").push_bind(product);
         }
         push_window(&mut query, filter.window, "opens_at", "closes_at");
+        push_opening(&mut query, filter.opening);
         if let Some((opens_at, id)) = filter.after {
             query.push(" AND (opens_at > ").push_bind(opens_at);
             query.push(" OR (opens_at = ").push_bind(opens_at);
@@ -425,45 +428,66 @@ impl TrialStore for SqlStore {
             .map_err(map_err)
     }
 
-    async fn trial_counts(&self, id: Uuid) -> Result<TrialCounts, DbError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM trial_applications WHERE trial_id = $1 GROUP BY status",
-        )
-        .bind(id)
-        .fetch_all(self.reader())
-        .await
-        .map_err(map_err)?;
-        let mut counts = TrialCounts::default();
-        for (status, n) in rows {
+    async fn trial_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, TrialCounts>, DbError> {
+        let mut counts: HashMap<Uuid, TrialCounts> =
+            ids.iter().map(|id| (*id, TrialCounts::default())).collect();
+        if ids.is_empty() {
+            return Ok(counts);
+        }
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT trial_id, status, COUNT(*) FROM trial_applications WHERE ",
+        );
+        push_one_of(&mut query, "trial_id", ids);
+        let rows: Vec<(Uuid, String, i64)> = query
+            .push(" GROUP BY trial_id, status")
+            .build_query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(map_err)?;
+        for (trial, status, n) in rows {
             let status: ApplicationStatus = status
                 .parse()
                 .map_err(|e: String| DbError::Other(format!("column status: {e}")))?;
-            counts.applicants += n;
+            let of = counts.entry(trial).or_default();
+            of.applicants += n;
             if status.holds_slot() {
-                counts.selected += n;
+                of.selected += n;
             }
         }
-        counts.last_selected_at = sqlx::query_scalar(
-            "SELECT applied_at FROM trial_applications WHERE trial_id = $1 \
-             AND status IN ('selected', 'review_submitted', 'review_overdue') \
-             ORDER BY applied_at DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await
-        .map_err(map_err)?;
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT trial_id, MAX(applied_at) FROM trial_applications WHERE ",
+        );
+        push_one_of(&mut query, "trial_id", ids);
+        let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = query
+            .push(
+                " AND status IN ('selected', 'review_submitted', 'review_overdue') \
+                 GROUP BY trial_id",
+            )
+            .build_query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(map_err)?;
+        for (trial, last) in rows {
+            counts.entry(trial).or_default().last_selected_at = last;
+        }
         // A trial has at most 100,000 testers: their reviews are counted when asked.
-        let (reviews, average_rating): (i64, Option<f64>) = sqlx::query_as(
-            "SELECT COUNT(*), AVG(CASE WHEN r.hidden_at IS NULL THEN CAST(r.rating AS DOUBLE PRECISION) END) \
-             FROM reviews r JOIN trial_applications a ON a.id = r.application_id \
-             WHERE a.trial_id = $1",
-        )
-        .bind(id)
-        .fetch_one(self.reader())
-        .await
-        .map_err(map_err)?;
-        counts.reviews = reviews;
-        counts.average_rating = average_rating;
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT a.trial_id, COUNT(*), \
+             AVG(CASE WHEN r.hidden_at IS NULL THEN CAST(r.rating AS DOUBLE PRECISION) END) \
+             FROM reviews r JOIN trial_applications a ON a.id = r.application_id WHERE ",
+        );
+        push_one_of(&mut query, "a.trial_id", ids);
+        let rows: Vec<(Uuid, i64, Option<f64>)> = query
+            .push(" GROUP BY a.trial_id")
+            .build_query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(map_err)?;
+        for (trial, reviews, average_rating) in rows {
+            let of = counts.entry(trial).or_default();
+            of.reviews = reviews;
+            of.average_rating = average_rating;
+        }
         Ok(counts)
     }
 }

@@ -153,6 +153,27 @@ pub async fn drops_list_by_window_and_seller(store: Arc<dyn Store>) {
         ..all.clone()
     };
     assert_eq!(store.list_drops(&of_b).await.unwrap(), vec![b.clone()]);
+    let micro = Duration::microseconds(1);
+    let opening = |start, end| DropFilter {
+        opening: Some((start, end)),
+        ..of_b.clone()
+    };
+    assert_eq!(
+        store
+            .list_drops(&opening(b.opens_at, b.opens_at + micro))
+            .await
+            .unwrap(),
+        vec![b.clone()],
+        "the start is in"
+    );
+    assert!(
+        store
+            .list_drops(&opening(b.opens_at - micro, b.opens_at))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the end is out"
+    );
 
     let at = |now, window: fn(DateTime<Utc>) -> DropWindow| DropFilter {
         window: Some(window(now)),
@@ -161,7 +182,6 @@ pub async fn drops_list_by_window_and_seller(store: Arc<dyn Store>) {
     let scheduled = |now| DropWindow::Scheduled { now };
     let open = |now| DropWindow::Open { now };
     let closed = |now| DropWindow::Closed { now };
-    let micro = Duration::microseconds(1);
     assert_eq!(
         store
             .list_drops(&at(a.opens_at - micro, scheduled))

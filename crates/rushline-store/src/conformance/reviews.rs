@@ -172,7 +172,7 @@ pub async fn reviews_rights_follow_orders_and_trial_slots(store: Arc<dyn Store>)
             || second.is_conflict_on(REVIEWS_APPLICATION_KEY),
         "{second:?}"
     );
-    let counts = store.trial_counts(tried.id).await.unwrap();
+    let counts = store.trial_counts(&[tried.id]).await.unwrap()[&tried.id];
     assert_eq!((counts.reviews, counts.average_rating), (1, Some(4.0)));
 }
 

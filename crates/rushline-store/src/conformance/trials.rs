@@ -14,7 +14,7 @@ use super::jobs::t0;
 use crate::{
     APPLICATION_STATUS_CHANGED, ApplicationFilter, ApplicationTransition, ClaimRow, ClaimWrite,
     CommitOutcome, DbError, DropWindow, NewApplication, NewEntry, NewJob, RaffleSettings, Store,
-    TRIAL_NOT_SCHEDULED, Trial, TrialFilter,
+    TRIAL_NOT_SCHEDULED, Trial, TrialCounts, TrialFilter,
 };
 
 /// A first-come trial of a fresh product with `slots` slots, open from an hour after t0 for a day.
@@ -160,6 +160,34 @@ pub async fn trials_round_trip_change_only_while_scheduled_and_list(store: Arc<d
         ..TrialFilter::default()
     };
     assert_eq!(store.list_trials(&open_now).await.unwrap().len(), 2);
+    let opening = |start, end| TrialFilter {
+        product_id: Some(second.product_id),
+        opening: Some((start, end)),
+        limit: 10,
+        ..TrialFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_trials(&opening(
+                later.opens_at,
+                later.opens_at + Duration::microseconds(1)
+            ))
+            .await
+            .unwrap(),
+        vec![later.clone()],
+        "the start is in"
+    );
+    assert!(
+        store
+            .list_trials(&opening(
+                second.opens_at - Duration::hours(1),
+                second.opens_at
+            ))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the end is out"
+    );
 
     store.delete_trial(later.id, t0()).await.unwrap();
     assert!(matches!(
@@ -212,10 +240,17 @@ pub async fn trials_applications_commit_once_per_buyer_with_their_mail(store: Ar
     );
     assert_eq!(first.motivation.as_deref(), Some("I run every day"));
     assert_eq!(first.review_due_at, Some(at + Duration::days(14)));
-    let counts = store.trial_counts(trial.id).await.unwrap();
+    let counts = store.trial_counts(&[trial.id]).await.unwrap()[&trial.id];
     assert_eq!((counts.applicants, counts.selected), (3, 3));
     assert_eq!(store.trial_applicants(trial.id).await.unwrap(), 3);
     assert_eq!(counts.last_selected_at, Some(at));
+    // Several trials at once, one of them without an application: each its own counts.
+    let quiet = self::trial(&store, 2).await;
+    let both = store.trial_counts(&[quiet.id, trial.id]).await.unwrap();
+    assert_eq!(
+        (both.len(), both[&trial.id], both[&quiet.id]),
+        (2, counts, TrialCounts::default())
+    );
     let listed = store
         .list_applications(&ApplicationFilter {
             trial_id: Some(trial.id),
@@ -271,7 +306,7 @@ pub async fn trials_cancelling_gives_the_slot_back_once(store: Arc<dyn Store>) {
         .await,
         vec![CommitOutcome::LimitReached, CommitOutcome::Committed]
     );
-    let counts = store.trial_counts(trial.id).await.unwrap();
+    let counts = store.trial_counts(&[trial.id]).await.unwrap()[&trial.id];
     assert_eq!((counts.applicants, counts.selected), (2, 1));
 }
 
@@ -446,7 +481,7 @@ pub async fn trials_a_raffles_entrants_left_over_are_not_selected_once_it_is_exh
         .await
         .unwrap();
     assert_eq!(mine.len(), 1);
-    let counts = store.trial_counts(trial.id).await.unwrap();
+    let counts = store.trial_counts(&[trial.id]).await.unwrap()[&trial.id];
     assert_eq!((counts.applicants, counts.selected), (3, 1));
     let losers_told = store
         .list_jobs(None, 1_000)

@@ -51,6 +51,7 @@ pub(crate) async fn list(
     let filter = DropFilter {
         seller_id: query.seller_id,
         window,
+        opening: None,
         limit,
     };
     let mut items = Vec::new();

@@ -59,6 +59,7 @@ pub(crate) async fn list(
         seller_id: query.seller_id,
         product_id: query.product_id,
         window,
+        opening: None,
         after: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit,
     };
