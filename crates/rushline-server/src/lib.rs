@@ -24,7 +24,7 @@ use axum::http::HeaderName;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa_scalar::{Scalar, Servable};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 pub use error::{ApiError, ErrorBody};
 pub use extract::{ClientIp, IdempotencyKey, Json, Path, Query, QueuePass, TrustedProxies};
@@ -39,7 +39,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let (api, mut openapi) = routes::router().split_for_parts();
     openapi::add_extractor_errors(&mut openapi);
-    api.merge(Scalar::with_url("/docs", openapi.clone()))
+    // Swagger UI's files are compiled into the binary (the crate's `vendored` feature), so
+    // `/docs` needs no network; it reads the document `openapi::serve` publishes.
+    api.merge(SwaggerUi::new("/docs").config(SwaggerConfig::new(["/openapi.json"])))
         .merge(openapi::serve(openapi))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -121,13 +121,29 @@ async fn openapi_document_is_3_1_and_docs_render_it() {
     assert!(doc["paths"]["/healthz"]["get"].is_object());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 
-    let docs = app.get("/docs").await;
+    // Offline: the page and every file it loads come from the binary, none from elsewhere.
+    let docs = app.get("/docs/").await;
     docs.assert_status(StatusCode::OK);
     let page = docs.text();
-    assert!(
-        page.contains("@scalar/api-reference") && page.contains("Fair first-come-first-served"),
-        "{page}"
-    );
+    let assets: Vec<&str> = ["src=\"", "href=\""]
+        .iter()
+        .flat_map(|attribute| page.split(attribute).skip(1))
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert!(assets.len() >= 4, "{page}");
+    for asset in &assets {
+        assert!(
+            !asset.contains("//") && !asset.starts_with('/'),
+            "{asset} is not one of the binary's files"
+        );
+        let path = format!("/docs/{}", asset.trim_start_matches("./"));
+        let file = app.get(&path).await;
+        file.assert_status(StatusCode::OK);
+        assert!(!file.body.is_empty(), "{path}");
+    }
+    let initializer = app.get("/docs/swagger-initializer.js").await.text();
+    assert!(initializer.contains("/openapi.json"), "{initializer}");
+    app.get("/docs").await.assert_status(StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
