@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod metrics;
 mod openapi;
+mod pages;
 mod routes;
 mod serve;
 mod state;
@@ -43,6 +44,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     // `/docs` needs no network; it reads the document `openapi::serve` publishes.
     api.merge(SwaggerUi::new("/docs").config(SwaggerConfig::new(["/openapi.json"])))
         .merge(openapi::serve(openapi))
+        .merge(pages::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(

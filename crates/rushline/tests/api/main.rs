@@ -18,6 +18,7 @@ mod notifications;
 mod openapi;
 mod ops;
 mod orders;
+mod pages;
 mod queue;
 mod raffles;
 mod redemption;

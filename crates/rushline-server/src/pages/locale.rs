@@ -1,0 +1,248 @@
+//! What a page is written in: the viewer's language (Korean or English) and time zone, and the
+//! way money and times read in them.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rushline_domain::Won;
+
+/// The cookie that keeps a viewer's choice of language.
+pub(super) const LANG_COOKIE: &str = "lang";
+/// The cookie a viewer's time zone is read from (an IANA name); Seoul without it.
+const ZONE_COOKIE: &str = "tz";
+const DEFAULT_ZONE: Tz = chrono_tz::Asia::Seoul;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lang {
+    Ko,
+    En,
+}
+
+impl Lang {
+    pub(super) fn code(self) -> &'static str {
+        match self {
+            Lang::Ko => "ko",
+            Lang::En => "en",
+        }
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        match code.trim().to_ascii_lowercase().split('-').next() {
+            Some("ko") => Some(Lang::Ko),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first of the languages in an `Accept-Language` header, by weight, that a page is
+    /// written in.
+    fn from_accept(header: &str) -> Option<Self> {
+        let mut offered: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let lang = Lang::parse(parts.next()?)?;
+                let weight = parts
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+                (weight > 0.0).then_some((weight, lang))
+            })
+            .collect();
+        // Stable: of equal weights, the first listed wins.
+        offered.sort_by(|a, b| b.0.total_cmp(&a.0));
+        offered.first().map(|(_, lang)| *lang)
+    }
+
+    /// `129,000원` in Korean, `₩129,000` in English.
+    pub(super) fn won(self, amount: Won) -> String {
+        let digits = amount.get().unsigned_abs().to_string();
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let sign = if amount.get() < 0 { "-" } else { "" };
+        match self {
+            Lang::Ko => format!("{sign}{grouped}원"),
+            Lang::En => format!("{sign}₩{grouped}"),
+        }
+    }
+}
+
+/// The viewer's language and zone, from the request: `?lang=` (a switch), then the `lang`
+/// cookie, then `Accept-Language`; Korean when none names Korean or English.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Viewer {
+    pub(super) lang: Lang,
+    pub(super) zone: Tz,
+    /// The language was switched by `?lang=` on this request: the page keeps it in a cookie.
+    pub(super) switched: bool,
+}
+
+impl Viewer {
+    /// `at` as the viewer reads it: `2026-12-05 14:00 KST`.
+    pub(super) fn time(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
+
+    /// The text of `message` in the viewer's language.
+    pub(super) fn t(&self, message: Msg) -> &'static str {
+        let (ko, en) = message.texts();
+        match self.lang {
+            Lang::Ko => ko,
+            Lang::En => en,
+        }
+    }
+}
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value)
+        })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let asked = parts.uri.query().and_then(|query| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("lang="))
+                .and_then(Lang::parse)
+        });
+        let lang = asked
+            .or_else(|| cookie(parts, LANG_COOKIE).and_then(Lang::parse))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept)
+            })
+            .unwrap_or(Lang::Ko);
+        let zone = cookie(parts, ZONE_COOKIE)
+            .and_then(|name| name.replace("%2F", "/").parse::<Tz>().ok())
+            .unwrap_or(DEFAULT_ZONE);
+        Ok(Viewer {
+            lang,
+            zone,
+            switched: asked.is_some(),
+        })
+    }
+}
+
+/// Every text a page shows, in Korean and English.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Msg {
+    SkipToContent,
+    Home,
+    Products,
+    ApiReference,
+    OtherLanguage,
+    LiveDrops,
+    UpcomingDrops,
+    NoLiveDrops,
+    NoUpcomingDrops,
+    Opens,
+    Closes,
+    UnitsLeft,
+    Search,
+    Category,
+    AnyCategory,
+    SearchButton,
+    NoProducts,
+    NextPage,
+    ListPrice,
+    TimeSaleUntil,
+    Rating,
+    NoReviews,
+    Reviews,
+    NotFound,
+    BadRequest,
+    Unavailable,
+}
+
+impl Msg {
+    fn texts(self) -> (&'static str, &'static str) {
+        match self {
+            Msg::SkipToContent => ("본문으로 건너뛰기", "Skip to content"),
+            Msg::Home => ("홈", "Home"),
+            Msg::Products => ("상품", "Products"),
+            Msg::ApiReference => ("API 문서", "API reference"),
+            Msg::OtherLanguage => ("English", "한국어"),
+            Msg::LiveDrops => ("진행 중인 드롭", "Live drops"),
+            Msg::UpcomingDrops => ("예정된 드롭", "Upcoming drops"),
+            Msg::NoLiveDrops => (
+                "지금 진행 중인 드롭이 없습니다.",
+                "No drop is live right now.",
+            ),
+            Msg::NoUpcomingDrops => ("예정된 드롭이 없습니다.", "No drop is scheduled."),
+            Msg::Opens => ("오픈", "Opens"),
+            Msg::Closes => ("마감", "Closes"),
+            Msg::UnitsLeft => ("남은 수량", "Units left"),
+            Msg::Search => ("검색어", "Search"),
+            Msg::Category => ("카테고리", "Category"),
+            Msg::AnyCategory => ("전체", "All"),
+            Msg::SearchButton => ("검색", "Search"),
+            Msg::NoProducts => ("조건에 맞는 상품이 없습니다.", "No product matches."),
+            Msg::NextPage => ("다음 페이지", "Next page"),
+            Msg::ListPrice => ("정가", "List price"),
+            Msg::TimeSaleUntil => ("타임세일 종료", "Time sale until"),
+            Msg::Rating => ("평점", "Rating"),
+            Msg::NoReviews => ("아직 리뷰가 없습니다.", "No reviews yet."),
+            Msg::Reviews => ("리뷰", "reviews"),
+            Msg::NotFound => ("페이지를 찾을 수 없습니다.", "This page does not exist."),
+            Msg::BadRequest => (
+                "요청을 처리할 수 없습니다.",
+                "This request cannot be answered.",
+            ),
+            Msg::Unavailable => (
+                "잠시 후 다시 시도해 주세요.",
+                "Please try again in a moment.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn won_reads_as_people_write_it() {
+        assert_eq!(Lang::Ko.won(Won::new(129_000)), "129,000원");
+        assert_eq!(Lang::En.won(Won::new(129_000)), "₩129,000");
+        assert_eq!(Lang::Ko.won(Won::new(0)), "0원");
+        assert_eq!(Lang::Ko.won(Won::new(999)), "999원");
+        assert_eq!(Lang::Ko.won(Won::new(1_000)), "1,000원");
+        assert_eq!(Lang::En.won(Won::new(12_345_678)), "₩12,345,678");
+        assert_eq!(Lang::Ko.won(Won::new(-5_000)), "-5,000원");
+    }
+
+    #[test]
+    fn accept_language_picks_the_heaviest_language_a_page_has() {
+        assert_eq!(Lang::from_accept("en-US,en;q=0.9,ko;q=0.8"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept("fr;q=1, ko-KR;q=0.7, en;q=0.3"),
+            Some(Lang::Ko)
+        );
+        assert_eq!(Lang::from_accept("ko;q=0.2, en;q=0.5"), Some(Lang::En));
+        assert_eq!(Lang::from_accept("en;q=0, ko;q=0.1"), Some(Lang::Ko));
+        assert_eq!(Lang::from_accept("fr, de"), None);
+        assert_eq!(Lang::from_accept("en;q=banana"), None);
+    }
+}

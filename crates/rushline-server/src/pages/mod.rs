@@ -1,0 +1,153 @@
+//! The storefront's pages, rendered on the server with `maud` (the templates compile into the
+//! binary) from the application layer, never through the HTTP API. Every page carries the
+//! security headers below; the stylesheet is served under a name holding its content's hash, so
+//! it is cached for a year and a new build's is fetched at once.
+
+mod locale;
+mod storefront;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{DOCTYPE, Markup, html};
+use rushline_app::{AppError, ErrorCode};
+use sha2::{Digest, Sha256};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use self::locale::{LANG_COOKIE, Msg, Viewer};
+use crate::AppState;
+
+const STYLESHEET: &str = include_str!("../../assets/app.css");
+
+/// `app.<first 16 hex digits of its SHA-256>.css`.
+static STYLESHEET_NAME: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(STYLESHEET.as_bytes());
+    format!("app.{}.css", &hex::encode(digest)[..16])
+});
+
+/// No inline script or style, nothing from another origin, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+pub(crate) fn router() -> Router<AppState> {
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    Router::new()
+        .route("/", get(storefront::home))
+        .route("/products", get(storefront::products))
+        .route("/products/{id}", get(storefront::product))
+        .route("/assets/{name}", get(asset))
+        .layer(header("content-security-policy", CONTENT_SECURITY_POLICY))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header("referrer-policy", "strict-origin-when-cross-origin"))
+        .layer(header("x-content-type-options", "nosniff"))
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    if name != *STYLESHEET_NAME {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// A whole page: the site's header and footer around `content`, in the viewer's language.
+fn page(viewer: &Viewer, title: &str, content: Markup) -> Response {
+    let other = match viewer.lang.code() {
+        "ko" => "en",
+        _ => "ko",
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(viewer.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · rushline" }
+                link rel="stylesheet" href={ "/assets/" (*STYLESHEET_NAME) };
+            }
+            body {
+                a.skip href="#content" { (viewer.t(Msg::SkipToContent)) }
+                header.site {
+                    a.brand href="/" { "rushline" }
+                    nav aria-label="site" {
+                        a href="/" { (viewer.t(Msg::Home)) }
+                        a href="/products" { (viewer.t(Msg::Products)) }
+                    }
+                    a href={ "?lang=" (other) } hreflang=(other) lang=(other) {
+                        (viewer.t(Msg::OtherLanguage))
+                    }
+                }
+                main #content { (content) }
+                footer.site {
+                    a href="/docs/" { (viewer.t(Msg::ApiReference)) }
+                }
+            }
+        }
+    };
+    let mut response = markup.into_response();
+    if viewer.switched {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            viewer.lang.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// A page's failure, shown as a page in the viewer's language with the status of its code.
+struct PageError {
+    viewer: Viewer,
+    error: AppError,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = crate::error::status_of(self.error.code());
+        let message = match self.error.code() {
+            ErrorCode::NotFound | ErrorCode::InvalidPath => Msg::NotFound,
+            _ if status.is_server_error() => Msg::Unavailable,
+            _ => Msg::BadRequest,
+        };
+        if let Some(cause) = self.error.internal_cause() {
+            tracing::error!(code = %self.error.code(), %cause, "page failed");
+        }
+        let text = self.viewer.t(message);
+        let mut response = page(&self.viewer, text, html! { h1 { (text) } });
+        *response.status_mut() = status;
+        response
+    }
+}
+
+/// Attaches the viewer to an application error, so that it renders as a page.
+trait ForViewer<T> {
+    fn for_viewer(self, viewer: &Viewer) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<AppError>> ForViewer<T> for Result<T, E> {
+    fn for_viewer(self, viewer: &Viewer) -> Result<T, PageError> {
+        self.map_err(|e| PageError {
+            viewer: *viewer,
+            error: e.into(),
+        })
+    }
+}

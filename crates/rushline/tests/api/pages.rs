@@ -1,0 +1,186 @@
+//! The storefront's pages without a browser: each answers valid HTML with its security headers,
+//! in the viewer's language, with every input labelled; failures are pages too.
+
+use axum::body::Body;
+use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{Method, Request, StatusCode};
+use chrono::Duration;
+use rushline_domain::{Clock, Role};
+use rushline_testkit::{TestApp, TestResponse, backend_test};
+use scraper::{Html, Selector};
+use serde_json::json;
+
+use crate::drops::create_drop;
+
+async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (TestResponse, Html) {
+    let mut request = Request::builder().method(Method::GET).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app.request(request.body(Body::empty()).unwrap()).await;
+    let html = Html::parse_document(&response.text());
+    (response, html)
+}
+
+/// A page's document is well-formed HTML5, declares its language and carries the headers every
+/// page must.
+fn check_page(path: &str, response: &TestResponse, html: &Html, lang: &str) {
+    assert!(html.errors.is_empty(), "{path}: {:?}", html.errors);
+    assert!(
+        response.headers[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{path}"
+    );
+    let csp = response.headers["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline"),
+        "{path}: {csp}"
+    );
+    assert_eq!(response.headers["x-frame-options"], "DENY", "{path}");
+    assert!(response.headers.contains_key("referrer-policy"), "{path}");
+    let root = html
+        .select(&Selector::parse("html").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(root.value().attr("lang"), Some(lang), "{path}");
+    assert!(
+        html.select(&Selector::parse("script:not([src]), [style]").unwrap())
+            .next()
+            .is_none(),
+        "{path}: no inline script or style, which the policy would block"
+    );
+    // Every input has a label around it, or names one.
+    for input in html.select(&Selector::parse("input, select, textarea").unwrap()) {
+        let labelled = input.value().attr("aria-label").is_some()
+            || input
+                .ancestors()
+                .any(|a| a.value().as_element().is_some_and(|e| e.name() == "label"));
+        assert!(
+            labelled,
+            "{path}: an input without a label: {:?}",
+            input.value()
+        );
+    }
+}
+
+fn texts(html: &Html, selector: &str) -> Vec<String> {
+    html.select(&Selector::parse(selector).unwrap())
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+backend_test! {
+    async fn storefront_pages_are_valid_html_in_the_viewers_language(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        // A drop opening in a minute, and one of another product opened already.
+        let upcoming = create_drop(&app, &seller, 10, 1).await;
+        let live = create_drop(&app, &seller, 30, 1).await;
+        let product = live["product_id"].as_str().unwrap().to_owned();
+        let now = app.clock.now();
+        let sale = json!({"price": 80_000, "starts_at": now + Duration::minutes(1), "ends_at": now + Duration::hours(2)});
+        app.send(Method::POST, &format!("/api/v1/products/{product}/time-sales"), Some(sale), &[("authorization", &seller.bearer())])
+            .await
+            .assert_status(StatusCode::CREATED);
+        app.clock.advance(Duration::minutes(1) + Duration::seconds(30));
+        let upcoming_later = create_drop(&app, &seller, 5, 1).await;
+
+        let (home, html) = page(&app, "/", &[]).await;
+        home.assert_status(StatusCode::OK);
+        check_page("/", &home, &html, "ko");
+        let cards = texts(&html, "#live ~ ul li");
+        assert_eq!(cards.len(), 2, "{cards:?}");
+        assert!(cards.iter().all(|c| c.contains("99,000원")), "{cards:?}");
+        assert!(cards.iter().any(|c| c.contains("30 / 30")), "units left from the gate: {cards:?}");
+        let soon = texts(&html, "#upcoming ~ ul li");
+        assert_eq!(soon.len(), 1, "{soon:?}");
+        assert!(soon[0].contains("(1m)") || soon[0].contains("(0m)"), "{soon:?}");
+        assert!(upcoming["id"] != upcoming_later["id"]);
+
+        // The catalog, with the time sale in force on the drop's product.
+        let (listing, html) = page(&app, "/products", &[]).await;
+        listing.assert_status(StatusCode::OK);
+        check_page("/products", &listing, &html, "ko");
+        let prices = texts(&html, ".price");
+        assert!(prices.iter().any(|p| p.contains("129,000원") && p.contains("80,000원")), "{prices:?}");
+        let (detail, html) = page(&app, &format!("/products/{product}"), &[]).await;
+        detail.assert_status(StatusCode::OK);
+        check_page("/products/{id}", &detail, &html, "ko");
+        assert_eq!(texts(&html, "h1"), ["Aurora sneakers"]);
+
+        // English: by Accept-Language, by the switch (kept in a cookie), by the cookie.
+        let (english, html) = page(&app, "/products", &[(ACCEPT_LANGUAGE.as_str(), "en-GB,en;q=0.9,ko;q=0.5")]).await;
+        check_page("/products", &english, &html, "en");
+        assert!(texts(&html, ".price").iter().any(|p| p.contains("₩80,000")));
+        let (switched, html) = page(&app, "/?lang=en", &[]).await;
+        check_page("/?lang=en", &switched, &html, "en");
+        let cookie = switched.headers[SET_COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let (kept, html) = page(&app, "/", &[(COOKIE.as_str(), "lang=en")]).await;
+        check_page("/", &kept, &html, "en");
+        assert!(!kept.headers.contains_key(SET_COOKIE));
+        assert_eq!(texts(&html, "h1"), ["Live drops"]);
+
+        // Search and category narrow the list; none found says so.
+        let (none, html) = page(&app, "/products?q=nothing-like-this&category=shoes", &[]).await;
+        none.assert_status(StatusCode::OK);
+        check_page("/products?q", &none, &html, "ko");
+        assert!(texts(&html, ".card").is_empty());
+        assert_eq!(texts(&html, "p.muted"), ["조건에 맞는 상품이 없습니다."]);
+
+        // Failures are pages: a missing product, a bad id, a bad cursor, a draft.
+        for (path, status) in [
+            (format!("/products/{}", uuid::Uuid::now_v7()), StatusCode::NOT_FOUND),
+            ("/products/not-an-id".to_owned(), StatusCode::NOT_FOUND),
+            ("/products?cursor=%%%".to_owned(), StatusCode::BAD_REQUEST),
+        ] {
+            let (failed, html) = page(&app, &path, &[]).await;
+            failed.assert_status(status);
+            check_page(&path, &failed, &html, "ko");
+        }
+        let draft = app.product(&seller, 10_000, 1).await;
+        app.send(Method::PATCH, &format!("/api/v1/products/{}", draft.id), Some(json!({"status": "draft"})), &[("authorization", &seller.bearer())])
+            .await
+            .assert_status(StatusCode::OK);
+        let (hidden, _) = page(&app, &format!("/products/{}", draft.id), &[]).await;
+        hidden.assert_status(StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_named_by_its_content_and_cached_for_a_year() {
+    let app = TestApp::new(rushline_testkit::Backend::Sqlite).await;
+    let (_, html) = page(&app, "/", &[]).await;
+    let href = html
+        .select(&Selector::parse("link[rel=stylesheet]").unwrap())
+        .next()
+        .and_then(|link| link.value().attr("href"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        href.starts_with("/assets/app.") && href.ends_with(".css"),
+        "{href}"
+    );
+    let css = app.get(&href).await;
+    css.assert_status(StatusCode::OK);
+    assert_eq!(
+        css.headers[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        css.headers[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.text().contains("--accent"));
+    app.get("/assets/app.0000000000000000.css")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
