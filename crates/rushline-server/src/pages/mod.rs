@@ -1,7 +1,8 @@
 //! The storefront's pages, rendered on the server with `maud` (the templates compile into the
 //! binary) from the application layer, never through the HTTP API. Every page carries the
 //! security headers below; the stylesheet is served under a name holding its content's hash, so
-//! it is cached for a year and a new build's is fetched at once.
+//! it is cached for a year and a new build's is fetched at once; so is the one script, an
+//! enhancement every page works without.
 
 mod locale;
 mod storefront;
@@ -22,12 +23,39 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use self::locale::{LANG_COOKIE, Msg, Viewer};
 use crate::AppState;
 
-const STYLESHEET: &str = include_str!("../../assets/app.css");
+/// A file the pages load, served under a name that holds its content's hash.
+struct Asset {
+    /// `app.<first 16 hex digits of its SHA-256>.<extension>`.
+    name: String,
+    content_type: &'static str,
+    body: &'static str,
+}
 
-/// `app.<first 16 hex digits of its SHA-256>.css`.
-static STYLESHEET_NAME: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(STYLESHEET.as_bytes());
-    format!("app.{}.css", &hex::encode(digest)[..16])
+impl Asset {
+    fn new(extension: &str, content_type: &'static str, body: &'static str) -> Self {
+        let digest = Sha256::digest(body.as_bytes());
+        Self {
+            name: format!("app.{}.{extension}", &hex::encode(digest)[..16]),
+            content_type,
+            body,
+        }
+    }
+}
+
+static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/app.css"),
+    )
+});
+/// An enhancement only: it sets the `tz` cookie and counts down to openings.
+static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app.js"),
+    )
 });
 
 /// No inline script or style, nothing from another origin, no framing.
@@ -54,15 +82,18 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn asset(Path(name): Path<String>) -> Response {
-    if name != *STYLESHEET_NAME {
+    let Some(asset) = [&*STYLESHEET, &*SCRIPT]
+        .into_iter()
+        .find(|a| a.name == name)
+    else {
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     (
         [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CONTENT_TYPE, asset.content_type),
             (CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
-        STYLESHEET,
+        asset.body,
     )
         .into_response()
 }
@@ -80,7 +111,8 @@ fn page(viewer: &Viewer, title: &str, content: Markup) -> Response {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · rushline" }
-                link rel="stylesheet" href={ "/assets/" (*STYLESHEET_NAME) };
+                link rel="stylesheet" href={ "/assets/" (STYLESHEET.name) };
+                script src={ "/assets/" (SCRIPT.name) } defer {}
             }
             body {
                 a.skip href="#content" { (viewer.t(Msg::SkipToContent)) }

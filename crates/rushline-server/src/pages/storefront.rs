@@ -61,7 +61,7 @@ pub(super) async fn home(
                         li.card {
                             h3 { a href={ "/products/" (drop.product_id) } { (name) } }
                             p.price { (viewer.lang.won(drop.price)) }
-                            p { (viewer.t(Msg::Opens)) " " time datetime=(drop.opens_at.to_rfc3339()) { (viewer.time(drop.opens_at)) } " (" (countdown(drop.opens_at, now)) ")" }
+                            p { (viewer.t(Msg::Opens)) " " time datetime=(drop.opens_at.to_rfc3339()) { (viewer.time(drop.opens_at)) } " (" span data-countdown=(drop.opens_at.to_rfc3339()) { (countdown(drop.opens_at, now)) } ")" }
                         }
                     }
                 }

@@ -127,6 +127,16 @@ backend_test! {
         assert!(!kept.headers.contains_key(SET_COOKIE));
         assert_eq!(texts(&html, "h1"), ["Live drops"]);
 
+        // Times in the viewer's zone: Seoul, or the zone the page's script stored in `tz`.
+        let closes = texts(&html, "#live ~ ul li time");
+        assert!(closes.len() == 2 && closes.iter().all(|t| t.ends_with("KST")), "{closes:?}");
+        let (abroad, html) = page(&app, "/", &[(COOKIE.as_str(), "lang=en; tz=America%2FNew_York")]).await;
+        check_page("/ in New York", &abroad, &html, "en");
+        let closes = texts(&html, "#live ~ ul li time");
+        assert!(closes.len() == 2 && closes.iter().all(|t| t.ends_with("EST")), "{closes:?}");
+        let counting = html.select(&Selector::parse("#upcoming ~ ul li [data-countdown]").unwrap()).count();
+        assert_eq!(counting, 1, "the upcoming drop's countdown, which the script updates");
+
         // Search and category narrow the list; none found says so.
         let (none, html) = page(&app, "/products?q=nothing-like-this&category=shoes", &[]).await;
         none.assert_status(StatusCode::OK);
@@ -154,33 +164,52 @@ backend_test! {
 }
 
 #[tokio::test]
-async fn the_stylesheet_is_named_by_its_content_and_cached_for_a_year() {
+async fn the_stylesheet_and_script_are_named_by_their_content_and_cached_for_a_year() {
     let app = TestApp::new(rushline_testkit::Backend::Sqlite).await;
     let (_, html) = page(&app, "/", &[]).await;
-    let href = html
-        .select(&Selector::parse("link[rel=stylesheet]").unwrap())
-        .next()
-        .and_then(|link| link.value().attr("href"))
-        .unwrap()
-        .to_owned();
-    assert!(
-        href.starts_with("/assets/app.") && href.ends_with(".css"),
-        "{href}"
-    );
-    let css = app.get(&href).await;
-    css.assert_status(StatusCode::OK);
-    assert_eq!(
-        css.headers[CACHE_CONTROL],
-        "public, max-age=31536000, immutable"
-    );
-    assert!(
-        css.headers[CONTENT_TYPE]
-            .to_str()
+    for (selector, attribute, extension, content_type, content) in [
+        (
+            "link[rel=stylesheet]",
+            "href",
+            "css",
+            "text/css",
+            "--accent",
+        ),
+        (
+            "script[src]",
+            "src",
+            "js",
+            "text/javascript",
+            "data-countdown",
+        ),
+    ] {
+        let url = html
+            .select(&Selector::parse(selector).unwrap())
+            .next()
+            .and_then(|e| e.value().attr(attribute))
             .unwrap()
-            .starts_with("text/css")
-    );
-    assert!(css.text().contains("--accent"));
-    app.get("/assets/app.0000000000000000.css")
-        .await
-        .assert_status(StatusCode::NOT_FOUND);
+            .to_owned();
+        assert!(
+            url.starts_with("/assets/app.") && url.ends_with(&format!(".{extension}")),
+            "{url}"
+        );
+        let file = app.get(&url).await;
+        file.assert_status(StatusCode::OK);
+        assert_eq!(
+            file.headers[CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            file.headers[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
+            "{url}"
+        );
+        assert!(file.text().contains(content), "{url}");
+        // The hash is the content's: any other name is unknown.
+        app.get(&format!("/assets/app.0000000000000000.{extension}"))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
 }
