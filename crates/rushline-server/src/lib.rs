@@ -44,7 +44,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     // `/docs` needs no network; it reads the document `openapi::serve` publishes.
     api.merge(SwaggerUi::new("/docs").config(SwaggerConfig::new(["/openapi.json"])))
         .merge(openapi::serve(openapi))
-        .merge(pages::router())
+        .merge(pages::router(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(

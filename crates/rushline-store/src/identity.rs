@@ -118,6 +118,15 @@ pub trait IdentityStore: Send + Sync {
     /// Revokes the session the token belongs to (logout). Unknown tokens are no error.
     async fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), DbError>;
 
+    /// The account of login session `session` while the session holds a refresh token that is
+    /// neither spent, revoked nor expired at `now`: `None` once it was ended (a logout, a
+    /// replayed token, a password change) or ran out.
+    async fn session_holder(
+        &self,
+        session: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, DbError>;
+
     async fn update_profile(
         &self,
         user_id: Uuid,

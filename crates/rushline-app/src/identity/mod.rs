@@ -28,7 +28,10 @@ use uuid::Uuid;
 pub use account::{own_account, rename, resend_code, sign_up, verify_email};
 pub use import::{ImportRecord, Importer, LineResult, Outcome};
 pub use passwords::Passwords;
-pub use session::{Tokens, change_password, log_in, log_out, refresh};
+pub use session::{
+    BrowserLogin, Tokens, browser_session, change_password, log_in, log_in_browser, log_out,
+    refresh,
+};
 pub use tokens::{AccessClaims, AccessTokens};
 
 use crate::{App, AppError, ErrorCode};

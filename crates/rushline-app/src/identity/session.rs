@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rushline_domain::identity::{normalize_email, validate_password};
 use rushline_domain::validation::is_plain_line;
 use rushline_store::{DbError, RotateOutcome, User};
@@ -136,6 +136,58 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<Tokens, AppError>
             Err(AppError::unauthorized())
         }
     }
+}
+
+/// What a browser keeps after logging in, each in an HttpOnly cookie.
+#[derive(Debug)]
+pub struct BrowserLogin {
+    /// Names the login session; signed, not a bearer token (see `AccessTokens::issue_browser`).
+    pub session_cookie: String,
+    /// The session's refresh token, never rotated by the browser: presented at logout to end it.
+    pub refresh_token: String,
+    pub device_token: Option<String>,
+    /// How long the session lasts, and its cookies with it.
+    pub max_age: TimeDelta,
+}
+
+/// Logs a browser in: a login like any other, throttled alike, whose session the browser holds
+/// in a cookie until it logs out, the session is ended elsewhere (a password change, a logout
+/// of the session) or it runs out. Each page asks the store whether it still holds, so the
+/// cookie needs no rotation, which two tabs refreshing at once would have turned into a replay.
+pub async fn log_in_browser(
+    app: &App,
+    email: &str,
+    password: &str,
+    device: Option<&str>,
+    ip: IpAddr,
+) -> Result<BrowserLogin, AppError> {
+    let tokens = log_in(app, email, password, device, ip).await?;
+    let now = app.clock.now();
+    let (user, session) = app
+        .tokens
+        .verify(&tokens.access_token, now)
+        .and_then(|claims| Some((claims.sub, claims.sid?)))
+        .ok_or_else(|| AppError::internal("a login's access token names no session"))?;
+    Ok(BrowserLogin {
+        session_cookie: app
+            .tokens
+            .issue_browser(user, session, now + app.identity.refresh_ttl),
+        refresh_token: tokens.refresh_token,
+        device_token: tokens.device_token,
+        max_age: app.identity.refresh_ttl,
+    })
+}
+
+/// The account behind a browser's session cookie and its session, while the session holds.
+pub async fn browser_session(app: &App, cookie: &str) -> Result<Option<(User, Uuid)>, AppError> {
+    let now = app.clock.now();
+    let Some(claims) = app.tokens.verify_browser(cookie, now) else {
+        return Ok(None);
+    };
+    let holder = app.store.session_holder(claims.sid, now).await?;
+    Ok(holder
+        .filter(|user| user.id == claims.uid)
+        .map(|user| (user, claims.sid)))
 }
 
 /// Ends the session of `refresh_token`; an unknown token ends nothing and is no error.

@@ -35,6 +35,30 @@ struct DeviceClaims {
 
 const DEVICE: &str = "device";
 
+/// The claims of a browser's session cookie: login session `sid` of user `uid`. No access token
+/// deserialises as one, nor one as an access token: a stolen cookie is no bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BrowserClaims {
+    /// Always `browser`.
+    typ: String,
+    pub uid: Uuid,
+    pub sid: Uuid,
+    pub exp: i64,
+}
+
+const BROWSER: &str = "browser";
+
+/// The claims of a form's CSRF token: the form may be posted by whoever holds `bind` (a login
+/// session, or the anonymous browser's cookie).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FormClaims {
+    /// Always `form`.
+    typ: String,
+    bind: String,
+}
+
+const FORM: &str = "form";
+
 /// How long a device token is honoured after the login that issued it.
 const DEVICE_TTL: TimeDelta = TimeDelta::days(90);
 
@@ -119,6 +143,51 @@ impl AccessTokens {
             .then_some(claims.did)
     }
 
+    /// A browser session's cookie for login session `session` of `user`, valid until `until`;
+    /// whether the session still holds is the store's to say on each request.
+    #[expect(
+        clippy::expect_used,
+        reason = "HS256 signing with a key in memory cannot fail"
+    )]
+    pub fn issue_browser(&self, user: Uuid, session: Uuid, until: DateTime<Utc>) -> String {
+        let claims = BrowserClaims {
+            typ: BROWSER.to_owned(),
+            uid: user,
+            sid: session,
+            exp: until.timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
+    }
+
+    /// The claims of a well-signed browser session cookie that has not expired at `now`.
+    pub fn verify_browser(&self, token: &str, now: DateTime<Utc>) -> Option<BrowserClaims> {
+        let claims = jsonwebtoken::decode::<BrowserClaims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        (claims.typ == BROWSER && claims.exp > now.timestamp()).then_some(claims)
+    }
+
+    /// The CSRF token of the forms posted by the holder of `bind`.
+    #[expect(
+        clippy::expect_used,
+        reason = "HS256 signing with a key in memory cannot fail"
+    )]
+    pub fn issue_form(&self, bind: &str) -> String {
+        let claims = FormClaims {
+            typ: FORM.to_owned(),
+            bind: bind.to_owned(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
+    }
+
+    /// Whether `token` is the CSRF token of the holder of `bind`.
+    pub fn verify_form(&self, token: &str, bind: &str) -> bool {
+        jsonwebtoken::decode::<FormClaims>(token, &self.decoding, &self.validation)
+            .is_ok_and(|data| data.claims.typ == FORM && data.claims.bind == bind)
+    }
+
     /// The claims of a well-signed token that has not expired at `now`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
@@ -178,5 +247,35 @@ mod tests {
         assert!(tokens.verify_device(&access, "account-a", now).is_none());
         let other = AccessTokens::new(b"another secret of enough length!", TimeDelta::minutes(15));
         assert!(other.verify_device(&device, "account-a", now).is_none());
+    }
+
+    #[test]
+    fn browser_form_and_access_tokens_are_never_taken_for_each_other() {
+        let tokens = AccessTokens::new(b"0123456789abcdef0123456789abcdef", TimeDelta::minutes(15));
+        let now = Utc::now();
+        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
+        let browser = tokens.issue_browser(user, session, now + TimeDelta::days(14));
+        let claims = tokens.verify_browser(&browser, now).unwrap();
+        assert_eq!((claims.uid, claims.sid), (user, session));
+        assert!(
+            tokens
+                .verify_browser(&browser, now + TimeDelta::days(14))
+                .is_none()
+        );
+        assert!(
+            tokens.verify(&browser, now).is_none(),
+            "a cookie is no bearer token"
+        );
+        let access = tokens.issue_for_session(user, Role::Buyer, session, now);
+        assert!(tokens.verify_browser(&access, now).is_none());
+
+        let form = tokens.issue_form("session-a");
+        assert!(tokens.verify_form(&form, "session-a"));
+        assert!(!tokens.verify_form(&form, "session-b"));
+        assert!(!tokens.verify_form(&browser, "session-a"));
+        assert!(tokens.verify_browser(&form, now).is_none());
+        assert!(tokens.verify(&form, now).is_none());
+        let other = AccessTokens::new(b"another secret, also 32 bytes...", TimeDelta::minutes(15));
+        assert!(!other.verify_form(&form, "session-a"));
     }
 }

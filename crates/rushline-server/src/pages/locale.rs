@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rushline_domain::Won;
 
+use super::session::Visitor;
+
 /// The cookie that keeps a viewer's choice of language.
 pub(super) const LANG_COOKIE: &str = "lang";
 /// The cookie a viewer's time zone is read from (an IANA name); Seoul without it.
@@ -74,13 +76,15 @@ impl Lang {
 }
 
 /// The viewer's language and zone, from the request: `?lang=` (a switch), then the `lang`
-/// cookie, then `Accept-Language`; Korean when none names Korean or English.
-#[derive(Debug, Clone, Copy)]
+/// cookie, then `Accept-Language`; Korean when none names Korean or English. With who they are,
+/// as the session layer found them.
+#[derive(Debug, Clone)]
 pub(super) struct Viewer {
     pub(super) lang: Lang,
     pub(super) zone: Tz,
     /// The language was switched by `?lang=` on this request: the page keeps it in a cookie.
     pub(super) switched: bool,
+    pub(super) visitor: Visitor,
 }
 
 impl Viewer {
@@ -141,6 +145,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
             lang,
             zone,
             switched: asked.is_some(),
+            visitor: parts
+                .extensions
+                .get::<Visitor>()
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }
@@ -174,6 +183,13 @@ pub(super) enum Msg {
     NotFound,
     BadRequest,
     Unavailable,
+    LogIn,
+    LogOut,
+    Email,
+    Password,
+    WrongLogin,
+    TooManyLogins,
+    Forbidden,
 }
 
 impl Msg {
@@ -213,6 +229,22 @@ impl Msg {
             Msg::Unavailable => (
                 "잠시 후 다시 시도해 주세요.",
                 "Please try again in a moment.",
+            ),
+            Msg::LogIn => ("로그인", "Log in"),
+            Msg::LogOut => ("로그아웃", "Log out"),
+            Msg::Email => ("이메일", "E-mail"),
+            Msg::Password => ("비밀번호", "Password"),
+            Msg::WrongLogin => (
+                "이메일 또는 비밀번호가 올바르지 않습니다.",
+                "The e-mail address or the password is not right.",
+            ),
+            Msg::TooManyLogins => (
+                "시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+                "Too many attempts: please try again later.",
+            ),
+            Msg::Forbidden => (
+                "이 양식은 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내 주세요.",
+                "This form has expired: reload the page and send it again.",
             ),
         }
     }

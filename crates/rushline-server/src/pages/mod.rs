@@ -4,7 +4,9 @@
 //! it is cached for a year and a new build's is fetched at once; so is the one script, an
 //! enhancement every page works without.
 
+mod account;
 mod locale;
+mod session;
 mod storefront;
 
 use std::sync::LazyLock;
@@ -14,7 +16,7 @@ use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use rushline_app::{AppError, ErrorCode};
 use sha2::{Digest, Sha256};
@@ -63,7 +65,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
      style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; \
      form-action 'self'; frame-ancestors 'none'";
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),
@@ -74,6 +76,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(storefront::home))
         .route("/products", get(storefront::products))
         .route("/products/{id}", get(storefront::product))
+        .route("/login", get(account::login_page).post(account::log_in))
+        .route("/logout", post(account::log_out))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            session::visitor,
+        ))
         .route("/assets/{name}", get(asset))
         .layer(header("content-security-policy", CONTENT_SECURITY_POLICY))
         .layer(header("x-frame-options", "DENY"))
@@ -125,6 +133,15 @@ fn page(viewer: &Viewer, title: &str, content: Markup) -> Response {
                     a href={ "?lang=" (other) } hreflang=(other) lang=(other) {
                         (viewer.t(Msg::OtherLanguage))
                     }
+                    @if let Some(signed_in) = &viewer.visitor.signed_in {
+                        span.who { (signed_in.name) }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(viewer.visitor.form_token);
+                            button type="submit" { (viewer.t(Msg::LogOut)) }
+                        }
+                    } @else {
+                        a href="/login" { (viewer.t(Msg::LogIn)) }
+                    }
                 }
                 main #content { (content) }
                 footer.site {
@@ -147,16 +164,27 @@ fn page(viewer: &Viewer, title: &str, content: Markup) -> Response {
 }
 
 /// A page's failure, shown as a page in the viewer's language with the status of its code.
-struct PageError {
+/// Boxed: a handler's `Result` stays small.
+struct PageError(Box<Failure>);
+
+struct Failure {
     viewer: Viewer,
     error: AppError,
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let failure = *self.0;
+        failure.into_response()
+    }
+}
+
+impl Failure {
+    fn into_response(self) -> Response {
         let status = crate::error::status_of(self.error.code());
         let message = match self.error.code() {
             ErrorCode::NotFound | ErrorCode::InvalidPath => Msg::NotFound,
+            ErrorCode::Forbidden => Msg::Forbidden,
             _ if status.is_server_error() => Msg::Unavailable,
             _ => Msg::BadRequest,
         };
@@ -177,9 +205,11 @@ trait ForViewer<T> {
 
 impl<T, E: Into<AppError>> ForViewer<T> for Result<T, E> {
     fn for_viewer(self, viewer: &Viewer) -> Result<T, PageError> {
-        self.map_err(|e| PageError {
-            viewer: *viewer,
-            error: e.into(),
+        self.map_err(|e| {
+            PageError(Box::new(Failure {
+                viewer: viewer.clone(),
+                error: e.into(),
+            }))
         })
     }
 }

@@ -289,6 +289,24 @@ impl IdentityStore for SqlStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn session_holder(
+        &self,
+        session: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM refresh_tokens \
+             WHERE family_id = $1 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+             LIMIT 1)"
+        ))
+        .bind(session)
+        .bind(now)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
     async fn update_profile(
         &self,
         user_id: Uuid,

@@ -458,6 +458,40 @@ pub async fn identity_ending_a_session_revokes_only_it(store: Arc<dyn Store>) {
     ));
 }
 
+/// A session has a holder while it keeps a usable refresh token: through rotations, not once
+/// it is ended or has run out.
+pub async fn identity_a_session_is_held_until_it_ends_or_runs_out(store: Arc<dyn Store>) {
+    let account = user("minji@example.com", Role::Buyer);
+    store.insert_user(&account).await.unwrap();
+    let expiry = t0() + Duration::days(14);
+    let ended = store
+        .create_session(account.id, "a-1", expiry, t0())
+        .await
+        .unwrap();
+    let rotated = store
+        .create_session(account.id, "b-1", expiry, t0())
+        .await
+        .unwrap();
+    let holder = |session| {
+        let store = store.clone();
+        async move { store.session_holder(session, t0()).await.unwrap() }
+    };
+    assert_eq!(holder(ended).await.map(|u| u.id), Some(account.id));
+    store
+        .rotate_refresh_token("b-1", "b-2", expiry, t0())
+        .await
+        .unwrap();
+    assert_eq!(holder(rotated).await.map(|u| u.id), Some(account.id));
+    store.end_session("a-1", t0()).await.unwrap();
+    assert_eq!(holder(ended).await, None);
+    assert_eq!(holder(Uuid::now_v7()).await, None);
+    assert_eq!(
+        store.session_holder(rotated, expiry).await.unwrap(),
+        None,
+        "ran out"
+    );
+}
+
 pub async fn identity_password_change_revokes_the_other_sessions(store: Arc<dyn Store>) {
     let account = user("minji@example.com", Role::Buyer);
     store.insert_user(&account).await.unwrap();

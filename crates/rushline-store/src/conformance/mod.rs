@@ -90,6 +90,7 @@ pub const CASES: &[Case] = cases![
     identity::identity_refresh_tokens_expire,
     identity::identity_concurrent_rotations_of_one_token_rotate_once,
     identity::identity_ending_a_session_revokes_only_it,
+    identity::identity_a_session_is_held_until_it_ends_or_runs_out,
     identity::identity_password_change_revokes_the_other_sessions,
     identity::identity_revocation_wins_over_a_concurrent_refresh,
     identity::identity_profile_updates,

@@ -56,7 +56,9 @@ fn check_page(path: &str, response: &TestResponse, html: &Html, lang: &str) {
         "{path}: no inline script or style, which the policy would block"
     );
     // Every input has a label around it, or names one.
-    for input in html.select(&Selector::parse("input, select, textarea").unwrap()) {
+    for input in
+        html.select(&Selector::parse("input:not([type=hidden]), select, textarea").unwrap())
+    {
         let labelled = input.value().attr("aria-label").is_some()
             || input
                 .ancestors()
@@ -120,11 +122,11 @@ backend_test! {
         assert!(texts(&html, ".price").iter().any(|p| p.contains("₩80,000")));
         let (switched, html) = page(&app, "/?lang=en", &[]).await;
         check_page("/?lang=en", &switched, &html, "en");
-        let cookie = switched.headers[SET_COOKIE].to_str().unwrap();
+        let cookie = set_cookie(&switched, "lang").unwrap();
         assert!(cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"), "{cookie}");
         let (kept, html) = page(&app, "/", &[(COOKIE.as_str(), "lang=en")]).await;
         check_page("/", &kept, &html, "en");
-        assert!(!kept.headers.contains_key(SET_COOKIE));
+        assert!(set_cookie(&kept, "lang").is_none(), "nothing switched");
         assert_eq!(texts(&html, "h1"), ["Live drops"]);
 
         // Times in the viewer's zone: Seoul, or the zone the page's script stored in `tz`.
@@ -211,5 +213,118 @@ async fn the_stylesheet_and_script_are_named_by_their_content_and_cached_for_a_y
         app.get(&format!("/assets/app.0000000000000000.{extension}"))
             .await
             .assert_status(StatusCode::NOT_FOUND);
+    }
+}
+
+/// The cookie `name` as the response sets it: its value and attributes.
+fn set_cookie(response: &TestResponse, name: &str) -> Option<String> {
+    response
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+fn cookie_value(set: &str) -> String {
+    set.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+fn form_token(html: &Html, action: &str) -> String {
+    let selector = Selector::parse(&format!("form[action=\"{action}\"] input[name=csrf]")).unwrap();
+    html.select(&selector)
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_owned()
+}
+
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    cookies: &str,
+    fields: &[(&str, &str)],
+) -> TestResponse {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(COOKIE, cookies)
+        .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
+        .unwrap();
+    app.request(request).await
+}
+
+backend_test! {
+    async fn a_browser_logs_in_and_out_with_forms_that_carry_their_own_csrf_token(backend: Backend) {
+        use crate::identity::{PASSWORD, verified_account};
+        let app = TestApp::new(backend).await;
+        let email = "minji@example.com";
+        verified_account(&app, email).await;
+
+        // A first visit gets a browser id; the login form's token is bound to it.
+        let (form_page, html) = page(&app, "/login", &[]).await;
+        form_page.assert_status(StatusCode::OK);
+        check_page("/login", &form_page, &html, "ko");
+        let browser = set_cookie(&form_page, "rl_browser").unwrap();
+        assert!(browser.contains("HttpOnly") && browser.contains("SameSite=Lax"), "{browser}");
+        let browser = format!("rl_browser={}", cookie_value(&browser));
+        let token = form_token(&html, "/login");
+
+        // Refused: no token, another browser's token, a wrong password.
+        let without = post_form(&app, "/login", &browser, &[("email", email), ("password", PASSWORD)]).await;
+        without.assert_status(StatusCode::FORBIDDEN);
+        let (_, elsewhere) = page(&app, "/login", &[(COOKIE.as_str(), "rl_browser=0123456789abcdef0123456789abcdef")]).await;
+        let foreign = form_token(&elsewhere, "/login");
+        post_form(&app, "/login", &browser, &[("csrf", &foreign), ("email", email), ("password", PASSWORD)])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        let wrong = post_form(&app, "/login", &browser, &[("csrf", &token), ("email", email), ("password", "not it!1")]).await;
+        wrong.assert_status(StatusCode::UNAUTHORIZED);
+        let html = Html::parse_document(&wrong.text());
+        check_page("/login (wrong)", &wrong, &html, "ko");
+        assert_eq!(texts(&html, "[role=alert]"), ["이메일 또는 비밀번호가 올바르지 않습니다."]);
+        assert!(set_cookie(&wrong, "rl_session").is_none());
+
+        // Logged in: a session cookie, HttpOnly and SameSite=Lax, that no API takes as a token.
+        let logged_in = post_form(&app, "/login", &browser, &[("csrf", &token), ("email", email), ("password", PASSWORD)]).await;
+        logged_in.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(logged_in.headers["location"], "/");
+        let session = set_cookie(&logged_in, "rl_session").unwrap();
+        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Max-Age=1209600"), "{session}");
+        let refresh = set_cookie(&logged_in, "rl_refresh").unwrap();
+        let cookies = format!("{browser}; rl_session={}; rl_refresh={}", cookie_value(&session), cookie_value(&refresh));
+        let as_bearer = app
+            .send(Method::GET, "/api/v1/me", None, &[("authorization", &format!("Bearer {}", cookie_value(&session)))])
+            .await;
+        as_bearer.assert_status(StatusCode::UNAUTHORIZED);
+
+        let (home, html) = page(&app, "/", &[(COOKIE.as_str(), &cookies)]).await;
+        check_page("/ signed in", &home, &html, "ko");
+        assert_eq!(texts(&html, ".who"), ["Kim Minji"]);
+        let logout = form_token(&html, "/logout");
+        assert_ne!(logout, token, "a session's forms are bound to the session");
+        // The login page of a signed-in browser sends it home.
+        page(&app, "/login", &[(COOKIE.as_str(), &cookies)]).await.0.assert_status(StatusCode::SEE_OTHER);
+        // The browser id's token does not post for the session.
+        post_form(&app, "/logout", &cookies, &[("csrf", &token)]).await.assert_status(StatusCode::FORBIDDEN);
+
+        // Logged out: the cookies go, and the session with them, so an old cookie is no one.
+        let out = post_form(&app, "/logout", &cookies, &[("csrf", &logout)]).await;
+        out.assert_status(StatusCode::SEE_OTHER);
+        assert!(set_cookie(&out, "rl_session").unwrap().contains("Max-Age=0"));
+        let (after, html) = page(&app, "/", &[(COOKIE.as_str(), &cookies)]).await;
+        check_page("/ after logout", &after, &html, "ko");
+        assert!(texts(&html, ".who").is_empty());
+        assert!(set_cookie(&after, "rl_session").unwrap().contains("Max-Age=0"), "the ended session's cookie is dropped");
+        assert!(html.select(&Selector::parse("a[href=\"/login\"]").unwrap()).next().is_some());
     }
 }
