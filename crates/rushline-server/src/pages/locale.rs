@@ -190,6 +190,21 @@ pub(super) enum Msg {
     WrongLogin,
     TooManyLogins,
     Forbidden,
+    SignUp,
+    Name,
+    AccountType,
+    Buyer,
+    Seller,
+    Verify,
+    Code,
+    CodeSent,
+    CodeResent,
+    Resend,
+    Verified,
+    WrongCode,
+    CodeExpired,
+    EmailTaken,
+    FixFields,
 }
 
 impl Msg {
@@ -241,6 +256,36 @@ impl Msg {
             Msg::TooManyLogins => (
                 "시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
                 "Too many attempts: please try again later.",
+            ),
+            Msg::SignUp => ("회원가입", "Sign up"),
+            Msg::Name => ("이름", "Name"),
+            Msg::AccountType => ("계정 유형", "Account type"),
+            Msg::Buyer => ("구매자", "Buyer"),
+            Msg::Seller => ("판매자", "Seller"),
+            Msg::Verify => ("이메일 인증", "Verify your e-mail"),
+            Msg::Code => ("인증 코드 (6자리)", "Code (6 digits)"),
+            Msg::CodeSent => (
+                "메일로 보낸 6자리 코드를 입력해 주세요. 코드는 5분 동안 유효합니다.",
+                "Enter the 6-digit code we mailed you. It is valid for 5 minutes.",
+            ),
+            Msg::CodeResent => ("새 코드를 보냈습니다.", "A new code is on its way."),
+            Msg::Resend => ("코드 다시 받기", "Send a new code"),
+            Msg::Verified => (
+                "이메일이 인증되었습니다. 로그인해 주세요.",
+                "Your address is verified: log in.",
+            ),
+            Msg::WrongCode => ("코드가 올바르지 않습니다.", "The code is not right."),
+            Msg::CodeExpired => (
+                "코드가 만료되었습니다. 새 코드를 받아 주세요.",
+                "The code has expired: ask for a new one.",
+            ),
+            Msg::EmailTaken => (
+                "이미 가입된 이메일입니다.",
+                "An account with this address exists already.",
+            ),
+            Msg::FixFields => (
+                "입력 내용을 확인해 주세요.",
+                "Please check what you entered.",
             ),
             Msg::Forbidden => (
                 "이 양식은 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내 주세요.",

@@ -78,6 +78,9 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/products/{id}", get(storefront::product))
         .route("/login", get(account::login_page).post(account::log_in))
         .route("/logout", post(account::log_out))
+        .route("/signup", get(account::signup_page).post(account::sign_up))
+        .route("/verify", get(account::verify_page).post(account::verify))
+        .route("/verify/resend", post(account::resend))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             session::visitor,

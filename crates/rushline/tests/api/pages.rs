@@ -328,3 +328,82 @@ backend_test! {
         assert!(html.select(&Selector::parse("a[href=\"/login\"]").unwrap()).next().is_some());
     }
 }
+
+backend_test! {
+    async fn a_browser_signs_up_verifies_with_the_mailed_code_and_logs_in(backend: Backend) {
+        use crate::identity::{PASSWORD, code_in};
+        let app = TestApp::new(backend).await;
+        let email = "seoyeon@example.com";
+        let (form_page, html) = page(&app, "/signup?lang=en", &[]).await;
+        form_page.assert_status(StatusCode::OK);
+        check_page("/signup", &form_page, &html, "en");
+        let browser = format!("rl_browser={}", cookie_value(&set_cookie(&form_page, "rl_browser").unwrap()));
+        let token = form_token(&html, "/signup");
+        let cookies = format!("{browser}; lang=en");
+
+        // Refused as a page that keeps what was typed: a weak password, without a token.
+        let weak = post_form(&app, "/signup", &cookies, &[("csrf", &token), ("name", "Park Seoyeon"), ("email", email), ("password", "short"), ("role", "seller")]).await;
+        weak.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let html = Html::parse_document(&weak.text());
+        check_page("/signup (weak)", &weak, &html, "en");
+        let said = texts(&html, "[role=alert] li");
+        assert_eq!(said[0], "Please check what you entered.");
+        assert!(said[1..].iter().any(|s| s.starts_with("password: ")), "{said:?}");
+        let kept = html.select(&Selector::parse("input[name=name]").unwrap()).next().unwrap();
+        assert_eq!(kept.value().attr("value"), Some("Park Seoyeon"));
+        let seller = html.select(&Selector::parse("input[value=seller]").unwrap()).next().unwrap();
+        assert!(seller.value().attr("checked").is_some(), "the choice is kept");
+        post_form(&app, "/signup", &cookies, &[("name", "Park Seoyeon"), ("email", email), ("password", PASSWORD)])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+
+        let signed_up = post_form(&app, "/signup", &cookies, &[("csrf", &token), ("name", "Park Seoyeon"), ("email", email), ("password", PASSWORD), ("role", "seller")]).await;
+        signed_up.assert_status(StatusCode::SEE_OTHER);
+        let verify_at = signed_up.headers["location"].to_str().unwrap().to_owned();
+        assert_eq!(verify_at, "/verify?email=seoyeon%40example.com");
+        let again = post_form(&app, "/signup", &cookies, &[("csrf", &token), ("name", "Other"), ("email", email), ("password", PASSWORD)]).await;
+        again.assert_status(StatusCode::CONFLICT);
+        let html = Html::parse_document(&again.text());
+        assert_eq!(texts(&html, "[role=alert] li"), ["An account with this address exists already."]);
+
+        // The verify page, with the address filled in; a wrong code, then the mailed one.
+        let (verify_page, html) = page(&app, &verify_at, &[(COOKIE.as_str(), &cookies)]).await;
+        check_page("/verify", &verify_page, &html, "en");
+        let filled = html.select(&Selector::parse("form[action=\"/verify\"] input[name=email]").unwrap()).next().unwrap();
+        assert_eq!(filled.value().attr("value"), Some(email));
+        let token = form_token(&html, "/verify");
+        let wrong = post_form(&app, "/verify", &cookies, &[("csrf", &token), ("email", email), ("code", "000000")]).await;
+        wrong.assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(texts(&Html::parse_document(&wrong.text()), "[role=alert] li"), ["The code is not right."]);
+        let mails = app.deliver_mail_to(email).await;
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        let code = code_in(&mails[0]);
+        let verified = post_form(&app, "/verify", &cookies, &[("csrf", &token), ("email", email), ("code", &code)]).await;
+        verified.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(verified.headers["location"], "/login?verified=1");
+        let (login_page, html) = page(&app, "/login?verified=1", &[(COOKIE.as_str(), &cookies)]).await;
+        check_page("/login?verified=1", &login_page, &html, "en");
+        assert_eq!(texts(&html, "[role=status]"), ["Your address is verified: log in."]);
+
+        // A verified seller logs in through the page.
+        let token = form_token(&html, "/login");
+        post_form(&app, "/login", &cookies, &[("csrf", &token), ("email", email), ("password", PASSWORD)])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        let me = app.state().store.user_by_email(email).await.unwrap();
+        assert_eq!((me.role, me.verified_at.is_some()), (Role::Seller, true));
+
+        // A new code on request, at most once a minute.
+        let (resend_page, html) = page(&app, &verify_at, &[(COOKIE.as_str(), &cookies)]).await;
+        resend_page.assert_status(StatusCode::OK);
+        let token = form_token(&html, "/verify/resend");
+        let other = "hana@example.com";
+        crate::identity::sign_up(&app, other).await.assert_status(StatusCode::CREATED);
+        app.clock.advance(Duration::seconds(61));
+        let resent = post_form(&app, "/verify/resend", &cookies, &[("csrf", &token), ("email", other)]).await;
+        resent.assert_status(StatusCode::OK);
+        assert_eq!(texts(&Html::parse_document(&resent.text()), "[role=status]"), ["A new code is on its way."]);
+        let soon = post_form(&app, "/verify/resend", &cookies, &[("csrf", &token), ("email", other)]).await;
+        soon.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    }
+}
