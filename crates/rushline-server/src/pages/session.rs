@@ -93,17 +93,17 @@ pub(super) async fn visitor(
     let known_browser = cookie(headers, BROWSER_COOKIE)
         .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
+    // `Err`: the store could not say. The page renders signed out, but the cookie stays for the
+    // next page to ask again: a blip of the database logs nobody out.
     let session = match &session_cookie {
-        Some(value) => match identity::browser_session(&state, value).await {
-            Ok(found) => found,
-            Err(e) => {
-                // The page still renders, signed out; the next one asks again.
-                tracing::warn!(error = ?e, "could not read a browser's session");
-                None
-            }
-        },
-        None => None,
+        Some(value) => identity::browser_session(&state, value).await,
+        None => Ok(None),
     };
+    let ended = matches!(session, Ok(None)) && session_cookie.is_some();
+    let session = session.unwrap_or_else(|e| {
+        tracing::warn!(error = ?e, "could not read a browser's session");
+        None
+    });
     let browser = known_browser
         .clone()
         .unwrap_or_else(|| Uuid::new_v4().simple().to_string());
@@ -117,7 +117,6 @@ pub(super) async fn visitor(
         bind,
         secure,
     };
-    let ended = session_cookie.is_some() && visitor.signed_in.is_none();
     request.extensions_mut().insert(visitor);
     let mut response = next.run(request).await;
     let cookies = response.headers_mut();
