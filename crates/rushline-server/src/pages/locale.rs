@@ -6,7 +6,7 @@ use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use rushline_domain::Won;
+use rushline_domain::{OrderStatus, Won};
 
 use super::session::Visitor;
 
@@ -205,6 +205,32 @@ pub(super) enum Msg {
     CodeExpired,
     EmailTaken,
     FixFields,
+    Orders,
+    NoOrders,
+    Placed,
+    Status,
+    Total,
+    Items,
+    OlderOrders,
+}
+
+/// An order's status as a buyer reads it.
+pub(super) fn order_status(viewer: &Viewer, status: OrderStatus) -> &'static str {
+    let (ko, en) = match status {
+        OrderStatus::PendingPayment => ("결제 대기", "Awaiting payment"),
+        OrderStatus::Paid => ("결제 완료", "Paid"),
+        OrderStatus::Shipping => ("배송 중", "Shipping"),
+        OrderStatus::Delivered => ("배송 완료", "Delivered"),
+        OrderStatus::Completed => ("구매 확정", "Completed"),
+        OrderStatus::Cancelled => ("취소됨", "Cancelled"),
+        OrderStatus::Expired => ("기한 만료", "Expired"),
+        OrderStatus::ReturnRequested => ("반품 요청", "Return requested"),
+        OrderStatus::Returned => ("반품 완료", "Returned"),
+    };
+    match viewer.lang {
+        Lang::Ko => ko,
+        Lang::En => en,
+    }
 }
 
 impl Msg {
@@ -287,6 +313,13 @@ impl Msg {
                 "입력 내용을 확인해 주세요.",
                 "Please check what you entered.",
             ),
+            Msg::Orders => ("주문 내역", "Orders"),
+            Msg::NoOrders => ("주문이 없습니다.", "No orders yet."),
+            Msg::Placed => ("주문 일시", "Placed"),
+            Msg::Status => ("상태", "Status"),
+            Msg::Total => ("결제 금액", "Total"),
+            Msg::Items => ("수량", "Items"),
+            Msg::OlderOrders => ("이전 주문", "Older orders"),
             Msg::Forbidden => (
                 "이 양식은 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내 주세요.",
                 "This form has expired: reload the page and send it again.",

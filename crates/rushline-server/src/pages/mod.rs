@@ -6,6 +6,7 @@
 
 mod account;
 mod locale;
+mod orders;
 mod session;
 mod storefront;
 
@@ -81,6 +82,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/signup", get(account::signup_page).post(account::sign_up))
         .route("/verify", get(account::verify_page).post(account::verify))
         .route("/verify/resend", post(account::resend))
+        .route("/orders", get(orders::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             session::visitor,
@@ -132,6 +134,9 @@ fn page(viewer: &Viewer, title: &str, content: Markup) -> Response {
                     nav aria-label="site" {
                         a href="/" { (viewer.t(Msg::Home)) }
                         a href="/products" { (viewer.t(Msg::Products)) }
+                        @if viewer.visitor.signed_in.is_some() {
+                            a href="/orders" { (viewer.t(Msg::Orders)) }
+                        }
                     }
                     a href={ "?lang=" (other) } hreflang=(other) lang=(other) {
                         (viewer.t(Msg::OtherLanguage))

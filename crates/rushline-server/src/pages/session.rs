@@ -17,6 +17,7 @@ use rushline_app::identity;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::auth::AuthUser;
 
 pub(super) const SESSION_COOKIE: &str = "rl_session";
 pub(super) const REFRESH_COOKIE: &str = "rl_refresh";
@@ -40,6 +41,7 @@ pub(super) struct Visitor {
 
 #[derive(Debug, Clone)]
 pub(super) struct SignedIn {
+    pub(super) user: AuthUser,
     pub(super) name: String,
 }
 
@@ -112,7 +114,13 @@ pub(super) async fn visitor(
         None => format!("browser:{browser}"),
     };
     let visitor = Visitor {
-        signed_in: session.map(|(user, _)| SignedIn { name: user.name }),
+        signed_in: session.map(|(user, _)| SignedIn {
+            user: AuthUser {
+                id: user.id,
+                role: user.role,
+            },
+            name: user.name,
+        }),
         form_token: state.tokens.issue_form(&bind),
         bind,
         secure,

@@ -8,7 +8,7 @@ mod drops;
 mod me;
 mod notifications;
 mod ops;
-mod orders;
+pub(crate) mod orders;
 mod products;
 mod queue;
 mod raffles;

@@ -407,3 +407,59 @@ backend_test! {
         soon.assert_status(StatusCode::TOO_MANY_REQUESTS);
     }
 }
+
+/// Logs `email` in through the login form; returns the cookies a browser would then send.
+async fn browser_login(app: &TestApp, email: &str) -> String {
+    let (form_page, html) = page(app, "/login", &[]).await;
+    let browser = format!(
+        "rl_browser={}",
+        cookie_value(&set_cookie(&form_page, "rl_browser").unwrap())
+    );
+    let token = form_token(&html, "/login");
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", email),
+        ("password", crate::identity::PASSWORD),
+    ];
+    let logged_in = post_form(app, "/login", &browser, &fields).await;
+    logged_in.assert_status(StatusCode::SEE_OTHER);
+    let session = cookie_value(&set_cookie(&logged_in, "rl_session").unwrap());
+    format!("{browser}; rl_session={session}")
+}
+
+backend_test! {
+    async fn a_buyer_sees_their_own_orders_and_nobody_elses(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let drop = create_drop(&app, &seller, 10, 1).await;
+        crate::drops::open(&app, &drop);
+        let mut buyers = Vec::new();
+        for email in ["jiwoo@example.com", "minho@example.com"] {
+            crate::identity::verified_account(&app, email).await;
+            let (token, _) = crate::identity::session(&app, email).await;
+            let id = app.state().store.user_by_email(email).await.unwrap().id;
+            buyers.push(rushline_testkit::TestUser { id, email: email.to_owned(), role: Role::Buyer, token });
+        }
+        crate::drops::purchase(&app.client(), &buyers[0], &drop, 1, "k1").await.assert_status(StatusCode::CREATED);
+
+        let (anonymous, _) = page(&app, "/orders", &[]).await;
+        anonymous.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(anonymous.headers["location"], "/login");
+
+        let cookies = browser_login(&app, "jiwoo@example.com").await;
+        let (mine, html) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        mine.assert_status(StatusCode::OK);
+        check_page("/orders", &mine, &html, "ko");
+        let rows = texts(&html, "tbody tr");
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].contains("결제 대기") && rows[0].contains("99,000원"), "{rows:?}");
+
+        let cookies = browser_login(&app, "minho@example.com").await;
+        let (theirs, html) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        check_page("/orders (another buyer)", &theirs, &html, "ko");
+        assert!(texts(&html, "tbody tr").is_empty());
+        assert_eq!(texts(&html, "p.muted"), ["주문이 없습니다."]);
+        let (bad, _) = page(&app, "/orders?cursor=%%%", &[(COOKIE.as_str(), &cookies)]).await;
+        bad.assert_status(StatusCode::BAD_REQUEST);
+    }
+}
