@@ -5,6 +5,7 @@
 //! enhancement every page works without.
 
 mod account;
+mod drop;
 mod locale;
 mod orders;
 mod session;
@@ -83,6 +84,9 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/verify", get(account::verify_page).post(account::verify))
         .route("/verify/resend", post(account::resend))
         .route("/orders", get(orders::list))
+        .route("/drops/{id}", get(drop::show))
+        .route("/drops/{id}/queue", post(drop::join))
+        .route("/drops/{id}/buy", post(drop::buy))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             session::visitor,

@@ -42,7 +42,7 @@ pub(super) async fn home(
                 ul.grid {
                     @for (drop, name, left) in &live {
                         li.card {
-                            h3 { a href={ "/products/" (drop.product_id) } { (name) } }
+                            h3 { a href={ "/drops/" (drop.id) } { (name) } }
                             p.price { (viewer.lang.won(drop.price)) }
                             p { (viewer.t(Msg::UnitsLeft)) ": " (left.map_or_else(String::new, |n| n.to_string())) " / " (drop.quantity) }
                             p.muted { (viewer.t(Msg::Closes)) " " time datetime=(drop.closes_at.to_rfc3339()) { (viewer.time(drop.closes_at)) } }
@@ -59,7 +59,7 @@ pub(super) async fn home(
                 ul.grid {
                     @for (drop, name, _) in &upcoming {
                         li.card {
-                            h3 { a href={ "/products/" (drop.product_id) } { (name) } }
+                            h3 { a href={ "/drops/" (drop.id) } { (name) } }
                             p.price { (viewer.lang.won(drop.price)) }
                             p { (viewer.t(Msg::Opens)) " " time datetime=(drop.opens_at.to_rfc3339()) { (viewer.time(drop.opens_at)) } " (" span data-countdown=(drop.opens_at.to_rfc3339()) { (countdown(drop.opens_at, now)) } ")" }
                         }

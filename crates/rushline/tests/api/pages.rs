@@ -463,3 +463,116 @@ backend_test! {
         bad.assert_status(StatusCode::BAD_REQUEST);
     }
 }
+
+/// A buyer with a verified account, signed in through the login form: their browser's cookies.
+async fn signed_in_buyer(app: &TestApp, email: &str) -> String {
+    crate::identity::verified_account(app, email).await;
+    browser_login(app, email).await
+}
+
+backend_test! {
+    async fn a_buyer_buys_from_the_drop_page_once_per_form(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let drop = create_drop(&app, &seller, 10, 1).await;
+        let path = format!("/drops/{}", drop["id"].as_str().unwrap());
+        let (anonymous, html) = page(&app, &path, &[]).await;
+        anonymous.assert_status(StatusCode::OK);
+        check_page(&path, &anonymous, &html, "ko");
+        assert_eq!(texts(&html, "p strong"), ["오픈 예정"]);
+        assert!(html.select(&Selector::parse("a[href=\"/login\"]").unwrap()).count() >= 2);
+
+        let cookies = signed_in_buyer(&app, "dahye@example.com").await;
+        let (before, html) = page(&app, &path, &[(COOKIE.as_str(), &cookies)]).await;
+        check_page(&path, &before, &html, "ko");
+        assert!(html.select(&Selector::parse("form[action$=\"/buy\"]").unwrap()).next().is_none(), "not before the opening");
+
+        crate::drops::open(&app, &drop);
+        let (open, html) = page(&app, &path, &[(COOKIE.as_str(), &cookies)]).await;
+        check_page(&path, &open, &html, "ko");
+        let buy = format!("{path}/buy");
+        let token = form_token(&html, &buy);
+        let key = html
+            .select(&Selector::parse("form[action$=\"/buy\"] input[name=key]").unwrap())
+            .next()
+            .unwrap()
+            .value()
+            .attr("value")
+            .unwrap()
+            .to_owned();
+        let fields = [("csrf", token.as_str()), ("key", key.as_str()), ("quantity", "1")];
+        let bought = post_form(&app, &buy, &cookies, &fields).await;
+        bought.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(bought.headers["location"], "/orders");
+        // The same form sent again buys nothing more.
+        post_form(&app, &buy, &cookies, &fields).await.assert_status(StatusCode::SEE_OTHER);
+        let (orders, html) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        orders.assert_status(StatusCode::OK);
+        assert_eq!(texts(&html, "tbody tr").len(), 1);
+        let (_, html) = page(&app, &path, &[(COOKIE.as_str(), &cookies)]).await;
+        assert!(texts(&html, "p").iter().any(|p| p.contains("9 / 10")), "{:?}", texts(&html, "p"));
+
+        // A second form is a second purchase: refused by the limit of one, as a page.
+        let key = uuid::Uuid::new_v4().to_string();
+        let over = post_form(&app, &buy, &cookies, &[("csrf", token.as_str()), ("key", key.as_str()), ("quantity", "1")]).await;
+        over.assert_status(StatusCode::CONFLICT);
+        let html = Html::parse_document(&over.text());
+        check_page("refused purchase", &over, &html, "ko");
+        assert_eq!(texts(&html, "[role=alert] li"), ["1인당 구매 한도를 넘습니다."]);
+        // Without the form's token, nothing.
+        post_form(&app, &buy, &cookies, &[("key", key.as_str()), ("quantity", "1")]).await.assert_status(StatusCode::FORBIDDEN);
+    }
+}
+
+backend_test! {
+    async fn a_buyer_waits_in_the_drop_pages_room_then_buys_on_their_turn(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let product = app.product(&seller, 129_000, 0).await;
+        let now = app.clock.now();
+        let created = app
+            .send(
+                Method::POST,
+                "/api/v1/drops",
+                Some(json!({
+                    "product_id": product.id, "quantity": 100, "price": 99_000,
+                    "opens_at": now + Duration::minutes(1), "closes_at": now + Duration::hours(1),
+                    "per_user_limit": 1, "waiting_room": { "admit_per_minute": 60 },
+                })),
+                &[("authorization", &seller.bearer())],
+            )
+            .await;
+        created.assert_status(StatusCode::CREATED);
+        let drop = created.json();
+        let path = format!("/drops/{}", drop["id"].as_str().unwrap());
+        let cookies = signed_in_buyer(&app, "yuna@example.com").await;
+
+        let (outside, html) = page(&app, &path, &[(COOKIE.as_str(), &cookies)]).await;
+        check_page(&path, &outside, &html, "ko");
+        let join = format!("{path}/queue");
+        let token = form_token(&html, &join);
+        let joined = post_form(&app, &join, &cookies, &[("csrf", &token)]).await;
+        joined.assert_status(StatusCode::SEE_OTHER);
+        let (waiting, html) = page(&app, &path, &[(COOKIE.as_str(), &cookies)]).await;
+        check_page(&path, &waiting, &html, "ko");
+        let status = texts(&html, "[role=status]");
+        assert!(status[0].contains("오픈 전 대기열"), "{status:?}");
+        assert!(html.select(&Selector::parse("form[action$=\"/buy\"]").unwrap()).next().is_none());
+
+        crate::drops::open(&app, &drop);
+        for _ in 0..3 {
+            app.advance(Duration::seconds(1)).await;
+        }
+        let (turn, html) = page(&app, &path, &[(COOKIE.as_str(), &cookies)]).await;
+        check_page(&path, &turn, &html, "ko");
+        assert!(texts(&html, "[role=status]").iter().any(|s| s.contains("구매 가능 시간")), "{:?}", texts(&html, "[role=status]"));
+        let buy = format!("{path}/buy");
+        let token = form_token(&html, &buy);
+        let key = uuid::Uuid::new_v4().to_string();
+        post_form(&app, &buy, &cookies, &[("csrf", token.as_str()), ("key", key.as_str()), ("quantity", "1")])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        let (_, html) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        assert_eq!(texts(&html, "tbody tr").len(), 1);
+    }
+}
