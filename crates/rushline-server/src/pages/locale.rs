@@ -229,6 +229,11 @@ pub(super) enum Msg {
     RaffleDrop,
     LimitReached,
     AboutProduct,
+    Actions,
+    CardNumber,
+    Pay,
+    PayBy,
+    CancelOrder,
 }
 
 /// An order's status as a buyer reads it.
@@ -363,6 +368,11 @@ impl Msg {
                 "This would exceed the limit per buyer.",
             ),
             Msg::AboutProduct => ("상품 정보", "About the product"),
+            Msg::Actions => ("할 일", "Actions"),
+            Msg::CardNumber => ("카드 번호 (샌드박스)", "Card number (sandbox)"),
+            Msg::Pay => ("결제하기", "Pay"),
+            Msg::PayBy => ("결제 기한", "Pay by"),
+            Msg::CancelOrder => ("주문 취소", "Cancel the order"),
             Msg::Forbidden => (
                 "이 양식은 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내 주세요.",
                 "This form has expired: reload the page and send it again.",

@@ -84,6 +84,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/verify", get(account::verify_page).post(account::verify))
         .route("/verify/resend", post(account::resend))
         .route("/orders", get(orders::list))
+        .route("/orders/{id}/pay", post(orders::pay))
+        .route("/orders/{id}/cancel", post(orders::cancel))
         .route("/drops/{id}", get(drop::show))
         .route("/drops/{id}/queue", post(drop::join))
         .route("/drops/{id}/buy", post(drop::buy))

@@ -576,3 +576,62 @@ backend_test! {
         assert_eq!(texts(&html, "tbody tr").len(), 1);
     }
 }
+
+backend_test! {
+    async fn a_buyer_pays_with_the_sandbox_card_and_cancels_from_the_orders_page(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let seller = app.user(Role::Seller).await;
+        let drop = create_drop(&app, &seller, 10, 2).await;
+        crate::drops::open(&app, &drop);
+        let cookies = signed_in_buyer(&app, "sumin@example.com").await;
+        let (token, _) = crate::identity::session(&app, "sumin@example.com").await;
+        let id = app.state().store.user_by_email("sumin@example.com").await.unwrap().id;
+        let buyer = rushline_testkit::TestUser { id, email: "sumin@example.com".to_owned(), role: Role::Buyer, token };
+        for key in ["first", "second"] {
+            crate::drops::purchase(&app.client(), &buyer, &drop, 1, key).await.assert_status(StatusCode::CREATED);
+        }
+        let (listed, html) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        check_page("/orders", &listed, &html, "ko");
+        let pay_forms: Vec<String> = html
+            .select(&Selector::parse("form[action$=\"/pay\"]").unwrap())
+            .map(|f| f.value().attr("action").unwrap().to_owned())
+            .collect();
+        assert_eq!(pay_forms.len(), 2);
+        let token = form_token(&html, &pay_forms[0]);
+
+        // A declined card is a page saying so; the order still awaits payment.
+        let key = uuid::Uuid::new_v4().to_string();
+        let declined = post_form(&app, &pay_forms[0], &cookies, &[("csrf", token.as_str()), ("key", key.as_str()), ("card_number", "4000 0000 0000 0002")]).await;
+        declined.assert_status(StatusCode::PAYMENT_REQUIRED);
+        let html = Html::parse_document(&declined.text());
+        check_page("declined", &declined, &html, "ko");
+        assert_eq!(texts(&html, "[role=alert] li").len(), 1);
+
+        let key = uuid::Uuid::new_v4().to_string();
+        let paid = post_form(&app, &pay_forms[0], &cookies, &[("csrf", token.as_str()), ("key", key.as_str()), ("card_number", "4111 1111 1111 1111")]).await;
+        paid.assert_status(StatusCode::SEE_OTHER);
+        let (_, html) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        let rows = texts(&html, "tbody tr");
+        assert_eq!(rows.iter().filter(|r| r.contains("결제 완료")).count(), 1, "{rows:?}");
+        assert_eq!(html.select(&Selector::parse("form[action$=\"/pay\"]").unwrap()).count(), 1);
+
+        // Cancelling the paid one: refunded through the outbox, its unit back on sale.
+        let paid_id = pay_forms[0].trim_start_matches("/orders/").trim_end_matches("/pay").to_owned();
+        let cancel = format!("/orders/{paid_id}/cancel");
+        let token = form_token(&html, &cancel);
+        post_form(&app, &cancel, &cookies, &[("csrf", token.as_str())]).await.assert_status(StatusCode::SEE_OTHER);
+        let order = app.state().store.order(paid_id.parse().unwrap()).await.unwrap();
+        assert_eq!(order.status.as_str(), "cancelled");
+        let again = post_form(&app, &cancel, &cookies, &[("csrf", token.as_str())]).await;
+        again.assert_status(StatusCode::CONFLICT);
+
+        // Another buyer's order is no order of theirs.
+        let other = signed_in_buyer(&app, "taeyang@example.com").await;
+        let (_, html) = page(&app, "/orders", &[(COOKIE.as_str(), &other)]).await;
+        let other_token = form_token(&html, "/logout");
+        let theirs = post_form(&app, &pay_forms[1], &other, &[("csrf", other_token.as_str()), ("key", "k"), ("card_number", "4111111111111111")]).await;
+        theirs.assert_status(StatusCode::NOT_FOUND);
+        let (mine, _) = page(&app, "/orders", &[(COOKIE.as_str(), &cookies)]).await;
+        assert!(mine.text().contains("결제 대기"), "the second order still awaits its payment");
+    }
+}
