@@ -97,7 +97,7 @@ async fn render(
                     @for order in &orders {
                         tr {
                             td { time datetime=(order.created_at.to_rfc3339()) { (viewer.time(order.created_at)) } }
-                            td { (order_status(&viewer, order.status)) }
+                            td { (order_status(viewer, order.status)) }
                             td { (order.lines.iter().map(|line| i64::from(line.qty)).sum::<i64>()) }
                             td.price { (viewer.lang.won(order.total)) }
                             @if buyer {
