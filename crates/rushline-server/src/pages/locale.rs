@@ -234,6 +234,14 @@ pub(super) enum Msg {
     Pay,
     PayBy,
     CancelOrder,
+    Console,
+    MyDrops,
+    Sold,
+    QueueLength,
+    AdmittedPerMinute,
+    Bought,
+    BuyerView,
+    LogInFirst,
 }
 
 /// An order's status as a buyer reads it.
@@ -373,6 +381,14 @@ impl Msg {
             Msg::Pay => ("결제하기", "Pay"),
             Msg::PayBy => ("결제 기한", "Pay by"),
             Msg::CancelOrder => ("주문 취소", "Cancel the order"),
+            Msg::Console => ("판매자 콘솔", "Seller console"),
+            Msg::MyDrops => ("내 드롭", "My drops"),
+            Msg::Sold => ("판매 수량", "Sold"),
+            Msg::QueueLength => ("대기 인원", "Waiting in line"),
+            Msg::AdmittedPerMinute => ("분당 입장", "Admitted per minute"),
+            Msg::Bought => ("입장 후 구매", "Bought of admitted"),
+            Msg::BuyerView => ("구매자 화면", "As buyers see it"),
+            Msg::LogInFirst => ("먼저 로그인해 주세요.", "Please log in first."),
             Msg::Forbidden => (
                 "이 양식은 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내 주세요.",
                 "This form has expired: reload the page and send it again.",

@@ -8,6 +8,7 @@ mod account;
 mod drop;
 mod locale;
 mod orders;
+mod seller;
 mod session;
 mod storefront;
 
@@ -86,6 +87,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/orders", get(orders::list))
         .route("/orders/{id}/pay", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/seller", get(seller::console))
+        .route("/seller/drops/{id}", get(seller::watch))
         .route("/drops/{id}", get(drop::show))
         .route("/drops/{id}/queue", post(drop::join))
         .route("/drops/{id}/buy", post(drop::buy))
@@ -140,8 +143,11 @@ fn page(viewer: &Viewer, title: &str, content: Markup) -> Response {
                     nav aria-label="site" {
                         a href="/" { (viewer.t(Msg::Home)) }
                         a href="/products" { (viewer.t(Msg::Products)) }
-                        @if viewer.visitor.signed_in.is_some() {
+                        @if let Some(signed_in) = &viewer.visitor.signed_in {
                             a href="/orders" { (viewer.t(Msg::Orders)) }
+                            @if signed_in.user.role != rushline_domain::Role::Buyer {
+                                a href="/seller" { (viewer.t(Msg::Console)) }
+                            }
                         }
                     }
                     a href={ "?lang=" (other) } hreflang=(other) lang=(other) {
@@ -199,6 +205,7 @@ impl Failure {
         let message = match self.error.code() {
             ErrorCode::NotFound | ErrorCode::InvalidPath => Msg::NotFound,
             ErrorCode::Forbidden => Msg::Forbidden,
+            ErrorCode::Unauthorized => Msg::LogInFirst,
             _ if status.is_server_error() => Msg::Unavailable,
             _ => Msg::BadRequest,
         };

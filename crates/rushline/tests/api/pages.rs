@@ -635,3 +635,90 @@ backend_test! {
         assert!(mine.text().contains("결제 대기"), "the second order still awaits its payment");
     }
 }
+
+/// A verified seller, signed in through the login form: their API token and browser cookies.
+async fn signed_in_seller(app: &TestApp, email: &str) -> (rushline_testkit::TestUser, String) {
+    use crate::identity::{PASSWORD, mailed_code, verify};
+    app.post(
+        "/api/v1/auth/signup",
+        json!({ "email": email, "password": PASSWORD, "name": "Seller Han", "role": "seller" }),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+    let code = mailed_code(app, email).await;
+    verify(app, email, &code)
+        .await
+        .assert_status(StatusCode::OK);
+    let (token, _) = crate::identity::session(app, email).await;
+    let id = app.state().store.user_by_email(email).await.unwrap().id;
+    let user = rushline_testkit::TestUser {
+        id,
+        email: email.to_owned(),
+        role: Role::Seller,
+        token,
+    };
+    (user, browser_login(app, email).await)
+}
+
+backend_test! {
+    async fn a_seller_watches_their_drop_sell_in_the_console_and_nobody_else_can(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let (seller, console_cookies) = signed_in_seller(&app, "han@seller.example").await;
+        let product = app.product(&seller, 129_000, 0).await;
+        let now = app.clock.now();
+        let created = app
+            .send(
+                Method::POST,
+                "/api/v1/drops",
+                Some(json!({
+                    "product_id": product.id, "quantity": 100, "price": 99_000,
+                    "opens_at": now + Duration::minutes(1), "closes_at": now + Duration::hours(1),
+                    "per_user_limit": 1, "waiting_room": { "admit_per_minute": 60 },
+                })),
+                &[("authorization", &seller.bearer())],
+            )
+            .await;
+        created.assert_status(StatusCode::CREATED);
+        let drop = created.json();
+        let watch = format!("/seller/drops/{}", drop["id"].as_str().unwrap());
+
+        let (console, html) = page(&app, "/seller", &[(COOKIE.as_str(), &console_cookies)]).await;
+        console.assert_status(StatusCode::OK);
+        check_page("/seller", &console, &html, "ko");
+        assert!(html.select(&Selector::parse(&format!("a[href=\"{watch}\"]")).unwrap()).next().is_some());
+        assert!(texts(&html, "#my-products ~ ul li").iter().any(|p| p.contains("Aurora sneakers") && p.contains("129,000원")));
+
+        // A buyer queues and buys through the pages while the seller watches.
+        let buyer = signed_in_buyer(&app, "nari@example.com").await;
+        let path = format!("/drops/{}", drop["id"].as_str().unwrap());
+        let (_, html) = page(&app, &path, &[(COOKIE.as_str(), &buyer)]).await;
+        let join = format!("{path}/queue");
+        post_form(&app, &join, &buyer, &[("csrf", &form_token(&html, &join))]).await.assert_status(StatusCode::SEE_OTHER);
+        let (watched, html) = page(&app, &watch, &[(COOKIE.as_str(), &console_cookies)]).await;
+        check_page(&watch, &watched, &html, "ko");
+        assert_eq!((texts(&html, "#left"), texts(&html, "#waiting")), (vec!["100 / 100".to_owned()], vec!["1".to_owned()]));
+        crate::drops::open(&app, &drop);
+        for _ in 0..3 {
+            app.advance(Duration::seconds(1)).await;
+        }
+        let (_, html) = page(&app, &path, &[(COOKIE.as_str(), &buyer)]).await;
+        let buy = format!("{path}/buy");
+        let key = uuid::Uuid::new_v4().to_string();
+        post_form(&app, &buy, &buyer, &[("csrf", form_token(&html, &buy).as_str()), ("key", key.as_str()), ("quantity", "1")])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        let (_, html) = page(&app, &watch, &[(COOKIE.as_str(), &console_cookies)]).await;
+        assert_eq!(
+            (texts(&html, "#left"), texts(&html, "#sold"), texts(&html, "#bought")),
+            (vec!["99 / 100".to_owned()], vec!["1".to_owned()], vec!["1 / 1".to_owned()])
+        );
+
+        // Another seller: 404; a buyer: 403; nobody signed in: asked to log in.
+        let (_, other) = signed_in_seller(&app, "kang@seller.example").await;
+        let (theirs, html) = page(&app, &watch, &[(COOKIE.as_str(), &other)]).await;
+        theirs.assert_status(StatusCode::NOT_FOUND);
+        check_page("another seller's drop", &theirs, &html, "ko");
+        page(&app, "/seller", &[(COOKIE.as_str(), &buyer)]).await.0.assert_status(StatusCode::FORBIDDEN);
+        page(&app, "/seller", &[]).await.0.assert_status(StatusCode::UNAUTHORIZED);
+    }
+}
