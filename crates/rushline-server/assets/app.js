@@ -1,6 +1,7 @@
 // The storefront's one script, an enhancement: every page works without it.
-// It tells the server the viewer's time zone (a cookie read on the next page), and counts
-// down to each <time data-countdown> in place.
+// It tells the server the viewer's time zone (a cookie read on the next page), counts down to
+// each [data-countdown] in place, and follows a waiting buyer's place in line over the
+// [data-events] stream, reloading the page (with its buy form) once they are admitted.
 (function () {
   "use strict";
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -14,6 +15,21 @@
     if (days > 0) return days + "d " + hours + "h";
     if (hours > 0) return hours + "h " + (minutes % 60) + "m";
     return (minutes % 60) + "m " + seconds + "s";
+  }
+  var place = document.querySelector("[data-events]");
+  if (place && window.EventSource) {
+    var events = new EventSource(place.getAttribute("data-events"));
+    events.addEventListener("status", function (message) {
+      var ticket = JSON.parse(message.data);
+      if (ticket.state === "admitted") {
+        events.close();
+        window.location.reload();
+        return;
+      }
+      var position = place.querySelector("[data-position]");
+      if (position && ticket.position !== null) position.textContent = String(ticket.position);
+    });
+    events.addEventListener("error", function () { events.close(); });
   }
   var clocks = document.querySelectorAll("[data-countdown]");
   if (clocks.length === 0) return;

@@ -146,9 +146,9 @@ async fn render(
                     }
                 },
                 Some(Place::Waiting { position, wait_minutes }) => {
-                    p role="status" {
+                    p role="status" aria-live="polite" data-events=(action("events")) {
                         @match position {
-                            Some(position) => { (viewer.t(Msg::InLine)) " " strong { (position) } }
+                            Some(position) => { (viewer.t(Msg::InLine)) " " strong data-position { (position) } }
                             None => { (viewer.t(Msg::InPrequeue)) }
                         }
                         @if let Some(minutes) = wait_minutes { " · " (viewer.t(Msg::AboutMinutes)) " " (minutes) }
@@ -237,6 +237,23 @@ pub(super) async fn buy(
     {
         Ok(_) => Ok((StatusCode::SEE_OTHER, [(LOCATION, "/orders")]).into_response()),
         Err(e) => refused(&state, &viewer, id, e).await,
+    }
+}
+
+/// The signed-in buyer's place as server-sent events, as `/api/v1/drops/{id}/queue/events`
+/// sends them; the page's script follows it and reloads the page once the buyer is admitted.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let buyer = match &viewer.visitor.signed_in {
+        Some(signed_in) if signed_in.user.role == Role::Buyer => signed_in.user.id,
+        _ => return Err(AppError::forbidden()).for_viewer(&viewer),
+    };
+    match crate::routes::queue::events::stream(state, id, buyer).await {
+        Ok(stream) => Ok(stream.into_response()),
+        Err(e) => Err(AppError::new(e.code(), e.body().error.message)).for_viewer(&viewer),
     }
 }
 

@@ -92,6 +92,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/drops/{id}", get(drop::show))
         .route("/drops/{id}/queue", post(drop::join))
         .route("/drops/{id}/buy", post(drop::buy))
+        .route("/drops/{id}/events", get(drop::events))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             session::visitor,

@@ -10,7 +10,7 @@ mod notifications;
 mod ops;
 pub(crate) mod orders;
 mod products;
-mod queue;
+pub(crate) mod queue;
 mod raffles;
 mod reviews;
 mod settlements;

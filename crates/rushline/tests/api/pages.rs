@@ -557,6 +557,17 @@ backend_test! {
         check_page(&path, &waiting, &html, "ko");
         let status = texts(&html, "[role=status]");
         assert!(status[0].contains("오픈 전 대기열"), "{status:?}");
+        // The page's script follows the place over server-sent events, with the page's cookie.
+        let events = format!("{path}/events");
+        let follows = html.select(&Selector::parse("[data-events]").unwrap()).next().unwrap();
+        assert_eq!(follows.value().attr("data-events"), Some(events.as_str()));
+        let mut stream = app.client().stream(&events, &[(COOKIE.as_str(), &cookies)]).await;
+        assert_eq!(stream.status, StatusCode::OK);
+        let (name, ticket) = stream.next_event().await.unwrap();
+        assert_eq!((name.as_str(), &ticket["state"]), ("status", &json!("waiting")), "{ticket}");
+        std::mem::drop(stream);
+        let anonymous = app.client().stream(&events, &[]).await;
+        assert_eq!(anonymous.status, StatusCode::FORBIDDEN);
         assert!(html.select(&Selector::parse("form[action$=\"/buy\"]").unwrap()).next().is_none());
 
         crate::drops::open(&app, &drop);

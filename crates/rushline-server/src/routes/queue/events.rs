@@ -93,8 +93,17 @@ pub(crate) async fn events(
     Buyer(buyer): Buyer,
     Path(id): Path<Uuid>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let open = state.rooms.stream_opened(buyer.id)?;
-    let first = poll(&state, id, buyer.id).await?;
+    stream(state, id, buyer.id).await
+}
+
+/// The event stream of `user`'s place in the room of drop `id`: the API's, and the drop page's.
+pub(crate) async fn stream(
+    state: AppState,
+    id: Uuid,
+    user: Uuid,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let open = state.rooms.stream_opened(user)?;
+    let first = poll(&state, id, user).await?;
     let every = state.rooms.events_every;
     let mut ticker = tokio::time::interval_at(Instant::now() + every, every);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -102,7 +111,7 @@ pub(crate) async fn events(
         _open: open,
         state,
         drop: id,
-        user: buyer.id,
+        user,
         ticker,
         first: Some(first),
         ended: false,

@@ -2,7 +2,7 @@
 //! place (by polling or server-sent events) and get a pass once admitted; the drop's seller sees
 //! the room's numbers.
 
-mod events;
+pub(crate) mod events;
 mod join;
 mod me;
 mod stats;
