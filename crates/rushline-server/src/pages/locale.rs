@@ -2,13 +2,13 @@
 //! way money and times read in them.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rushline_domain::{OrderStatus, Won};
 
-use super::session::Visitor;
+use super::session::{Visitor, cookie};
 
 /// The cookie that keeps a viewer's choice of language.
 pub(super) const LANG_COOKIE: &str = "lang";
@@ -105,19 +105,6 @@ impl Viewer {
     }
 }
 
-fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .find_map(|pair| {
-            let (key, value) = pair.trim().split_once('=')?;
-            (key == name).then_some(value)
-        })
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
 
@@ -129,7 +116,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
                 .and_then(Lang::parse)
         });
         let lang = asked
-            .or_else(|| cookie(parts, LANG_COOKIE).and_then(Lang::parse))
+            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
             .or_else(|| {
                 parts
                     .headers
@@ -138,7 +125,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
                     .and_then(Lang::from_accept)
             })
             .unwrap_or(Lang::Ko);
-        let zone = cookie(parts, ZONE_COOKIE)
+        let zone = cookie(&parts.headers, ZONE_COOKIE)
             .and_then(|name| name.replace("%2F", "/").parse::<Tz>().ok())
             .unwrap_or(DEFAULT_ZONE);
         Ok(Viewer {

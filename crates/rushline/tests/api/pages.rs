@@ -103,7 +103,18 @@ backend_test! {
         let soon = texts(&html, "#upcoming ~ ul li");
         assert_eq!(soon.len(), 1, "{soon:?}");
         assert!(soon[0].contains("(1m)") || soon[0].contains("(0m)"), "{soon:?}");
-        assert!(upcoming["id"] != upcoming_later["id"]);
+        let soon_link = html
+            .select(&Selector::parse("#upcoming ~ ul li h3 a").unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .unwrap()
+            .to_owned();
+        assert_eq!(soon_link, format!("/drops/{}", upcoming_later["id"].as_str().unwrap()), "the one still to open");
+        let live_links: Vec<String> = html
+            .select(&Selector::parse("#live ~ ul li h3 a").unwrap())
+            .map(|a| a.value().attr("href").unwrap().to_owned())
+            .collect();
+        assert!(live_links.contains(&format!("/drops/{}", upcoming["id"].as_str().unwrap())), "{live_links:?}");
 
         // The catalog, with the time sale in force on the drop's product.
         let (listing, html) = page(&app, "/products", &[]).await;
@@ -464,6 +475,27 @@ backend_test! {
     }
 }
 
+/// A drop of `seller`'s of 100 units, one per buyer, behind a waiting room admitting 60 a
+/// minute, opening in a minute.
+async fn room_drop(app: &TestApp, seller: &rushline_testkit::TestUser) -> serde_json::Value {
+    let product = app.product(seller, 129_000, 0).await;
+    let now = app.clock.now();
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/drops",
+            Some(json!({
+                "product_id": product.id, "quantity": 100, "price": 99_000,
+                "opens_at": now + Duration::minutes(1), "closes_at": now + Duration::hours(1),
+                "per_user_limit": 1, "waiting_room": { "admit_per_minute": 60 },
+            })),
+            &[("authorization", &seller.bearer())],
+        )
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    created.json()
+}
+
 /// A buyer with a verified account, signed in through the login form: their browser's cookies.
 async fn signed_in_buyer(app: &TestApp, email: &str) -> String {
     crate::identity::verified_account(app, email).await;
@@ -528,22 +560,7 @@ backend_test! {
     async fn a_buyer_waits_in_the_drop_pages_room_then_buys_on_their_turn(backend: Backend) {
         let app = TestApp::new(backend).await;
         let seller = app.user(Role::Seller).await;
-        let product = app.product(&seller, 129_000, 0).await;
-        let now = app.clock.now();
-        let created = app
-            .send(
-                Method::POST,
-                "/api/v1/drops",
-                Some(json!({
-                    "product_id": product.id, "quantity": 100, "price": 99_000,
-                    "opens_at": now + Duration::minutes(1), "closes_at": now + Duration::hours(1),
-                    "per_user_limit": 1, "waiting_room": { "admit_per_minute": 60 },
-                })),
-                &[("authorization", &seller.bearer())],
-            )
-            .await;
-        created.assert_status(StatusCode::CREATED);
-        let drop = created.json();
+        let drop = room_drop(&app, &seller).await;
         let path = format!("/drops/{}", drop["id"].as_str().unwrap());
         let cookies = signed_in_buyer(&app, "yuna@example.com").await;
 
@@ -675,22 +692,7 @@ backend_test! {
     async fn a_seller_watches_their_drop_sell_in_the_console_and_nobody_else_can(backend: Backend) {
         let app = TestApp::new(backend).await;
         let (seller, console_cookies) = signed_in_seller(&app, "han@seller.example").await;
-        let product = app.product(&seller, 129_000, 0).await;
-        let now = app.clock.now();
-        let created = app
-            .send(
-                Method::POST,
-                "/api/v1/drops",
-                Some(json!({
-                    "product_id": product.id, "quantity": 100, "price": 99_000,
-                    "opens_at": now + Duration::minutes(1), "closes_at": now + Duration::hours(1),
-                    "per_user_limit": 1, "waiting_room": { "admit_per_minute": 60 },
-                })),
-                &[("authorization", &seller.bearer())],
-            )
-            .await;
-        created.assert_status(StatusCode::CREATED);
-        let drop = created.json();
+        let drop = room_drop(&app, &seller).await;
         let watch = format!("/seller/drops/{}", drop["id"].as_str().unwrap());
 
         let (console, html) = page(&app, "/seller", &[(COOKIE.as_str(), &console_cookies)]).await;
